@@ -1,0 +1,220 @@
+"""One typed, immutable configuration object built from ``EXECKPI_*`` environment variables.
+
+Every setting is declared once in ``SETTINGS`` (name, default, rule). ``load_config`` checks all
+of them and raises one ``ConfigError`` listing every bad variable, so a misconfigured function
+fails at start-up with the whole story instead of at its first request.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+PREFIX = "EXECKPI_"
+
+
+class ConfigError(ValueError):
+    """Raised with one line per invalid environment variable."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+@dataclass(frozen=True)
+class Config:
+    warehouse: str
+    duckdb_path: Path
+    bq_project: str | None
+    bq_dataset: str
+    bq_location: str
+    bq_max_bytes_billed: int
+    artifacts: str
+    artifact_dir: Path
+    bucket: str | None
+    events: str
+    local_bus_url: str
+    pubsub_project: str
+    topic_prefix: str
+    cors_origins: tuple[str, ...]
+    api_keys: frozenset[str] = field(repr=False)
+    max_request_bytes: int
+    event_max_age_seconds: int
+    log_level: str
+
+    @property
+    def gcp_project(self) -> str | None:
+        """The project that log traces and labels refer to."""
+        return self.bq_project or (self.pubsub_project if self.events == "pubsub" else None)
+
+
+# --- rules: each parses a raw string or raises ValueError with the rule it broke -------------
+
+
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}")
+        return value
+
+    return parse
+
+
+def _int_between(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw.strip().replace("_", ""))
+        except ValueError:
+            raise ValueError("must be a whole number") from None
+        if not low <= value <= high:
+            raise ValueError(f"must be between {low} and {high}")
+        return value
+
+    return parse
+
+
+def _matching(pattern: str, rule: str) -> Callable[[str], str]:
+    compiled = re.compile(pattern)
+
+    def parse(raw: str) -> str:
+        value = raw.strip()
+        if not compiled.fullmatch(value):
+            raise ValueError(rule)
+        return value
+
+    return parse
+
+
+def _path(raw: str) -> Path:
+    if not raw.strip():
+        raise ValueError("must be a file system path")
+    return Path(raw.strip()).expanduser()
+
+
+def _http_url(raw: str) -> str:
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http(s) URL such as http://127.0.0.1:8090")
+    return raw.strip().rstrip("/")
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    for origin in origins:
+        parts = urlsplit(origin)
+        if origin != "*" and (
+            parts.scheme not in ("http", "https") or not parts.hostname or parts.path
+        ):
+            raise ValueError(f"{origin!r} is not an origin like https://app.example.com or *")
+    return origins
+
+
+def _api_keys(raw: str) -> frozenset[str]:
+    keys = frozenset(k.strip() for k in raw.split(",") if k.strip())
+    if any(len(k) < 16 for k in keys):
+        raise ValueError("every key must be at least 16 characters long")
+    return keys
+
+
+_PROJECT = _matching(
+    r"[a-z][a-z0-9-]{4,28}[a-z0-9]", "must be a Google Cloud project id (6-30 chars, a-z 0-9 -)"
+)
+_PUBSUB_PROJECT = _matching(
+    r"local|[a-z][a-z0-9-]{4,28}[a-z0-9]", "must be a Google Cloud project id or 'local'"
+)
+_DATASET = _matching(r"[A-Za-z0-9_]{1,1024}", "must be a BigQuery dataset id (letters, digits, _)")
+_LOCATION = _matching(r"[A-Za-z]+(-[a-z0-9]+)*", "must be a BigQuery location such as EU or US")
+_BUCKET = _matching(
+    r"[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]", "must be a bucket name (3-63 chars, a-z 0-9 . _ -)"
+)
+_TOPIC_PREFIX = _matching(
+    r"([A-Za-z][A-Za-z0-9._~+%-]{0,100})?", "must start with a letter; letters, digits, .-_~+%"
+)
+_LOG_LEVEL = _choice("debug", "info", "warning", "error")
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str  # the Config field; the variable is PREFIX + name.upper()
+    default: str | None
+    parse: Callable[[str], Any]
+    help: str
+
+    @property
+    def env_var(self) -> str:
+        return PREFIX + self.name.upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("warehouse", "duckdb", _choice("duckdb", "bigquery"), "query engine"),
+    Setting("duckdb_path", ".local/warehouse.duckdb", _path, "DuckDB database file"),
+    Setting("bq_project", None, _PROJECT, "BigQuery project (required for bigquery)"),
+    Setting("bq_dataset", "execkpi_marts", _DATASET, "BigQuery dataset holding the marts"),
+    Setting("bq_location", "EU", _LOCATION, "BigQuery location of jobs and datasets"),
+    Setting(
+        "bq_max_bytes_billed",
+        str(10 * 1024**3),
+        _int_between(10 * 1024**2, 10 * 1024**4),
+        "hard cap on bytes one query may bill",
+    ),
+    Setting("artifacts", "local", _choice("local", "gcs"), "artifact store"),
+    Setting("artifact_dir", ".local/artifacts", _path, "folder of the local artifact store"),
+    Setting("bucket", None, _BUCKET, "Cloud Storage bucket (required for gcs)"),
+    Setting("events", "local", _choice("local", "pubsub"), "event bus"),
+    Setting("local_bus_url", "http://127.0.0.1:8090", _http_url, "where the local bus listens"),
+    Setting("pubsub_project", "local", _PUBSUB_PROJECT, "project of the Pub/Sub topics"),
+    Setting("topic_prefix", "", _TOPIC_PREFIX, "prefix of every topic name"),
+    Setting("cors_origins", "", _origins, "comma-separated origins allowed by CORS"),
+    Setting("api_keys", "", _api_keys, "comma-separated API keys; empty means none required"),
+    Setting(
+        "max_request_bytes", str(1024**2), _int_between(1024, 32 * 1024**2), "request body limit"
+    ),
+    Setting(
+        "event_max_age_seconds",
+        str(24 * 3600),
+        _int_between(60, 7 * 24 * 3600),
+        "older events are dropped",
+    ),
+    Setting("log_level", "info", _LOG_LEVEL, "minimum log severity"),
+)
+
+_KNOWN = {s.env_var for s in SETTINGS}
+
+
+def load_config(environ: Mapping[str, str] | None = None) -> Config:
+    """Build the configuration from ``environ`` (default: the process environment)."""
+    env = os.environ if environ is None else environ
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = env.get(setting.env_var)
+        if raw is None or raw == "":
+            raw = setting.default
+        if raw is None:
+            values[setting.name] = None
+            continue
+        try:
+            values[setting.name] = setting.parse(raw)
+        except ValueError as exc:
+            problems.append(f"{setting.env_var}={raw!r}: {exc}")
+
+    problems += [
+        f"{name}: unknown setting (known: see common/config.py SETTINGS)"
+        for name in sorted(env)
+        if name.startswith(PREFIX) and name not in _KNOWN
+    ]
+    if values.get("warehouse") == "bigquery" and not values.get("bq_project"):
+        problems.append(f"{PREFIX}BQ_PROJECT: required when {PREFIX}WAREHOUSE=bigquery")
+    if values.get("artifacts") == "gcs" and not values.get("bucket"):
+        problems.append(f"{PREFIX}BUCKET: required when {PREFIX}ARTIFACTS=gcs")
+    if values.get("events") == "pubsub" and values.get("pubsub_project") == "local":
+        problems.append(f"{PREFIX}PUBSUB_PROJECT: required when {PREFIX}EVENTS=pubsub")
+    if problems:
+        raise ConfigError(problems)
+    return Config(**values)

@@ -1,0 +1,133 @@
+"""The event envelope and its Pub/Sub / CloudEvent wire formats.
+
+Message body: UTF-8 JSON ``{schema_version, event_id, event_type, occurred_at, producer, run_id,
+payload}``. Attributes carry only what routing and filtering need.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+SCHEMA_VERSION = "1"
+PUBSUB_MESSAGE_PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"
+
+# Every event the platform publishes; the topic of an event is topic_prefix + event type.
+EVENT_TYPES = frozenset(
+    {
+        "greeting-requested",
+        "dbt-build-completed",
+        "data-validated",
+        "data-rejected",
+        "model-retrain-requested",
+        "model-trained",
+    }
+)
+_FIELDS = ("schema_version", "event_id", "event_type", "occurred_at", "producer", "run_id")
+
+
+class InvalidEvent(ValueError):
+    """A message that is not a valid envelope: retrying cannot fix it."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class Event:
+    event_type: str
+    producer: str
+    run_id: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    event_id: str = field(default_factory=_new_id)
+    occurred_at: datetime = field(default_factory=_now)
+    schema_version: str = SCHEMA_VERSION
+
+    def __post_init__(self) -> None:
+        if self.event_type not in EVENT_TYPES:
+            raise InvalidEvent(f"unknown event_type {self.event_type!r}")
+        if self.occurred_at.tzinfo is None:
+            raise InvalidEvent("occurred_at must carry a time zone")
+
+    def to_bytes(self) -> bytes:
+        body = asdict(self)
+        body["occurred_at"] = self.occurred_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return json.dumps(body, separators=(",", ":"), allow_nan=False).encode()
+
+    def attributes(self) -> dict[str, str]:
+        return {
+            "event_type": self.event_type,
+            "schema_version": self.schema_version,
+            "run_id": self.run_id,
+        }
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Event:
+        try:
+            body = json.loads(data)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InvalidEvent(f"message data is not JSON: {exc}") from None
+        if not isinstance(body, dict):
+            raise InvalidEvent("message data must be a JSON object")
+        missing = [name for name in _FIELDS if not isinstance(body.get(name), str)]
+        if missing:
+            raise InvalidEvent(f"missing or non-string fields: {', '.join(missing)}")
+        if body["schema_version"] != SCHEMA_VERSION:
+            raise InvalidEvent(f"unsupported schema_version {body['schema_version']!r}")
+        if not isinstance(body.get("payload", {}), dict):
+            raise InvalidEvent("payload must be a JSON object")
+        try:
+            occurred_at = datetime.fromisoformat(body["occurred_at"])
+        except ValueError:
+            raise InvalidEvent("occurred_at is not an ISO-8601 time") from None
+        return cls(
+            event_type=body["event_type"],
+            producer=body["producer"],
+            run_id=body["run_id"],
+            payload=body.get("payload", {}),
+            event_id=body["event_id"],
+            occurred_at=occurred_at,
+        )
+
+
+def pubsub_push_data(
+    data: bytes,
+    attributes: dict[str, str],
+    message_id: str,
+    publish_time: datetime,
+    subscription: str,
+) -> dict[str, Any]:
+    """The ``data`` of a messagePublished CloudEvent, as Pub/Sub and Eventarc deliver it."""
+    published = (
+        publish_time.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )
+    message = {
+        "data": base64.b64encode(data).decode(),
+        "attributes": attributes,
+        "messageId": message_id,
+        "message_id": message_id,
+        "publishTime": published,
+        "publish_time": published,
+    }
+    return {"message": message, "subscription": subscription}
+
+
+def event_from_cloud_event(cloud_event: Any) -> Event:
+    """The envelope inside a Pub/Sub CloudEvent (anything with ``.data`` or a mapping)."""
+    data = cloud_event.data if hasattr(cloud_event, "data") else cloud_event.get("data")
+    try:
+        encoded = data["message"]["data"]
+        raw = base64.b64decode(encoded, validate=True)
+    except (TypeError, KeyError, binascii.Error):
+        raise InvalidEvent("not a Pub/Sub message with base64 data") from None
+    return Event.from_bytes(raw)

@@ -1,0 +1,214 @@
+"""What every HTTP function shares: routing, JSON in and out, one error shape, request-size
+limit, CORS allow-list and an optional API key.
+
+A function builds a ``Router``, registers handlers on it and hands each request to
+``router.dispatch``. Handlers receive the Flask request plus the path's variables and return a
+JSON-able value (or a ``(body, status)`` pair, or a ready ``flask.Response``); they report bad
+input by raising ``HttpError`` (see ``invalid``), which becomes
+
+    {"error": {"code": "invalid_argument", "message": "...", "field": "name"}}
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import flask
+from werkzeug.exceptions import MethodNotAllowed, NotFound, RequestEntityTooLarge
+from werkzeug.routing import Map, Rule
+
+from common.config import Config
+from common.logs import parse_trace_header, reset_trace, set_trace
+
+log = logging.getLogger(__name__)
+
+API_KEY_HEADER = "X-API-Key"
+_BODY_LIMIT_KEY = "execkpi.max_request_bytes"
+_CORS_HEADERS = "Content-Type, Authorization, " + API_KEY_HEADER
+
+
+class HttpError(Exception):
+    """An error the client caused or must know about; becomes a JSON error response."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ):
+        super().__init__(message)
+        self.status, self.code, self.message, self.field = status, code, message, field
+        self.headers = headers or {}
+
+
+def invalid(field: str, message: str) -> HttpError:
+    """A 400 for one bad input field."""
+    return HttpError(400, "invalid_argument", message, field)
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def json_response(
+    body: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> flask.Response:
+    # allow_nan=False: a NaN or infinity reaching a response is a bug, never valid JSON.
+    text = json.dumps(body, default=_to_json, allow_nan=False, separators=(",", ":"))
+    return flask.Response(text, status, headers, mimetype="application/json")
+
+
+def error_response(error: HttpError) -> flask.Response:
+    body = {"error": {"code": error.code, "message": error.message, "field": error.field}}
+    return json_response(body, error.status, error.headers)
+
+
+def json_body(request: flask.Request) -> dict[str, Any]:
+    """The request body as a JSON object, or a 400 saying why it is not one."""
+    limit = request.environ.get(_BODY_LIMIT_KEY)
+    if request.content_length is None and limit is not None:
+        # A chunked body has no declared length: read one byte past the limit to detect excess.
+        raw = request.stream.read(limit + 1)
+        if len(raw) > limit:
+            raise RequestEntityTooLarge()
+    else:
+        raw = request.get_data(cache=True)  # the router already refused a declared excess
+    if not raw.strip():
+        raise invalid("body", "a JSON object is required")
+
+    def reject_constant(name: str) -> float:
+        raise ValueError(f"{name} is not allowed in JSON")
+
+    try:
+        body = json.loads(raw, parse_constant=reject_constant)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise invalid("body", f"malformed JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise invalid("body", "must be a JSON object")
+    return body
+
+
+Handler = Callable[..., Any]
+
+
+class Router:
+    """Maps (path, method) to handlers, with CORS, API keys and size limits applied first.
+
+    Routes answer both at the function's root and under ``prefix``: the cloudfunctions.net URL
+    strips the function name from the path while a run.app URL or a local gateway keeps it.
+    """
+
+    def __init__(self, config: Config, prefix: str = ""):
+        self.config = config
+        self.prefix = prefix.rstrip("/")
+        self._map = Map(strict_slashes=False, merge_slashes=True)
+        self._handlers: dict[str, Handler] = {}
+
+    def route(self, path: str, methods: tuple[str, ...] = ("GET",)) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            endpoint = f"{handler.__name__}:{len(self._handlers)}"
+            self._handlers[endpoint] = handler
+            paths = {path} | ({self.prefix + path.rstrip("/")} if self.prefix else set())
+            for p in sorted(paths):
+                self._map.add(Rule(p or "/", endpoint=endpoint, methods=list(methods)))
+            return handler
+
+        return register
+
+    def dispatch(self, request: flask.Request) -> flask.Response:
+        trace_id, span_id = parse_trace_header(
+            request.headers.get("X-Cloud-Trace-Context"), request.headers.get("traceparent")
+        )
+        request_id = trace_id or uuid.uuid4().hex
+        token = set_trace(request_id, span_id)
+        try:
+            response = self._dispatch(request)
+        finally:
+            reset_trace(token)
+        response.headers["X-Request-Id"] = request_id
+        self._add_cors_headers(request, response)
+        return response
+
+    def _dispatch(self, request: flask.Request) -> flask.Response:
+        # Not request.max_content_length: functions-framework drains the body after every
+        # request, and that limit would turn the drain into a 500.
+        request.environ[_BODY_LIMIT_KEY] = self.config.max_request_bytes
+        try:
+            if request.method == "OPTIONS":
+                return self._preflight(request)
+            self._check_api_key(request)
+            if (request.content_length or 0) > self.config.max_request_bytes:
+                raise RequestEntityTooLarge()
+            adapter = self._map.bind_to_environ(request.environ)
+            endpoint, args = adapter.match()
+            return _as_response(self._handlers[endpoint](request, **args))
+        except HttpError as exc:
+            return error_response(exc)
+        except NotFound:
+            return error_response(HttpError(404, "not_found", "no such resource", "path"))
+        except MethodNotAllowed as exc:
+            allowed = ", ".join(sorted(exc.valid_methods or []))
+            return error_response(
+                HttpError(405, "method_not_allowed", f"use {allowed}", "method", {"Allow": allowed})
+            )
+        except RequestEntityTooLarge:
+            limit = self.config.max_request_bytes
+            return error_response(
+                HttpError(413, "payload_too_large", f"the body exceeds {limit} bytes", "body")
+            )
+        except Exception:
+            # A bug, not bad input: log it in full, answer without internals.
+            log.exception("unhandled error in %s %s", request.method, request.path)
+            return error_response(HttpError(500, "internal", "internal error"))
+
+    def _check_api_key(self, request: flask.Request) -> None:
+        if not self.config.api_keys:
+            return
+        given = request.headers.get(API_KEY_HEADER, "")
+        if not any(hmac.compare_digest(given, key) for key in self.config.api_keys):
+            problem = "is missing" if not given else "is not valid"
+            raise HttpError(401, "unauthenticated", f"API key {problem}", API_KEY_HEADER)
+
+    def _allowed_origin(self, request: flask.Request) -> str | None:
+        origin = request.headers.get("Origin")
+        allowed = self.config.cors_origins
+        if origin and (origin in allowed or "*" in allowed):
+            return origin
+        return None
+
+    def _preflight(self, request: flask.Request) -> flask.Response:
+        if not self._allowed_origin(request):
+            raise HttpError(403, "origin_not_allowed", "origin is not allowed", "Origin")
+        response = flask.Response(status=204)
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = _CORS_HEADERS
+        response.headers["Access-Control-Max-Age"] = "3600"
+        return response
+
+    def _add_cors_headers(self, request: flask.Request, response: flask.Response) -> None:
+        response.vary.add("Origin")
+        origin = self._allowed_origin(request)
+        if origin:
+            response.headers["Access-Control-Allow-Origin"] = origin
+
+
+def _as_response(result: Any) -> flask.Response:
+    if isinstance(result, flask.Response):
+        return result
+    if isinstance(result, tuple):
+        body, status = result
+        return json_response(body, status)
+    return json_response(result)

@@ -1,0 +1,76 @@
+"""Shared fixtures: a clean EXECKPI_* environment per test, emulators, function test clients."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from scripts.emulators import GcsEmulator, PubSubEmulator
+from scripts.functions_catalog import discover
+
+# Nothing in the tests may wait on the network.
+os.environ.update(
+    NO_GCE_CHECK="true", DBT_SEND_ANONYMOUS_USAGE_STATS="false", CHECKPOINT_DISABLE="1"
+)
+
+SHARED_DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+
+
+@pytest.fixture
+def execkpi_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Local back-ends in a temp folder; returns the settings (also set in os.environ)."""
+    for name in list(os.environ):
+        if name.startswith("EXECKPI_"):
+            monkeypatch.delenv(name)
+    settings = {
+        "EXECKPI_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
+        "EXECKPI_ARTIFACT_DIR": str(tmp_path / "artifacts"),
+    }
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    return settings
+
+
+@pytest.fixture
+def function_client(
+    execkpi_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., object]:
+    """A Flask test client for one function folder, loaded as functions-framework loads it.
+
+    Extra EXECKPI_* settings are applied before the module runs, since functions read their
+    configuration at import time.
+    """
+    from functions_framework import create_app
+
+    specs = {spec.name: spec for spec in discover()}
+
+    def make(name: str, **settings: str):
+        for key, value in settings.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.delenv("FUNCTION_SIGNATURE_TYPE", raising=False)
+        spec = specs[name]
+        app = create_app(spec.entry_point, str(spec.source), spec.signature_type)
+        return app.test_client()
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def gcs_emulator() -> Iterator[GcsEmulator]:
+    reason = GcsEmulator.unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    with GcsEmulator() as emulator:
+        yield emulator
+
+
+@pytest.fixture(scope="session")
+def pubsub_emulator() -> Iterator[PubSubEmulator]:
+    reason = PubSubEmulator.unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    with PubSubEmulator() as emulator:
+        yield emulator

@@ -1,0 +1,154 @@
+"""What each function deploys: its package imports with only its own requirements installed,
+its pins agree with uv.lock, its zip is reproducible, and ``common`` stays cheap to import."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from scripts.function_envs import ensure_function_env, find_uv
+from scripts.functions_catalog import REPO_ROOT, FunctionSpec, discover
+from scripts.package_functions import build_package, sha256, zip_package
+
+SPECS = discover()
+_by_name = pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
+
+HEAVY = ("pandas", "scipy", "sklearn", "xgboost", "shap", "statsmodels", "dbt")
+BACKENDS = ("duckdb", "google.cloud.bigquery", "google.cloud.storage", "google.cloud.pubsub_v1")
+LIGHT_MODULES = (
+    "common.config",
+    "common.http",
+    "common.logs",
+    "common.warehouse",
+    "common.artifacts",
+    "common.events.envelope",
+    "common.events.consumer",
+    "common.events.publishers",
+    "common.backends",
+)
+_PIN = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?\s*==\s*([^\s;#]+)")
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _run_python(python: Path | str, code: str, cwd: Path, env: dict[str, str], *flags: str):
+    return subprocess.run(
+        [str(python), *flags, "-c", textwrap.dedent(code)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def function_python():
+    if find_uv() is None:
+        pytest.skip("uv is not installed (neither on PATH nor next to sys.executable)")
+    return ensure_function_env
+
+
+@_by_name
+def test_package_imports_with_only_its_declared_requirements(
+    spec: FunctionSpec, function_python, tmp_path: Path
+) -> None:
+    python = function_python(spec)
+    package = build_package(spec, tmp_path / "build")
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": os.environ.get("HOME", str(tmp_path)),
+        "NO_GCE_CHECK": "true",
+        "EXECKPI_DUCKDB_PATH": str(tmp_path / "local" / "warehouse.duckdb"),
+        "EXECKPI_ARTIFACT_DIR": str(tmp_path / "local" / "artifacts"),
+    }
+    code = f"""
+        import os, sys
+        sys.path.insert(0, '.')
+        import main
+        import common
+        here = os.path.realpath('.')
+        for module in (main, common):
+            where = os.path.realpath(module.__file__)
+            assert where.startswith(here + os.sep), f'{{module.__name__}} came from {{where}}'
+        entry = getattr(main, {spec.entry_point!r}, None)
+        assert callable(entry), f'main.{spec.entry_point} is {{entry!r}}, not a callable'
+    """
+    result = _run_python(python, code, package, env, "-I")
+    assert result.returncode == 0, (
+        f"{spec.name}: the package does not import with only its requirements.txt installed "
+        f"({python}):\n{result.stderr}"
+    )
+
+
+@_by_name
+def test_requirements_pins_match_uv_lock(spec: FunctionSpec) -> None:
+    lock = tomllib.loads((REPO_ROOT / "uv.lock").read_text())
+    locked = {_normalise(p["name"]): p.get("version") for p in lock["package"]}
+    problems = []
+    for line in (spec.folder / "requirements.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        match = _PIN.fullmatch(line.split(";", 1)[0].strip())
+        if match is None:
+            problems.append(f"{line!r} is not an exact '==' pin")
+            continue
+        name, version = _normalise(match.group(1)), match.group(3)
+        if name not in locked:
+            problems.append(f"{name} is not in uv.lock")
+        elif locked[name] != version:
+            problems.append(f"{name}=={version} but uv.lock has {locked[name]}")
+    assert not problems, f"{spec.name}/requirements.txt: " + "; ".join(problems)
+
+
+@_by_name
+def test_zip_is_deterministic(spec: FunctionSpec, tmp_path: Path) -> None:
+    first = zip_package(build_package(spec, tmp_path / "a"))
+    second_dir = build_package(spec, tmp_path / "b")
+    for path in second_dir.rglob("*"):  # file times must not leak into the archive
+        os.utime(path, (1_700_000_000, 1_700_000_000))
+    second = zip_package(second_dir)
+    assert sha256(first) == sha256(second)
+
+
+def _fresh_dev_interpreter(code: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NO_GCE_CHECK": "true"}
+    return _run_python(sys.executable, code, REPO_ROOT, env)
+
+
+def test_common_and_all_its_submodules_load_no_heavy_library() -> None:
+    code = f"""
+        import importlib, pkgutil, sys
+        import common
+        for info in pkgutil.walk_packages(common.__path__, 'common.'):
+            importlib.import_module(info.name)
+        heavy = {HEAVY!r}
+        loaded = sorted(m for m in sys.modules if m.split('.')[0] in heavy)
+        print(' '.join(sorted({{m.split('.')[0] for m in loaded}})))
+    """
+    result = _fresh_dev_interpreter(code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "", f"importing common loads {result.stdout.strip()}"
+
+
+def test_light_common_modules_import_no_backend() -> None:
+    code = f"""
+        import importlib, sys
+        for name in {LIGHT_MODULES!r}:
+            importlib.import_module(name)
+        loaded = [b for b in {BACKENDS!r} if b in sys.modules]
+        print(' '.join(loaded))
+    """
+    result = _fresh_dev_interpreter(code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "", f"back-ends imported eagerly: {result.stdout.strip()}"
