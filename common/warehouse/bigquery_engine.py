@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -49,6 +50,8 @@ def _translated_errors() -> Iterator[None]:
         yield
     except _TRANSIENT as exc:
         raise WarehouseUnavailable("BigQuery is unavailable; try again later") from exc
+    except concurrent.futures.TimeoutError as exc:  # the library cancels the job first
+        raise WarehouseUnavailable("the query did not finish in time") from exc
     except google_errors.GoogleAPICallError as exc:
         raise WarehouseQueryError("BigQuery rejected the query") from exc
 
@@ -143,8 +146,14 @@ class BigQueryWarehouse:
         """Bytes the query would process, from a free dry run."""
         job_config = self._job_config(params, labels, dry_run=True)
         with _translated_errors():
+            # job_retry=None: a dry run creates no job, and with a job_retry the library wraps
+            # the insert in its own 10-minute retry that ignores our timeout.
             job = self.client.query(
-                sql, job_config=job_config, location=self.location, retry=self._retry
+                sql,
+                job_config=job_config,
+                location=self.location,
+                retry=self._retry,
+                job_retry=None,
             )
         return int(job.total_bytes_processed or 0)
 
