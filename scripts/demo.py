@@ -1,28 +1,92 @@
-"""The main job on the embedded default (DuckDB, local artifact folder, local bus): prepare the
-warehouse, start the local stack, drive the functions end to end, print what happened, and keep
-serving until Ctrl-C (``--once`` stops right after the summary).
+"""The main job on the embedded default (DuckDB, local artifact folder, local bus):
 
-    python -m scripts.demo [--once] [--emulator] [--base-port 8090]
+1. generate thelook data (reused when the same size and seed were generated before),
+2. load it into the DuckDB warehouse and run ``dbt build`` (models and data tests),
+3. start the local stack and drive the functions end to end,
+4. print a summary, and keep serving until Ctrl-C (``--once`` stops after the summary).
+
+    python -m scripts.demo [--users 100000] [--seed 42] [--once] [--emulator]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
+from pathlib import Path
 
+import duckdb
 import requests
 
 from common.config import load_config
-from common.warehouse.duckdb_engine import DuckDBWarehouse
-from scripts.functions_catalog import discover
+from scripts.dbt_runner import run_dbt
+from scripts.functions_catalog import REPO_ROOT, discover
 from scripts.local_stack import LocalStack, serve_until_interrupted
+from scripts.thelook.experiments import PLANTED_EFFECTS
+from scripts.thelook.generator import generate
+from scripts.thelook.load import load_generated
+
+RAW_DIR = REPO_ROOT / ".local" / "thelook"
 
 
-def prepare_warehouse() -> None:
-    """Create the DuckDB file (and its raw schema) if this machine has none yet."""
-    warehouse = DuckDBWarehouse(load_config().duckdb_path, read_only=False)
-    warehouse.query("create schema if not exists raw")
-    warehouse.close()
+def step(message: str) -> float:
+    print(f"\n▸ {message}", flush=True)
+    return time.perf_counter()
+
+
+def done(started: float, detail: str = "") -> None:
+    print(f"  done in {time.perf_counter() - started:.1f} s {detail}".rstrip(), flush=True)
+
+
+def prepare_data(users: int, seed: int, warehouse: Path) -> None:
+    manifest = RAW_DIR / "_manifest.json"
+    started = step(f"Generating thelook data: {users:,} users, seed {seed}")
+    previous = json.loads(manifest.read_text()) if manifest.is_file() else {}
+    if previous.get("users") == users and previous.get("seed") == seed:
+        done(started, "(reused .local/thelook)")
+    else:
+        counts = generate(RAW_DIR, users=users, seed=seed)
+        done(started, f"({sum(counts.values()):,} rows)")
+
+    started = step(f"Loading raw tables into {warehouse}")
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(warehouse)) as con:
+        load_generated(con, RAW_DIR)
+    done(started)
+
+    started = step("dbt build (staging → intermediate → marts, with data and unit tests)")
+    run_dbt(["build", "--quiet"], duckdb_path=warehouse)
+    done(started)
+
+
+def kpi_summary(warehouse: Path) -> list[str]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        revenue = con.execute(
+            """
+            select sum(revenue), sum(orders), sum(revenue) / nullif(sum(orders), 0)
+            from execkpi_marts.revenue_daily
+            where order_date > (select max(order_date) from execkpi_marts.revenue_daily) - 30
+            """
+        ).fetchone()
+        conversion = con.execute(
+            "select sum(purchase_sessions) / sum(sessions) from execkpi_marts.funnel"
+        ).fetchone()[0]
+        experiments = con.execute(
+            """
+            select experiment_id, variant, n, sum / n
+            from execkpi_marts.ab_metrics where metric = 'conversion'
+            order by experiment_id, variant
+            """
+        ).fetchall()
+    lines = [
+        f"last 30 days: revenue {revenue[0]:,.0f}, orders {revenue[1]:,}, AOV {revenue[2]:.2f}",
+        f"sessions converting to a purchase: {conversion:.2%}",
+        "experiments (exposed users, conversion after exposure; planted truth in brackets):",
+    ]
+    for experiment_id, variant, n, rate in experiments:
+        truth = PLANTED_EFFECTS.get(experiment_id)
+        lines.append(f"  {experiment_id:<20} {variant:<10} n={n:>7,}  {rate:.2%}  [{truth}]")
+    return lines
 
 
 def drive_hello(base: str) -> list[str]:
@@ -32,36 +96,39 @@ def drive_hello(base: str) -> list[str]:
     accepted.raise_for_status()
     run_id = accepted.json()["run_id"]
     deadline = time.monotonic() + 30
-    while (
-        recorded := requests.get(f"{base}/hello/greetings/{run_id}", timeout=30)
-    ).status_code == 404:
+    url = f"{base}/hello/greetings/{run_id}"
+    while (recorded := requests.get(url, timeout=30)).status_code == 404:
         if time.monotonic() > deadline:
             raise TimeoutError(f"no greeting recorded for run {run_id} within 30 s")
         time.sleep(0.2)
     recorded.raise_for_status()
     meta = greeting.json()["meta"]
     return [
-        f"GET  /hello       -> {greeting.json()['greeting']!r} ({meta['engine']}, "
+        f"GET  /hello  -> {greeting.json()['greeting']!r} ({meta['engine']}, "
         f"{meta['elapsed_ms']:.1f} ms)",
-        f"POST /hello       -> 202, run {run_id}, greeting-requested published",
-        f"hello_event       -> recorded {recorded.json()['greeting']!r} for that run",
+        f"POST /hello  -> 202, run {run_id}, greeting-requested published",
+        f"hello_event  -> recorded {recorded.json()['greeting']!r} for that run",
     ]
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--once", action="store_true", help="stop after the summary")
     parser.add_argument("--emulator", action="store_true", help="use the Pub/Sub emulator")
     parser.add_argument("--base-port", type=int, default=8090)
     args = parser.parse_args(argv)
 
-    prepare_warehouse()
+    warehouse = load_config().duckdb_path
+    prepare_data(args.users, args.seed, warehouse)
+    started = step("Starting the local stack")
     stack = LocalStack(discover(), args.base_port, use_emulator=args.emulator).start()
+    done(started)
     try:
-        print("ExecKPI local stack:\n" + stack.describe(), flush=True)
-        print(
-            "\nSummary:", *("  " + line for line in drive_hello(stack.urls["hello_http"])), sep="\n"
-        )
+        print("\nExecKPI local stack:\n" + stack.describe(), flush=True)
+        summary = kpi_summary(warehouse) + drive_hello(stack.urls["hello_http"])
+        print("\nSummary:", *("  " + line for line in summary), sep="\n", flush=True)
         if not args.once:
             serve_until_interrupted(stack)
     finally:

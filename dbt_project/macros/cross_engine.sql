@@ -1,0 +1,42 @@
+{#- Engine-specific SQL lives here, one dispatched macro per difference. -#}
+
+{#- Hex SHA-256 of a string: DuckDB returns hex already, BigQuery returns bytes. -#}
+{% macro sha256_hex(expression) -%}
+    {{ return(adapter.dispatch('sha256_hex', 'execkpi')(expression)) }}
+{%- endmacro %}
+{% macro duckdb__sha256_hex(expression) %}sha256({{ expression }}){% endmacro %}
+{% macro bigquery__sha256_hex(expression) %}to_hex(sha256({{ expression }})){% endmacro %}
+
+{#- Monday of the week of a date or timestamp, as a date (DuckDB's 'week' and BigQuery's
+    ISOWEEK both start on Monday; BigQuery's plain WEEK starts on Sunday). -#}
+{% macro week_start(expression) -%}
+    {{ return(adapter.dispatch('week_start', 'execkpi')(expression)) }}
+{%- endmacro %}
+{% macro duckdb__week_start(expression) %}cast(date_trunc('week', {{ expression }}) as date){% endmacro %}
+{% macro bigquery__week_start(expression) %}date_trunc(cast({{ expression }} as date), isoweek){% endmacro %}
+
+{#- a / b, or null when b is 0 or null. -#}
+{% macro safe_divide(numerator, denominator) -%}
+    {{ return(adapter.dispatch('safe_divide', 'execkpi')(numerator, denominator)) }}
+{%- endmacro %}
+{% macro default__safe_divide(numerator, denominator) %}cast({{ numerator }} as {{ type_double() }}) / nullif({{ denominator }}, 0){% endmacro %}
+{% macro bigquery__safe_divide(numerator, denominator) %}safe_divide({{ numerator }}, {{ denominator }}){% endmacro %}
+
+{#- A UTC timestamp column as the engine's TIMESTAMP (raw tables hold UTC instants). -#}
+{% macro to_timestamp(expression) -%}
+    cast({{ expression }} as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
+{#- An IEEE double: dbt.type_float() is a 4-byte FLOAT on DuckDB. -#}
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double', 'execkpi')()) }}
+{%- endmacro %}
+{% macro default__type_double() %}double{% endmacro %}
+{% macro bigquery__type_double() %}float64{% endmacro %}
+
+{#- Aggregate: the value of `value` on the row with the smallest `order_by` in the group. -#}
+{% macro first_by(value, order_by) -%}
+    {{ return(adapter.dispatch('first_by', 'execkpi')(value, order_by)) }}
+{%- endmacro %}
+{% macro duckdb__first_by(value, order_by) %}arg_min({{ value }}, {{ order_by }}){% endmacro %}
+{% macro bigquery__first_by(value, order_by) %}array_agg({{ value }} ignore nulls order by {{ order_by }} limit 1)[safe_offset(0)]{% endmacro %}

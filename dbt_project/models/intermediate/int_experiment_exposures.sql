@@ -1,0 +1,23 @@
+-- A user is exposed to an experiment at their first signed-in session inside its window.
+with sessions as (
+    select * from {{ ref('int_sessions') }}
+    where user_id is not null
+),
+
+experiments as (
+    select distinct experiment_id, start_date, end_date
+    from {{ ref('int_experiment_variants') }}
+),
+
+final as (
+    select
+        experiments.experiment_id,
+        sessions.user_id,
+        min(sessions.started_at) as first_exposure_at
+    from experiments
+    inner join sessions
+        on sessions.session_date between experiments.start_date and experiments.end_date
+    group by experiments.experiment_id, sessions.user_id
+)
+
+select * from final

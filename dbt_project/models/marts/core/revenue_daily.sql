@@ -1,0 +1,35 @@
+-- Per order day: orders placed, orders and items that count as revenue, revenue, AOV, returns.
+-- Revenue counts items that are not Cancelled or Returned (Processing, Shipped, Complete).
+with orders as (
+    select * from {{ ref('int_orders') }}
+),
+
+daily as (
+    select
+        order_date,
+        count(*) as orders_placed,
+        count(case when is_revenue_order then 1 end) as orders,
+        cast(sum(revenue_items) as {{ dbt.type_bigint() }}) as items,
+        sum(revenue) as revenue,
+        count(case when status = 'Cancelled' then 1 end) as cancelled_orders,
+        count(case when status = 'Returned' then 1 end) as returned_orders,
+        sum(returned_value) as returned_value
+    from orders
+    group by order_date
+),
+
+final as (
+    select
+        order_date,
+        orders_placed,
+        orders,
+        items,
+        revenue,
+        {{ safe_divide('revenue', 'orders') }} as aov,
+        cancelled_orders,
+        returned_orders,
+        returned_value
+    from daily
+)
+
+select * from final

@@ -1,0 +1,35 @@
+-- experiment × exposed user → variant, by the deterministic SHA-256 bucket shared with
+-- common/experiments.py: the variant whose [lower_bound, upper_bound) holds the bucket.
+with exposures as (
+    select * from {{ ref('int_experiment_exposures') }}
+),
+
+variants as (
+    select * from {{ ref('int_experiment_variants') }}
+),
+
+bucketed as (
+    select
+        experiment_id,
+        user_id,
+        first_exposure_at,
+        {{ hash_bucket('experiment_id', 'user_id') }} as bucket
+    from exposures
+),
+
+final as (
+    select
+        bucketed.experiment_id,
+        bucketed.user_id,
+        variants.variant,
+        bucketed.bucket,
+        bucketed.first_exposure_at
+    from bucketed
+    inner join variants
+        on bucketed.experiment_id = variants.experiment_id
+        and bucketed.bucket >= variants.lower_bound
+        and (bucketed.bucket < variants.upper_bound or variants.is_last)
+        and variants.weight > 0
+)
+
+select * from final

@@ -1,0 +1,23 @@
+with source as (
+    select * from {{ source('thelook', 'order_items') }}
+),
+
+renamed as (
+    select
+        cast(id as {{ dbt.type_bigint() }}) as order_item_id,
+        cast(order_id as {{ dbt.type_bigint() }}) as order_id,
+        cast(user_id as {{ dbt.type_bigint() }}) as user_id,
+        cast(product_id as {{ dbt.type_bigint() }}) as product_id,
+        cast(inventory_item_id as {{ dbt.type_bigint() }}) as inventory_item_id,
+        status,
+        {{ to_timestamp('created_at') }} as created_at,
+        {{ to_timestamp('shipped_at') }} as shipped_at,
+        {{ to_timestamp('delivered_at') }} as delivered_at,
+        {{ to_timestamp('returned_at') }} as returned_at,
+        cast(sale_price as {{ type_double() }}) as sale_price,
+        -- Revenue counts what the shop keeps: cancelled and returned items do not count.
+        status not in ('Cancelled', 'Returned') as is_revenue
+    from source
+)
+
+select * from renamed

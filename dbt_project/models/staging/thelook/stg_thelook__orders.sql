@@ -1,0 +1,19 @@
+with source as (
+    select * from {{ source('thelook', 'orders') }}
+),
+
+renamed as (
+    select
+        cast(order_id as {{ dbt.type_bigint() }}) as order_id,
+        cast(user_id as {{ dbt.type_bigint() }}) as user_id,
+        status,
+        gender,
+        {{ to_timestamp('created_at') }} as created_at,
+        {{ to_timestamp('shipped_at') }} as shipped_at,
+        {{ to_timestamp('delivered_at') }} as delivered_at,
+        {{ to_timestamp('returned_at') }} as returned_at,
+        cast(num_of_item as {{ dbt.type_int() }}) as item_count
+    from source
+)
+
+select * from renamed

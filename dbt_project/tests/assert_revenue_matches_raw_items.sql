@@ -1,0 +1,15 @@
+-- The mart's total revenue equals the raw order items that are neither cancelled nor returned.
+with mart as (
+    select coalesce(sum(revenue), 0) as revenue from {{ ref('revenue_daily') }}
+),
+
+raw_items as (
+    select coalesce(sum(sale_price), 0) as revenue
+    from {{ source('thelook', 'order_items') }}
+    where status not in ('Cancelled', 'Returned')
+)
+
+select mart.revenue as mart_revenue, raw_items.revenue as raw_revenue
+from mart
+cross join raw_items
+where abs(mart.revenue - raw_items.revenue) > 0.005 * (select count(*) from {{ ref('revenue_daily') }}) + 0.01

@@ -1,0 +1,1 @@
+"""thelook eCommerce data: reference catalogue, generator and loader."""

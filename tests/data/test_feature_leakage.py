@@ -1,0 +1,95 @@
+"""features_conversion must not read anything dated on or after its snapshot day.
+
+The test rewinds a copy of the raw data to how it stood at a snapshot date S (later rows
+deleted, later shipping/delivery/return timestamps erased and statuses rolled back), rebuilds
+the features with the same as-of date, and requires the features at S to be unchanged. A
+feature that peeks at S or later (a later order, session or return) changes and fails it.
+"""
+
+import shutil
+
+import duckdb
+
+from scripts.dbt_runner import run_dbt
+
+FEATURES = "execkpi_marts.features_conversion"
+LABEL_DAYS = 14  # dbt var label_window_days
+
+
+def rewind(con: duckdb.DuckDBPyConnection, snapshot) -> None:
+    cutoff = {"s": snapshot}
+    for table in ("users", "events", "orders", "order_items"):
+        con.execute(f"delete from raw.{table} where created_at >= $s::timestamp", cutoff)
+    for table in ("orders", "order_items"):
+        con.execute(
+            f"""
+            update raw.{table} set
+                shipped_at = case when shipped_at < $s::timestamp then shipped_at end,
+                delivered_at = case when delivered_at < $s::timestamp then delivered_at end,
+                returned_at = case when returned_at < $s::timestamp then returned_at end
+            """,
+            cutoff,
+        )
+        con.execute(
+            f"""
+            update raw.{table} set status = case
+                when status = 'Cancelled' then status
+                when returned_at is not null then 'Returned'
+                when delivered_at is not null then 'Complete'
+                when shipped_at is not null then 'Shipped'
+                else 'Processing'
+            end
+            """
+        )
+
+
+def features_at(path, snapshot) -> list[tuple]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        columns = [
+            c for (c,) in con.execute(f"select column_name from (describe {FEATURES})").fetchall()
+        ]
+        kept = ", ".join(c for c in columns if c != "label_purchased")
+        return con.execute(
+            f"select {kept} from {FEATURES} where snapshot_date = $s order by user_id",
+            {"s": snapshot},
+        ).fetchall()
+
+
+def test_features_do_not_read_on_or_after_the_snapshot(generated_warehouse, tmp_path):
+    with duckdb.connect(str(generated_warehouse), read_only=True) as con:
+        as_of = con.execute("select max(cast(created_at as date)) from raw.orders").fetchone()[0]
+        snapshot = con.execute(f"select min(snapshot_date) from {FEATURES}").fetchone()[0]
+    original = features_at(generated_warehouse, snapshot)
+    assert len(original) > 100
+
+    rewound = tmp_path / "rewound.duckdb"
+    shutil.copy(generated_warehouse, rewound)
+    with duckdb.connect(str(rewound)) as con:
+        rewind(con, snapshot)
+        later = con.execute(
+            "select count(*) from raw.orders where created_at >= $s::timestamp", {"s": snapshot}
+        )
+        assert later.fetchone()[0] == 0
+    run_dbt(
+        ["run", "--select", "+features_conversion", "--vars", f"{{as_of_date: '{as_of}'}}"],
+        duckdb_path=rewound,
+    )
+    assert features_at(rewound, snapshot) == original
+
+
+def test_label_is_an_order_within_the_window(generated_warehouse):
+    with duckdb.connect(str(generated_warehouse), read_only=True) as con:
+        mismatches = con.execute(
+            f"""
+            select count(*) from {FEATURES} f
+            where f.label_purchased <> (
+                select count(*) > 0 from raw.orders o
+                where o.user_id = f.user_id
+                  and cast(o.created_at as date) >= f.snapshot_date
+                  and cast(o.created_at as date) < f.snapshot_date + {LABEL_DAYS}
+            )::int
+            """
+        ).fetchone()[0]
+        positives = con.execute(f"select sum(label_purchased) from {FEATURES}").fetchone()[0]
+    assert mismatches == 0
+    assert positives > 0
