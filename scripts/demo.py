@@ -73,19 +73,25 @@ def kpi_summary(warehouse: Path) -> list[str]:
         ).fetchone()[0]
         experiments = con.execute(
             """
-            select experiment_id, variant, n, sum / n
+            select experiment_id, list(n order by variant), list(sum / n order by variant)
             from execkpi_marts.ab_metrics where metric = 'conversion'
-            order by experiment_id, variant
+            group by experiment_id order by experiment_id
             """
         ).fetchall()
     lines = [
         f"last 30 days: revenue {revenue[0]:,.0f}, orders {revenue[1]:,}, AOV {revenue[2]:.2f}",
         f"sessions converting to a purchase: {conversion:.2%}",
-        "experiments (exposed users, conversion after exposure; planted truth in brackets):",
+        "experiments: exposed users and conversion after exposure, control / treatment",
+        "(the statistics engine is not in yet; planted truth in brackets):",
     ]
-    for experiment_id, variant, n, rate in experiments:
-        truth = PLANTED_EFFECTS.get(experiment_id)
-        lines.append(f"  {experiment_id:<20} {variant:<10} n={n:>7,}  {rate:.2%}  [{truth}]")
+    for experiment_id, sizes, rates in experiments:
+        truth = (
+            PLANTED_EFFECTS[experiment_id].describe() if experiment_id in PLANTED_EFFECTS else "?"
+        )
+        lines.append(
+            f"  {experiment_id:<20} n {' / '.join(f'{n:,}' for n in sizes):<17} "
+            f"{' / '.join(f'{r:.2%}' for r in rates):<17} [{truth}]"
+        )
     return lines
 
 

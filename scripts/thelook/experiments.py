@@ -51,6 +51,16 @@ class PlantedEffect:
     def is_null(self) -> bool:
         return self == PlantedEffect(arm=self.arm)
 
+    def describe(self) -> str:
+        parts = []
+        if self.conversion_lift != 1.0:
+            parts.append(f"{self.arm} sessions buy {self.conversion_lift:g}x")
+        if self.items_lift != 1.0:
+            parts.append(f"orders {self.items_lift:g}x items")
+        if self.unlogged_user_share:
+            parts.append(f"no effect, {self.unlogged_user_share:.0%} of {self.arm} users unlogged")
+        return ", ".join(parts) or "no effect"
+
 
 PLANTED_EFFECTS = {
     "aa_homepage_hero": PlantedEffect(),
