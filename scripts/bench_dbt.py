@@ -25,7 +25,8 @@ from scripts.thelook.load import load_generated
 DEFAULT_SIZES = (100_000, 650_000)
 
 
-def bench(users: int, workdir: Path) -> dict[str, float | int]:
+def build_warehouse(users: int, workdir: Path) -> tuple[Path, dict[str, float | int]]:
+    """Generate, load and dbt-build a warehouse of ``users`` users; its path and timings."""
     raw = workdir / f"thelook-{users}"
     started = time.perf_counter()
     counts = generate(raw, users=users, seed=42, progress=False)
@@ -40,7 +41,7 @@ def bench(users: int, workdir: Path) -> dict[str, float | int]:
     started = time.perf_counter()
     run_dbt(["build", "--quiet"], duckdb_path=path)
     built = time.perf_counter() - started
-    return {**counts, "generate_s": generated, "load_s": loaded, "dbt_build_s": built}
+    return path, {**counts, "generate_s": generated, "load_s": loaded, "dbt_build_s": built}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"machine: {os.cpu_count()} cores; dbt-duckdb, threads from profiles.yml")
     with tempfile.TemporaryDirectory(prefix="execkpi-bench-") as tmp:
         for users in args.users:
-            result = bench(users, Path(tmp))
+            _, result = build_warehouse(users, Path(tmp))
             print(
                 f"users {users:>9,}  order_items {result['order_items']:>11,}  "
                 f"events {result['events']:>12,}  generate {result['generate_s']:6.1f} s  "

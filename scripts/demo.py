@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 
@@ -48,50 +49,48 @@ def prepare_data(users: int, seed: int, warehouse: Path) -> None:
         counts = generate(RAW_DIR, users=users, seed=seed)
         done(started, f"({sum(counts.values()):,} rows)")
 
-    started = step(f"Loading raw tables into {warehouse}")
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(warehouse)) as con:
+    # Build into a new file and rename it into place: running functions keep reading the old
+    # one until they see the new file, and nothing ever reads a half-built warehouse.
+    building = warehouse.with_name(warehouse.name + ".building")
+    building.unlink(missing_ok=True)
+    started = step(f"Loading raw tables into {building}")
+    building.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(building)) as con:
         load_generated(con, RAW_DIR)
     done(started)
 
     started = step("dbt build (staging → intermediate → marts, with data and unit tests)")
-    run_dbt(["build", "--quiet"], duckdb_path=warehouse)
-    done(started)
+    run_dbt(["build", "--quiet"], duckdb_path=building)
+    os.replace(building, warehouse)
+    done(started, f"→ {warehouse}")
 
 
-def kpi_summary(warehouse: Path) -> list[str]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        revenue = con.execute(
-            """
-            select sum(revenue), sum(orders), sum(revenue) / nullif(sum(orders), 0)
-            from execkpi_marts.revenue_daily
-            where order_date > (select max(order_date) from execkpi_marts.revenue_daily) - 30
-            """
-        ).fetchone()
-        conversion = con.execute(
-            "select sum(purchase_sessions) / sum(sessions) from execkpi_marts.funnel"
-        ).fetchone()[0]
-        experiments = con.execute(
-            """
-            select experiment_id, list(n order by variant), list(sum / n order by variant)
-            from execkpi_marts.ab_metrics where metric = 'conversion'
-            group by experiment_id order by experiment_id
-            """
-        ).fetchall()
+def get_kpi(base: str, name: str, **params: str) -> list[dict]:
+    response = requests.get(f"{base}/kpi/{name}", params=params, timeout=60)
+    response.raise_for_status()
+    body = response.json()
+    names = [column["name"] for column in body["columns"]]
+    return [dict(zip(names, row, strict=True)) for row in body["rows"]]
+
+
+def kpi_summary(base: str) -> list[str]:
+    """Headline numbers, read through the kpi function like any client would."""
+    days = get_kpi(base, "revenue", grain="day")[-30:]
+    revenue, orders = sum(d["revenue"] for d in days), sum(d["orders"] for d in days)
+    funnel = get_kpi(base, "funnel")
+    sessions = sum(f["sessions"] for f in funnel)
+    purchases = sum(f["purchase_sessions"] for f in funnel)
     lines = [
-        f"last 30 days: revenue {revenue[0]:,.0f}, orders {revenue[1]:,}, AOV {revenue[2]:.2f}",
-        f"sessions converting to a purchase: {conversion:.2%}",
+        f"last 30 days: revenue {revenue:,.0f}, orders {orders:,}, AOV {revenue / orders:.2f}",
+        f"sessions converting to a purchase (last 30 days): {purchases / sessions:.2%}",
         "experiments: exposed users and conversion after exposure, control / treatment",
         "(the statistics engine is not in yet; planted truth in brackets):",
     ]
-    for experiment_id, sizes, rates in experiments:
-        truth = (
-            PLANTED_EFFECTS[experiment_id].describe() if experiment_id in PLANTED_EFFECTS else "?"
-        )
-        lines.append(
-            f"  {experiment_id:<20} n {' / '.join(f'{n:,}' for n in sizes):<17} "
-            f"{' / '.join(f'{r:.2%}' for r in rates):<17} [{truth}]"
-        )
+    for experiment_id, effect in PLANTED_EFFECTS.items():
+        rows = get_kpi(base, "experiment_metrics", experiment_id=experiment_id, metric="conversion")
+        sizes = " / ".join(f"{r['n']:,}" for r in rows)
+        rates = " / ".join(f"{r['mean']:.2%}" for r in rows)
+        lines.append(f"  {experiment_id:<20} n {sizes:<17} {rates:<17} [{effect.describe()}]")
     return lines
 
 
@@ -133,7 +132,7 @@ def main(argv: list[str] | None = None) -> None:
     done(started)
     try:
         print("\nExecKPI local stack:\n" + stack.describe(), flush=True)
-        summary = kpi_summary(warehouse) + drive_hello(stack.urls["hello_http"])
+        summary = kpi_summary(stack.urls["kpi"]) + drive_hello(stack.urls["hello_http"])
         print("\nSummary:", *("  " + line for line in summary), sep="\n", flush=True)
         if not args.once:
             serve_until_interrupted(stack)

@@ -48,6 +48,12 @@ class Warehouse(Protocol):
         self, sql: str, params: Params | None = None, *, labels: Mapping[str, str] | None = None
     ) -> QueryResult: ...
 
+    def estimate_bytes(self, sql: str, params: Params | None = None) -> int | None:
+        """Bytes the query would bill, or None where nothing is billed."""
+
+    def data_version(self) -> str:
+        """Changes whenever the warehouse's tables may have changed (cache keys use it)."""
+
     def close(self) -> None: ...
 
 

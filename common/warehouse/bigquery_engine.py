@@ -140,6 +140,14 @@ class BigQueryWarehouse:
             bytes_processed=rows.total_bytes_processed,
         )
 
+    def data_version(self) -> str:
+        """The newest modification time among the marts dataset's tables (free metadata)."""
+        # Project and dataset are identifiers validated by the configuration.
+        tables = f"`{self.project}.{self.dataset}.__TABLES__`"
+        sql = f"select cast(max(last_modified_time) as string) as version from {tables}"  # noqa: S608
+        result = self.query(sql, labels={"purpose": "data_version"})
+        return f"bigquery:{result.table.column('version')[0].as_py()}"
+
     def estimate_bytes(
         self, sql: str, params: Params | None = None, *, labels: Mapping[str, str] | None = None
     ) -> int:

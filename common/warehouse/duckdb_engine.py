@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Mapping
@@ -20,12 +21,12 @@ from common.warehouse.base import (
 
 
 class DuckDBWarehouse:
-    """Queries a DuckDB database file.
+    """Queries a DuckDB database file, one cursor per query on a shared connection.
 
-    A read-only warehouse opens the file for each query and closes it right after: DuckDB lets
-    one process write a file only while no other process holds it, so a long-lived reader (a
-    function instance) would lock the daily dbt build out. A writer keeps one connection and
-    gives each query its own cursor, which is safe across threads.
+    Opening a large file costs tens of milliseconds, so the connection stays open. A
+    read-only warehouse reopens it when the file is replaced or rewritten (its inode or mtime
+    changes), which is how it sees a new dbt build. While it is open, DuckDB lets no other
+    process write the file: a local build should write a new file and rename it into place.
     """
 
     engine = "duckdb"
@@ -34,6 +35,7 @@ class DuckDBWarehouse:
         self.path = Path(path)
         self.read_only = read_only
         self._connection: duckdb.DuckDBPyConnection | None = None
+        self._identity: tuple[int, int] | None = None
         self._lock = threading.Lock()
 
     def placeholder(self, name: str) -> str:
@@ -45,42 +47,58 @@ class DuckDBWarehouse:
         # labels only mean something to BigQuery's billing; DuckDB has nothing to attach them to.
         values = check_params(params)
         started = time.perf_counter()
-        connection = self._connect()
+        cursor = self._connect().cursor()
         try:
-            cursor = connection.cursor()
-            try:
-                relation = cursor.sql(sql, params=values or None)
-                table = relation.to_arrow_table() if relation is not None else None
-            finally:
-                cursor.close()
+            relation = cursor.sql(sql, params=values or None)
+            table = relation.to_arrow_table() if relation is not None else None
         except duckdb.IOException as exc:
             raise WarehouseUnavailable("the DuckDB database is busy or unreadable") from exc
         except duckdb.Error as exc:
             raise WarehouseQueryError("the warehouse rejected the query") from exc
         finally:
-            if self.read_only:
-                connection.close()
+            cursor.close()
         if table is None:
             import pyarrow as pa
 
             table = pa.table({})
         return QueryResult(table=table, elapsed_ms=(time.perf_counter() - started) * 1000)
 
+    def estimate_bytes(self, sql: str, params: Params | None = None) -> None:
+        return None  # nothing is billed locally
+
+    def data_version(self) -> str:
+        stat = self._stat()
+        return f"duckdb:{stat.st_ino}:{stat.st_mtime_ns}:{stat.st_size}"
+
+    def _stat(self) -> os.stat_result:
+        try:
+            return self.path.stat()
+        except FileNotFoundError:
+            raise WarehouseUnavailable(
+                f"no DuckDB database at {self.path}: load the data first"
+            ) from None
+
     def _connect(self) -> duckdb.DuckDBPyConnection:
-        if self.read_only:
-            if not self.path.exists():
-                raise WarehouseUnavailable(
-                    f"no DuckDB database at {self.path}: load the data first"
-                )
-            try:
-                return duckdb.connect(str(self.path), read_only=True)
-            except duckdb.Error as exc:
-                raise WarehouseUnavailable("the DuckDB database is busy or unreadable") from exc
         with self._lock:
+            if self.read_only:
+                stat = self._stat()
+                identity = (stat.st_ino, stat.st_mtime_ns)
+                if self._connection is not None and identity != self._identity:
+                    self._connection.close()
+                    self._connection = None
+                self._identity = identity
             if self._connection is None:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._connection = duckdb.connect(str(self.path))
+                self._connection = self._open()
             return self._connection
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        try:
+            if self.read_only:
+                return duckdb.connect(str(self.path), read_only=True)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            return duckdb.connect(str(self.path))
+        except duckdb.Error as exc:
+            raise WarehouseUnavailable("the DuckDB database is busy or unreadable") from exc
 
     def close(self) -> None:
         with self._lock:

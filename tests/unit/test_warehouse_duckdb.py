@@ -1,3 +1,4 @@
+import os
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -101,12 +102,16 @@ def test_missing_database_is_unavailable_not_created(tmp_path):
     assert not (tmp_path / "missing.duckdb").exists()
 
 
-def test_reader_does_not_hold_the_file_between_queries(warehouse, tmp_path):
-    warehouse.query("select 1")
-    writer = DuckDBWarehouse(tmp_path / "wh.duckdb", read_only=False)
-    writer.query("insert into orders values (4, 'Returned', 1)")  # would fail on a held lock
-    writer.close()
-    assert warehouse.query("select count(*) as n from orders").table.to_pylist() == [{"n": 4}]
+def test_reader_reopens_a_file_replaced_by_a_new_build(warehouse, tmp_path):
+    assert warehouse.query("select count(*) as n from orders").table.to_pylist() == [{"n": 3}]
+    version = warehouse.data_version()
+    # A build writes a new file and renames it into place, as readers keep theirs open.
+    rebuilt = DuckDBWarehouse(tmp_path / "next.duckdb", read_only=False)
+    rebuilt.query("create table orders as select range as id from range(5)")
+    rebuilt.close()
+    os.replace(tmp_path / "next.duckdb", tmp_path / "wh.duckdb")
+    assert warehouse.data_version() != version
+    assert warehouse.query("select count(*) as n from orders").table.to_pylist() == [{"n": 5}]
 
 
 def test_open_warehouse_follows_configuration(tmp_path):

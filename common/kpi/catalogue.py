@@ -1,0 +1,351 @@
+"""Every KPI, defined once.
+
+A KPI names the mart it reads, its parameters and output columns, and builds its SQL from a
+``Dialect`` and the parsed parameter values. Values never enter the SQL text: builders write
+placeholders (``d.param(name)``) and the service binds the values. The only variable parts of
+the text are identifiers and fragments chosen here from allow-lists (grain, which filters apply).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from common.kpi.dialect import GRAINS, Dialect
+from common.kpi.params import Param
+
+EVENT_SOURCES = ("Email", "Adwords", "Organic", "YouTube", "Facebook")
+USER_CHANNELS = ("Search", "Organic", "Facebook", "Email", "Display")
+FUNNEL_STEPS = ("home", "department", "product", "cart", "purchase")
+
+
+def _start(days: int) -> Param:
+    return Param("start", "date", f"first day (default: {days} days before end)")
+
+
+END = Param("end", "date", "last day, inclusive (default: the newest day in the data)")
+
+
+@dataclass(frozen=True)
+class Kpi:
+    name: str
+    description: str
+    params: tuple[Param, ...]
+    columns: tuple[tuple[str, str], ...]  # (name, type) of each output column
+    build: Callable[[Dialect, Mapping[str, Any]], str]
+    dimensions: tuple[str, ...] = ()
+    grains: tuple[str, ...] = ()
+    # Where the default date range is read from: (table, date column) for the given params.
+    date_source: Callable[[Mapping[str, Any]], tuple[str, str]] | None = None
+    default_days: int = 90
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "parameters": [p.describe() for p in self.params],
+            "dimensions": list(self.dimensions),
+            "grains": list(self.grains),
+            "columns": [{"name": n, "type": t} for n, t in self.columns],
+        }
+
+
+def _between(d: Dialect, column: str) -> str:
+    return f"{column} between {d.param('start')} and {d.param('end')}"
+
+
+def _revenue(d: Dialect, p: Mapping[str, Any]) -> str:
+    period = d.truncate(p["grain"], "order_date")
+    return f"""
+        select
+            {period} as period,
+            cast(sum(orders) as bigint) as orders,
+            cast(sum(items) as bigint) as items,
+            sum(revenue) as revenue,
+            sum(revenue) / nullif(sum(orders), 0) as aov,
+            cast(sum(cancelled_orders) as bigint) as cancelled_orders,
+            cast(sum(returned_orders) as bigint) as returned_orders
+        from {d.table("revenue_daily")}
+        where {_between(d, "order_date")}
+        group by 1
+        order by 1
+    """
+
+
+def _funnel(d: Dialect, p: Mapping[str, Any]) -> str:
+    source = f" and traffic_source = {d.param('traffic_source')}" if p["traffic_source"] else ""
+    sums = ", ".join(f"cast(sum({s}_sessions) as bigint) as {s}_sessions" for s in FUNNEL_STEPS)
+    return f"""
+        with totals as (
+            select traffic_source, cast(sum(sessions) as bigint) as sessions, {sums}
+            from {d.table("funnel")}
+            where {_between(d, "session_date")}{source}
+            group by traffic_source
+        )
+        select
+            *,
+            department_sessions / nullif(home_sessions, 0) as home_to_department_rate,
+            product_sessions / nullif(department_sessions, 0) as department_to_product_rate,
+            cart_sessions / nullif(product_sessions, 0) as product_to_cart_rate,
+            purchase_sessions / nullif(cart_sessions, 0) as cart_to_purchase_rate,
+            purchase_sessions / nullif(sessions, 0) as session_conversion_rate
+        from totals
+        order by traffic_source
+    """
+
+
+def _retention_source(p: Mapping[str, Any]) -> tuple[str, str]:
+    grain = p["grain"]
+    return (f"retention_{grain}ly", f"cohort_{grain}")
+
+
+def _retention(d: Dialect, p: Mapping[str, Any]) -> str:
+    table, cohort = _retention_source(p)
+    grain = p["grain"]
+    return f"""
+        select
+            {cohort} as cohort,
+            {grain}s_since_signup as periods_since_signup,
+            cohort_size,
+            active_users,
+            retention_rate
+        from {d.table(table)}
+        where {_between(d, cohort)}
+            and {grain}s_since_signup <= {d.param("max_periods")}
+        order by 1, 2
+    """
+
+
+def _customer_ltv(d: Dialect, p: Mapping[str, Any]) -> str:
+    channel = f"where acquisition_channel = {d.param('channel')}" if p["channel"] else ""
+    return f"""
+        select
+            user_id,
+            acquisition_channel,
+            country,
+            orders,
+            lifetime_revenue,
+            average_order_value,
+            first_order_at,
+            last_order_at
+        from {d.table("customer_ltv")}
+        {channel}
+        order by lifetime_revenue desc, user_id
+        limit {d.param("limit")}
+    """
+
+
+def _rfm_segments(d: Dialect, p: Mapping[str, Any]) -> str:
+    return f"""
+        select
+            segment,
+            count(*) as customers,
+            count(*) / sum(count(*)) over () as share,
+            avg(recency_days) as avg_recency_days,
+            avg(frequency) as avg_frequency,
+            avg(monetary) as avg_monetary
+        from {d.table("rfm_segments")}
+        group by segment
+        order by customers desc, segment
+    """
+
+
+def _channel_performance(d: Dialect, p: Mapping[str, Any]) -> str:
+    channel = f"where channel = {d.param('channel')}" if p["channel"] else ""
+    return f"""
+        select
+            channel, users, buyers, orders, revenue, buyer_rate, revenue_per_user,
+            average_order_value
+        from {d.table("channel_performance")}
+        {channel}
+        order by revenue desc, channel
+    """
+
+
+def _mom_growth(d: Dialect, p: Mapping[str, Any]) -> str:
+    return f"""
+        select month, revenue, orders, aov, previous_revenue, revenue_growth_mom
+        from {d.table("revenue_monthly")}
+        where {_between(d, "month")}
+        order by month
+    """
+
+
+def _experiment_metrics(d: Dialect, p: Mapping[str, Any]) -> str:
+    metric = f" and metric = {d.param('metric')}" if p["metric"] else ""
+    return f"""
+        select
+            variant,
+            metric,
+            n,
+            sum / n as mean,
+            sqrt(greatest(sum_squares - sum * sum / n, 0) / nullif(n - 1, 0)) as std_dev,
+            covariate_sum / n as covariate_mean
+        from {d.table("ab_metrics")}
+        where experiment_id = {d.param("experiment_id")}{metric}
+        order by metric, variant
+    """
+
+
+def _grain(default: str, allowed: tuple[str, ...] = GRAINS) -> Param:
+    return Param("grain", "enum", "time grain", default=default, allowed=allowed)
+
+
+CATALOGUE: dict[str, Kpi] = {
+    kpi.name: kpi
+    for kpi in (
+        Kpi(
+            "revenue",
+            "Revenue, orders and AOV over time. Revenue counts items neither cancelled nor "
+            "returned; orders are the orders holding such an item (AOV = revenue / orders).",
+            (_start(90), END, _grain("day")),
+            (
+                ("period", "date"),
+                ("orders", "integer"),
+                ("items", "integer"),
+                ("revenue", "number"),
+                ("aov", "number"),
+                ("cancelled_orders", "integer"),
+                ("returned_orders", "integer"),
+            ),
+            _revenue,
+            grains=GRAINS,
+            date_source=lambda p: ("revenue_daily", "order_date"),
+        ),
+        Kpi(
+            "funnel",
+            "Sessions reaching each funnel step (home → department → product → cart → "
+            "purchase) by traffic source, with step and session conversion rates.",
+            (
+                _start(30),
+                END,
+                Param("traffic_source", "enum", "only this source", allowed=EVENT_SOURCES),
+            ),
+            (
+                ("traffic_source", "string"),
+                ("sessions", "integer"),
+                *((f"{step}_sessions", "integer") for step in FUNNEL_STEPS),
+                ("home_to_department_rate", "number"),
+                ("department_to_product_rate", "number"),
+                ("product_to_cart_rate", "number"),
+                ("cart_to_purchase_rate", "number"),
+                ("session_conversion_rate", "number"),
+            ),
+            _funnel,
+            dimensions=("traffic_source",),
+            date_source=lambda p: ("funnel", "session_date"),
+            default_days=30,
+        ),
+        Kpi(
+            "retention",
+            "Signup cohorts (weeks start Monday) × periods since signup: cohort size, active "
+            "users (a signed-in session or an order) and retention rate.",
+            (
+                _start(182),
+                END,
+                _grain("week", ("week", "month")),
+                Param("max_periods", "int", "periods after signup", 12, minimum=0, maximum=156),
+            ),
+            (
+                ("cohort", "date"),
+                ("periods_since_signup", "integer"),
+                ("cohort_size", "integer"),
+                ("active_users", "integer"),
+                ("retention_rate", "number"),
+            ),
+            _retention,
+            grains=("week", "month"),
+            date_source=_retention_source,
+            default_days=182,
+        ),
+        Kpi(
+            "customer_ltv",
+            "Top customers by lifetime revenue (kept revenue), with orders and AOV.",
+            (
+                Param("limit", "int", "rows to return", 100, minimum=1, maximum=10_000),
+                Param("channel", "enum", "only this acquisition channel", allowed=USER_CHANNELS),
+            ),
+            (
+                ("user_id", "integer"),
+                ("acquisition_channel", "string"),
+                ("country", "string"),
+                ("orders", "integer"),
+                ("lifetime_revenue", "number"),
+                ("average_order_value", "number"),
+                ("first_order_at", "timestamp"),
+                ("last_order_at", "timestamp"),
+            ),
+            _customer_ltv,
+            dimensions=("acquisition_channel",),
+        ),
+        Kpi(
+            "rfm_segments",
+            "Customers per RFM segment (recency/frequency/monetary quintiles) with averages.",
+            (),
+            (
+                ("segment", "string"),
+                ("customers", "integer"),
+                ("share", "number"),
+                ("avg_recency_days", "number"),
+                ("avg_frequency", "number"),
+                ("avg_monetary", "number"),
+            ),
+            _rfm_segments,
+        ),
+        Kpi(
+            "channel_performance",
+            "Per acquisition channel: users, buyers, orders, revenue and rates.",
+            (Param("channel", "enum", "only this channel", allowed=USER_CHANNELS),),
+            (
+                ("channel", "string"),
+                ("users", "integer"),
+                ("buyers", "integer"),
+                ("orders", "integer"),
+                ("revenue", "number"),
+                ("buyer_rate", "number"),
+                ("revenue_per_user", "number"),
+                ("average_order_value", "number"),
+            ),
+            _channel_performance,
+            dimensions=("channel",),
+        ),
+        Kpi(
+            "mom_growth",
+            "Monthly revenue, orders and AOV with month-over-month revenue growth.",
+            (_start(366), END),
+            (
+                ("month", "date"),
+                ("revenue", "number"),
+                ("orders", "integer"),
+                ("aov", "number"),
+                ("previous_revenue", "number"),
+                ("revenue_growth_mom", "number"),
+            ),
+            _mom_growth,
+            date_source=lambda p: ("revenue_monthly", "month"),
+            default_days=366,
+        ),
+        Kpi(
+            "experiment_metrics",
+            "Per variant of an experiment: exposed users (n), metric mean and standard "
+            "deviation after exposure, and the pre-period covariate mean.",
+            (
+                Param("experiment_id", "id", "the experiment", required=True),
+                Param(
+                    "metric", "enum", "only this metric", allowed=("conversion", "revenue_per_user")
+                ),
+            ),
+            (
+                ("variant", "string"),
+                ("metric", "string"),
+                ("n", "integer"),
+                ("mean", "number"),
+                ("std_dev", "number"),
+                ("covariate_mean", "number"),
+            ),
+            _experiment_metrics,
+            dimensions=("variant", "metric"),
+        ),
+    )
+}

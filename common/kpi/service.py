@@ -1,0 +1,157 @@
+"""Running a KPI: parse its parameters, fill default dates from the data, build the SQL for
+the warehouse's engine, refuse what BigQuery would bill past the cap, bind the values, and
+cache the result under (kpi, parameters, data version)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from common.kpi.cache import TtlCache
+from common.kpi.catalogue import CATALOGUE, Kpi
+from common.kpi.dialect import Dialect
+from common.kpi.params import check_range, parse_params
+from common.warehouse import Warehouse
+
+_PLACEHOLDER = re.compile(r"[$@]([A-Za-z_][A-Za-z0-9_]*)")
+DATA_VERSION_SECONDS = 30.0  # how long a data version is trusted before asking again
+
+
+class UnknownKpi(KeyError):
+    pass
+
+
+class QueryTooExpensive(Exception):
+    def __init__(self, estimate: int, limit: int):
+        super().__init__(f"the query would process {estimate:,} bytes; the limit is {limit:,}")
+        self.estimate, self.limit = estimate, limit
+
+
+@dataclass(frozen=True)
+class KpiResult:
+    kpi: str
+    params: dict[str, Any]
+    columns: list[dict[str, str]]
+    rows: list[list[Any]]
+    meta: dict[str, Any]
+    etag: str
+
+
+def _plain(value: Any, kind: str) -> Any:
+    """A JSON/CSV-ready value of a declared column type."""
+    if value is None:
+        return None
+    if kind == "integer":
+        return int(value)
+    if kind == "number":
+        number = float(value)
+        return number if math.isfinite(number) else None
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def _normalised(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, date) else v for k, v in sorted(values.items())}
+
+
+class KpiService:
+    def __init__(
+        self,
+        warehouse: Warehouse,
+        marts: str,
+        *,
+        max_bytes_billed: int,
+        cache_seconds: float = 300.0,
+    ):
+        self.warehouse = warehouse
+        self.dialect = Dialect(warehouse.engine, marts)
+        self.max_bytes_billed = max_bytes_billed
+        self.cache = TtlCache(cache_seconds)
+        self._version: tuple[float, str] | None = None
+        self._version_lock = threading.Lock()
+
+    def run(self, name: str, raw: Mapping[str, Any], *, use_cache: bool = True) -> KpiResult:
+        kpi = CATALOGUE.get(name)
+        if kpi is None:
+            raise UnknownKpi(name)
+        values = parse_params(kpi.params, raw)
+        version = self.data_version()
+        values = self._with_default_dates(kpi, values, version)
+        params = _normalised(values)
+        key = (name, json.dumps(params, sort_keys=True), version)
+        if use_cache and (cached := self.cache.get(key)) is not None:
+            return replace(cached, meta={**cached.meta, "cached": True, "elapsed_ms": 0.0})
+        result = self._execute(kpi, values, params, version)
+        self.cache.put(key, result)
+        return result
+
+    def data_version(self) -> str:
+        with self._version_lock:
+            now = time.monotonic()
+            if self._version is None or now - self._version[0] > DATA_VERSION_SECONDS:
+                self._version = (now, self.warehouse.data_version())
+            return self._version[1]
+
+    def _with_default_dates(self, kpi: Kpi, values: dict[str, Any], version: str) -> dict[str, Any]:
+        if kpi.date_source is None:
+            return values
+        end = values["end"] or self._latest_date(*kpi.date_source(values), version)
+        start = values["start"] or min(end - timedelta(days=kpi.default_days - 1), end)
+        check_range(start, end)
+        return {**values, "start": start, "end": end}
+
+    def _latest_date(self, table: str, column: str, version: str) -> date:
+        key = ("latest", table, column, version)
+        if (cached := self.cache.get(key)) is not None:
+            return cached
+        # Table and column come from the catalogue, never from a request.
+        sql = f"select max({column}) as latest from {self.dialect.table(table)}"  # noqa: S608
+        latest = self.warehouse.query(sql).table.column("latest")[0].as_py() or date.today()
+        self.cache.put(key, latest)
+        return latest
+
+    def _execute(
+        self, kpi: Kpi, values: dict[str, Any], params: dict[str, Any], version: str
+    ) -> KpiResult:
+        sql = kpi.build(self.dialect, values)
+        bound = {name: values[name] for name in set(_PLACEHOLDER.findall(sql))}
+        estimate = self.warehouse.estimate_bytes(sql, bound)
+        if estimate is not None and estimate > self.max_bytes_billed:
+            raise QueryTooExpensive(estimate, self.max_bytes_billed)
+        started = time.perf_counter()
+        result = self.warehouse.query(sql, bound, labels={"kpi": kpi.name})
+        table = result.table
+        if table.column_names != [name for name, _ in kpi.columns]:
+            raise RuntimeError(f"{kpi.name}: columns {table.column_names} differ from catalogue")
+        kinds = [kind for _, kind in kpi.columns]
+        columns = [column.to_pylist() for column in table.columns]
+        rows = [
+            [_plain(value, kind) for value, kind in zip(row, kinds, strict=True)]
+            for row in zip(*columns, strict=True)
+        ]
+        meta = {
+            "engine": self.warehouse.engine,
+            "rows": len(rows),
+            "elapsed_ms": round((time.perf_counter() - started) * 1000, 2),
+            "cached": False,
+        }
+        if result.bytes_processed is not None:
+            meta["bytes_processed"] = result.bytes_processed
+        digest = hashlib.sha256(json.dumps([kpi.name, params, version]).encode()).hexdigest()
+        return KpiResult(
+            kpi=kpi.name,
+            params=params,
+            columns=[{"name": n, "type": t} for n, t in kpi.columns],
+            rows=rows,
+            meta=meta,
+            etag=digest[:32],
+        )

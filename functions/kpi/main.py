@@ -1,0 +1,100 @@
+"""kpi: the KPI catalogue and KPI queries over the marts.
+
+GET  /kpi                      the catalogue: every KPI, its parameters, columns and grains
+GET  /kpi/<name>?param=value   one KPI (query-string parameters)
+POST /kpi/<name>               one KPI (parameters as a JSON object)
+
+Add ?format=csv (or send Accept: text/csv) for CSV. Responses carry an ETag; a request with
+If-None-Match gets 304 while the data has not changed, and Cache-Control: no-cache skips the
+instance's result cache.
+"""
+
+import csv
+import functools
+import io
+
+import flask
+import functions_framework
+
+from common.backends import Backends
+from common.config import load_config
+from common.http import HttpError, Router, invalid, json_body, json_response
+from common.kpi.catalogue import CATALOGUE
+from common.kpi.params import InvalidParam
+from common.kpi.service import KpiResult, KpiService, QueryTooExpensive, UnknownKpi
+from common.logs import setup_logging
+from common.warehouse import WarehouseQueryError, WarehouseUnavailable
+
+CONFIG = load_config()
+setup_logging("kpi", CONFIG.log_level, CONFIG.gcp_project)
+BACKENDS = Backends(CONFIG)
+router = Router(CONFIG, prefix="/kpi")
+
+# DuckDB names the marts schema after dbt's target schema; BigQuery uses the configured dataset.
+_MARTS = {"duckdb": "execkpi_marts"}
+
+
+@functools.cache
+def service() -> KpiService:
+    warehouse = BACKENDS.warehouse
+    marts = _MARTS.get(warehouse.engine, CONFIG.bq_dataset)
+    return KpiService(warehouse, marts, max_bytes_billed=CONFIG.bq_max_bytes_billed)
+
+
+@router.route("/")
+def catalogue(request: flask.Request) -> dict:
+    return {"kpis": [kpi.describe() for kpi in CATALOGUE.values()]}
+
+
+@router.route("/<name>", methods=("GET", "POST"))
+def run_kpi(request: flask.Request, name: str) -> flask.Response:
+    if request.method == "POST":
+        raw = json_body(request)
+    else:
+        raw = {key: value for key, value in request.args.items() if key != "format"}
+    use_cache = "no-cache" not in request.headers.get("Cache-Control", "")
+    try:
+        result = service().run(name, raw, use_cache=use_cache)
+    except UnknownKpi:
+        raise HttpError(404, "not_found", f"no KPI named {name!r}; see GET /kpi", "kpi") from None
+    except InvalidParam as exc:
+        raise HttpError(400, "invalid_argument", exc.message, exc.field) from None
+    except QueryTooExpensive as exc:
+        raise HttpError(422, "query_too_expensive", str(exc), "end") from None
+    except WarehouseUnavailable as exc:
+        raise HttpError(503, "warehouse_unavailable", str(exc)) from exc
+    except WarehouseQueryError as exc:
+        raise HttpError(502, "warehouse_error", str(exc)) from exc
+    return _respond(request, result)
+
+
+def _respond(request: flask.Request, result: KpiResult) -> flask.Response:
+    headers = {"ETag": f'"{result.etag}"', "Cache-Control": "private, max-age=60"}
+    if request.if_none_match.contains(result.etag):
+        return flask.Response(status=304, headers=headers)
+    requested = request.args.get("format")
+    if requested not in (None, "json", "csv"):
+        raise invalid("format", "must be json or csv")
+    wants_csv = requested == "csv" or (
+        requested is None
+        and request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv"
+    )
+    if wants_csv:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow([column["name"] for column in result.columns])
+        writer.writerows(result.rows)
+        return flask.Response(buffer.getvalue(), 200, headers, mimetype="text/csv")
+    body = {
+        "kpi": result.kpi,
+        "params": result.params,
+        "columns": result.columns,
+        "rows": result.rows,
+        "meta": result.meta,
+    }
+    return json_response(body, 200, headers)
+
+
+@functions_framework.http
+def kpi(request: flask.Request) -> flask.Response:
+    return router.dispatch(request)
