@@ -239,7 +239,7 @@ CATALOGUE: dict[str, Kpi] = {
         ),
         Kpi(
             "retention",
-            "Signup cohorts (weeks start Monday) × periods since signup: cohort size, active "
+            "Signup cohorts (weeks start Monday) by periods since signup: cohort size, active "
             "users (a signed-in session or an order) and retention rate.",
             (
                 _start(182),
