@@ -22,7 +22,7 @@ class FunctionSpec:
     name: str
     folder: Path
     entry_point: str
-    event: str | None  # the event type it subscribes to; None for an HTTP function
+    events: tuple[str, ...]  # the event types it subscribes to; empty for an HTTP function
     memory: str
     timeout_seconds: int
     max_instances: int
@@ -30,7 +30,7 @@ class FunctionSpec:
 
     @property
     def is_http(self) -> bool:
-        return self.event is None
+        return not self.events
 
     @property
     def signature_type(self) -> str:
@@ -44,9 +44,11 @@ class FunctionSpec:
 def _load(folder: Path) -> FunctionSpec:
     manifest = yaml.safe_load((folder / "function.yaml").read_text())
     trigger = manifest["trigger"]
-    event = None if trigger == "http" else trigger["event"]
-    if event is not None and event not in EVENT_TYPES:
-        raise ValueError(f"{folder.name}: trigger event {event!r} is not in EVENT_TYPES")
+    # trigger: http | {event: <type>} | {events: [<type>, ...]}
+    events = () if trigger == "http" else tuple(trigger.get("events") or [trigger["event"]])
+    unknown = [event for event in events if event not in EVENT_TYPES]
+    if unknown:
+        raise ValueError(f"{folder.name}: trigger events {unknown} are not in EVENT_TYPES")
     for required in ("main.py", "requirements.txt"):
         if not (folder / required).is_file():
             raise ValueError(f"{folder.name}: {required} is missing")
@@ -54,7 +56,7 @@ def _load(folder: Path) -> FunctionSpec:
         name=folder.name,
         folder=folder,
         entry_point=manifest["entry_point"],
-        event=event,
+        events=events,
         memory=manifest["memory"],
         timeout_seconds=int(manifest["timeout_seconds"]),
         max_instances=int(manifest["max_instances"]),

@@ -86,10 +86,11 @@ class LocalStack:
 
     def _subscribe(self) -> None:
         prefix = self.env.get("EXECKPI_TOPIC_PREFIX", "")
-        subscribers = [s for s in self.specs if s.event]
+        subscriptions = [(spec, event) for spec in self.specs for event in spec.events]
         if self.bus is not None:
-            for spec in subscribers:
-                self.bus.bus.subscribe(prefix + spec.event, self.urls[spec.name] + "/", spec.name)
+            for spec, event in subscriptions:
+                url = self.urls[spec.name] + "/"
+                self.bus.bus.subscribe(prefix + event, url, f"{spec.name}-{event}")
             return
         from google.cloud import pubsub_v1
 
@@ -97,10 +98,10 @@ class LocalStack:
         publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
         for event_type in sorted(EVENT_TYPES):
             publisher.create_topic(name=publisher.topic_path(EMULATOR_PROJECT, prefix + event_type))
-        for spec in subscribers:
+        for spec, event in subscriptions:
             subscriber.create_subscription(
-                name=subscriber.subscription_path(EMULATOR_PROJECT, spec.name),
-                topic=publisher.topic_path(EMULATOR_PROJECT, prefix + spec.event),
+                name=subscriber.subscription_path(EMULATOR_PROJECT, f"{spec.name}-{event}"),
+                topic=publisher.topic_path(EMULATOR_PROJECT, prefix + event),
                 push_config={"push_endpoint": self.urls[spec.name] + "/"},
                 ack_deadline_seconds=60,
             )
@@ -122,7 +123,7 @@ class LocalStack:
         bus = self.bus.url if self.bus else f"Pub/Sub emulator at {self.emulator.host}"
         lines = [f"  {'event bus':<14} {bus}"]
         for spec in self.specs:
-            trigger = "HTTP" if spec.is_http else f"on {spec.event}"
+            trigger = "HTTP" if spec.is_http else "on " + ", ".join(spec.events)
             lines.append(f"  {spec.name:<14} {self.urls[spec.name]:<24} {trigger}")
         return "\n".join(lines)
 

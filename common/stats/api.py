@@ -1,0 +1,111 @@
+"""The abtest function's operations without HTTP: JSON-able request in, JSON-able answer out.
+
+Invalid input raises ``payload.InputError`` (with the field's path); an unknown experiment
+raises ``warehouse_source.ExperimentNotFound``; warehouse failures raise ``WarehouseError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict
+from typing import Any
+
+from common.experiments import assign_variant, check_weights, hash_bucket
+from common.stats import payload
+from common.stats.analyze import analyze
+from common.stats.inputs import Experiment
+from common.stats.power import solve
+
+Z_95 = 1.959963984540054  # Φ⁻¹(0.975): ci_95 stays a 95% interval whatever alpha is
+
+
+def two_proportion_test(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The original ExecKPI test: its fields first, then the richer analysis."""
+    analysis = analyze(payload.legacy_test_request(body))
+    c = analysis.comparisons[0]
+    rate_a, rate_b = c.control.mean, c.treatment.mean
+    lift, se = c.relative.estimate, c.relative.se
+    ci_95 = [None, None] if lift is None or se is None else [lift - Z_95 * se, lift + Z_95 * se]
+    group = "tie"  # the group with the higher conversion rate
+    if rate_a is not None and rate_b is not None and rate_a != rate_b:
+        group = "B" if rate_b > rate_a else "A"
+    return {
+        "group": group,
+        "uplift": lift,  # relative: (rate B - rate A) / rate A
+        "p_value": c.p_value,
+        "ci_95": ci_95,
+        "srm_p": analysis.srm.p_value,
+        "significant": c.significant,
+        "alpha": analysis.options.alpha,
+        "method": c.method,
+        "rates": {"A": rate_a, "B": rate_b},
+        "absolute": asdict(c.absolute),
+        "relative": asdict(c.relative),
+        "bayesian": asdict(c.bayesian) if c.bayesian else None,
+        "srm": asdict(analysis.srm),
+        "decision": asdict(analysis.decision),
+        "messages": list(c.messages),
+    }
+
+
+def analyze_experiment(
+    body: Mapping[str, Any], load: Callable[[payload.ExperimentRef], Experiment]
+) -> dict[str, Any]:
+    """Statistics from the request, or from the warehouse through ``load``."""
+    request = payload.analysis_request(body)
+    experiment = load(request) if isinstance(request, payload.ExperimentRef) else request
+    result = asdict(analyze(experiment))
+    if isinstance(request, payload.ExperimentRef):
+        result = {"experiment_id": request.experiment_id, **result}
+    return result
+
+
+def power(body: Mapping[str, Any]) -> dict[str, Any]:
+    return asdict(solve(payload.power_request(body)))
+
+
+def assignment(
+    experiment_id: str, user_id: str, variants: Sequence[str], weights: Sequence[float]
+) -> dict[str, Any]:
+    return {
+        "experiment_id": experiment_id,
+        "user_id": user_id,
+        "variant": assign_variant(experiment_id, user_id, variants, weights),
+        "bucket": hash_bucket(experiment_id, user_id),
+        "variants": list(variants),
+        "weights": list(weights),
+    }
+
+
+def assignment_request(args: Mapping[str, str]) -> tuple[str, str, list[str] | None, list | None]:
+    """Query parameters experiment_id, user_id and optionally variants/weights (a,b,c)."""
+    for key in args:
+        if key not in ("experiment_id", "user_id", "variants", "weights"):
+            raise payload.InputError(key, "unknown query parameter")
+    experiment_id = payload.name(args.get("experiment_id"), "experiment_id")
+    user_id = payload.name(args.get("user_id"), "user_id")
+    if "variants" not in args:
+        if "weights" in args:
+            raise payload.InputError("weights", "needs variants")
+        return experiment_id, user_id, None, None
+    variants = [payload.name(v, "variants") for v in args["variants"].split(",")]
+    if len(variants) < 2 or len(set(variants)) != len(variants):
+        raise payload.InputError("variants", "need at least two distinct names, comma-separated")
+    weights = [1 / len(variants)] * len(variants)
+    if "weights" in args:
+        weights = [
+            _query_number(raw, f"weights[{i}]") for i, raw in enumerate(args["weights"].split(","))
+        ]
+    try:
+        check_weights(variants, weights)
+    except ValueError as exc:
+        raise payload.InputError("weights", str(exc)) from None
+    return experiment_id, user_id, variants, weights
+
+
+def _query_number(raw: str, field: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise payload.InputError(field, "must be a number") from None
+    return payload.number(value, field)

@@ -1,0 +1,49 @@
+"""The distribution functions the engine needs, from scipy, loaded on first use.
+
+``scipy.special`` alone adds about as much to a cold import as functions_framework itself, and
+``scipy.stats`` several times that, so neither is imported with the engine: the first analysis
+loads them.
+
+All functions are numpy ufuncs: they take floats or arrays. A z-test is a t-test with infinite
+degrees of freedom (``stdtr(inf, x)`` is the normal CDF), so one code path serves both.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from types import ModuleType
+
+
+@cache
+def special() -> ModuleType:
+    import scipy.special
+
+    return scipy.special
+
+
+@cache
+def stats() -> ModuleType:
+    """scipy.stats, for the tests that need raw data or exact tables (Mann-Whitney, Fisher)."""
+    import scipy.stats
+
+    return scipy.stats
+
+
+def t_cdf(df, x):
+    return special().stdtr(df, x)
+
+
+def t_ppf(df, q):
+    return special().stdtrit(df, q)
+
+
+def norm_cdf(x):
+    return special().ndtr(x)
+
+
+def norm_ppf(q):
+    return special().ndtri(q)
+
+
+def chi2_sf(df, x):
+    return special().chdtrc(df, x)

@@ -1,0 +1,432 @@
+"""JSON requests to engine inputs, refusing anything invalid with the offending field's path.
+
+A field path reads like ``variants[1].metrics.conversion.sum`` or ``options.alpha``. Numbers
+must be real JSON numbers (not booleans, not strings), finite, and consistent: successes within
+their totals, sums of squares that leave a non-negative variance, weights summing to 1.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from common.stats.inputs import (
+    CORRECTIONS,
+    DIRECTIONS,
+    MAX_ARMS,
+    METRIC_KINDS,
+    ROLES,
+    SIDES,
+    BayesianOptions,
+    Experiment,
+    Metric,
+    Moments,
+    Options,
+    SequentialOptions,
+    Variant,
+)
+from common.stats.power import PowerQuery
+
+MAX_METRICS = 50
+_MOMENT_FIELDS = (
+    "n",
+    "sum",
+    "sum_squares",
+    "covariate_sum",
+    "covariate_sum_squares",
+    "cross_product_sum",
+    "denominator_sum",
+    "denominator_sum_squares",
+    "numerator_denominator_sum",
+    "values",
+)
+_OPTION_FIELDS = tuple(Options.__dataclass_fields__)
+_WEIGHT_TOLERANCE = 1e-6
+
+
+class InputError(ValueError):
+    """An invalid request field; ``field`` is its path in the request."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field, self.message = field, message
+
+
+@dataclass(frozen=True)
+class ExperimentRef:
+    """An analysis of an experiment stored in the warehouse."""
+
+    experiment_id: str
+    options: Options
+
+
+# --- primitives -------------------------------------------------------------------------------
+
+
+def _object(value: Any, field: str, allowed: tuple[str, ...]) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise InputError(field or "body", "must be a JSON object")
+    for key in value:
+        if key not in allowed:
+            raise InputError(_join(field, key), f"unknown field (known: {', '.join(allowed)})")
+    return value
+
+
+def _join(parent: str, key: str) -> str:
+    return f"{parent}.{key}" if parent else key
+
+
+def number(value: Any, field: str) -> float:
+    # bool is an int in Python; true/false are not numbers in a request.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputError(field, "must be a number")
+    if not math.isfinite(value):
+        raise InputError(field, "must be a finite number (not NaN or Infinity)")
+    return float(value)
+
+
+def _count(value: Any, field: str) -> float:
+    x = number(value, field)
+    if x < 0 or x != int(x):
+        raise InputError(field, "must be a non-negative whole number")
+    return x
+
+
+def _probability(value: Any, field: str) -> float:
+    x = number(value, field)
+    if not 0 < x < 1:
+        raise InputError(field, "must be strictly between 0 and 1")
+    return x
+
+
+def _positive(value: Any, field: str) -> float:
+    x = number(value, field)
+    if x <= 0:
+        raise InputError(field, "must be greater than 0")
+    return x
+
+
+def _boolean(value: Any, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise InputError(field, "must be true or false")
+    return value
+
+
+def name(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not 1 <= len(value.strip()) <= 100:
+        raise InputError(field, "must be a string of 1 to 100 characters")
+    if not value.isprintable():
+        raise InputError(field, "must not contain control characters")
+    return value.strip()
+
+
+def _choice(value: Any, field: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise InputError(field, f"must be one of {', '.join(allowed)}")
+    return value
+
+
+# --- moments ----------------------------------------------------------------------------------
+
+
+def _spread_ok(n: float, total: float, squares: float) -> bool:
+    """Σv² ≥ (Σv)²/n, up to rounding: otherwise the variance would be negative."""
+    return n == 0 or squares >= total * total / n * (1 - 1e-9) - 1e-9
+
+
+def _check_spread(n: float, total: float, squares: float, field: str) -> None:
+    if squares < 0 or not _spread_ok(n, total, squares):
+        raise InputError(field, "is inconsistent with n and the sum (negative variance)")
+
+
+def _moments(raw: Any, field: str, kind: str | None) -> tuple[Moments, str]:
+    """One arm's statistics for one metric, and the metric's kind (inferred when None)."""
+    data = _object(raw, field, _MOMENT_FIELDS)
+    f = {key: _join(field, key) for key in _MOMENT_FIELDS}
+    if "values" in data:
+        return _from_values(data, f, kind), "mean"
+    for required in ("n", "sum"):
+        if required not in data:
+            raise InputError(f[required], "is required")
+    values = {key: number(data[key], f[key]) for key in _MOMENT_FIELDS[:-1] if key in data}
+    n = _count(data["n"], f["n"])
+    kind = kind or _inferred_kind(values)
+    if kind == "proportion":
+        _count(data["sum"], f["sum"])
+        if values["sum"] > n:
+            raise InputError(f["sum"], "successes must not exceed n")
+        if values.get("sum_squares", values["sum"]) != values["sum"]:
+            raise InputError(f["sum_squares"], "a proportion's sum_squares equals its sum")
+    else:
+        _require_pair(values, f, "sum_squares", "sum")
+        _check_spread(n, values["sum"], values["sum_squares"], f["sum_squares"])
+    if kind == "ratio":
+        _require_pair(values, f, "denominator_sum", "a ratio metric")
+        _require_pair(values, f, "denominator_sum_squares", "denominator_sum")
+        _require_pair(values, f, "numerator_denominator_sum", "denominator_sum")
+        _check_spread(
+            n,
+            values["denominator_sum"],
+            values["denominator_sum_squares"],
+            f["denominator_sum_squares"],
+        )
+    covariate = ("covariate_sum", "covariate_sum_squares", "cross_product_sum")
+    if any(key in values for key in covariate):
+        for key in covariate:
+            _require_pair(values, f, key, "covariate statistics")
+        _check_spread(
+            n, values["covariate_sum"], values["covariate_sum_squares"], f["covariate_sum_squares"]
+        )
+    values["n"] = n
+    return Moments(**values), kind
+
+
+def _require_pair(values: dict, f: dict, key: str, companion: str) -> None:
+    if key not in values:
+        raise InputError(f[key], f"is required with {companion}")
+
+
+def _inferred_kind(values: Mapping[str, float]) -> str:
+    if "denominator_sum" in values:
+        return "ratio"
+    return "mean" if "sum_squares" in values else "proportion"
+
+
+def _from_values(data: Mapping[str, Any], f: dict, kind: str | None) -> Moments:
+    if kind not in (None, "mean"):
+        raise InputError(f["values"], "raw values are accepted for mean metrics only")
+    extra = next((key for key in data if key != "values"), None)
+    if extra is not None:
+        raise InputError(f[extra], "give either values or sufficient statistics, not both")
+    raw = data["values"]
+    if not isinstance(raw, list) or not raw:
+        raise InputError(f["values"], "must be a non-empty list of numbers")
+    values = tuple(number(v, f"{f['values']}[{i}]") for i, v in enumerate(raw))
+    return Moments(
+        n=float(len(values)),
+        sum=math.fsum(values),
+        sum_squares=math.fsum(v * v for v in values),
+        values=values,
+    )
+
+
+# --- the analysis request ---------------------------------------------------------------------
+
+
+def _metric_defs(raw: Any) -> dict[str, dict]:
+    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_METRICS:
+        raise InputError("metrics", f"must be a list of 1 to {MAX_METRICS} metric definitions")
+    defs: dict[str, dict] = {}
+    for i, item in enumerate(raw):
+        field = f"metrics[{i}]"
+        data = _object(item, field, ("name", "type", "role", "direction"))
+        metric_name = name(data.get("name"), f"{field}.name")
+        if metric_name in defs:
+            raise InputError(f"{field}.name", "metric names must be unique")
+        kind = _choice(data["type"], f"{field}.type", METRIC_KINDS) if "type" in data else None
+        defs[metric_name] = {
+            "kind": kind,
+            "role": _choice(data.get("role", "secondary"), f"{field}.role", ROLES),
+            "direction": _choice(
+                data.get("direction", "increase"), f"{field}.direction", DIRECTIONS
+            ),
+        }
+    if sum(d["role"] == "primary" for d in defs.values()) > 1:
+        raise InputError("metrics", "at most one metric may have the role primary")
+    return defs
+
+
+def _variants(raw: Any, defs: dict[str, dict] | None) -> tuple[tuple[Variant, ...], dict]:
+    """The arms and each metric's kind (declared, or inferred from the control's statistics)."""
+    if not isinstance(raw, list) or len(raw) < 2:
+        raise InputError("variants", "need at least 2 arms (the first is the control)")
+    if len(raw) > MAX_ARMS:
+        raise InputError("variants", f"at most {MAX_ARMS} arms")
+    variants: list[Variant] = []
+    kinds = {key: d["kind"] for key, d in (defs or {}).items()}
+    for i, item in enumerate(raw):
+        field = f"variants[{i}]"
+        data = _object(item, field, ("name", "units", "metrics"))
+        variant_name = name(data.get("name"), f"{field}.name")
+        if any(v.name == variant_name for v in variants):
+            raise InputError(f"{field}.name", "variant names must be unique")
+        stats = data.get("metrics")
+        if not isinstance(stats, dict) or not 1 <= len(stats) <= MAX_METRICS:
+            raise InputError(
+                f"{field}.metrics", f"must map 1 to {MAX_METRICS} metric names to statistics"
+            )
+        expected = list(defs or (variants[0].metrics if variants else stats))
+        for metric_name in stats:
+            name(metric_name, f"{field}.metrics")
+            if metric_name not in expected:
+                raise InputError(f"{field}.metrics.{metric_name}", "is not a declared metric")
+        missing = next((key for key in expected if key not in stats), None)
+        if missing is not None:
+            raise InputError(f"{field}.metrics.{missing}", "missing: every arm needs every metric")
+        parsed = {}
+        for key in expected:
+            parsed[key], kinds[key] = _moments(stats[key], f"{field}.metrics.{key}", kinds.get(key))
+        units = _count(data["units"], f"{field}.units") if "units" in data else None
+        variants.append(Variant(variant_name, parsed, units))
+    return tuple(variants), kinds
+
+
+def _options(raw: Any, n_variants: int | None) -> Options:
+    """n_variants None: the weights come from the experiment's definition instead."""
+    data = _object(raw if raw is not None else {}, "options", _OPTION_FIELDS)
+    o: dict[str, Any] = {}
+    for key in ("alpha", "srm_threshold", "power"):
+        if key in data:
+            o[key] = _probability(data[key], f"options.{key}")
+    if "sided" in data:
+        o["sided"] = _choice(data["sided"], "options.sided", SIDES)
+    if "correction" in data:
+        o["correction"] = _choice(data["correction"], "options.correction", CORRECTIONS)
+    for key in ("cuped", "fieller"):
+        if key in data:
+            o[key] = _boolean(data[key], f"options.{key}")
+    if "mde" in data:
+        o["mde"] = _positive(data["mde"], "options.mde")
+    if "sequential" in data:
+        o["sequential"] = _sequential(data["sequential"])
+        if o["sequential"] and o.get("sided", "two-sided") != "two-sided":
+            raise InputError("options.sequential", "always-valid inference is two-sided only")
+    if "bayesian" in data:
+        o["bayesian"] = _bayesian(data["bayesian"])
+    if "weights" in data:
+        if n_variants is None:
+            raise InputError("options.weights", "the experiment's definition sets its weights")
+        o["weights"] = _weights(data["weights"], n_variants)
+    return Options(**o)
+
+
+def _sequential(raw: Any) -> SequentialOptions | None:
+    if isinstance(raw, bool):
+        return SequentialOptions() if raw else None
+    data = _object(raw, "options.sequential", ("tuning",))
+    if "tuning" not in data:
+        return SequentialOptions()
+    return SequentialOptions(_positive(data["tuning"], "options.sequential.tuning"))
+
+
+def _bayesian(raw: Any) -> BayesianOptions | None:
+    if isinstance(raw, bool):
+        return BayesianOptions() if raw else None
+    data = _object(raw, "options.bayesian", ("prior_mean", "prior_sd"))
+    prior_mean = number(data.get("prior_mean", 0.0), "options.bayesian.prior_mean")
+    prior_sd = data.get("prior_sd")
+    if prior_sd is not None:
+        prior_sd = _positive(prior_sd, "options.bayesian.prior_sd")
+    return BayesianOptions(prior_mean, prior_sd)
+
+
+def _weights(raw: Any, n_variants: int) -> tuple[float, ...]:
+    if not isinstance(raw, list) or len(raw) != n_variants:
+        raise InputError("options.weights", f"must be a list of {n_variants} numbers")
+    weights = tuple(number(w, f"options.weights[{i}]") for i, w in enumerate(raw))
+    for i, w in enumerate(weights):
+        if w < 0:
+            raise InputError(f"options.weights[{i}]", "must not be negative")
+    if abs(math.fsum(weights) - 1) > _WEIGHT_TOLERANCE:
+        raise InputError("options.weights", "must sum to 1")
+    if sum(w > 0 for w in weights) < 2:
+        raise InputError("options.weights", "at least two arms need a positive weight")
+    return weights
+
+
+def analysis_request(body: Mapping[str, Any]) -> Experiment | ExperimentRef:
+    data = _object(body, "", ("variants", "metrics", "options", "experiment_id"))
+    if "experiment_id" in data:
+        extra = next((key for key in ("variants", "metrics") if key in data), None)
+        if extra is not None:
+            raise InputError(extra, "give experiment_id or variants, not both")
+        experiment_id = name(data["experiment_id"], "experiment_id")
+        return ExperimentRef(experiment_id, _options(data.get("options"), None))
+    if "variants" not in data:
+        raise InputError("variants", "is required (or give experiment_id)")
+    defs = _metric_defs(data["metrics"]) if "metrics" in data else None
+    variants, kinds = _variants(data["variants"], defs)
+    metrics = tuple(
+        Metric(
+            metric_name,
+            kinds[metric_name],
+            (defs or {}).get(metric_name, {}).get("role", "secondary"),
+            (defs or {}).get(metric_name, {}).get("direction", "increase"),
+        )
+        for metric_name in variants[0].metrics
+    )
+    return Experiment(variants, metrics, _options(data.get("options"), len(variants)))
+
+
+# --- the original two-proportion request ------------------------------------------------------
+
+
+def legacy_test_request(body: Mapping[str, Any]) -> Experiment:
+    """{a_success, a_total, b_success, b_total, alpha?}: A is the control."""
+    data = _object(body, "", ("a_success", "a_total", "b_success", "b_total", "alpha"))
+    arms = []
+    for arm in ("a", "b"):
+        for key in (f"{arm}_success", f"{arm}_total"):
+            if key not in data:
+                raise InputError(key, "is required")
+        success = _count(data[f"{arm}_success"], f"{arm}_success")
+        total = _count(data[f"{arm}_total"], f"{arm}_total")
+        if success > total:
+            raise InputError(f"{arm}_success", f"must not exceed {arm}_total")
+        arms.append(Variant(arm.upper(), {"conversion": Moments(total, success)}))
+    options = Options(alpha=_probability(data.get("alpha", 0.05), "alpha"))
+    return Experiment(tuple(arms), (Metric("conversion", "proportion", "primary"),), options)
+
+
+# --- power ------------------------------------------------------------------------------------
+
+
+def power_request(body: Mapping[str, Any]) -> PowerQuery:
+    fields = ("metric", "baseline", "sd", "mde", "mde_type", "n_per_arm", "alpha", "power")
+    data = _object(body, "", fields)
+    metric = _choice(data.get("metric", "proportion"), "metric", ("proportion", "mean"))
+    if "baseline" not in data:
+        raise InputError("baseline", "is required")
+    baseline = number(data["baseline"], "baseline")
+    if metric == "proportion" and not 0 < baseline < 1:
+        raise InputError("baseline", "a conversion rate must be strictly between 0 and 1")
+    sd = None
+    if metric == "mean":
+        sd = _positive(data.get("sd"), "sd") if "sd" in data else None
+        if sd is None:
+            raise InputError("sd", "is required for a mean metric")
+    elif "sd" in data:
+        raise InputError("sd", "applies to mean metrics only")
+    relative = _choice(data.get("mde_type", "relative"), "mde_type", ("relative", "absolute"))
+    relative = relative == "relative"
+    mde = _mde(data, baseline, relative, metric)
+    n = None
+    if "n_per_arm" in data:
+        n = number(data["n_per_arm"], "n_per_arm")
+        if n < 2:
+            raise InputError("n_per_arm", "must be at least 2")
+    if mde is None and n is None:
+        raise InputError("mde", "give mde (to get n_per_arm), n_per_arm (to get mde), or both")
+    alpha = _probability(data.get("alpha", 0.05), "alpha")
+    if "power" in data and mde is not None and n is not None:
+        raise InputError("power", "is the result when both mde and n_per_arm are given")
+    power = _probability(data.get("power", 0.8), "power")
+    if power <= alpha:
+        raise InputError("power", "must exceed alpha")
+    return PowerQuery(baseline, metric, sd, mde, relative, n, alpha, power)
+
+
+def _mde(data: Mapping[str, Any], baseline: float, relative: bool, metric: str) -> float | None:
+    if "mde" not in data:
+        return None
+    mde = number(data["mde"], "mde")
+    if mde == 0:
+        raise InputError("mde", "must not be 0")
+    if relative and baseline == 0:
+        raise InputError("mde_type", "a relative mde needs a non-zero baseline")
+    target = baseline * (1 + mde) if relative else baseline + mde
+    if metric == "proportion" and not 0 < target < 1:
+        raise InputError("mde", "baseline + mde must stay strictly between 0 and 1")
+    return mde

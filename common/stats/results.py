@@ -1,0 +1,120 @@
+"""What an analysis returns: frozen dataclasses holding plain Python values only.
+
+Every float is finite or None (null in JSON): undefined quantities are None with a message,
+never NaN or infinity, so ``dataclasses.asdict`` of any result is valid JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from common.stats.inputs import Direction, MetricKind, Options, Role
+from common.stats.srm import SrmResult
+
+Verdict = Literal["SHIP", "DO NOT SHIP", "INCONCLUSIVE"]
+Bound = float | None  # None: unbounded or undefined
+
+
+@dataclass(frozen=True)
+class ArmValue:
+    n: float
+    mean: float | None
+
+
+@dataclass(frozen=True)
+class Interval:
+    estimate: float | None
+    se: float | None
+    ci: tuple[Bound, Bound]
+
+
+@dataclass(frozen=True)
+class BayesianResult:
+    chance_to_beat_control: float | None
+    expected_loss: float | None  # of shipping the treatment, in relative-lift units
+    expected_loss_control: float | None  # of keeping the control
+    credible_interval: tuple[Bound, Bound]
+
+
+@dataclass(frozen=True)
+class CupedResult:
+    theta: float
+    variance_reduction: float | None
+
+
+@dataclass(frozen=True)
+class MannWhitneyResult:
+    u: float
+    p_value: float
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One treatment against the control on one metric."""
+
+    variant: str
+    metric: str
+    kind: MetricKind
+    role: Role
+    direction: Direction
+    method: str  # two_proportion_z | fisher_exact | welch_t, + "_cuped", + "_sequential"
+    control: ArmValue
+    treatment: ArmValue
+    absolute: Interval  # treatment - control
+    relative: Interval  # (treatment - control) / control
+    statistic: float | None
+    df: float | None  # None for z-tests
+    p_value: float  # 1.0 where the test is undefined
+    p_value_adjusted: float
+    significant: bool
+    cohens_d: float | None
+    fieller_ci: tuple[Bound, Bound] | None
+    mann_whitney: MannWhitneyResult | None
+    cuped: CupedResult | None
+    bayesian: BayesianResult | None
+    mde_relative: float | None  # relative lift detectable with options.power at this size
+    underpowered: bool | None  # mde_relative > options.mde; None without options.mde
+    messages: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: Literal[
+        "srm_failed",
+        "significant_win",
+        "significant_harm",
+        "guardrail_harmed",
+        "ci_crosses_zero",
+        "underpowered",
+        "untestable",
+    ]
+    message: str
+    variant: str | None = None
+    metric: str | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    verdict: Verdict
+    variant: str | None  # the treatment to ship, or the one this decision is about
+    reasons: tuple[Reason, ...]
+    summary: str
+
+
+@dataclass(frozen=True)
+class VariantInfo:
+    name: str
+    units: float
+    weight: float
+
+
+@dataclass(frozen=True)
+class Analysis:
+    control: str
+    variants: tuple[VariantInfo, ...]
+    options: Options
+    srm: SrmResult
+    comparisons: tuple[Comparison, ...]
+    decisions: tuple[Decision, ...]  # one per treatment
+    decision: Decision  # for the experiment as a whole

@@ -1,0 +1,99 @@
+"""abtest: A/B-test statistics (common/stats), power and assignment.
+
+POST /ab/test      {a_success, a_total, b_success, b_total, alpha?}: the original two-proportion
+                   test (group, uplift, p_value, ci_95, srm_p, significant) plus the full read-out
+POST /ab/analyze   {variants, metrics?, options?} or {experiment_id, options?} (from ab_metrics)
+POST /ab/power     {baseline, mde?, n_per_arm?, ...}: sample size, detectable effect or power
+GET  /ab/assign    ?experiment_id=&user_id=[&variants=a,b&weights=0.5,0.5]
+"""
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import flask
+import functions_framework
+
+from common.backends import Backends
+from common.config import load_config
+from common.http import HttpError, Router, invalid, json_body
+from common.logs import setup_logging
+from common.stats import api
+from common.stats.inputs import Experiment
+from common.stats.payload import ExperimentRef, InputError
+from common.stats.warehouse_source import ExperimentNotFound, experiment_arms, load_experiment
+from common.warehouse import WarehouseError, WarehouseUnavailable
+
+CONFIG = load_config()
+setup_logging("abtest", CONFIG.log_level, CONFIG.gcp_project)
+BACKENDS = Backends(CONFIG)
+# DuckDB names the marts schema after dbt's target schema; BigQuery uses the configured dataset.
+MARTS = "execkpi_marts" if CONFIG.warehouse == "duckdb" else CONFIG.bq_dataset
+router = Router(CONFIG, prefix="/ab")
+
+
+@contextmanager
+def _answers() -> Iterator[None]:
+    """Engine and warehouse errors as HTTP errors whose messages are safe to show."""
+    try:
+        yield
+    except InputError as exc:
+        raise invalid(exc.field, exc.message) from None
+    except ExperimentNotFound as exc:
+        raise HttpError(404, "not_found", str(exc), "experiment_id") from None
+    except WarehouseUnavailable as exc:
+        raise HttpError(503, "warehouse_unavailable", str(exc)) from exc
+    except WarehouseError as exc:
+        raise HttpError(502, "warehouse_error", str(exc)) from exc
+
+
+def _body(request: flask.Request) -> dict:
+    """The JSON object; NaN and Infinity get through so that validation names their field."""
+    try:
+        return json_body(request)
+    except HttpError as strict:
+        if request.content_length is None:  # a streamed body is gone once read
+            raise
+        try:  # lenient parsing differs from strict only in accepting NaN and Infinity
+            body = json.loads(request.get_data(cache=True))
+        except ValueError:
+            raise strict from None
+        if not isinstance(body, dict):
+            raise strict from None
+        return body
+
+
+def _load(ref: ExperimentRef) -> Experiment:
+    return load_experiment(BACKENDS.warehouse, MARTS, ref.experiment_id, ref.options)
+
+
+@router.route("/test", methods=("POST",))
+def two_proportion_test(request: flask.Request) -> dict:
+    with _answers():
+        return api.two_proportion_test(_body(request))
+
+
+@router.route("/analyze", methods=("POST",))
+def analyze(request: flask.Request) -> dict:
+    with _answers():
+        return api.analyze_experiment(_body(request), _load)
+
+
+@router.route("/power", methods=("POST",))
+def power(request: flask.Request) -> dict:
+    with _answers():
+        return api.power(_body(request))
+
+
+@router.route("/assign", methods=("GET",))
+def assign(request: flask.Request) -> dict:
+    with _answers():
+        experiment_id, user_id, variants, weights = api.assignment_request(request.args)
+        if variants is None:
+            variants, weights, _ = experiment_arms(BACKENDS.warehouse, MARTS, experiment_id)
+        return api.assignment(experiment_id, user_id, variants, weights)
+
+
+@functions_framework.http
+def abtest(request: flask.Request) -> flask.Response:
+    return router.dispatch(request)

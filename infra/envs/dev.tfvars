@@ -1,0 +1,28 @@
+# terraform apply -var-file=envs/dev.tfvars   (Cloud Build passes -var=project_id=$PROJECT_ID)
+project_id = "execkpi-dev"
+env        = "dev"
+region     = "europe-west1"
+
+bq_location     = "EU"
+bucket_location = "EU"
+topic_prefix    = "execkpi-"
+log_level       = "debug"
+
+# Who may call the HTTP functions with an identity token; the Cloud Build account needs it for
+# the deploy smoke test. Never allUsers / allAuthenticatedUsers (refused by validation).
+invokers = [
+  "group:execkpi-dev@example.com",
+  "serviceAccount:123456789012@cloudbuild.gserviceaccount.com",
+]
+
+cors_origins = ["http://localhost:5173"]
+
+# EXECKPI_API_KEYS from Secret Manager (create the secret and a version first, see README).
+secret_ids = {}
+
+# Scheduled builds run at 05:00 UTC; created once functions/dbt_build exists.
+schedules = {
+  dbt-build-daily = { function = "dbt_build", schedule = "0 5 * * *" }
+}
+
+labels = { team = "data", cost-center = "analytics-dev" }

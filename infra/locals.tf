@@ -1,0 +1,169 @@
+# Everything here is computed from variables and repository files only (no resource, no data
+# source), so the tests can evaluate it with `terraform console` without providers.
+
+locals {
+  labels = merge(var.labels, {
+    app        = "execkpi"
+    env        = var.env
+    managed-by = "terraform"
+  })
+
+  # Every event the platform publishes: common/events/envelope.py EVENT_TYPES (a test keeps the
+  # two lists equal). Topic name = var.topic_prefix + event type, as the code computes it.
+  event_types = toset([
+    "data-rejected",
+    "data-validated",
+    "dbt-build-completed",
+    "greeting-requested",
+    "model-retrain-requested",
+    "model-trained",
+  ])
+
+  # Dataset names come from the dbt project, so dbt and the functions always agree:
+  # <profile dataset>_<model schema> (dbt's default naming), e.g. execkpi_marts.
+  dbt_profile  = yamldecode(file("${path.module}/../dbt_project/profiles.yml"))
+  dbt_project  = yamldecode(file("${path.module}/../dbt_project/dbt_project.yml"))
+  dbt_dataset  = local.dbt_profile.execkpi.outputs.prod.dataset
+  dbt_settings = local.dbt_project.models.execkpi
+  datasets = {
+    raw     = "${local.dbt_dataset}_raw"
+    staging = "${local.dbt_dataset}_${local.dbt_settings.staging["+schema"]}"
+    marts   = "${local.dbt_dataset}_${local.dbt_settings.marts["+schema"]}"
+  }
+
+  artifacts_bucket = "${var.project_id}-execkpi-artifacts"
+  sources_bucket   = "${var.project_id}-execkpi-sources"
+  source_dir       = coalesce(var.source_dir, "${path.module}/../build/functions")
+
+  # The settings every function starts with (common/config.py SETTINGS): production back-ends.
+  runtime_env = merge(
+    {
+      EXECKPI_WAREHOUSE           = "bigquery"
+      EXECKPI_BQ_PROJECT          = var.project_id
+      EXECKPI_BQ_DATASET          = local.datasets.marts
+      EXECKPI_BQ_LOCATION         = var.bq_location
+      EXECKPI_BQ_MAX_BYTES_BILLED = tostring(var.bq_max_bytes_billed)
+      EXECKPI_ARTIFACTS           = "gcs"
+      EXECKPI_BUCKET              = local.artifacts_bucket
+      EXECKPI_EVENTS              = "pubsub"
+      EXECKPI_PUBSUB_PROJECT      = var.project_id
+      EXECKPI_TOPIC_PREFIX        = var.topic_prefix
+      EXECKPI_LOG_LEVEL           = var.log_level
+    },
+    length(var.cors_origins) > 0 ? { EXECKPI_CORS_ORIGINS = join(",", var.cors_origins) } : {},
+  )
+
+  # --- functions: one entry per functions/<name>/function.yaml ---------------------------------
+  # Adding a folder adds a function; nothing below names one, except the fallbacks.
+
+  # What Terraform assumes for a manifest that does not say it (a top-level key here is used
+  # only when the manifest lacks it): the pipeline functions' grants, ready for when their
+  # folders land. Manifests should carry their own (infra/README.md describes the keys).
+  manifest_fallbacks = {
+    dbt_build = {
+      ingress = "internal" # called by Cloud Scheduler only
+      permissions = {
+        warehouse         = "write"
+        artifacts         = "write"
+        artifact_prefixes = ["runs/"]
+        publishes         = ["dbt-build-completed"]
+        secrets           = []
+      }
+    }
+    validate = {
+      permissions = {
+        warehouse         = "read"
+        artifacts         = "write"
+        artifact_prefixes = ["runs/"]
+        publishes         = ["data-validated", "data-rejected"]
+      }
+    }
+  }
+
+  functions_dir = "${path.module}/../functions"
+  manifests = {
+    for f in fileset(local.functions_dir, "*/function.yaml") :
+    dirname(f) => merge(
+      try(local.manifest_fallbacks[dirname(f)], {}),
+      yamldecode(file("${local.functions_dir}/${f}")),
+    )
+  }
+
+  # trigger: http, {event: <type>} (scripts/functions_catalog.py), or {events: [...]} for a
+  # function fed by several topics (train: data-validated and model-retrain-requested).
+  trigger_events = {
+    for name, m in local.manifests : name => tolist(try(m.trigger.events, [m.trigger.event], []))
+  }
+
+  functions = {
+    for name, m in local.manifests : name => {
+      slug            = replace(name, "_", "-")
+      function_name   = "execkpi-${replace(name, "_", "-")}"
+      entry_point     = m.entry_point
+      description     = m.description
+      runtime         = try(m.runtime, var.runtime)
+      memory          = m.memory
+      timeout_seconds = m.timeout_seconds
+      max_instances   = m.max_instances
+      events          = local.trigger_events[name]
+      is_http         = length(local.trigger_events[name]) == 0
+      # Event functions and scheduler-only functions are reached by Pub/Sub and Cloud Scheduler,
+      # which count as internal traffic on the run.app URL.
+      ingress = try(m.ingress, length(local.trigger_events[name]) > 0 ? "internal" : "all")
+      # Warehouse/artifact access: none, read or write (see iam.tf for the roles each means).
+      warehouse = try(m.permissions.warehouse, "none")
+      artifacts = try(m.permissions.artifacts, "none")
+      # consume() keeps its idempotency markers under events/<consumer>/: event functions
+      # always write there, and only there unless they name more prefixes.
+      artifact_prefixes = distinct(concat(
+        tolist(try(m.permissions.artifact_prefixes, [])),
+        length(local.trigger_events[name]) > 0 ? ["events/${name}/"] : [],
+      ))
+      publishes = toset(try(m.permissions.publishes, []))
+      # Settings read from Secret Manager; mounted only where var.secret_ids names a secret.
+      secret_settings = toset(try(
+        m.permissions.secrets, length(local.trigger_events[name]) > 0 ? [] : ["EXECKPI_API_KEYS"]
+      ))
+      source_zip = "${local.source_dir}/${name}.zip"
+    }
+  }
+
+  # Derived per function: secrets actually mounted, env vars (a secret is never also plain), and
+  # the health-safe path the deploy smoke test calls on public HTTP functions.
+  function_secrets = {
+    for name, f in local.functions : name => {
+      for s in f.secret_settings : s => var.secret_ids[s] if contains(keys(var.secret_ids), s)
+    }
+  }
+  function_env = {
+    for name, m in local.manifests : name => {
+      for k, v in merge(local.runtime_env, { for k, v in try(m.env, {}) : k => tostring(v) }) :
+      k => v if !contains(keys(local.function_secrets[name]), k)
+    }
+  }
+  smoke_paths = {
+    for name, m in local.manifests : name => try(m.smoke_path, "/")
+    if local.functions[name].is_http && local.functions[name].ingress == "all"
+  }
+
+  ingress_settings = {
+    all      = "ALLOW_ALL"
+    internal = "ALLOW_INTERNAL_ONLY"
+  }
+
+  event_functions = { for name, f in local.functions : name => f if !f.is_http }
+  # One push subscription per (function, event) pair.
+  subscriptions = merge([
+    for name, f in local.event_functions : {
+      for e in f.events : "${name}/${e}" => { function = name, event = e, slug = f.slug, timeout_seconds = f.timeout_seconds }
+    }
+  ]...)
+  http_functions = { for name, f in local.functions : name => f if f.is_http }
+  public_http    = { for name, f in local.http_functions : name => f if f.ingress == "all" }
+
+  # Scheduler jobs whose target function exists; the rest wait for their function's folder.
+  schedules = {
+    for k, s in var.schedules : k => s
+    if contains(keys(local.http_functions), s.function)
+  }
+}

@@ -1,0 +1,127 @@
+"""SHIP / DO NOT SHIP / INCONCLUSIVE: each rule, its precedence, and the generated summary."""
+
+from common.stats.analyze import analyze
+from common.stats.inputs import Experiment, Metric, Moments, Options, Variant
+
+CONVERSION = Metric("conversion", "proportion", "primary")
+
+
+def run(arms, metrics=(CONVERSION,), **options):
+    variants = tuple(Variant(name, stats, units) for name, stats, units in arms)
+    return analyze(Experiment(variants, metrics, Options(**options)))
+
+
+def conversion(n, successes, units=None):
+    return {"conversion": Moments(n, successes)}, units
+
+
+def two_arms(control, treatment, **options):
+    (c, cu), (t, tu) = control, treatment
+    return run([("control", c, cu), ("treatment", t, tu)], **options)
+
+
+def codes(decision):
+    return [r.code for r in decision.reasons]
+
+
+def test_significant_improvement_ships_with_a_summary_built_from_the_numbers():
+    analysis = two_arms(conversion(10000, 1000), conversion(10000, 1150))
+    decision = analysis.decision
+    assert (decision.verdict, decision.variant, codes(decision)) == (
+        "SHIP",
+        "treatment",
+        ["significant_win"],
+    )
+    assert decision.summary.startswith("Ship treatment.")
+    for text in ("10.00%", "11.50%", "+15.00%", "p < 0.001", "SRM p = 1.000"):
+        assert text in decision.summary
+
+
+def test_srm_failure_blocks_even_a_significant_win():
+    analysis = two_arms(conversion(10000, 1000, 10000), conversion(9000, 1100, 9000))
+    assert not analysis.srm.passed
+    assert analysis.decision.verdict == "DO NOT SHIP"
+    assert codes(analysis.decision)[:2] == ["srm_failed", "significant_win"]
+    assert "assignment or logging is broken" in analysis.decision.summary
+
+
+def test_significant_harm_is_do_not_ship():
+    analysis = two_arms(conversion(10000, 1150), conversion(10000, 1000))
+    assert (analysis.decision.verdict, codes(analysis.decision)) == (
+        "DO NOT SHIP",
+        ["significant_harm"],
+    )
+    assert "lowered conversion" in analysis.decision.summary
+
+
+def test_a_harmed_guardrail_blocks_shipping_in_its_own_direction():
+    latency = Metric("latency_ms", "mean", "guardrail", direction="decrease")
+    arms = [
+        ("control", {"conversion": Moments(10000, 1000), "latency_ms": Moments(1e4, 2e6, 4.1e8)}),
+        (
+            "treatment",
+            {"conversion": Moments(10000, 1150), "latency_ms": Moments(1e4, 2.1e6, 4.5e8)},
+        ),
+    ]
+    analysis = run([(n, s, None) for n, s in arms], metrics=(CONVERSION, latency))
+    assert analysis.decision.verdict == "DO NOT SHIP"
+    assert codes(analysis.decision) == ["guardrail_harmed", "significant_win"]
+    # The same latency change on a metric where higher is better is no harm.
+    faster = Metric("latency_ms", "mean", "guardrail", direction="increase")
+    assert run([(n, s, None) for n, s in arms], metrics=(CONVERSION, faster)).decision.verdict == (
+        "SHIP"
+    )
+
+
+def test_not_significant_is_inconclusive_and_flagged_underpowered_against_the_target():
+    analysis = two_arms(conversion(2000, 200), conversion(2000, 210), mde=0.02)
+    decision = analysis.decision
+    assert decision.verdict == "INCONCLUSIVE"
+    assert codes(decision) == ["ci_crosses_zero", "underpowered"]
+    c = analysis.comparisons[0]
+    assert c.underpowered and c.mde_relative > 0.02
+    assert f"±{c.mde_relative:.2%}" in decision.summary
+    assert (
+        two_arms(conversion(2000, 200), conversion(2000, 210)).comparisons[0].underpowered is None
+    )
+
+
+def test_the_correction_decides_borderline_results():
+    metrics = (CONVERSION, Metric("retention", "proportion"), Metric("signup", "proportion"))
+    arm = lambda x: {m.name: Moments(10000, x) for m in metrics}  # noqa: E731
+    arms = [("control", arm(1000), None), ("treatment", arm(1085), None)]
+    raw = run(arms, metrics=metrics, correction="none")
+    corrected = run(arms, metrics=metrics, correction="bonferroni")
+    assert raw.comparisons[0].p_value < 0.05 < corrected.comparisons[0].p_value_adjusted
+    assert corrected.comparisons[0].p_value_adjusted == min(1.0, 3 * raw.comparisons[0].p_value)
+    assert (raw.decision.verdict, corrected.decision.verdict) == ("SHIP", "INCONCLUSIVE")
+    assert "Bonferroni-adjusted" in corrected.decision.summary
+
+
+def test_abn_ships_the_winner_with_the_largest_lift():
+    analysis = run(
+        [
+            ("control", *conversion(10000, 1000)),
+            ("b", *conversion(10000, 1150)),
+            ("c", *conversion(10000, 1250)),
+            ("d", *conversion(10000, 990)),
+        ]
+    )
+    assert [d.verdict for d in analysis.decisions] == ["SHIP", "SHIP", "INCONCLUSIVE"]
+    assert (analysis.decision.verdict, analysis.decision.variant) == ("SHIP", "c")
+    assert "b also won" in analysis.decision.summary
+
+
+def test_abn_with_only_losers_is_do_not_ship_and_mixed_is_inconclusive():
+    losers = [("control", *conversion(10000, 1200)), ("b", *conversion(10000, 1000))]
+    losers.append(("c", *conversion(10000, 1010)))
+    assert run(losers).decision.verdict == "DO NOT SHIP"
+    mixed = [*losers[:2], ("c", *conversion(10000, 1190))]
+    assert run(mixed).decision.verdict == "INCONCLUSIVE"
+
+
+def test_untestable_primary_is_inconclusive_with_the_reason():
+    analysis = two_arms(conversion(0, 0, units=100), conversion(100, 10, units=100))
+    assert analysis.decision.verdict == "INCONCLUSIVE"
+    assert codes(analysis.decision) == ["untestable"]
+    assert "no units" in analysis.decision.summary
