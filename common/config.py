@@ -46,6 +46,11 @@ class Config:
     max_request_bytes: int
     event_max_age_seconds: int
     log_level: str
+    model_auc_floor: float
+    model_auc_tolerance: float
+    model_holdout_snapshots: int
+    model_shap_rows: int
+    model_reload_seconds: int
 
     @property
     def gcp_project(self) -> str | None:
@@ -73,6 +78,19 @@ def _int_between(low: int, high: int) -> Callable[[str], int]:
         except ValueError:
             raise ValueError("must be a whole number") from None
         if not low <= value <= high:
+            raise ValueError(f"must be between {low} and {high}")
+        return value
+
+    return parse
+
+
+def _float_between(low: float, high: float) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            raise ValueError("must be a number") from None
+        if not low <= value <= high:  # also rejects nan
             raise ValueError(f"must be between {low} and {high}")
         return value
 
@@ -182,6 +200,36 @@ SETTINGS: tuple[Setting, ...] = (
         "older events are dropped",
     ),
     Setting("log_level", "info", _LOG_LEVEL, "minimum log severity"),
+    Setting(
+        "model_auc_floor",
+        "0.7",
+        _float_between(0.5, 1.0),
+        "holdout ROC-AUC a new conversion model needs to be promoted",
+    ),
+    Setting(
+        "model_auc_tolerance",
+        "0.01",
+        _float_between(0.0, 0.5),
+        "how far below the champion's AUC (on the new holdout) a challenger may be",
+    ),
+    Setting(
+        "model_holdout_snapshots",
+        "2",
+        _int_between(1, 52),
+        "latest snapshot dates held out for evaluation and promotion",
+    ),
+    Setting(
+        "model_shap_rows",
+        "2000",
+        _int_between(100, 100_000),
+        "holdout rows the SHAP summary explains",
+    ),
+    Setting(
+        "model_reload_seconds",
+        "10",
+        _int_between(0, 3600),
+        "how often serving checks LATEST for a new champion (0: every request)",
+    ),
 )
 
 _KNOWN = {s.env_var for s in SETTINGS}

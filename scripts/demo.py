@@ -80,17 +80,30 @@ def kpi_summary(base: str) -> list[str]:
     funnel = get_kpi(base, "funnel")
     sessions = sum(f["sessions"] for f in funnel)
     purchases = sum(f["purchase_sessions"] for f in funnel)
-    lines = [
+    return [
         f"last 30 days: revenue {revenue:,.0f}, orders {orders:,}, AOV {revenue / orders:.2f}",
         f"sessions converting to a purchase (last 30 days): {purchases / sessions:.2%}",
-        "experiments: exposed users and conversion after exposure, control / treatment",
-        "(the statistics engine is not in yet; planted truth in brackets):",
     ]
+
+
+def experiment_summary(base: str) -> list[str]:
+    """Each experiment analysed by the abtest function from the warehouse, next to the truth
+    the generator planted."""
+    lines = ["experiments (abtest verdict from the warehouse; planted truth in brackets):"]
     for experiment_id, effect in PLANTED_EFFECTS.items():
-        rows = get_kpi(base, "experiment_metrics", experiment_id=experiment_id, metric="conversion")
-        sizes = " / ".join(f"{r['n']:,}" for r in rows)
-        rates = " / ".join(f"{r['mean']:.2%}" for r in rows)
-        lines.append(f"  {experiment_id:<20} n {sizes:<17} {rates:<17} [{effect.describe()}]")
+        response = requests.post(
+            f"{base}/ab/analyze", json={"experiment_id": experiment_id}, timeout=60
+        )
+        response.raise_for_status()
+        result = response.json()
+        primary = result["comparisons"][0]
+        low, high = primary["relative"]["ci"]
+        lines.append(
+            f"  {experiment_id:<20} {result['decision']['verdict']:<13} "
+            f"{primary['metric']} {primary['relative']['estimate']:+.1%} "
+            f"[{low:+.1%}, {high:+.1%}], p {primary['p_value']:.3g}, "
+            f"SRM p {result['srm']['p_value']:.2g}  [{effect.describe()}]"
+        )
     return lines
 
 
@@ -132,7 +145,11 @@ def main(argv: list[str] | None = None) -> None:
     done(started)
     try:
         print("\nExecKPI local stack:\n" + stack.describe(), flush=True)
-        summary = kpi_summary(stack.urls["kpi"]) + drive_hello(stack.urls["hello_http"])
+        summary = (
+            kpi_summary(stack.urls["kpi"])
+            + experiment_summary(stack.urls["abtest"])
+            + drive_hello(stack.urls["hello_http"])
+        )
         print("\nSummary:", *("  " + line for line in summary), sep="\n", flush=True)
         if not args.once:
             serve_until_interrupted(stack)

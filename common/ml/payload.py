@@ -1,0 +1,85 @@
+"""Prediction requests: ``{"rows": [{feature: value, ...}, ...]}`` checked against the features
+of the model that will answer them (from its model card), then turned into columns.
+
+Every row must hold exactly the model's features. Numbers must be JSON numbers (not booleans or
+strings); null only where the feature allows it. Categories are strings; a value the model never
+saw is accepted only if training folded rare values into a learned "other" level.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from common.ml.encoding import Categorical, Column, Encoder
+from common.ml.features import Feature
+
+MAX_ROWS = 10_000
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+class PayloadError(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+def parse_rows(
+    body: dict[str, Any], features: tuple[Feature, ...], encoder: Encoder
+) -> dict[str, Column]:
+    unknown = sorted(set(body) - {"rows"})
+    if unknown:
+        raise PayloadError(unknown[0], f"unknown field(s): {', '.join(unknown)}; send only rows")
+    rows = body.get("rows")
+    if not isinstance(rows, list) or not 1 <= len(rows) <= MAX_ROWS:
+        raise PayloadError("rows", f"must be a list of 1 to {MAX_ROWS} feature objects")
+    names = [f.name for f in features]
+    expected = set(names)
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise PayloadError(f"rows[{i}]", "must be an object of feature values")
+        if row.keys() != expected:
+            missing, extra = sorted(expected - row.keys()), sorted(row.keys() - expected)
+            problems = [f"missing feature(s): {', '.join(missing)}"] if missing else []
+            problems += [f"unknown feature(s): {', '.join(extra)}"] if extra else []
+            raise PayloadError(f"rows[{i}].{(missing or extra)[0]}", "; ".join(problems))
+
+    levels = {c.feature: c for c in encoder.categorical}
+    frame: dict[str, Column] = {}
+    for feature in features:
+        values = [row[feature.name] for row in rows]
+        if feature.kind == "numeric":
+            frame[feature.name] = _numeric(feature, values)
+        else:
+            frame[feature.name] = _categorical(feature, values, levels[feature.name])
+    return frame
+
+
+def _numeric(feature: Feature, values: list[Any]) -> np.ndarray:
+    for i, value in enumerate(values):
+        if value is None and feature.nullable:
+            continue
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or abs(value) > _FLOAT32_MAX
+        ):
+            allowed = "a number or null" if feature.nullable else "a number"
+            raise PayloadError(f"rows[{i}].{feature.name}", f"must be {allowed}")
+    return np.array([math.nan if v is None else v for v in values], dtype=np.float32)
+
+
+def _categorical(feature: Feature, values: list[Any], levels: Any) -> Categorical:
+    known = set(levels.levels)
+    for i, value in enumerate(values):
+        if not isinstance(value, str):
+            raise PayloadError(f"rows[{i}].{feature.name}", "must be a string")
+        if value not in known and not levels.has_other:
+            raise PayloadError(
+                f"rows[{i}].{feature.name}",
+                f"must be one of {', '.join(levels.levels)} (the values the model was trained on)",
+            )
+    return Categorical.from_values(values)

@@ -1,0 +1,107 @@
+"""model: the conversion model's champion, its explanations and history, predictions, retraining.
+
+GET  /ml/latest    the champion: pointer, holdout metrics and model card
+GET  /ml/shap      the champion's global SHAP summary with per-feature chart data
+GET  /ml/models    every training run, newest first: metrics, promotion decision and reasons
+POST /ml/predict   {"rows": [{feature: value}]} (≤ 10,000) → probability + top 3 SHAP reasons
+POST /ml/train     publishes model-retrain-requested; 202 with the run id
+
+xgboost is imported on the first prediction only; the read endpoints serve JSON documents.
+"""
+
+import functools
+import uuid
+
+import flask
+import functions_framework
+
+from common.backends import Backends
+from common.config import load_config
+from common.events.envelope import Event
+from common.events.publishers import PublishError
+from common.http import HttpError, Router, invalid, json_body
+from common.logs import setup_logging
+from common.ml.features import CONVERSION
+from common.ml.payload import PayloadError, parse_rows
+from common.ml.registry import HISTORY_LIMIT, Registry
+from common.ml.serving import Champion, ChampionCache, NoChampion
+
+CONFIG = load_config()
+setup_logging("model", CONFIG.log_level, CONFIG.gcp_project)
+BACKENDS = Backends(CONFIG)
+router = Router(CONFIG, prefix="/ml")
+
+
+@functools.cache
+def registry() -> Registry:
+    return Registry(BACKENDS.artifacts, CONVERSION.model)
+
+
+CHAMPIONS = ChampionCache(registry, CONFIG.model_reload_seconds)
+
+
+def _champion(status: int = 404) -> Champion:
+    try:
+        return CHAMPIONS.get()
+    except NoChampion:
+        raise HttpError(
+            status, "no_champion", "no model has been promoted yet; POST /ml/train to train one"
+        ) from None
+
+
+@router.route("/latest")
+def latest(request: flask.Request) -> dict:
+    champion = _champion()
+    return {
+        "version": champion.version,
+        "pointer": champion.pointer,
+        "metrics": champion.card["metrics"],
+        "model_card": champion.card,
+    }
+
+
+@router.route("/shap")
+def shap(request: flask.Request) -> dict:
+    return _champion().shap_summary
+
+
+@router.route("/models")
+def models(request: flask.Request) -> dict:
+    raw = request.args.get("limit", "50")
+    if not raw.isdigit() or not 1 <= int(raw) <= HISTORY_LIMIT:
+        raise invalid("limit", f"must be a whole number from 1 to {HISTORY_LIMIT}")
+    pointer = registry().latest()
+    return {
+        "champion": pointer.version if pointer else None,
+        "models": registry().history(int(raw)),
+    }
+
+
+@router.route("/predict", methods=("POST",))
+def predict(request: flask.Request) -> dict:
+    body = json_body(request)
+    champion = _champion(503)
+    try:
+        frame = parse_rows(body, champion.features, champion.encoder)
+    except PayloadError as exc:
+        raise invalid(exc.field, exc.message) from None
+    return champion.predict(frame)
+
+
+@router.route("/train", methods=("POST",))
+def request_training(request: flask.Request) -> tuple[dict, int]:
+    reason = json_body(request).get("reason", "") if request.content_length else ""
+    if not isinstance(reason, str) or len(reason) > 200:
+        raise invalid("reason", "must be a string of at most 200 characters")
+    run_id = uuid.uuid4().hex
+    event = Event("model-retrain-requested", "model", run_id, {"reason": reason})
+    try:
+        BACKENDS.publisher.publish(event)
+    except PublishError as exc:
+        raise HttpError(503, "bus_unavailable", "the retrain request could not be sent") from exc
+    return {"run_id": run_id, "event_id": event.event_id}, 202
+
+
+@functions_framework.http
+def model(request: flask.Request) -> flask.Response:
+    return router.dispatch(request)

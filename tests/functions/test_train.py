@@ -1,0 +1,180 @@
+"""train end to end on generated thelook data: a data-validated CloudEvent trains, writes a
+version, promotes it over the champion and publishes model-trained; redeliveries train nothing;
+a deliberately worse challenger is rejected and LATEST stays where it was."""
+
+import base64
+import shutil
+
+import duckdb
+import pytest
+from cloudevents.conversion import to_binary
+
+from common.artifacts.local import LocalArtifactStore
+from common.events.envelope import Event
+from common.events.local_bus import LocalBus, LocalBusServer
+from common.ml.data import load_features
+from common.ml.features import CONVERSION
+from common.ml.promotion import Gates
+from common.ml.registry import Registry
+from common.ml.trainer import train_run
+from common.ml.training import Settings
+from common.warehouse.duckdb_engine import DuckDBWarehouse
+
+MART = "execkpi_marts.features_conversion"
+
+
+@pytest.fixture(scope="module")
+def champion_store(generated_warehouse, tmp_path_factory):
+    """Artifacts with a champion trained on the generated data, once for the module."""
+    root = tmp_path_factory.mktemp("champion")
+    outcome = train_run(
+        Registry(LocalArtifactStore(root), CONVERSION.model),
+        lambda: load_features(DuckDBWarehouse(generated_warehouse), CONVERSION, "unused"),
+        CONVERSION,
+        Settings(holdout_snapshots=2, shap_rows=2000, gates=Gates(0.7, 0.01)),
+        "champion",
+        {},
+    )
+    assert outcome["promoted"]
+    return root
+
+
+@pytest.fixture
+def store(champion_store, tmp_path):
+    shutil.copytree(champion_store, tmp_path / "artifacts")
+    return tmp_path / "artifacts"
+
+
+@pytest.fixture
+def registry(store):
+    return Registry(LocalArtifactStore(store), CONVERSION.model)
+
+
+@pytest.fixture
+def bus():
+    received = []
+    server = LocalBusServer(LocalBus(max_attempts=1)).start()
+    server.bus.subscribe("model-trained", received.append)
+    server.received = received
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def train_client(function_client, store, bus):
+    def make(warehouse_path, **settings):
+        return function_client(
+            "train",
+            EXECKPI_DUCKDB_PATH=str(warehouse_path),
+            EXECKPI_ARTIFACT_DIR=str(store),
+            EXECKPI_LOCAL_BUS_URL=bus.url,
+            **settings,
+        )
+
+    return make
+
+
+def push(client, event: Event) -> None:
+    """Deliver ``event`` as Pub/Sub's push subscription would: a binary-mode CloudEvent."""
+    captured = []
+    local = LocalBus()
+    local.subscribe(event.event_type, captured.append)
+    local.publish(event)
+    headers, body = to_binary(captured[0])
+    assert client.post("/", headers=headers, data=body).status_code == 200
+
+
+def published(bus) -> list[Event]:
+    assert bus.wait_idle(10)
+    return [Event.from_bytes(base64.b64decode(c.data["message"]["data"])) for c in bus.received]
+
+
+def test_data_validated_trains_promotes_and_publishes(
+    train_client, generated_warehouse, registry, bus
+):
+    champion = registry.latest().version
+    client = train_client(generated_warehouse)
+    event = Event("data-validated", "validate", "a" * 32, {"dbt_run": "r1"})
+    push(client, event)
+
+    latest = registry.latest()
+    assert latest.version != champion and latest.body["run_id"] == event.run_id
+    record = registry.history_record(latest.version)
+    assert record["decision"] == "promoted" and record["champion_before"] == champion
+    assert "not worse than the champion" in record["reasons"][-1]
+    assert registry.store.exists(f"models/conversion/{latest.version}/model_card.json")
+    (trained,) = published(bus)
+    assert (trained.event_type, trained.run_id) == ("model-trained", event.run_id)
+    assert trained.payload["promoted"] and trained.payload["version"] == latest.version
+
+    # At-least-once delivery: the same event again, then a manual request reusing the run id.
+    push(client, event)
+    push(client, Event("model-retrain-requested", "model", event.run_id, {}))
+    assert [h["run_id"] for h in registry.history()] == [event.run_id, "champion"]
+    assert registry.latest() == latest
+    _, repeat = published(bus)
+    assert repeat.payload["repeated"] and repeat.payload["version"] == latest.version
+
+
+def test_a_worse_challenger_is_not_promoted(
+    train_client, generated_warehouse, registry, bus, tmp_path
+):
+    # Corrupt the training weeks (labels shuffled) and keep the two held-out weeks intact: the
+    # challenger learns noise, the champion is re-scored on the same intact weeks. The floor is
+    # lowered so that the champion comparison is the gate that says no.
+    corrupted = tmp_path / "corrupted.duckdb"
+    shutil.copy(generated_warehouse, corrupted)
+    with duckdb.connect(str(corrupted)) as con:
+        con.execute(
+            f"""
+            create or replace table {MART} as
+            with ranked as (
+                select *,
+                    snapshot_date < (select distinct snapshot_date from {MART}
+                                     order by 1 desc limit 1 offset 1) as training,
+                    row_number() over (partition by snapshot_date order by user_id) as position,
+                    row_number() over (partition by snapshot_date order by hash(user_id, 7))
+                        as shuffled_position
+                from {MART}
+            )
+            select a.* exclude (label_purchased, training, position, shuffled_position),
+                case when a.training then b.label_purchased else a.label_purchased end
+                    as label_purchased
+            from ranked a join ranked b
+                on a.snapshot_date = b.snapshot_date and a.position = b.shuffled_position
+            """
+        )
+    before = registry.latest()
+    client = train_client(corrupted, EXECKPI_MODEL_AUC_FLOOR="0.5")
+    event = Event("data-validated", "validate", "b" * 32, {})
+    push(client, event)
+
+    assert registry.latest() == before
+    (record,) = [h for h in registry.history() if h["run_id"] == event.run_id]
+    assert record["decision"] == "rejected" and record["champion_before"] == before.version
+    assert record["holdout_roc_auc"] < record["champion_auc_on_this_holdout"] - 0.01
+    assert "worse than the champion" in record["reasons"][-1]
+    (trained,) = published(bus)
+    assert not trained.payload["promoted"] and trained.payload["reasons"] == record["reasons"]
+
+
+@pytest.mark.parametrize("mart", ["missing", "empty"])
+def test_data_that_cannot_train_is_reported_not_retried(
+    train_client, generated_warehouse, registry, bus, tmp_path, mart
+):
+    broken = tmp_path / "broken.duckdb"
+    if mart == "empty":
+        shutil.copy(generated_warehouse, broken)
+        with duckdb.connect(str(broken)) as con:
+            con.execute(f"delete from {MART}")
+    else:
+        duckdb.connect(str(broken)).close()
+    before = registry.latest()
+    event = Event("data-validated", "validate", "c" * 32, {})
+    push(train_client(broken), event)  # 200: acknowledged, Pub/Sub will not redeliver
+
+    marker = registry.store.get_json(f"events/train/{event.event_id}.json")
+    assert marker["outcome"] == "failed"
+    assert registry.latest() == before
+    (trained,) = published(bus)
+    assert trained.payload["decision"] == "failed" and trained.payload["error"]

@@ -1,0 +1,76 @@
+"""From columns to the matrix, and prediction payloads refused with the field they got wrong."""
+
+import numpy as np
+import pytest
+from ml_synthetic import SPEC
+
+from common.ml.encoding import Categorical, Encoder, Levels
+from common.ml.payload import MAX_ROWS, PayloadError, parse_rows
+
+ENCODER = Encoder(
+    features=SPEC.names,
+    numeric=("visits", "cart_adds", "recency"),
+    categorical=(Levels("channel", ("Search", "Email"), has_other=True),),
+)
+ROW = {"visits": 3, "cart_adds": 1.5, "recency": None, "channel": "Email"}
+
+
+def test_fit_keeps_frequent_levels_and_folds_the_rest_into_other():
+    codes = np.array([0] * 60 + [1] * 200 + [2] * 5 + [-1] * 3, dtype=np.int32)
+    frame = {
+        "visits": np.zeros(len(codes), np.float32),
+        "cart_adds": np.zeros(len(codes), np.float32),
+        "recency": np.zeros(len(codes), np.float32),
+        "channel": Categorical(codes, ("Email", "Search", "Rare")),
+    }
+    encoder = Encoder.fit(SPEC, frame)
+    assert encoder.categorical == (Levels("channel", ("Search", "Email"), has_other=True),)
+    assert encoder.columns == ("visits", "cart_adds", "recency", "channel=Search", "channel=Email")
+    assert encoder.groups.tolist() == [0, 1, 2, 3, 3]
+    assert Encoder.from_json(encoder.to_json()) == encoder
+    # Fitted on a subset of rows: only what those rows hold counts.
+    assert Encoder.fit(SPEC, frame, np.arange(60)).categorical[0].levels == ("Email",)
+
+
+def test_transform_one_hot_encodes_and_keeps_nulls():
+    frame = parse_rows(
+        {"rows": [ROW, {**ROW, "channel": "Display", "recency": 7}]}, SPEC.features, ENCODER
+    )
+    matrix = ENCODER.transform(frame)
+    assert matrix.dtype == np.float32
+    np.testing.assert_array_equal(matrix[0], [3, 1.5, np.nan, 0, 1])
+    np.testing.assert_array_equal(matrix[1], [3, 1.5, 7, 0, 0])  # unseen level: "other"
+    np.testing.assert_array_equal(ENCODER.transform(frame, np.array([1])), matrix[1:])
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "words"),
+    [
+        ({}, "rows", "list"),
+        ({"rows": []}, "rows", "list"),
+        ({"rows": [ROW] * (MAX_ROWS + 1)}, "rows", "10000"),
+        ({"rows": [ROW], "model": "x"}, "model", "unknown field"),
+        ({"rows": [ROW, 5]}, "rows[1]", "object"),
+        ({"rows": [{k: v for k, v in ROW.items() if k != "visits"}]}, "rows[0].visits", "missing"),
+        ({"rows": [ROW, {**ROW, "age": 3}]}, "rows[1].age", "unknown feature(s): age"),
+        ({"rows": [{**ROW, "visits": True}]}, "rows[0].visits", "number"),
+        ({"rows": [{**ROW, "visits": "3"}]}, "rows[0].visits", "number"),
+        ({"rows": [{**ROW, "visits": None}]}, "rows[0].visits", "number"),
+        ({"rows": [{**ROW, "visits": 1e39}]}, "rows[0].visits", "number"),
+        ({"rows": [{**ROW, "recency": "x"}]}, "rows[0].recency", "number or null"),
+        ({"rows": [{**ROW, "channel": 1}]}, "rows[0].channel", "string"),
+    ],
+)
+def test_bad_payloads_name_the_field(body, field, words):
+    with pytest.raises(PayloadError) as caught:
+        parse_rows(body, SPEC.features, ENCODER)
+    assert caught.value.field == field
+    assert words in caught.value.message
+
+
+def test_unseen_category_needs_a_learned_other_level():
+    closed = Encoder(SPEC.names, ENCODER.numeric, (Levels("channel", ("Search", "Email"), False),))
+    with pytest.raises(PayloadError) as caught:
+        parse_rows({"rows": [{**ROW, "channel": "Display"}]}, SPEC.features, closed)
+    assert caught.value.field == "rows[0].channel"
+    assert "Search, Email" in caught.value.message
