@@ -2,7 +2,8 @@
 
 1. generate thelook data (reused when the same size and seed were generated before),
 2. load it into the DuckDB warehouse and run ``dbt build`` (models and data tests),
-3. start the local stack and drive the functions end to end,
+3. start the local stack and drive the functions end to end (KPIs, experiment verdicts, a model
+   retrain requested over HTTP and trained by the train function from the event bus),
 4. print a summary, and keep serving until Ctrl-C (``--once`` stops after the summary).
 
     python -m scripts.demo [--users 100000] [--seed 42] [--once] [--emulator]
@@ -107,6 +108,33 @@ def experiment_summary(base: str) -> list[str]:
     return lines
 
 
+def model_summary(base: str, timeout: float = 300) -> list[str]:
+    """Ask the model function for a retrain, let the train function do it over the bus, and
+    read back what was decided and what the champion looks at."""
+    accepted = requests.post(f"{base}/ml/train", json={"reason": "demo"}, timeout=30)
+    accepted.raise_for_status()
+    run_id = accepted.json()["run_id"]
+    deadline = time.monotonic() + timeout
+    while True:
+        history = requests.get(f"{base}/ml/models", timeout=30).json()["models"]
+        outcome = next((m for m in history if m.get("run_id") == run_id), None)
+        if outcome is not None:
+            break
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"training run {run_id} did not finish within {timeout:.0f} s")
+        time.sleep(1)
+    lines = [
+        f"model: run {run_id[:8]}… {outcome['decision']}: winner {outcome.get('winner')}, "
+        f"holdout ROC-AUC {outcome.get('holdout_roc_auc', float('nan')):.3f}, "
+        f"candidates {outcome.get('candidates')}, {outcome.get('seconds')} s"
+    ]
+    shap = requests.get(f"{base}/ml/shap", timeout=30)
+    if shap.ok:
+        top = ", ".join(f["feature"] for f in shap.json()["features"][:3])
+        lines.append(f"model: strongest features (mean |SHAP|): {top}")
+    return lines
+
+
 def drive_hello(base: str) -> list[str]:
     greeting = requests.get(f"{base}/hello", params={"name": "ExecKPI"}, timeout=30)
     greeting.raise_for_status()
@@ -148,6 +176,7 @@ def main(argv: list[str] | None = None) -> None:
         summary = (
             kpi_summary(stack.urls["kpi"])
             + experiment_summary(stack.urls["abtest"])
+            + model_summary(stack.urls["model"])
             + drive_hello(stack.urls["hello_http"])
         )
         print("\nSummary:", *("  " + line for line in summary), sep="\n", flush=True)
