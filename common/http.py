@@ -4,9 +4,12 @@ limit, CORS allow-list and an optional API key.
 A function builds a ``Router``, registers handlers on it and hands each request to
 ``router.dispatch``. Handlers receive the Flask request plus the path's variables and return a
 JSON-able value (or a ``(body, status)`` pair, or a ready ``flask.Response``); they report bad
-input by raising ``HttpError`` (see ``invalid``), which becomes
+input by raising ``HttpError`` (see ``invalid``) or ``common.validation.InvalidInput``, which
+becomes
 
     {"error": {"code": "invalid_argument", "message": "...", "field": "name"}}
+
+Warehouse errors become 503 (unavailable) or 502 (rejected) with their safe message.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from werkzeug.routing import Map, Rule
 
 from common.config import Config
 from common.logs import parse_trace_header, reset_trace, set_trace
+from common.validation import InvalidInput
+from common.warehouse.base import WarehouseError, WarehouseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +162,14 @@ class Router:
             return _as_response(self._handlers[endpoint](request, **args))
         except HttpError as exc:
             return error_response(exc)
+        except InvalidInput as exc:
+            return error_response(HttpError(400, "invalid_argument", exc.message, exc.field))
+        except WarehouseUnavailable as exc:
+            log.warning("warehouse unavailable: %s", exc.__cause__ or exc)
+            return error_response(HttpError(503, "warehouse_unavailable", str(exc)))
+        except WarehouseError as exc:
+            log.error("warehouse error: %s", exc.__cause__ or exc)
+            return error_response(HttpError(502, "warehouse_error", str(exc)))
         except NotFound:
             return error_response(HttpError(404, "not_found", "no such resource", "path"))
         except MethodNotAllowed as exc:

@@ -15,15 +15,10 @@ import numpy as np
 
 from common.ml.encoding import Categorical, Column, Encoder
 from common.ml.features import Feature
+from common.validation import InvalidInput
 
 MAX_ROWS = 10_000
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
-
-
-class PayloadError(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field, self.message = field, message
 
 
 def parse_rows(
@@ -31,20 +26,20 @@ def parse_rows(
 ) -> dict[str, Column]:
     unknown = sorted(set(body) - {"rows"})
     if unknown:
-        raise PayloadError(unknown[0], f"unknown field(s): {', '.join(unknown)}; send only rows")
+        raise InvalidInput(unknown[0], f"unknown field(s): {', '.join(unknown)}; send only rows")
     rows = body.get("rows")
     if not isinstance(rows, list) or not 1 <= len(rows) <= MAX_ROWS:
-        raise PayloadError("rows", f"must be a list of 1 to {MAX_ROWS} feature objects")
+        raise InvalidInput("rows", f"must be a list of 1 to {MAX_ROWS} feature objects")
     names = [f.name for f in features]
     expected = set(names)
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
-            raise PayloadError(f"rows[{i}]", "must be an object of feature values")
+            raise InvalidInput(f"rows[{i}]", "must be an object of feature values")
         if row.keys() != expected:
             missing, extra = sorted(expected - row.keys()), sorted(row.keys() - expected)
             problems = [f"missing feature(s): {', '.join(missing)}"] if missing else []
             problems += [f"unknown feature(s): {', '.join(extra)}"] if extra else []
-            raise PayloadError(f"rows[{i}].{(missing or extra)[0]}", "; ".join(problems))
+            raise InvalidInput(f"rows[{i}].{(missing or extra)[0]}", "; ".join(problems))
 
     levels = {c.feature: c for c in encoder.categorical}
     frame: dict[str, Column] = {}
@@ -68,7 +63,7 @@ def _numeric(feature: Feature, values: list[Any]) -> np.ndarray:
             or abs(value) > _FLOAT32_MAX
         ):
             allowed = "a number or null" if feature.nullable else "a number"
-            raise PayloadError(f"rows[{i}].{feature.name}", f"must be {allowed}")
+            raise InvalidInput(f"rows[{i}].{feature.name}", f"must be {allowed}")
     return np.array([math.nan if v is None else v for v in values], dtype=np.float32)
 
 
@@ -76,9 +71,9 @@ def _categorical(feature: Feature, values: list[Any], levels: Any) -> Categorica
     known = set(levels.levels)
     for i, value in enumerate(values):
         if not isinstance(value, str):
-            raise PayloadError(f"rows[{i}].{feature.name}", "must be a string")
+            raise InvalidInput(f"rows[{i}].{feature.name}", "must be a string")
         if value not in known and not levels.has_other:
-            raise PayloadError(
+            raise InvalidInput(
                 f"rows[{i}].{feature.name}",
                 f"must be one of {', '.join(levels.levels)} (the values the model was trained on)",
             )

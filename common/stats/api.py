@@ -1,6 +1,6 @@
 """The abtest function's operations without HTTP: JSON-able request in, JSON-able answer out.
 
-Invalid input raises ``payload.InputError`` (with the field's path); an unknown experiment
+Invalid input raises ``InvalidInput`` (with the field's path); an unknown experiment
 raises ``warehouse_source.ExperimentNotFound``; warehouse failures raise ``WarehouseError``.
 """
 
@@ -15,6 +15,7 @@ from common.stats import payload
 from common.stats.analyze import analyze
 from common.stats.inputs import Experiment
 from common.stats.power import solve
+from common.validation import InvalidInput
 
 Z_95 = 1.959963984540054  # Φ⁻¹(0.975): ci_95 stays a 95% interval whatever alpha is
 
@@ -81,16 +82,16 @@ def assignment_request(args: Mapping[str, str]) -> tuple[str, str, list[str] | N
     """Query parameters experiment_id, user_id and optionally variants/weights (a,b,c)."""
     for key in args:
         if key not in ("experiment_id", "user_id", "variants", "weights"):
-            raise payload.InputError(key, "unknown query parameter")
+            raise InvalidInput(key, "unknown query parameter")
     experiment_id = payload.name(args.get("experiment_id"), "experiment_id")
     user_id = payload.name(args.get("user_id"), "user_id")
     if "variants" not in args:
         if "weights" in args:
-            raise payload.InputError("weights", "needs variants")
+            raise InvalidInput("weights", "needs variants")
         return experiment_id, user_id, None, None
     variants = [payload.name(v, "variants") for v in args["variants"].split(",")]
     if len(variants) < 2 or len(set(variants)) != len(variants):
-        raise payload.InputError("variants", "need at least two distinct names, comma-separated")
+        raise InvalidInput("variants", "need at least two distinct names, comma-separated")
     weights = [1 / len(variants)] * len(variants)
     if "weights" in args:
         weights = [
@@ -99,7 +100,7 @@ def assignment_request(args: Mapping[str, str]) -> tuple[str, str, list[str] | N
     try:
         check_weights(variants, weights)
     except ValueError as exc:
-        raise payload.InputError("weights", str(exc)) from None
+        raise InvalidInput("weights", str(exc)) from None
     return experiment_id, user_id, variants, weights
 
 
@@ -107,5 +108,5 @@ def _query_number(raw: str, field: str) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise payload.InputError(field, "must be a number") from None
+        raise InvalidInput(field, "must be a number") from None
     return payload.number(value, field)

@@ -28,6 +28,7 @@ from common.stats.inputs import (
     Variant,
 )
 from common.stats.power import PowerQuery
+from common.validation import InvalidInput
 
 MAX_METRICS = 50
 _MOMENT_FIELDS = (
@@ -46,14 +47,6 @@ _OPTION_FIELDS = tuple(Options.__dataclass_fields__)
 _WEIGHT_TOLERANCE = 1e-6
 
 
-class InputError(ValueError):
-    """An invalid request field; ``field`` is its path in the request."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
-        self.field, self.message = field, message
-
-
 @dataclass(frozen=True)
 class ExperimentRef:
     """An analysis of an experiment stored in the warehouse."""
@@ -67,10 +60,10 @@ class ExperimentRef:
 
 def _object(value: Any, field: str, allowed: tuple[str, ...]) -> Mapping[str, Any]:
     if not isinstance(value, dict):
-        raise InputError(field or "body", "must be a JSON object")
+        raise InvalidInput(field or "body", "must be a JSON object")
     for key in value:
         if key not in allowed:
-            raise InputError(_join(field, key), f"unknown field (known: {', '.join(allowed)})")
+            raise InvalidInput(_join(field, key), f"unknown field (known: {', '.join(allowed)})")
     return value
 
 
@@ -81,50 +74,50 @@ def _join(parent: str, key: str) -> str:
 def number(value: Any, field: str) -> float:
     # bool is an int in Python; true/false are not numbers in a request.
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InputError(field, "must be a number")
+        raise InvalidInput(field, "must be a number")
     if not math.isfinite(value):
-        raise InputError(field, "must be a finite number (not NaN or Infinity)")
+        raise InvalidInput(field, "must be a finite number (not NaN or Infinity)")
     return float(value)
 
 
 def _count(value: Any, field: str) -> float:
     x = number(value, field)
     if x < 0 or x != int(x):
-        raise InputError(field, "must be a non-negative whole number")
+        raise InvalidInput(field, "must be a non-negative whole number")
     return x
 
 
 def _probability(value: Any, field: str) -> float:
     x = number(value, field)
     if not 0 < x < 1:
-        raise InputError(field, "must be strictly between 0 and 1")
+        raise InvalidInput(field, "must be strictly between 0 and 1")
     return x
 
 
 def _positive(value: Any, field: str) -> float:
     x = number(value, field)
     if x <= 0:
-        raise InputError(field, "must be greater than 0")
+        raise InvalidInput(field, "must be greater than 0")
     return x
 
 
 def _boolean(value: Any, field: str) -> bool:
     if not isinstance(value, bool):
-        raise InputError(field, "must be true or false")
+        raise InvalidInput(field, "must be true or false")
     return value
 
 
 def name(value: Any, field: str) -> str:
     if not isinstance(value, str) or not 1 <= len(value.strip()) <= 100:
-        raise InputError(field, "must be a string of 1 to 100 characters")
+        raise InvalidInput(field, "must be a string of 1 to 100 characters")
     if not value.isprintable():
-        raise InputError(field, "must not contain control characters")
+        raise InvalidInput(field, "must not contain control characters")
     return value.strip()
 
 
 def _choice(value: Any, field: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
-        raise InputError(field, f"must be one of {', '.join(allowed)}")
+        raise InvalidInput(field, f"must be one of {', '.join(allowed)}")
     return value
 
 
@@ -138,7 +131,7 @@ def _spread_ok(n: float, total: float, squares: float) -> bool:
 
 def _check_spread(n: float, total: float, squares: float, field: str) -> None:
     if squares < 0 or not _spread_ok(n, total, squares):
-        raise InputError(field, "is inconsistent with n and the sum (negative variance)")
+        raise InvalidInput(field, "is inconsistent with n and the sum (negative variance)")
 
 
 def _moments(raw: Any, field: str, kind: str | None) -> tuple[Moments, str]:
@@ -149,16 +142,16 @@ def _moments(raw: Any, field: str, kind: str | None) -> tuple[Moments, str]:
         return _from_values(data, f, kind), "mean"
     for required in ("n", "sum"):
         if required not in data:
-            raise InputError(f[required], "is required")
+            raise InvalidInput(f[required], "is required")
     values = {key: number(data[key], f[key]) for key in _MOMENT_FIELDS[:-1] if key in data}
     n = _count(data["n"], f["n"])
     kind = kind or _inferred_kind(values)
     if kind == "proportion":
         _count(data["sum"], f["sum"])
         if values["sum"] > n:
-            raise InputError(f["sum"], "successes must not exceed n")
+            raise InvalidInput(f["sum"], "successes must not exceed n")
         if values.get("sum_squares", values["sum"]) != values["sum"]:
-            raise InputError(f["sum_squares"], "a proportion's sum_squares equals its sum")
+            raise InvalidInput(f["sum_squares"], "a proportion's sum_squares equals its sum")
     else:
         _require_pair(values, f, "sum_squares", "sum")
         _check_spread(n, values["sum"], values["sum_squares"], f["sum_squares"])
@@ -185,7 +178,7 @@ def _moments(raw: Any, field: str, kind: str | None) -> tuple[Moments, str]:
 
 def _require_pair(values: dict, f: dict, key: str, companion: str) -> None:
     if key not in values:
-        raise InputError(f[key], f"is required with {companion}")
+        raise InvalidInput(f[key], f"is required with {companion}")
 
 
 def _inferred_kind(values: Mapping[str, float]) -> str:
@@ -196,13 +189,13 @@ def _inferred_kind(values: Mapping[str, float]) -> str:
 
 def _from_values(data: Mapping[str, Any], f: dict, kind: str | None) -> Moments:
     if kind not in (None, "mean"):
-        raise InputError(f["values"], "raw values are accepted for mean metrics only")
+        raise InvalidInput(f["values"], "raw values are accepted for mean metrics only")
     extra = next((key for key in data if key != "values"), None)
     if extra is not None:
-        raise InputError(f[extra], "give either values or sufficient statistics, not both")
+        raise InvalidInput(f[extra], "give either values or sufficient statistics, not both")
     raw = data["values"]
     if not isinstance(raw, list) or not raw:
-        raise InputError(f["values"], "must be a non-empty list of numbers")
+        raise InvalidInput(f["values"], "must be a non-empty list of numbers")
     values = tuple(number(v, f"{f['values']}[{i}]") for i, v in enumerate(raw))
     return Moments(
         n=float(len(values)),
@@ -217,14 +210,14 @@ def _from_values(data: Mapping[str, Any], f: dict, kind: str | None) -> Moments:
 
 def _metric_defs(raw: Any) -> dict[str, dict]:
     if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_METRICS:
-        raise InputError("metrics", f"must be a list of 1 to {MAX_METRICS} metric definitions")
+        raise InvalidInput("metrics", f"must be a list of 1 to {MAX_METRICS} metric definitions")
     defs: dict[str, dict] = {}
     for i, item in enumerate(raw):
         field = f"metrics[{i}]"
         data = _object(item, field, ("name", "type", "role", "direction"))
         metric_name = name(data.get("name"), f"{field}.name")
         if metric_name in defs:
-            raise InputError(f"{field}.name", "metric names must be unique")
+            raise InvalidInput(f"{field}.name", "metric names must be unique")
         kind = _choice(data["type"], f"{field}.type", METRIC_KINDS) if "type" in data else None
         defs[metric_name] = {
             "kind": kind,
@@ -234,16 +227,16 @@ def _metric_defs(raw: Any) -> dict[str, dict]:
             ),
         }
     if sum(d["role"] == "primary" for d in defs.values()) > 1:
-        raise InputError("metrics", "at most one metric may have the role primary")
+        raise InvalidInput("metrics", "at most one metric may have the role primary")
     return defs
 
 
 def _variants(raw: Any, defs: dict[str, dict] | None) -> tuple[tuple[Variant, ...], dict]:
     """The arms and each metric's kind (declared, or inferred from the control's statistics)."""
     if not isinstance(raw, list) or len(raw) < 2:
-        raise InputError("variants", "need at least 2 arms (the first is the control)")
+        raise InvalidInput("variants", "need at least 2 arms (the first is the control)")
     if len(raw) > MAX_ARMS:
-        raise InputError("variants", f"at most {MAX_ARMS} arms")
+        raise InvalidInput("variants", f"at most {MAX_ARMS} arms")
     variants: list[Variant] = []
     kinds = {key: d["kind"] for key, d in (defs or {}).items()}
     for i, item in enumerate(raw):
@@ -251,20 +244,22 @@ def _variants(raw: Any, defs: dict[str, dict] | None) -> tuple[tuple[Variant, ..
         data = _object(item, field, ("name", "units", "metrics"))
         variant_name = name(data.get("name"), f"{field}.name")
         if any(v.name == variant_name for v in variants):
-            raise InputError(f"{field}.name", "variant names must be unique")
+            raise InvalidInput(f"{field}.name", "variant names must be unique")
         stats = data.get("metrics")
         if not isinstance(stats, dict) or not 1 <= len(stats) <= MAX_METRICS:
-            raise InputError(
+            raise InvalidInput(
                 f"{field}.metrics", f"must map 1 to {MAX_METRICS} metric names to statistics"
             )
         expected = list(defs or (variants[0].metrics if variants else stats))
         for metric_name in stats:
             name(metric_name, f"{field}.metrics")
             if metric_name not in expected:
-                raise InputError(f"{field}.metrics.{metric_name}", "is not a declared metric")
+                raise InvalidInput(f"{field}.metrics.{metric_name}", "is not a declared metric")
         missing = next((key for key in expected if key not in stats), None)
         if missing is not None:
-            raise InputError(f"{field}.metrics.{missing}", "missing: every arm needs every metric")
+            raise InvalidInput(
+                f"{field}.metrics.{missing}", "missing: every arm needs every metric"
+            )
         parsed = {}
         for key in expected:
             parsed[key], kinds[key] = _moments(stats[key], f"{field}.metrics.{key}", kinds.get(key))
@@ -292,12 +287,12 @@ def _options(raw: Any, n_variants: int | None) -> Options:
     if "sequential" in data:
         o["sequential"] = _sequential(data["sequential"])
         if o["sequential"] and o.get("sided", "two-sided") != "two-sided":
-            raise InputError("options.sequential", "always-valid inference is two-sided only")
+            raise InvalidInput("options.sequential", "always-valid inference is two-sided only")
     if "bayesian" in data:
         o["bayesian"] = _bayesian(data["bayesian"])
     if "weights" in data:
         if n_variants is None:
-            raise InputError("options.weights", "the experiment's definition sets its weights")
+            raise InvalidInput("options.weights", "the experiment's definition sets its weights")
         o["weights"] = _weights(data["weights"], n_variants)
     return Options(**o)
 
@@ -324,15 +319,15 @@ def _bayesian(raw: Any) -> BayesianOptions | None:
 
 def _weights(raw: Any, n_variants: int) -> tuple[float, ...]:
     if not isinstance(raw, list) or len(raw) != n_variants:
-        raise InputError("options.weights", f"must be a list of {n_variants} numbers")
+        raise InvalidInput("options.weights", f"must be a list of {n_variants} numbers")
     weights = tuple(number(w, f"options.weights[{i}]") for i, w in enumerate(raw))
     for i, w in enumerate(weights):
         if w < 0:
-            raise InputError(f"options.weights[{i}]", "must not be negative")
+            raise InvalidInput(f"options.weights[{i}]", "must not be negative")
     if abs(math.fsum(weights) - 1) > _WEIGHT_TOLERANCE:
-        raise InputError("options.weights", "must sum to 1")
+        raise InvalidInput("options.weights", "must sum to 1")
     if sum(w > 0 for w in weights) < 2:
-        raise InputError("options.weights", "at least two arms need a positive weight")
+        raise InvalidInput("options.weights", "at least two arms need a positive weight")
     return weights
 
 
@@ -341,11 +336,11 @@ def analysis_request(body: Mapping[str, Any]) -> Experiment | ExperimentRef:
     if "experiment_id" in data:
         extra = next((key for key in ("variants", "metrics") if key in data), None)
         if extra is not None:
-            raise InputError(extra, "give experiment_id or variants, not both")
+            raise InvalidInput(extra, "give experiment_id or variants, not both")
         experiment_id = name(data["experiment_id"], "experiment_id")
         return ExperimentRef(experiment_id, _options(data.get("options"), None))
     if "variants" not in data:
-        raise InputError("variants", "is required (or give experiment_id)")
+        raise InvalidInput("variants", "is required (or give experiment_id)")
     defs = _metric_defs(data["metrics"]) if "metrics" in data else None
     variants, kinds = _variants(data["variants"], defs)
     metrics = tuple(
@@ -370,11 +365,11 @@ def legacy_test_request(body: Mapping[str, Any]) -> Experiment:
     for arm in ("a", "b"):
         for key in (f"{arm}_success", f"{arm}_total"):
             if key not in data:
-                raise InputError(key, "is required")
+                raise InvalidInput(key, "is required")
         success = _count(data[f"{arm}_success"], f"{arm}_success")
         total = _count(data[f"{arm}_total"], f"{arm}_total")
         if success > total:
-            raise InputError(f"{arm}_success", f"must not exceed {arm}_total")
+            raise InvalidInput(f"{arm}_success", f"must not exceed {arm}_total")
         arms.append(Variant(arm.upper(), {"conversion": Moments(total, success)}))
     options = Options(alpha=_probability(data.get("alpha", 0.05), "alpha"))
     return Experiment(tuple(arms), (Metric("conversion", "proportion", "primary"),), options)
@@ -388,17 +383,17 @@ def power_request(body: Mapping[str, Any]) -> PowerQuery:
     data = _object(body, "", fields)
     metric = _choice(data.get("metric", "proportion"), "metric", ("proportion", "mean"))
     if "baseline" not in data:
-        raise InputError("baseline", "is required")
+        raise InvalidInput("baseline", "is required")
     baseline = number(data["baseline"], "baseline")
     if metric == "proportion" and not 0 < baseline < 1:
-        raise InputError("baseline", "a conversion rate must be strictly between 0 and 1")
+        raise InvalidInput("baseline", "a conversion rate must be strictly between 0 and 1")
     sd = None
     if metric == "mean":
         sd = _positive(data.get("sd"), "sd") if "sd" in data else None
         if sd is None:
-            raise InputError("sd", "is required for a mean metric")
+            raise InvalidInput("sd", "is required for a mean metric")
     elif "sd" in data:
-        raise InputError("sd", "applies to mean metrics only")
+        raise InvalidInput("sd", "applies to mean metrics only")
     relative = _choice(data.get("mde_type", "relative"), "mde_type", ("relative", "absolute"))
     relative = relative == "relative"
     mde = _mde(data, baseline, relative, metric)
@@ -406,15 +401,15 @@ def power_request(body: Mapping[str, Any]) -> PowerQuery:
     if "n_per_arm" in data:
         n = number(data["n_per_arm"], "n_per_arm")
         if n < 2:
-            raise InputError("n_per_arm", "must be at least 2")
+            raise InvalidInput("n_per_arm", "must be at least 2")
     if mde is None and n is None:
-        raise InputError("mde", "give mde (to get n_per_arm), n_per_arm (to get mde), or both")
+        raise InvalidInput("mde", "give mde (to get n_per_arm), n_per_arm (to get mde), or both")
     alpha = _probability(data.get("alpha", 0.05), "alpha")
     if "power" in data and mde is not None and n is not None:
-        raise InputError("power", "is the result when both mde and n_per_arm are given")
+        raise InvalidInput("power", "is the result when both mde and n_per_arm are given")
     power = _probability(data.get("power", 0.8), "power")
     if power <= alpha:
-        raise InputError("power", "must exceed alpha")
+        raise InvalidInput("power", "must exceed alpha")
     return PowerQuery(baseline, metric, sd, mde, relative, n, alpha, power)
 
 
@@ -423,10 +418,10 @@ def _mde(data: Mapping[str, Any], baseline: float, relative: bool, metric: str) 
         return None
     mde = number(data["mde"], "mde")
     if mde == 0:
-        raise InputError("mde", "must not be 0")
+        raise InvalidInput("mde", "must not be 0")
     if relative and baseline == 0:
-        raise InputError("mde_type", "a relative mde needs a non-zero baseline")
+        raise InvalidInput("mde_type", "a relative mde needs a non-zero baseline")
     target = baseline * (1 + mde) if relative else baseline + mde
     if metric == "proportion" and not 0 < target < 1:
-        raise InputError("mde", "baseline + mde must stay strictly between 0 and 1")
+        raise InvalidInput("mde", "baseline + mde must stay strictly between 0 and 1")
     return mde

@@ -16,13 +16,12 @@ import functions_framework
 
 from common.backends import Backends
 from common.config import load_config
-from common.http import HttpError, Router, invalid, json_body
+from common.http import HttpError, Router, json_body
 from common.logs import setup_logging
 from common.stats import api
 from common.stats.inputs import Experiment
-from common.stats.payload import ExperimentRef, InputError
+from common.stats.payload import ExperimentRef
 from common.stats.warehouse_source import ExperimentNotFound, experiment_arms, load_experiment
-from common.warehouse import WarehouseError, WarehouseUnavailable
 
 CONFIG = load_config()
 setup_logging("abtest", CONFIG.log_level, CONFIG.gcp_project)
@@ -34,17 +33,11 @@ router = Router(CONFIG, prefix="/ab")
 
 @contextmanager
 def _answers() -> Iterator[None]:
-    """Engine and warehouse errors as HTTP errors whose messages are safe to show."""
+    """An unknown experiment as a 404 (bad input and warehouse errors: see common.http)."""
     try:
         yield
-    except InputError as exc:
-        raise invalid(exc.field, exc.message) from None
     except ExperimentNotFound as exc:
         raise HttpError(404, "not_found", str(exc), "experiment_id") from None
-    except WarehouseUnavailable as exc:
-        raise HttpError(503, "warehouse_unavailable", str(exc)) from exc
-    except WarehouseError as exc:
-        raise HttpError(502, "warehouse_error", str(exc)) from exc
 
 
 def _body(request: flask.Request) -> dict:

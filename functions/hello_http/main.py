@@ -17,7 +17,6 @@ from common.config import load_config
 from common.events.envelope import Event
 from common.http import HttpError, Router, invalid, json_body
 from common.logs import setup_logging
-from common.warehouse import WarehouseError
 
 CONFIG = load_config()
 setup_logging("hello_http", CONFIG.log_level, CONFIG.gcp_project)
@@ -40,10 +39,7 @@ def greet(request: flask.Request) -> dict:
     name = _name(request.args.get("name", "world"))
     warehouse = BACKENDS.warehouse
     sql = f"select 'Hello, ' || {warehouse.placeholder('name')} || '!' as greeting"
-    try:
-        result = warehouse.query(sql, {"name": name}, labels={"function": "hello_http"})
-    except WarehouseError as exc:
-        raise HttpError(503, "warehouse_unavailable", str(exc)) from exc
+    result = warehouse.query(sql, {"name": name}, labels={"function": "hello_http"})
     return {
         "greeting": result.table.column("greeting")[0].as_py(),
         "meta": {"engine": warehouse.engine, "elapsed_ms": round(result.elapsed_ms, 2)},

@@ -20,10 +20,8 @@ from common.backends import Backends
 from common.config import load_config
 from common.http import HttpError, Router, invalid, json_body, json_response
 from common.kpi.catalogue import CATALOGUE
-from common.kpi.params import InvalidParam
 from common.kpi.service import KpiResult, KpiService, QueryTooExpensive, UnknownKpi
 from common.logs import setup_logging
-from common.warehouse import WarehouseQueryError, WarehouseUnavailable
 
 CONFIG = load_config()
 setup_logging("kpi", CONFIG.log_level, CONFIG.gcp_project)
@@ -57,14 +55,8 @@ def run_kpi(request: flask.Request, name: str) -> flask.Response:
         result = service().run(name, raw, use_cache=use_cache)
     except UnknownKpi:
         raise HttpError(404, "not_found", f"no KPI named {name!r}; see GET /kpi", "kpi") from None
-    except InvalidParam as exc:
-        raise HttpError(400, "invalid_argument", exc.message, exc.field) from None
     except QueryTooExpensive as exc:
         raise HttpError(422, "query_too_expensive", str(exc), "end") from None
-    except WarehouseUnavailable as exc:
-        raise HttpError(503, "warehouse_unavailable", str(exc)) from exc
-    except WarehouseQueryError as exc:
-        raise HttpError(502, "warehouse_error", str(exc)) from exc
     return _respond(request, result)
 
 

@@ -22,7 +22,7 @@ from common.events.publishers import PublishError
 from common.http import HttpError, Router, invalid, json_body
 from common.logs import setup_logging
 from common.ml.features import CONVERSION
-from common.ml.payload import PayloadError, parse_rows
+from common.ml.payload import parse_rows
 from common.ml.registry import HISTORY_LIMIT, Registry
 from common.ml.serving import Champion, ChampionCache, NoChampion
 
@@ -81,11 +81,7 @@ def models(request: flask.Request) -> dict:
 def predict(request: flask.Request) -> dict:
     body = json_body(request)
     champion = _champion(503)
-    try:
-        frame = parse_rows(body, champion.features, champion.encoder)
-    except PayloadError as exc:
-        raise invalid(exc.field, exc.message) from None
-    return champion.predict(frame)
+    return champion.predict(parse_rows(body, champion.features, champion.encoder))
 
 
 @router.route("/train", methods=("POST",))

@@ -5,7 +5,8 @@ import pytest
 from ml_synthetic import SPEC
 
 from common.ml.encoding import Categorical, Encoder, Levels
-from common.ml.payload import MAX_ROWS, PayloadError, parse_rows
+from common.ml.payload import MAX_ROWS, parse_rows
+from common.validation import InvalidInput
 
 ENCODER = Encoder(
     features=SPEC.names,
@@ -62,7 +63,7 @@ def test_transform_one_hot_encodes_and_keeps_nulls():
     ],
 )
 def test_bad_payloads_name_the_field(body, field, words):
-    with pytest.raises(PayloadError) as caught:
+    with pytest.raises(InvalidInput) as caught:
         parse_rows(body, SPEC.features, ENCODER)
     assert caught.value.field == field
     assert words in caught.value.message
@@ -70,7 +71,7 @@ def test_bad_payloads_name_the_field(body, field, words):
 
 def test_unseen_category_needs_a_learned_other_level():
     closed = Encoder(SPEC.names, ENCODER.numeric, (Levels("channel", ("Search", "Email"), False),))
-    with pytest.raises(PayloadError) as caught:
+    with pytest.raises(InvalidInput) as caught:
         parse_rows({"rows": [{**ROW, "channel": "Display"}]}, SPEC.features, closed)
     assert caught.value.field == "rows[0].channel"
     assert "Search, Email" in caught.value.message
