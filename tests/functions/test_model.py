@@ -10,34 +10,13 @@ import pytest
 
 from common.artifacts.local import LocalArtifactStore
 from common.events.local_bus import LocalBus, LocalBusServer
-from common.ml.data import load_features
 from common.ml.encoding import Categorical, Encoder
 from common.ml.features import CONVERSION
 from common.ml.models import load_model
-from common.ml.promotion import Gates
 from common.ml.registry import Registry
-from common.ml.trainer import train_run
-from common.ml.training import Settings
-from common.warehouse.duckdb_engine import DuckDBWarehouse
 
 ROWS_SQL = f"select {', '.join(CONVERSION.names)} from execkpi_marts.features_conversion"
 BIG_BODIES = str(8 * 1024**2)
-
-
-@pytest.fixture(scope="module")
-def trained(generated_warehouse, tmp_path_factory):
-    """An artifact folder with a champion trained on the generated data, once for the module."""
-    root = tmp_path_factory.mktemp("model-artifacts")
-    outcome = train_run(
-        Registry(LocalArtifactStore(root), CONVERSION.model),
-        lambda: load_features(DuckDBWarehouse(generated_warehouse), CONVERSION, "unused"),
-        CONVERSION,
-        Settings(holdout_snapshots=2, shap_rows=2000, gates=Gates(0.7, 0.01)),
-        "model-tests",
-        {},
-    )
-    assert outcome["promoted"]
-    return root
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +45,8 @@ def serve(function_client):
 
 
 @pytest.fixture
-def client(serve, trained):
-    return serve(trained)
+def client(serve, champion_artifacts):
+    return serve(champion_artifacts)
 
 
 def error_of(response):
@@ -86,8 +65,8 @@ def test_without_a_champion_it_says_so(serve, tmp_path):
     assert client.get("/ml/models").get_json() == {"champion": None, "models": []}
 
 
-def test_latest_shap_and_models(client, trained):
-    latest = Registry(LocalArtifactStore(trained), CONVERSION.model).latest()
+def test_latest_shap_and_models(client, champion_artifacts):
+    latest = Registry(LocalArtifactStore(champion_artifacts), CONVERSION.model).latest()
     body = client.get("/ml/latest").get_json()
     assert body["version"] == latest.version == body["model_card"]["version"]
     assert body["metrics"]["roc_auc"] > 0.8  # the generator plants a learnable signal
@@ -102,17 +81,17 @@ def test_latest_shap_and_models(client, trained):
     models = client.get("/ml/models").get_json()
     assert models["champion"] == latest.version
     (record,) = models["models"]
-    assert record["decision"] == "promoted" and record["run_id"] == "model-tests"
+    assert record["decision"] == "promoted" and record["run_id"] == "champion"
     assert error_of(client.get("/ml/models?limit=0"))["field"] == "limit"
 
 
-def test_predictions_match_the_champion_and_carry_reasons(client, trained, feature_rows):
+def test_predictions_match_the_champion_and_carry_reasons(client, champion_artifacts, feature_rows):
     rows = feature_rows[:50]
     response = client.post("/ml/predict", json={"rows": rows})
     assert response.status_code == 200
     body = response.get_json()
 
-    registry = Registry(LocalArtifactStore(trained), CONVERSION.model)
+    registry = Registry(LocalArtifactStore(champion_artifacts), CONVERSION.model)
     card = registry.read_json(body["version"], "model_card.json")
     model = load_model(card["model"]["kind"], registry.read(body["version"], card["model"]["file"]))
     columns = {name: [row[name] for row in rows] for name in CONVERSION.names}
@@ -137,8 +116,10 @@ def test_predictions_match_the_champion_and_carry_reasons(client, trained, featu
             assert reason["value"] == sent or reason["value"] == pytest.approx(sent)
 
 
-def test_ten_thousand_rows_are_served(serve, trained, feature_rows):
-    client = serve(trained, EXECKPI_MAX_REQUEST_BYTES="4194304")  # as function.yaml sets it
+def test_ten_thousand_rows_are_served(serve, champion_artifacts, feature_rows):
+    client = serve(
+        champion_artifacts, EXECKPI_MAX_REQUEST_BYTES="4194304"
+    )  # as function.yaml sets it
     assert len(feature_rows) == 10_000
     response = client.post("/ml/predict", json={"rows": feature_rows})
     assert response.status_code == 200
@@ -176,15 +157,15 @@ def test_bad_bodies_are_400s(client, body, field):
     assert response.status_code == 400 and error_of(response)["field"] == field
 
 
-def test_more_than_ten_thousand_rows_is_a_400(serve, trained, feature_rows):
-    client = serve(trained, EXECKPI_MAX_REQUEST_BYTES=BIG_BODIES)
+def test_more_than_ten_thousand_rows_is_a_400(serve, champion_artifacts, feature_rows):
+    client = serve(champion_artifacts, EXECKPI_MAX_REQUEST_BYTES=BIG_BODIES)
     response = client.post("/ml/predict", json={"rows": feature_rows + feature_rows[:1]})
     assert response.status_code == 400 and error_of(response)["field"] == "rows"
 
 
-def test_a_new_champion_is_picked_up(serve, trained, tmp_path):
+def test_a_new_champion_is_picked_up(serve, champion_artifacts, tmp_path):
     store = tmp_path / "artifacts"
-    shutil.copytree(trained, store)
+    shutil.copytree(champion_artifacts, store)
     registry = Registry(LocalArtifactStore(store), CONVERSION.model)
     client = serve(store, EXECKPI_MODEL_RELOAD_SECONDS="0")
     first = registry.latest()
@@ -202,8 +183,8 @@ def test_a_new_champion_is_picked_up(serve, trained, tmp_path):
     assert client.get("/ml/latest").get_json()["version"] == successor
 
 
-def test_train_publishes_a_retrain_request(serve, trained, bus):
-    client = serve(trained, EXECKPI_LOCAL_BUS_URL=bus.url)
+def test_train_publishes_a_retrain_request(serve, champion_artifacts, bus):
+    client = serve(champion_artifacts, EXECKPI_LOCAL_BUS_URL=bus.url)
     response = client.post("/ml/train", json={"reason": "new campaign"})
     assert response.status_code == 202
     run_id = response.get_json()["run_id"]

@@ -12,36 +12,15 @@ from cloudevents.conversion import to_binary
 from common.artifacts.local import LocalArtifactStore
 from common.events.envelope import Event
 from common.events.local_bus import LocalBus, LocalBusServer
-from common.ml.data import load_features
 from common.ml.features import CONVERSION
-from common.ml.promotion import Gates
 from common.ml.registry import Registry
-from common.ml.trainer import train_run
-from common.ml.training import Settings
-from common.warehouse.duckdb_engine import DuckDBWarehouse
 
 MART = "execkpi_marts.features_conversion"
 
 
-@pytest.fixture(scope="module")
-def champion_store(generated_warehouse, tmp_path_factory):
-    """Artifacts with a champion trained on the generated data, once for the module."""
-    root = tmp_path_factory.mktemp("champion")
-    outcome = train_run(
-        Registry(LocalArtifactStore(root), CONVERSION.model),
-        lambda: load_features(DuckDBWarehouse(generated_warehouse), CONVERSION, "unused"),
-        CONVERSION,
-        Settings(holdout_snapshots=2, shap_rows=2000, gates=Gates(0.7, 0.01)),
-        "champion",
-        {},
-    )
-    assert outcome["promoted"]
-    return root
-
-
 @pytest.fixture
-def store(champion_store, tmp_path):
-    shutil.copytree(champion_store, tmp_path / "artifacts")
+def store(champion_artifacts, tmp_path):
+    shutil.copytree(champion_artifacts, tmp_path / "artifacts")
     return tmp_path / "artifacts"
 
 
