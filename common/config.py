@@ -51,6 +51,17 @@ class Config:
     model_holdout_snapshots: int
     model_shap_rows: int
     model_reload_seconds: int
+    freshness_error_days: int
+    build_lease_seconds: int
+    validation_max_row_drift: float
+    validation_label_rate_min: float
+    validation_label_rate_max: float
+    validation_srm_p: float
+
+    @property
+    def marts_schema(self) -> str:
+        """Where the marts live: dbt's schema on DuckDB, the configured dataset on BigQuery."""
+        return "execkpi_marts" if self.warehouse == "duckdb" else self.bq_dataset
 
     @property
     def gcp_project(self) -> str | None:
@@ -230,6 +241,43 @@ SETTINGS: tuple[Setting, ...] = (
         _int_between(0, 3600),
         "how often serving checks LATEST for a new champion (0: every request)",
     ),
+    Setting(
+        "freshness_error_days",
+        "7",
+        _int_between(1, 3650),
+        "a source whose newest row is older than this fails dbt source freshness",
+    ),
+    Setting(
+        "build_lease_seconds",
+        "2400",
+        _int_between(60, 24 * 3600),
+        "after this long a dbt build that never finished counts as dead and may be retried "
+        "(keep it above the dbt_build function's timeout)",
+    ),
+    Setting(
+        "validation_max_row_drift",
+        "0.25",
+        _float_between(0.0, 100.0),
+        "largest relative change of a mart's row count since the previous validated run",
+    ),
+    Setting(
+        "validation_label_rate_min",
+        "0.001",
+        _float_between(0.0, 1.0),
+        "lowest share of positive labels the training data may have",
+    ),
+    Setting(
+        "validation_label_rate_max",
+        "0.5",
+        _float_between(0.0, 1.0),
+        "highest share of positive labels the training data may have",
+    ),
+    Setting(
+        "validation_srm_p",
+        "0.001",
+        _float_between(1e-12, 0.5),
+        "a running experiment whose sample-ratio-mismatch p-value is below this fails validation",
+    ),
 )
 
 _KNOWN = {s.env_var for s in SETTINGS}
@@ -263,6 +311,11 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         problems.append(f"{PREFIX}BUCKET: required when {PREFIX}ARTIFACTS=gcs")
     if values.get("events") == "pubsub" and values.get("pubsub_project") == "local":
         problems.append(f"{PREFIX}PUBSUB_PROJECT: required when {PREFIX}EVENTS=pubsub")
+    low, high = values.get("validation_label_rate_min"), values.get("validation_label_rate_max")
+    if low is not None and high is not None and low >= high:
+        problems.append(
+            f"{PREFIX}VALIDATION_LABEL_RATE_MIN: must be below {PREFIX}VALIDATION_LABEL_RATE_MAX"
+        )
     if problems:
         raise ConfigError(problems)
     return Config(**values)

@@ -4,7 +4,7 @@
 # CloudEvent functions whatever the trigger says.
 
 resource "google_cloudfunctions2_function" "fn" {
-  #checkov:skip=CKV_GCP_124:Public HTTP functions take identity-token callers from outside Google (IAM is the gate, never allUsers); event and scheduler functions are ALLOW_INTERNAL_ONLY.
+  #checkov:skip=CKV_GCP_124:Public HTTP functions take identity-token callers from outside Google (IAM is the gate, never allUsers); event functions are ALLOW_INTERNAL_ONLY.
   for_each    = local.functions
   project     = var.project_id
   location    = var.region

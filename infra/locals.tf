@@ -54,43 +54,18 @@ locals {
   )
 
   # --- functions: one entry per functions/<name>/function.yaml ---------------------------------
-  # Adding a folder adds a function; nothing below names one, except the fallbacks.
-
-  # What Terraform assumes for a manifest that does not say it (a top-level key here is used
-  # only when the manifest lacks it): the pipeline functions' grants, ready for when their
-  # folders land. Manifests should carry their own (infra/README.md describes the keys).
-  manifest_fallbacks = {
-    dbt_build = {
-      ingress = "internal" # called by Cloud Scheduler only
-      permissions = {
-        warehouse         = "write"
-        artifacts         = "write"
-        artifact_prefixes = ["runs/"]
-        publishes         = ["dbt-build-completed"]
-        secrets           = []
-      }
-    }
-    validate = {
-      permissions = {
-        warehouse         = "read"
-        artifacts         = "write"
-        artifact_prefixes = ["runs/"]
-        publishes         = ["data-validated", "data-rejected"]
-      }
-    }
-  }
+  # Adding a folder adds a function; nothing below names one. Only the keys read below matter
+  # (infra/README.md describes them): others, such as package_include (what the packager copies
+  # into the zip), are the other readers' business and ignored here.
 
   functions_dir = "${path.module}/../functions"
   manifests = {
     for f in fileset(local.functions_dir, "*/function.yaml") :
-    dirname(f) => merge(
-      try(local.manifest_fallbacks[dirname(f)], {}),
-      yamldecode(file("${local.functions_dir}/${f}")),
-    )
+    dirname(f) => yamldecode(file("${local.functions_dir}/${f}"))
   }
 
-  # trigger: http, {event: <type>} (scripts/functions_catalog.py), or {events: [...]} for a
-  # function fed by several topics (train: data-validated and model-retrain-requested).
+  # trigger: http, {event: <type>}, or {events: [...]} for a function fed by several topics
+  # (train: data-validated and model-retrain-requested), as scripts/functions_catalog.py reads it.
   trigger_events = {
     for name, m in local.manifests : name => tolist(try(m.trigger.events, [m.trigger.event], []))
   }
@@ -107,8 +82,9 @@ locals {
       max_instances   = m.max_instances
       events          = local.trigger_events[name]
       is_http         = length(local.trigger_events[name]) == 0
-      # Event functions and scheduler-only functions are reached by Pub/Sub and Cloud Scheduler,
-      # which count as internal traffic on the run.app URL.
+      # Event functions are reached by their Pub/Sub push subscriptions, internal traffic on the
+      # run.app URL. HTTP functions (dbt_build included: Cloud Scheduler and var.invokers call
+      # it) take identity-token callers from anywhere, IAM being the gate.
       ingress = try(m.ingress, length(local.trigger_events[name]) > 0 ? "internal" : "all")
       # Warehouse/artifact access: none, read or write (see iam.tf for the roles each means).
       warehouse = try(m.permissions.warehouse, "none")

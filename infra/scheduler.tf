@@ -1,7 +1,8 @@
 # Daily dbt build (and any other var.schedules entry): Cloud Scheduler calls the function's
 # run.app URL with an OIDC token of an account that may invoke that function and nothing else.
-# A schedule whose function folder does not exist yet is left out (locals.tf), so this file
-# needs no edit when functions/dbt_build arrives.
+# The default job POSTs "{}" to "/" of functions/dbt_build, which builds once per schedule slot
+# (read from the X-CloudScheduler-ScheduleTime header). A schedule whose function folder does
+# not exist is left out (locals.tf).
 
 resource "google_service_account" "scheduler" {
   for_each     = local.schedules

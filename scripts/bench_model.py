@@ -63,7 +63,7 @@ def child_retrain(database: Path, artifacts: Path) -> dict:
     registry = Registry(LocalArtifactStore(artifacts), CONVERSION.model)
     outcome = train_run(
         registry,
-        lambda: load_features(DuckDBWarehouse(database), CONVERSION, "unused"),
+        lambda: load_features(DuckDBWarehouse(database), CONVERSION, "execkpi_marts"),
         CONVERSION,
         Settings.from_config(load_config({})),
         f"bench-{time.time_ns()}",
@@ -95,7 +95,7 @@ def child_bare_fit(database: Path, rounds: int) -> dict:
     from common.ml.split import time_split
     from common.warehouse.duckdb_engine import DuckDBWarehouse
 
-    dataset = load_features(DuckDBWarehouse(database), CONVERSION, "unused")
+    dataset = load_features(DuckDBWarehouse(database), CONVERSION, "execkpi_marts")
     holdout = load_config({}).model_holdout_snapshots
     split = time_split(dataset.time, dataset.label, holdout, MODEL_SEED)
     encoder = Encoder.fit(CONVERSION, dataset.frame, split.train)

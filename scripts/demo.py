@@ -1,10 +1,12 @@
 """The main job on the embedded default (DuckDB, local artifact folder, local bus):
 
-1. generate thelook data (reused when the same size and seed were generated before),
-2. load it into the DuckDB warehouse and run ``dbt build`` (models and data tests),
-3. start the local stack and drive the functions end to end (KPIs, experiment verdicts, a model
-   retrain requested over HTTP and trained by the train function from the event bus),
-4. print a summary, and keep serving until Ctrl-C (``--once`` stops after the summary).
+1. generate thelook data up to today (reused when the same size, seed and day were generated),
+2. load it into the DuckDB warehouse's raw schema,
+3. start the local stack and play the scheduler's tick: the dbt_build function builds the
+   warehouse and publishes dbt-build-completed, validate gates the data and publishes
+   data-validated, train retrains, versions and maybe promotes the conversion model,
+4. print a summary read through the functions (the run's stages, KPI headline, experiment
+   verdicts, the champion's metrics) and keep serving until Ctrl-C (``--once`` stops there).
 
     python -m scripts.demo [--users 100000] [--seed 42] [--once] [--emulator]
 """
@@ -15,15 +17,16 @@ import argparse
 import json
 import os
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import requests
 
 from common.config import load_config
-from scripts.dbt_runner import run_dbt
 from scripts.functions_catalog import REPO_ROOT, discover
 from scripts.local_stack import LocalStack, serve_until_interrupted
+from scripts.scheduler_tick import describe, follow, tick
 from scripts.thelook.experiments import PLANTED_EFFECTS
 from scripts.thelook.generator import generate
 from scripts.thelook.load import load_generated
@@ -41,29 +44,40 @@ def done(started: float, detail: str = "") -> None:
 
 
 def prepare_data(users: int, seed: int, warehouse: Path) -> None:
+    as_of = datetime.now(UTC).date()  # a live shop: its data runs up to today
     manifest = RAW_DIR / "_manifest.json"
-    started = step(f"Generating thelook data: {users:,} users, seed {seed}")
+    started = step(f"Generating thelook data: {users:,} users, seed {seed}, up to {as_of}")
     previous = json.loads(manifest.read_text()) if manifest.is_file() else {}
-    if previous.get("users") == users and previous.get("seed") == seed:
+    if (previous.get("users"), previous.get("seed"), previous.get("as_of")) == (
+        users,
+        seed,
+        as_of.isoformat(),
+    ):
         done(started, "(reused .local/thelook)")
     else:
-        counts = generate(RAW_DIR, users=users, seed=seed)
+        counts = generate(RAW_DIR, users=users, seed=seed, as_of=as_of)
         done(started, f"({sum(counts.values()):,} rows)")
 
-    # Build into a new file and rename it into place: running functions keep reading the old
-    # one until they see the new file, and nothing ever reads a half-built warehouse.
-    building = warehouse.with_name(warehouse.name + ".building")
-    building.unlink(missing_ok=True)
-    started = step(f"Loading raw tables into {building}")
-    building.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(building)) as con:
+    # Load into a new file and rename it into place: a warehouse file is never half-written.
+    loading = warehouse.with_name(warehouse.name + ".loading")
+    loading.unlink(missing_ok=True)
+    started = step(f"Loading the raw tables into {warehouse}")
+    loading.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(loading)) as con:
         load_generated(con, RAW_DIR)
+    os.replace(loading, warehouse)
     done(started)
 
-    started = step("dbt build (staging → intermediate → marts, with data and unit tests)")
-    run_dbt(["build", "--quiet"], duckdb_path=building)
-    os.replace(building, warehouse)
-    done(started, f"→ {warehouse}")
+
+def run_pipeline(base: str) -> list[str]:
+    """The scheduler's tick, then the chain on the bus until the run has come to an end."""
+    started = step("Scheduler tick → dbt_build (dbt build + source freshness)")
+    built = tick(base)
+    done(started, f"(run {built['run_id']}: {built['status']})")
+    started = step("dbt-build-completed → validate → data-validated → train")
+    run = follow(base, built["run_id"])
+    done(started, f"({run['stage']}: {run['status']})")
+    return [f"pipeline run {run['run_id']}:", *("  " + line for line in describe(run))]
 
 
 def get_kpi(base: str, name: str, **params: str) -> list[dict]:
@@ -108,53 +122,24 @@ def experiment_summary(base: str) -> list[str]:
     return lines
 
 
-def model_summary(base: str, timeout: float = 300) -> list[str]:
-    """Ask the model function for a retrain, let the train function do it over the bus, and
-    read back what was decided and what the champion looks at."""
-    accepted = requests.post(f"{base}/ml/train", json={"reason": "demo"}, timeout=30)
-    accepted.raise_for_status()
-    run_id = accepted.json()["run_id"]
-    deadline = time.monotonic() + timeout
-    while True:
-        history = requests.get(f"{base}/ml/models", timeout=30).json()["models"]
-        outcome = next((m for m in history if m.get("run_id") == run_id), None)
-        if outcome is not None:
-            break
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"training run {run_id} did not finish within {timeout:.0f} s")
-        time.sleep(1)
+def model_summary(base: str) -> list[str]:
+    """The champion as the model function serves it, and what it looks at."""
+    latest = requests.get(f"{base}/ml/latest", timeout=30)
+    if latest.status_code == 404:
+        return ["model: no champion yet (no run has promoted one)"]
+    latest.raise_for_status()
+    champion = latest.json()
+    metrics = champion["metrics"]
     lines = [
-        f"model: run {run_id[:8]}… {outcome['decision']}: winner {outcome.get('winner')}, "
-        f"holdout ROC-AUC {outcome.get('holdout_roc_auc', float('nan')):.3f}, "
-        f"candidates {outcome.get('candidates')}, {outcome.get('seconds')} s"
+        f"model: champion {champion['version']} ({champion['pointer']['kind']}), holdout "
+        f"ROC-AUC {metrics['roc_auc']:.3f}, PR-AUC {metrics['pr_auc']:.3f}, "
+        f"top-decile lift {metrics['top_decile_lift']:.1f}"
     ]
     shap = requests.get(f"{base}/ml/shap", timeout=30)
-    if shap.ok:
-        top = ", ".join(f["feature"] for f in shap.json()["features"][:3])
-        lines.append(f"model: strongest features (mean |SHAP|): {top}")
+    shap.raise_for_status()
+    top = ", ".join(f["feature"] for f in shap.json()["features"][:3])
+    lines.append(f"model: strongest features (mean |SHAP|): {top}")
     return lines
-
-
-def drive_hello(base: str) -> list[str]:
-    greeting = requests.get(f"{base}/hello", params={"name": "ExecKPI"}, timeout=30)
-    greeting.raise_for_status()
-    accepted = requests.post(f"{base}/hello", json={"name": "event chain"}, timeout=30)
-    accepted.raise_for_status()
-    run_id = accepted.json()["run_id"]
-    deadline = time.monotonic() + 30
-    url = f"{base}/hello/greetings/{run_id}"
-    while (recorded := requests.get(url, timeout=30)).status_code == 404:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no greeting recorded for run {run_id} within 30 s")
-        time.sleep(0.2)
-    recorded.raise_for_status()
-    meta = greeting.json()["meta"]
-    return [
-        f"GET  /hello  -> {greeting.json()['greeting']!r} ({meta['engine']}, "
-        f"{meta['elapsed_ms']:.1f} ms)",
-        f"POST /hello  -> 202, run {run_id}, greeting-requested published",
-        f"hello_event  -> recorded {recorded.json()['greeting']!r} for that run",
-    ]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -174,10 +159,10 @@ def main(argv: list[str] | None = None) -> None:
     try:
         print("\nExecKPI local stack:\n" + stack.describe(), flush=True)
         summary = (
-            kpi_summary(stack.urls["kpi"])
+            run_pipeline(stack.urls["dbt_build"])
+            + kpi_summary(stack.urls["kpi"])
             + experiment_summary(stack.urls["abtest"])
             + model_summary(stack.urls["model"])
-            + drive_hello(stack.urls["hello_http"])
         )
         print("\nSummary:", *("  " + line for line in summary), sep="\n", flush=True)
         if not args.once:

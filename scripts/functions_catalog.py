@@ -27,6 +27,7 @@ class FunctionSpec:
     timeout_seconds: int
     max_instances: int
     description: str
+    package_include: tuple[str, ...] = ()  # repository folders the deployed package also needs
 
     @property
     def is_http(self) -> bool:
@@ -61,6 +62,7 @@ def _load(folder: Path) -> FunctionSpec:
         timeout_seconds=int(manifest["timeout_seconds"]),
         max_instances=int(manifest["max_instances"]),
         description=manifest["description"],
+        package_include=tuple(manifest.get("package_include", ())),
     )
 
 

@@ -45,8 +45,8 @@ class LocalStack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         try:
             env = {**os.environ, **self._bus_env()}
-            for offset, spec in enumerate(self.specs, start=1):
-                self._start_function(spec, self.base_port + offset, env)
+            for spec in self.specs:
+                self._start_function(spec, port_of(spec.name, self.specs, self.base_port), env)
             self._subscribe()
         except BaseException:
             self.stop()
@@ -126,6 +126,16 @@ class LocalStack:
             trigger = "HTTP" if spec.is_http else "on " + ", ".join(spec.events)
             lines.append(f"  {spec.name:<14} {self.urls[spec.name]:<24} {trigger}")
         return "\n".join(lines)
+
+
+def port_of(name: str, specs: list[FunctionSpec], base_port: int) -> int:
+    """Functions listen on the ports after the bus's, in name order."""
+    return base_port + 1 + [spec.name for spec in specs].index(name)
+
+
+def function_url(name: str, base_port: int = 8090) -> str:
+    """Where the local stack serves ``name`` (started with every function of ``functions/``)."""
+    return f"http://127.0.0.1:{port_of(name, discover(), base_port)}"
 
 
 def serve_until_interrupted(stack: LocalStack) -> None:

@@ -1,6 +1,7 @@
-"""Build the source upload of each function: its main.py and requirements.txt plus a copy of
-``common``, as a folder and as a deterministic zip (same sources → same bytes → same hash, so
-Terraform redeploys a function exactly when its code changed).
+"""Build the source upload of each function: its main.py and requirements.txt plus copies of
+``common`` and of the folders its manifest names in ``package_include``, as a folder and as a
+deterministic zip (same sources → same bytes → same hash, so Terraform redeploys a function
+exactly when its code changed).
 
     python -m scripts.package_functions [--out build/functions] [name ...]
 """
@@ -15,14 +16,17 @@ from pathlib import Path
 
 from scripts.functions_catalog import REPO_ROOT, FunctionSpec, discover
 
-COMMON_DIR = REPO_ROOT / "common"
 DEFAULT_OUT = REPO_ROOT / "build" / "functions"
 _FUNCTION_FILES = ("main.py", "requirements.txt")
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
+# Build output and local state, never sources (dbt's target/ and logs/ included).
+_GENERATED = frozenset({"__pycache__", "target", "logs", "dbt_packages", ".user.yml"})
+
+
 def _ignore(_folder: str, names: list[str]) -> set[str]:
-    return {n for n in names if n == "__pycache__" or n.endswith((".pyc", ".pyo"))}
+    return {n for n in names if n in _GENERATED or n.endswith((".pyc", ".pyo"))}
 
 
 def build_package(spec: FunctionSpec, out_dir: Path = DEFAULT_OUT) -> Path:
@@ -33,7 +37,8 @@ def build_package(spec: FunctionSpec, out_dir: Path = DEFAULT_OUT) -> Path:
     target.mkdir(parents=True)
     for name in _FUNCTION_FILES:
         shutil.copy2(spec.folder / name, target / name)
-    shutil.copytree(COMMON_DIR, target / "common", ignore=_ignore)
+    for folder in ("common", *spec.package_include):
+        shutil.copytree(REPO_ROOT / folder, target / folder, ignore=_ignore)
     return target
 
 

@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> None:
     warehouse = open_warehouse(config)
     outcome = train_run(
         Registry(open_artifact_store(config), CONVERSION.model),
-        lambda: load_features(warehouse, CONVERSION, config.bq_dataset),
+        lambda: load_features(warehouse, CONVERSION, config.marts_schema),
         CONVERSION,
         Settings.from_config(config),
         args.run_id or uuid.uuid4().hex,

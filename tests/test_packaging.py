@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from scripts.dbt_runner import OFFLINE_BIGQUERY_ENV
 from scripts.function_envs import ensure_function_env, find_uv
 from scripts.functions_catalog import REPO_ROOT, FunctionSpec, discover
 from scripts.package_functions import build_package, sha256, zip_package
@@ -89,6 +90,41 @@ def test_package_imports_with_only_its_declared_requirements(
         f"{spec.name}: the package does not import with only its requirements.txt installed "
         f"({python}):\n{result.stderr}"
     )
+
+
+DBT_FUNCTIONS = [s for s in SPECS if "dbt_project" in s.package_include]
+
+
+@pytest.mark.parametrize("spec", DBT_FUNCTIONS, ids=[s.name for s in DBT_FUNCTIONS])
+def test_packaged_dbt_project_parses_with_only_its_requirements(
+    spec: FunctionSpec, function_python, tmp_path: Path
+) -> None:
+    """The deployed dbt_build carries the project (without local build output) and its own
+    requirements run it: dbt-core with both adapters parses it for DuckDB and BigQuery."""
+    python = function_python(spec)
+    package = build_package(spec, tmp_path / "build")
+    assert (package / "dbt_project" / "dbt_project.yml").is_file()
+    assert not {"target", "logs"} & {p.name for p in (package / "dbt_project").iterdir()}
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "NO_GCE_CHECK": "true",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "EXECKPI_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
+        **OFFLINE_BIGQUERY_ENV,
+    }
+    code = f"""
+        from dbt.cli.main import dbtRunner
+        for target in ("local", "prod"):
+            result = dbtRunner().invoke([
+                "parse", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project",
+                "--target", target, "--target-path", {str(tmp_path / "target")!r} + target,
+                "--log-path", {str(tmp_path / "logs")!r}, "--no-populate-cache", "--quiet",
+            ])
+            assert result.success, (target, result.exception)
+    """
+    result = _run_python(python, code, package, env, "-I")
+    assert result.returncode == 0, f"{spec.name}: dbt cannot parse the package:\n{result.stderr}"
 
 
 @_by_name

@@ -28,6 +28,8 @@ EVENT_TYPES = frozenset(
         "model-trained",
     }
 )
+# Namespace of the ids of events published once per pipeline run (Event.for_run).
+_RUN_EVENT_IDS = uuid.UUID("6f1c2b0e-6c1a-4b5e-9d2e-3b8f3f0a7c41")
 _FIELDS = ("schema_version", "event_id", "event_type", "occurred_at", "producer", "run_id")
 
 
@@ -58,6 +60,14 @@ class Event:
             raise InvalidEvent(f"unknown event_type {self.event_type!r}")
         if self.occurred_at.tzinfo is None:
             raise InvalidEvent("occurred_at must carry a time zone")
+
+    @classmethod
+    def for_run(cls, event_type: str, producer: str, run_id: str, payload: dict[str, Any]) -> Event:
+        """The event a pipeline stage publishes for a run. Its id derives from the run and the
+        type, so publishing it again (a retry after a crash, a redelivery) repeats the same
+        event, which consumers acknowledge and ignore as already handled."""
+        event_id = uuid.uuid5(_RUN_EVENT_IDS, f"{run_id}/{event_type}").hex
+        return cls(event_type, producer, run_id, payload, event_id=event_id)
 
     def to_bytes(self) -> bytes:
         body = asdict(self)

@@ -22,8 +22,6 @@ if TYPE_CHECKING:
 
     from common.warehouse import Warehouse
 
-DUCKDB_MARTS_SCHEMA = "execkpi_marts"  # dbt's schema on DuckDB; BigQuery uses its dataset
-
 
 class TrainingDataError(ValueError):
     """The data cannot train a model (empty, one class, nulls in the label): do not retry."""
@@ -42,8 +40,7 @@ class Dataset:
         return len(self.label)
 
 
-def load_features(warehouse: Warehouse, spec: FeatureSpec, bq_dataset: str) -> Dataset:
-    schema = DUCKDB_MARTS_SCHEMA if warehouse.engine == "duckdb" else bq_dataset
+def load_features(warehouse: Warehouse, spec: FeatureSpec, schema: str) -> Dataset:
     table = f"{schema}.{spec.table}"
     extra = [c for c in (spec.time_column, spec.group_column) if c]
     columns = [*spec.names, spec.label, *extra]

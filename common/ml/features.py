@@ -19,13 +19,23 @@ class Feature:
     kind: Kind
     definition: str
     nullable: bool = False  # numeric only: null means "not applicable" (e.g. no order yet)
+    # numeric only: the values the definition allows; the pipeline's validation checks the mart
+    minimum: float | None = None
+    maximum: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Feature:
-        return cls(raw["name"], raw["kind"], raw["definition"], bool(raw.get("nullable")))
+        return cls(
+            raw["name"],
+            raw["kind"],
+            raw["definition"],
+            bool(raw.get("nullable")),
+            raw.get("minimum"),
+            raw.get("maximum"),
+        )
 
 
 @dataclass(frozen=True)
@@ -52,7 +62,7 @@ CONVERSION = FeatureSpec(
     model="conversion",
     table="features_conversion",
     features=(
-        Feature("age", "numeric", "age of the user in years (users.age)"),
+        Feature("age", "numeric", "age of the user in years (users.age)", minimum=0, maximum=120),
         Feature("gender", "categorical", "users.gender (F or M)"),
         Feature("country", "categorical", "users.country"),
         Feature(
@@ -60,26 +70,40 @@ CONVERSION = FeatureSpec(
             "categorical",
             "users.traffic_source: the channel that brought the user to sign up",
         ),
-        Feature("days_since_signup", "numeric", "days from signup to the snapshot day"),
-        Feature("frequency", "numeric", "orders placed " + _BEFORE),
+        Feature("days_since_signup", "numeric", "days from signup to the snapshot day", minimum=0),
+        Feature("frequency", "numeric", "orders placed " + _BEFORE, minimum=0),
         Feature(
             "monetary",
             "numeric",
             "revenue of those orders as known the day before the snapshot (an item returned "
             "by then counts as zero)",
+            minimum=0,
         ),
         Feature(
             "recency_days",
             "numeric",
             "days since the last order " + _BEFORE + "; null when there is none",
             nullable=True,
+            minimum=0,
         ),
-        Feature("sessions_90d", "numeric", "signed-in sessions in the 90 days " + _BEFORE),
-        Feature("sessions_30d", "numeric", "signed-in sessions in the 30 days " + _BEFORE),
-        Feature("product_views_30d", "numeric", "product pages viewed in those 30 days"),
-        Feature("cart_adds_30d", "numeric", "products added to the cart in those 30 days"),
+        Feature(
+            "sessions_90d", "numeric", "signed-in sessions in the 90 days " + _BEFORE, minimum=0
+        ),
+        Feature(
+            "sessions_30d", "numeric", "signed-in sessions in the 30 days " + _BEFORE, minimum=0
+        ),
+        Feature("product_views_30d", "numeric", "product pages viewed in those 30 days", minimum=0),
+        Feature(
+            "cart_adds_30d", "numeric", "products added to the cart in those 30 days", minimum=0
+        ),
         *(
-            Feature(f"traffic_share_{source.lower()}", "numeric", _SHARE.format(source))
+            Feature(
+                f"traffic_share_{source.lower()}",
+                "numeric",
+                _SHARE.format(source),
+                minimum=0,
+                maximum=1,
+            )
             for source in ("Email", "Adwords", "Organic", "YouTube", "Facebook")
         ),
     ),

@@ -27,7 +27,7 @@ CONFIG = load_config()
 setup_logging("abtest", CONFIG.log_level, CONFIG.gcp_project)
 BACKENDS = Backends(CONFIG)
 # DuckDB names the marts schema after dbt's target schema; BigQuery uses the configured dataset.
-MARTS = "execkpi_marts" if CONFIG.warehouse == "duckdb" else CONFIG.bq_dataset
+MARTS = CONFIG.marts_schema
 router = Router(CONFIG, prefix="/ab")
 
 

@@ -28,15 +28,12 @@ setup_logging("kpi", CONFIG.log_level, CONFIG.gcp_project)
 BACKENDS = Backends(CONFIG)
 router = Router(CONFIG, prefix="/kpi")
 
-# DuckDB names the marts schema after dbt's target schema; BigQuery uses the configured dataset.
-_MARTS = {"duckdb": "execkpi_marts"}
-
 
 @functools.cache
 def service() -> KpiService:
-    warehouse = BACKENDS.warehouse
-    marts = _MARTS.get(warehouse.engine, CONFIG.bq_dataset)
-    return KpiService(warehouse, marts, max_bytes_billed=CONFIG.bq_max_bytes_billed)
+    return KpiService(
+        BACKENDS.warehouse, CONFIG.marts_schema, max_bytes_billed=CONFIG.bq_max_bytes_billed
+    )
 
 
 @router.route("/")

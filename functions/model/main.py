@@ -10,7 +10,8 @@ xgboost is imported on the first prediction only; the read endpoints serve JSON 
 """
 
 import functools
-import uuid
+import secrets
+from datetime import UTC, datetime
 
 import flask
 import functions_framework
@@ -89,7 +90,8 @@ def request_training(request: flask.Request) -> tuple[dict, int]:
     reason = json_body(request).get("reason", "") if request.content_length else ""
     if not isinstance(reason, str) or len(reason) > 200:
         raise invalid("reason", "must be a string of at most 200 characters")
-    run_id = uuid.uuid4().hex
+    # Time first, like the pipeline's build runs: the run ledger lists runs by id.
+    run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-retrain-{secrets.token_hex(4)}"
     event = Event("model-retrain-requested", "model", run_id, {"reason": reason})
     try:
         BACKENDS.publisher.publish(event)

@@ -20,7 +20,7 @@ cors_origins = ["http://localhost:5173"]
 # EXECKPI_API_KEYS from Secret Manager (create the secret and a version first, see README).
 secret_ids = {}
 
-# Scheduled builds run at 05:00 UTC; created once functions/dbt_build exists.
+# Scheduled builds: functions/dbt_build at 05:00 UTC.
 schedules = {
   dbt-build-daily = { function = "dbt_build", schedule = "0 5 * * *" }
 }

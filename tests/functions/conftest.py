@@ -19,7 +19,7 @@ def champion_artifacts(generated_warehouse, tmp_path_factory):
     root = tmp_path_factory.mktemp("champion")
     outcome = train_run(
         Registry(LocalArtifactStore(root), CONVERSION.model),
-        lambda: load_features(DuckDBWarehouse(generated_warehouse), CONVERSION, "unused"),
+        lambda: load_features(DuckDBWarehouse(generated_warehouse), CONVERSION, "execkpi_marts"),
         CONVERSION,
         Settings(holdout_snapshots=2, shap_rows=2000, gates=Gates(0.7, 0.01)),
         "champion",

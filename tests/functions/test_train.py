@@ -2,18 +2,20 @@
 version, promotes it over the champion and publishes model-trained; redeliveries train nothing;
 a deliberately worse challenger is rejected and LATEST stays where it was."""
 
-import base64
+import os
 import shutil
 
 import duckdb
 import pytest
-from cloudevents.conversion import to_binary
 
 from common.artifacts.local import LocalArtifactStore
 from common.events.envelope import Event
 from common.events.local_bus import LocalBus, LocalBusServer
 from common.ml.features import CONVERSION
 from common.ml.registry import Registry
+from common.pipeline.ledger import TRAINING, run_key
+from common.warehouse.duckdb_engine import DuckDBWarehouse
+from tests.cloud_events import published, push
 
 MART = "execkpi_marts.features_conversion"
 
@@ -53,19 +55,10 @@ def train_client(function_client, store, bus):
     return make
 
 
-def push(client, event: Event) -> None:
-    """Deliver ``event`` as Pub/Sub's push subscription would: a binary-mode CloudEvent."""
-    captured = []
-    local = LocalBus()
-    local.subscribe(event.event_type, captured.append)
-    local.publish(event)
-    headers, body = to_binary(captured[0])
-    assert client.post("/", headers=headers, data=body).status_code == 200
-
-
-def published(bus) -> list[Event]:
-    assert bus.wait_idle(10)
-    return [Event.from_bytes(base64.b64decode(c.data["message"]["data"])) for c in bus.received]
+def validated(warehouse_path, run_id: str) -> Event:
+    """data-validated as validate publishes it: about the data the warehouse holds now."""
+    data_version = DuckDBWarehouse(warehouse_path).data_version()
+    return Event("data-validated", "validate", run_id, {"data_version": data_version})
 
 
 def test_data_validated_trains_promotes_and_publishes(
@@ -73,8 +66,8 @@ def test_data_validated_trains_promotes_and_publishes(
 ):
     champion = registry.latest().version
     client = train_client(generated_warehouse)
-    event = Event("data-validated", "validate", "a" * 32, {"dbt_run": "r1"})
-    push(client, event)
+    event = validated(generated_warehouse, "a" * 32)
+    assert push(client, event) == 200
 
     latest = registry.latest()
     assert latest.version != champion and latest.body["run_id"] == event.run_id
@@ -85,10 +78,12 @@ def test_data_validated_trains_promotes_and_publishes(
     (trained,) = published(bus)
     assert (trained.event_type, trained.run_id) == ("model-trained", event.run_id)
     assert trained.payload["promoted"] and trained.payload["version"] == latest.version
+    ledger = registry.store.get_json(run_key(event.run_id, TRAINING))
+    assert (ledger["status"], ledger["version"]) == ("promoted", latest.version)
 
     # At-least-once delivery: the same event again, then a manual request reusing the run id.
-    push(client, event)
-    push(client, Event("model-retrain-requested", "model", event.run_id, {}))
+    assert push(client, event) == 200
+    assert push(client, Event("model-retrain-requested", "model", event.run_id, {})) == 200
     assert [h["run_id"] for h in registry.history()] == [event.run_id, "champion"]
     assert registry.latest() == latest
     _, repeat = published(bus)
@@ -125,8 +120,8 @@ def test_a_worse_challenger_is_not_promoted(
         )
     before = registry.latest()
     client = train_client(corrupted, EXECKPI_MODEL_AUC_FLOOR="0.5")
-    event = Event("data-validated", "validate", "b" * 32, {})
-    push(client, event)
+    event = validated(corrupted, "b" * 32)
+    assert push(client, event) == 200
 
     assert registry.latest() == before
     (record,) = [h for h in registry.history() if h["run_id"] == event.run_id]
@@ -149,11 +144,41 @@ def test_data_that_cannot_train_is_reported_not_retried(
     else:
         duckdb.connect(str(broken)).close()
     before = registry.latest()
-    event = Event("data-validated", "validate", "c" * 32, {})
-    push(train_client(broken), event)  # 200: acknowledged, Pub/Sub will not redeliver
+    event = validated(broken, "c" * 32)
+    assert push(train_client(broken), event) == 200  # acknowledged: Pub/Sub will not redeliver
 
     marker = registry.store.get_json(f"events/train/{event.event_id}.json")
     assert marker["outcome"] == "failed"
     assert registry.latest() == before
     (trained,) = published(bus)
     assert trained.payload["decision"] == "failed" and trained.payload["error"]
+
+
+def test_validated_data_that_a_newer_build_replaced_trains_nothing(
+    train_client, generated_warehouse, registry, bus, tmp_path
+):
+    """Out of order: the verdict about yesterday's build arrives after today's build replaced
+    its data. Training on today's unvalidated data would be wrong; the run is skipped."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(generated_warehouse, warehouse)
+    event = validated(warehouse, "d" * 32)
+    shutil.copy(generated_warehouse, tmp_path / "newer.duckdb")
+    os.replace(tmp_path / "newer.duckdb", warehouse)  # what the next build does
+    before = registry.latest()
+
+    assert push(train_client(warehouse), event) == 200
+
+    assert registry.latest() == before
+    assert [h for h in registry.history() if h["run_id"] == event.run_id] == []
+    (trained,) = published(bus)
+    assert trained.payload["decision"] == "skipped"
+    assert registry.store.get_json(run_key(event.run_id, TRAINING))["status"] == "skipped"
+
+
+def test_data_validated_without_a_data_version_is_refused(
+    train_client, generated_warehouse, registry
+):
+    event = Event("data-validated", "validate", "e" * 32, {})
+    assert push(train_client(generated_warehouse), event) == 200
+    marker = registry.store.get_json(f"events/train/{event.event_id}.json")
+    assert marker["outcome"] == "failed" and "data_version" in marker["error"]

@@ -167,10 +167,8 @@ def specs() -> dict[str, FunctionSpec]:
 
 
 def manifest(name: str) -> dict:
-    """A function's manifest as Terraform sees it: its function.yaml over the fallbacks of
-    locals.tf (a top-level key of the manifest wins)."""
-    own = yaml.safe_load((FUNCTIONS_DIR / name / "function.yaml").read_text())
-    return {**tf().locals["manifest_fallbacks"].get(name, {}), **own}
+    """A function's manifest as Terraform sees it: its function.yaml."""
+    return yaml.safe_load((FUNCTIONS_DIR / name / "function.yaml").read_text())
 
 
 def permissions(name: str) -> dict[str, Any]:
@@ -277,9 +275,8 @@ def test_every_function_folder_is_one_terraform_entry() -> None:
     locals_ = tf().locals
     assert expr(locals_["functions_dir"]) == "${path.module}/../functions"
     match = re.fullmatch(
-        r'\{for f in fileset\(local\.functions_dir, "([^"]+)"\) : dirname\(f\) => merge\('
-        r"try\(local\.manifest_fallbacks\[dirname\(f\)\], \{\}\), "
-        r'yamldecode\(file\("\$\{local\.functions_dir\}/\$\{f\}"\)\)\)\}',
+        r'\{for f in fileset\(local\.functions_dir, "([^"]+)"\) : dirname\(f\) => '
+        r'yamldecode\(file\("\$\{local\.functions_dir\}/\$\{f\}"\)\)\}',
         expr(locals_["manifests"]),
     )
     assert match, "local.manifests must be read from every functions/*/function.yaml"
@@ -451,14 +448,42 @@ def test_what_a_function_uses_is_granted() -> None:
         assert not missing, f"{name}: publishes {missing} without permissions.publishes"
 
 
-def test_fallbacks_use_manifest_keys_only() -> None:
-    keys = {"permissions", "ingress", "smoke_path", "env", "runtime"}
-    grants = {"warehouse", "artifacts", "artifact_prefixes", "publishes", "secrets"}
-    for name, fallback in tf().locals["manifest_fallbacks"].items():
-        assert set(fallback) <= keys, f"{name}: unknown manifest keys {set(fallback) - keys}"
-        given = fallback.get("permissions", {})
-        assert set(given) <= grants, f"{name}: unknown permissions {set(given) - grants}"
+# Every key a function.yaml may carry (infra/README.md documents them). Terraform reads all
+# but package_include, which only scripts/package_functions.py uses.
+MANIFEST_KEYS = {
+    "entry_point",
+    "description",
+    "trigger",
+    "memory",
+    "timeout_seconds",
+    "max_instances",
+    "permissions",
+    "ingress",
+    "smoke_path",
+    "env",
+    "runtime",
+    "package_include",
+}
+PERMISSION_KEYS = {"warehouse", "artifacts", "artifact_prefixes", "publishes", "secrets"}
+
+
+def test_manifests_use_known_keys_only() -> None:
+    """A misspelt key would be silently ignored by Terraform (it reads the keys it knows)."""
+    paths = sorted(FUNCTIONS_DIR.glob("*/function.yaml"))
+    assert {p.parent.name for p in paths} == set(specs())
+    for path in paths:
+        name, own = path.parent.name, yaml.safe_load(path.read_text())
+        assert isinstance(own, dict), f"{name}: function.yaml must be a mapping"
+        assert set(own) <= MANIFEST_KEYS, f"{name}: unknown keys {set(own) - MANIFEST_KEYS}"
+        given = own.get("permissions") or {}
+        assert set(given) <= PERMISSION_KEYS, (
+            f"{name}: unknown permissions {set(given) - PERMISSION_KEYS}"
+        )
         assert set(given.get("publishes", [])) <= EVENT_TYPES, name
+        assert set(own.get("package_include", [])) <= {
+            p.name for p in REPO_ROOT.iterdir() if p.is_dir()
+        }, f"{name}: package_include names a folder that does not exist"
+    assert "package_include" not in expr(tf().locals["functions"])
 
 
 def test_permissions_are_well_formed() -> None:
@@ -830,27 +855,14 @@ def test_terraform_fmt() -> None:
     assert result.returncode == 0, result.stdout
 
 
-# Functions ARCHITECTURE.md plans, as manifests without the optional keys (the fallbacks and
-# defaults of locals.tf must deploy them right the day their folders arrive), and train fed by
-# both of its events (a trigger the catalog does not read yet).
-PLANNED = {
-    "dbt_build": "http",
-    "validate": {"event": "dbt-build-completed"},
-    "train": {"events": ["data-validated", "model-retrain-requested"]},
-}
-
-
 @needs_terraform
-def test_evaluated_planned_functions(tmp_path: Path) -> None:
+def test_evaluated_pipeline_functions(tmp_path: Path) -> None:
+    """The pipeline functions as their manifests deploy them: the real function.yaml files
+    (copies, so the evaluation sees exactly what is committed) with the prod tfvars."""
     functions = tmp_path / "functions"
     for name in specs():
         (functions / name).mkdir(parents=True)
         shutil.copy(FUNCTIONS_DIR / name / "function.yaml", functions / name)
-    for name, trigger in PLANNED.items():
-        (functions / name).mkdir(exist_ok=True)
-        manifest = {"entry_point": name, "description": name, "trigger": trigger}
-        manifest |= {"memory": "1Gi", "timeout_seconds": 540, "max_instances": 1}
-        (functions / name / "function.yaml").write_text(yaml.safe_dump(manifest))
     evaluate = _console(tmp_path / "tf", functions)
     rc, value, err = evaluate(
         "{functions = local.functions, env = local.function_env, smoke = local.smoke_paths,"
@@ -859,13 +871,24 @@ def test_evaluated_planned_functions(tmp_path: Path) -> None:
     )
     assert rc == 0, err
     f = value["functions"]
-    assert set(f) == set(specs()) | set(PLANNED)
-    assert f["dbt_build"]["ingress"] == "internal" and "dbt_build" not in value["smoke"]
-    assert f["dbt_build"]["warehouse"] == "write" and f["dbt_build"]["secret_settings"] == []
+    assert set(f) == set(specs()) >= {"dbt_build", "validate", "train"}
+    # dbt_build: HTTP behind IAM (Cloud Scheduler's OIDC and var.invokers), no API key.
+    build = f["dbt_build"]
+    assert build["is_http"] and build["ingress"] == "all"
+    assert value["smoke"]["dbt_build"] == "/pipeline/runs"
+    assert build["warehouse"] == "write" and build["secret_settings"] == []
+    assert build["publishes"] == ["dbt-build-completed"]
+    assert build["artifact_prefixes"] == ["runs/"]
     assert set(value["schedules"]) == {"dbt-build-daily"}
-    assert f["validate"]["artifact_prefixes"] == ["runs/", "events/validate/"]
-    assert sorted(f["validate"]["publishes"]) == ["data-rejected", "data-validated"]
+    assert value["schedules"]["dbt-build-daily"]["function"] == "dbt_build"
+    # validate: fed by dbt-build-completed, publishes the verdict.
+    validate = f["validate"]
+    assert not validate["is_http"] and validate["events"] == ["dbt-build-completed"]
+    assert validate["artifact_prefixes"] == ["runs/", "events/validate/"]
+    assert sorted(validate["publishes"]) == ["data-rejected", "data-validated"]
+    # train: fed by validated data or a manual retrain, records its stage under runs/.
     assert f["train"]["events"] == ["data-validated", "model-retrain-requested"]
+    assert "runs/" in f["train"]["artifact_prefixes"]
     assert set(value["subscriptions"]) >= {
         "train/data-validated",
         "train/model-retrain-requested",
@@ -873,6 +896,14 @@ def test_evaluated_planned_functions(tmp_path: Path) -> None:
     }
     for env in value["env"].values():
         load_config({**env, "EXECKPI_API_KEYS": "k" * 24})  # raises if a function cannot start
+
+
+def test_build_lease_outlives_the_build() -> None:
+    """A dbt build still running must never be taken over: the lease after which an unfinished
+    build counts as dead is longer than the longest dbt_build can run."""
+    lease = next(s for s in SETTINGS if s.name == "build_lease_seconds")
+    assert lease.default is not None
+    assert int(lease.parse(lease.default)) > specs()["dbt_build"].timeout_seconds
 
 
 # --- smoke paths answer locally ------------------------------------------------------------------

@@ -1,0 +1,110 @@
+"""What the validation gates measure in the marts, one query each, on DuckDB and BigQuery alike.
+
+Table and column names come from this module and the feature spec, never from an event; the one
+value, the date experiments must be running on, is a bound parameter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from common.ml.features import FeatureSpec
+from common.warehouse import Warehouse
+
+# The marts the product serves; an empty one, or one that jumps in size, fails validation.
+MARTS = (
+    "ab_assignments",
+    "ab_metrics",
+    "channel_performance",
+    "customer_ltv",
+    "features_conversion",
+    "funnel",
+    "retention_monthly",
+    "retention_weekly",
+    "revenue_daily",
+    "revenue_monthly",
+    "rfm_segments",
+)
+_LABELS = {"component": "pipeline-validate"}
+
+
+def row_counts(warehouse: Warehouse, schema: str) -> dict[str, int]:
+    sql = " union all ".join(
+        f"select '{mart}' as mart, count(*) as n from {schema}.{mart}"  # noqa: S608
+        for mart in MARTS
+    )
+    rows = warehouse.query(sql, labels=_LABELS).table.to_pylist()
+    return {row["mart"]: int(row["n"]) for row in sorted(rows, key=lambda r: r["mart"])}
+
+
+@dataclass(frozen=True)
+class FeatureProfile:
+    rows: int
+    label_rate: float | None
+    label_nulls: int
+    nulls: dict[str, int]
+    minimum: dict[str, float | None]  # numeric features only
+    maximum: dict[str, float | None]
+
+
+def feature_profile(warehouse: Warehouse, schema: str, spec: FeatureSpec) -> FeatureProfile:
+    columns = [
+        "count(*) as n_rows",
+        f"avg({spec.label}) as label_rate",
+        f"count(*) - count({spec.label}) as label_nulls",
+    ]
+    for feature in spec.features:
+        columns.append(f"count(*) - count({feature.name}) as {feature.name}__nulls")
+        if feature.kind == "numeric":
+            columns.append(f"min({feature.name}) as {feature.name}__min")
+            columns.append(f"max({feature.name}) as {feature.name}__max")
+    sql = f"select {', '.join(columns)} from {schema}.{spec.table}"  # noqa: S608
+    row = warehouse.query(sql, labels=_LABELS).table.to_pylist()[0]
+    numeric = [f.name for f in spec.features if f.kind == "numeric"]
+    return FeatureProfile(
+        rows=int(row["n_rows"]),
+        label_rate=None if row["label_rate"] is None else float(row["label_rate"]),
+        label_nulls=int(row["label_nulls"]),
+        nulls={f.name: int(row[f"{f.name}__nulls"]) for f in spec.features},
+        minimum={name: _number(row[f"{name}__min"]) for name in numeric},
+        maximum={name: _number(row[f"{name}__max"]) for name in numeric},
+    )
+
+
+@dataclass(frozen=True)
+class ExperimentSplit:
+    experiment_id: str
+    variants: tuple[str, ...]
+    weights: tuple[float, ...]
+    units: tuple[int, ...]  # exposed users per variant, in the order of ``variants``
+
+
+def running_experiments(warehouse: Warehouse, schema: str, on: date) -> list[ExperimentSplit]:
+    """Experiments running on ``on`` with their planned split and the users assigned so far."""
+    day = warehouse.placeholder("on")
+    sql = (
+        "select e.experiment_id, e.variants, e.weights, a.variant, count(a.user_id) as units "  # noqa: S608
+        f"from {schema}.experiments as e "
+        f"left join {schema}.ab_assignments as a on a.experiment_id = e.experiment_id "
+        f"where e.start_date <= {day} and (e.end_date is null or e.end_date >= {day}) "
+        "group by e.experiment_id, e.variants, e.weights, a.variant"
+    )
+    rows = warehouse.query(sql, {"on": on}, labels=_LABELS).table.to_pylist()
+    found: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        experiment = found.setdefault(row["experiment_id"], {"row": row, "units": {}})
+        if row["variant"] is not None:
+            experiment["units"][row["variant"]] = int(row["units"])
+    splits = []
+    for experiment_id, experiment in sorted(found.items()):
+        variants = tuple(v.strip() for v in experiment["row"]["variants"].split("|"))
+        weights = tuple(float(w) for w in experiment["row"]["weights"].split("|"))
+        units = tuple(experiment["units"].get(v, 0) for v in variants)
+        splits.append(ExperimentSplit(experiment_id, variants, weights, units))
+    return splits
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)

@@ -1,0 +1,139 @@
+"""dbt_build: builds the warehouse once per schedule slot, publishes dbt-build-completed, and
+serves the run ledger.
+
+POST /                         Cloud Scheduler (OIDC) or a Pub/Sub push: build this slot
+POST /pipeline/build           the same for people: {"scheduled_at": "<ISO time>", "reason": ""}
+GET  /pipeline/runs            the newest runs (?limit=1..200), each stage's status and timings
+GET  /pipeline/runs/<run_id>   one run with every stage's full record
+
+A build answers 200 with its summary once dbt has finished (tests may have failed: the summary
+says so and validation will reject it); 409 while the slot is being built; 503 when dbt could
+not run or the event could not be published (the next retry resumes; nothing is built twice).
+dbt is imported by the first build only.
+"""
+
+import functools
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import flask
+import functions_framework
+
+from common.backends import Backends
+from common.config import load_config
+from common.events.envelope import Event
+from common.events.publishers import PublishError
+from common.http import HttpError, Router, invalid, json_body
+from common.logs import setup_logging
+from common.pipeline.builds import (
+    BuildInProgress,
+    Claim,
+    LeaseLost,
+    build_run_id,
+    claim_build,
+    finish_build,
+    interrupt_build,
+    slot_of,
+    summarize,
+)
+from common.pipeline.ledger import RUN_ID, RUN_RESULTS, SOURCES, Ledger, run_key
+from common.pipeline.triggers import scheduled_time
+
+CONFIG = load_config()
+setup_logging("dbt_build", CONFIG.log_level, CONFIG.gcp_project)
+BACKENDS = Backends(CONFIG)
+router = Router(CONFIG, prefix="/pipeline")
+RUNS_LIMIT = 200
+
+# The deployed package carries the dbt project next to main.py; a checkout has it at the root.
+_HERE = Path(__file__).resolve().parent
+DBT_PROJECT = next(
+    p for p in (_HERE / "dbt_project", _HERE.parents[1] / "dbt_project") if p.is_dir()
+)
+
+
+@functools.cache
+def work_dir() -> Path:
+    """dbt's target and log folders: the source folder is read-only once deployed."""
+    return Path(tempfile.mkdtemp(prefix="execkpi-dbt-"))
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@router.route("/", methods=("POST",))
+@router.route("/build", methods=("POST",))
+def build(request: flask.Request) -> dict:
+    body = json_body(request) if request.content_length else {}
+    scheduled_at, trigger = scheduled_time(request.headers, body, now())
+    slot = slot_of(scheduled_at)
+    run_id = build_run_id(slot)
+    details = {"slot": slot.isoformat(), "trigger": trigger}
+    lease = timedelta(seconds=CONFIG.build_lease_seconds)
+    try:
+        claimed = claim_build(BACKENDS.artifacts, run_id, details, lease, now())
+        repeated = not isinstance(claimed, Claim)
+        record = claimed if repeated else _build(claimed)
+    except (BuildInProgress, LeaseLost) as exc:
+        raise HttpError(409, "build_in_progress", str(exc)) from None
+    event = Event.for_run(
+        "dbt-build-completed",
+        "dbt_build",
+        run_id,
+        {**record["summary"], "slot": record["slot"], "seconds": record["seconds"]},
+    )
+    try:
+        BACKENDS.publisher.publish(event)
+    except PublishError as exc:
+        raise HttpError(503, "bus_unavailable", "built, but the event could not be sent") from exc
+    return {
+        "run_id": run_id,
+        "status": record["status"],
+        "repeated": repeated,
+        "event_id": event.event_id,
+        "build": record,
+    }
+
+
+def _build(claim: Claim) -> dict:
+    """Run dbt for the claimed slot and record the outcome; an attempt that raises is marked
+    interrupted so that the next request retries it."""
+    from common.pipeline.dbt import DbtCrashed, run_build
+
+    store = BACKENDS.artifacts
+    try:
+        results = run_build(CONFIG, claim.run_id, DBT_PROJECT, work_dir())
+        store.put_json(run_key(claim.run_id, RUN_RESULTS), results.run_results)
+        store.put_json(run_key(claim.run_id, SOURCES), results.sources)
+        summary = summarize(results.run_results, results.sources, BACKENDS.warehouse.data_version())
+    except Exception as exc:
+        interrupt_build(store, claim, f"{type(exc).__name__}: {exc}", now())
+        if isinstance(exc, DbtCrashed):
+            raise HttpError(503, "dbt_failed", str(exc)) from exc
+        raise
+    return finish_build(store, claim, summary, now())
+
+
+@router.route("/runs")
+def runs(request: flask.Request) -> dict:
+    raw = request.args.get("limit", "20")
+    if not raw.isdigit() or not 1 <= int(raw) <= RUNS_LIMIT:
+        raise invalid("limit", f"must be a whole number from 1 to {RUNS_LIMIT}")
+    return {"runs": Ledger(BACKENDS.artifacts).runs(int(raw))}
+
+
+@router.route("/runs/<run_id>")
+def run(request: flask.Request, run_id: str) -> dict:
+    if not RUN_ID.fullmatch(run_id):
+        raise invalid("run_id", "must be 1-128 letters, digits, _ = -")
+    found = Ledger(BACKENDS.artifacts).run(run_id)
+    if found is None:
+        raise HttpError(404, "not_found", f"no run {run_id}", "run_id")
+    return found
+
+
+@functions_framework.http
+def dbt_build(request: flask.Request) -> flask.Response:
+    return router.dispatch(request)

@@ -1,0 +1,333 @@
+"""dbt_build's HTTP surface without running dbt: request validation, the run ledger, and the
+slot claim in each of its states (finished, being built, interrupted), set up by writing
+runs/<run_id>/build.json into the artifact store before the request.
+
+Real builds (success, failing test, crash, redelivery) are covered end to end by
+tests/integration/test_pipeline.py."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from common.artifacts.local import LocalArtifactStore
+from common.events.envelope import Event
+from common.events.local_bus import LocalBus, LocalBusServer
+from common.pipeline.ledger import BUILD, run_key
+from scripts.emulators import free_port
+from tests.cloud_events import published
+
+SLOT = "2026-10-15T05:00:00+00:00"
+RUN_ID = "20261015T050000Z-build"
+HEADER = "X-CloudScheduler-ScheduleTime"
+
+
+@pytest.fixture
+def bus():
+    received = []
+    server = LocalBusServer(LocalBus(max_attempts=1)).start()
+    server.bus.subscribe("dbt-build-completed", received.append)
+    server.received = received
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def store(execkpi_env) -> LocalArtifactStore:
+    return LocalArtifactStore(execkpi_env["EXECKPI_ARTIFACT_DIR"])
+
+
+@pytest.fixture
+def client(function_client, bus):
+    """dbt_build with EXECKPI_DUCKDB_PATH at a file that does not exist (execkpi_env)."""
+    return function_client("dbt_build", EXECKPI_LOCAL_BUS_URL=bus.url)
+
+
+def finished_record(run_id: str = RUN_ID, slot: str = SLOT) -> dict:
+    """build.json of a slot whose build finished, as finish_build writes it."""
+    return {
+        "slot": slot,
+        "trigger": {"kind": "scheduler", "job": "daily-build"},
+        "run_id": run_id,
+        "status": "success",
+        "attempt": 1,
+        "started_at": "2026-10-15T05:00:03+00:00",
+        "finished_at": "2026-10-15T05:04:13+00:00",
+        "seconds": 250.0,
+        "summary": {
+            "status": "success",
+            "models": {"passed": 42},
+            "tests": {"passed": 180},
+            "failed_nodes": [],
+            "dbt_seconds": 240.5,
+            "freshness": {
+                "thelook.orders": {
+                    "status": "pass",
+                    "max_loaded_at": "2026-11-01T00:00:00",
+                    "age_hours": 1.0,
+                }
+            },
+            "data_version": "duckdb:1:2:3",
+        },
+    }
+
+
+def running_record(run_id: str = RUN_ID, slot: str = SLOT) -> dict:
+    """build.json of a slot whose build started a minute ago and holds its lease."""
+    now = datetime.now(UTC)
+    return {
+        "slot": slot,
+        "trigger": {"kind": "scheduler", "job": "daily-build"},
+        "run_id": run_id,
+        "status": "running",
+        "attempt": 1,
+        "started_at": (now - timedelta(minutes=1)).isoformat(),
+        "lease_until": (now + timedelta(minutes=30)).isoformat(),
+    }
+
+
+def assert_error(response, status: int, code: str, field: str | None) -> dict:
+    assert response.status_code == status, response.get_data(as_text=True)
+    error = response.get_json()["error"]
+    assert (error["code"], error["field"]) == (code, field), error
+    return error
+
+
+# --- bad input ------------------------------------------------------------------------------
+
+
+def _in_a_week() -> str:
+    return (datetime.now(UTC) + timedelta(days=7)).isoformat()
+
+
+def manual(**body) -> tuple[str, dict]:
+    return "/pipeline/build", {"json": body}
+
+
+def push_body(body) -> tuple[str, dict]:
+    return "/", {"json": body}
+
+
+NAIVE = "2026-10-15T05:00:00"
+BAD_POSTS = {
+    "not-json": ("/", {"data": "not json{", "content_type": "application/json"}, "body"),
+    "list": (*push_body([SLOT]), "body"),
+    "unknown-field": (*manual(scheduled_at=SLOT, colour="red"), "colour"),
+    "naive": (*manual(scheduled_at=NAIVE), "scheduled_at"),
+    "garbage": (*manual(scheduled_at="yesterday"), "scheduled_at"),
+    "number": (*manual(scheduled_at=1760504400), "scheduled_at"),
+    "week-ahead": (*manual(scheduled_at=_in_a_week()), "scheduled_at"),
+    "too-early": (*manual(scheduled_at="1999-12-31T23:59:00Z"), "scheduled_at"),
+    "long-reason": (*manual(scheduled_at=SLOT, reason="x" * 201), "reason"),
+    "reason-not-string": (*manual(reason=7), "reason"),
+    "header-garbage": ("/", {"headers": {HEADER: "tomorrow at five"}}, HEADER),
+    "header-naive": ("/", {"headers": {HEADER: NAIVE}}, HEADER),
+    "push-message-string": (*push_body({"message": "hello", "subscription": "s"}), "message"),
+    "push-unknown-field": (*push_body({"message": {"publishTime": SLOT}, "x": 1}), "x"),
+    "push-no-time": (*push_body({"message": {"messageId": "1"}}), "message.publishTime"),
+    "push-attributes-list": (
+        *push_body({"message": {"attributes": ["a"], "publishTime": SLOT}}),
+        "message.attributes",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "request_args", "field"), list(BAD_POSTS.values()), ids=list(BAD_POSTS)
+)
+def test_bad_build_requests_answer_400_naming_the_field_and_claim_nothing(
+    client, store, bus, path, request_args, field
+):
+    response = client.post(path, **request_args)
+
+    error = assert_error(response, 400, "invalid_argument", field)
+    assert error["message"]
+    assert store.list("runs/") == []
+    assert published(bus) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/pipeline/runs?limit=0", "limit"),
+        ("/pipeline/runs?limit=201", "limit"),
+        ("/pipeline/runs?limit=abc", "limit"),
+        ("/pipeline/runs?limit=-1", "limit"),
+        ("/pipeline/runs/bad$id", "run_id"),
+        ("/pipeline/runs/" + "a" * 129, "run_id"),
+    ],
+)
+def test_bad_ledger_requests_answer_400(client, store, path, field):
+    assert_error(client.get(path), 400, "invalid_argument", field)
+    assert store.list("runs/") == []
+
+
+def test_the_ledger_of_no_runs_is_empty_and_an_unknown_run_is_404(client):
+    response = client.get("/pipeline/runs")
+    assert response.status_code == 200 and response.get_json() == {"runs": []}
+    assert client.get("/runs").get_json() == {"runs": []}  # the cloudfunctions.net path
+    error = assert_error(client.get(f"/pipeline/runs/{RUN_ID}"), 404, "not_found", "run_id")
+    assert RUN_ID in error["message"]
+
+
+def test_the_ledger_lists_runs_newest_first_and_returns_one_run_whole(client, store):
+    older = finished_record("20261014T050000Z-build", "2026-10-14T05:00:00+00:00")
+    store.put_json(run_key(older["run_id"], BUILD), older)
+    store.put_json(run_key(RUN_ID, BUILD), running_record())
+
+    runs = client.get("/pipeline/runs?limit=200").get_json()["runs"]
+    assert [(r["run_id"], r["stage"], r["status"]) for r in runs] == [
+        (RUN_ID, "build", "running"),
+        (older["run_id"], "build", "success"),
+    ]
+    assert runs[1]["stages"]["build"] == {
+        "status": "success",
+        "started_at": older["started_at"],
+        "finished_at": older["finished_at"],
+        "seconds": older["seconds"],
+    }
+    assert [r["run_id"] for r in client.get("/pipeline/runs?limit=1").get_json()["runs"]] == [
+        RUN_ID
+    ]
+    one = client.get(f"/pipeline/runs/{older['run_id']}").get_json()
+    assert one["stages"] == {"build": older} and one["started_at"] == older["started_at"]
+
+
+# --- the slot claim ---------------------------------------------------------------------------
+
+
+def test_a_finished_slot_republishes_its_completion_and_builds_nothing(client, store, bus):
+    record = finished_record()
+    store.put_json(run_key(RUN_ID, BUILD), record)
+    before = store.get(run_key(RUN_ID, BUILD))
+
+    response = client.post("/", headers={HEADER: "2026-10-15T05:00:00Z"})
+
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    expected_id = Event.for_run("dbt-build-completed", "dbt_build", RUN_ID, {}).event_id
+    assert body == {
+        "run_id": RUN_ID,
+        "status": "success",
+        "repeated": True,
+        "event_id": expected_id,
+        "build": record,
+    }
+    (event,) = published(bus)
+    assert (event.event_id, event.event_type, event.run_id) == (
+        expected_id,
+        "dbt-build-completed",
+        RUN_ID,
+    )
+    assert event.payload == {**record["summary"], "slot": SLOT, "seconds": 250.0}
+    assert store.get(run_key(RUN_ID, BUILD)) == before  # same bytes, same version: dbt never ran
+    assert store.list("runs/") == [run_key(RUN_ID, BUILD)]
+
+
+def test_a_slot_being_built_answers_409_and_leaves_the_claim_alone(client, store, bus):
+    store.put_json(run_key(RUN_ID, BUILD), running_record())
+    before = store.get(run_key(RUN_ID, BUILD))
+
+    # Within the slot's minute: the seconds are truncated away.
+    response = client.post("/", headers={HEADER: "2026-10-15T05:00:59.5Z"})
+
+    error = assert_error(response, 409, "build_in_progress", None)
+    assert RUN_ID in error["message"]
+    assert store.get(run_key(RUN_ID, BUILD)) == before
+    assert published(bus) == []
+
+
+def test_a_missing_warehouse_interrupts_the_attempt_and_the_next_request_retries(
+    client, store, bus, execkpi_env
+):
+    first = client.post("/", headers={HEADER: SLOT})
+
+    error = assert_error(first, 503, "warehouse_unavailable", None)
+    assert execkpi_env["EXECKPI_DUCKDB_PATH"] in error["message"]
+    record = store.get_json(run_key(RUN_ID, BUILD))
+    assert (record["status"], record["attempt"], record["slot"]) == ("interrupted", 1, SLOT)
+    assert record["trigger"] == {"kind": "scheduler", "job": ""}
+    assert record["error"].startswith("WarehouseUnavailable: no DuckDB database at")
+    assert "summary" not in record
+
+    second = client.post("/", headers={HEADER: SLOT})  # Scheduler's retry claims it again
+
+    assert_error(second, 503, "warehouse_unavailable", None)
+    retried = store.get_json(run_key(RUN_ID, BUILD))
+    assert (retried["status"], retried["attempt"]) == ("interrupted", 2)
+    assert retried["previous_attempt"] == {
+        "status": "interrupted",
+        "started_at": record["started_at"],
+        "error": record["error"],
+    }
+    assert store.list("runs/") == [run_key(RUN_ID, BUILD)]  # no run results: dbt never ran
+    assert published(bus) == []
+    run = client.get(f"/pipeline/runs/{RUN_ID}").get_json()
+    assert (run["stage"], run["status"]) == ("build", "interrupted")
+
+
+def test_an_unreachable_bus_answers_503_so_that_the_tick_is_retried(function_client, store):
+    store.put_json(run_key(RUN_ID, BUILD), finished_record())
+    before = store.get(run_key(RUN_ID, BUILD))
+    client = function_client("dbt_build", EXECKPI_LOCAL_BUS_URL=f"http://127.0.0.1:{free_port()}")
+
+    response = client.post("/", headers={HEADER: SLOT})
+
+    assert_error(response, 503, "bus_unavailable", None)
+    assert store.get(run_key(RUN_ID, BUILD)) == before
+
+
+def _push(publish_time: str, **attributes: str) -> dict:
+    message = {
+        "data": base64.b64encode(b"tick").decode(),
+        "messageId": "1234567",
+        "publishTime": publish_time,
+    }
+    if attributes:
+        message["attributes"] = attributes
+    return {"message": message, "subscription": "projects/local/subscriptions/daily-build"}
+
+
+def test_a_pubsub_push_builds_the_minute_it_was_published(client, store, bus):
+    store.put_json(run_key(RUN_ID, BUILD), running_record())
+    body = _push("2026-10-15T05:00:42.123Z")
+
+    assert_error(client.post("/", json=body), 409, "build_in_progress", None)
+    # The minute before is another slot: with no claim on it, it tries to build (and finds no
+    # warehouse), which shows the slot is taken from publishTime.
+    earlier = client.post("/", json=_push("2026-10-15T04:59:59.999Z"))
+    assert_error(earlier, 503, "warehouse_unavailable", None)
+    other = store.get_json(run_key("20261015T045900Z-build", BUILD))
+    assert other["trigger"] == {
+        "kind": "pubsub",
+        "message_id": "1234567",
+        "subscription": "projects/local/subscriptions/daily-build",
+    }
+
+    store.put_json(run_key(RUN_ID, BUILD), finished_record())
+    response = client.post("/", json=body)
+    assert response.status_code == 200
+    assert (response.get_json()["run_id"], response.get_json()["repeated"]) == (RUN_ID, True)
+    # A scheduled_at attribute wins over the publish time.
+    late = client.post("/", json=_push("2026-10-15T09:30:00Z", scheduled_at=SLOT))
+    assert late.status_code == 200 and late.get_json()["run_id"] == RUN_ID
+    assert [e.run_id for e in published(bus)] == [RUN_ID, RUN_ID]
+
+
+@pytest.mark.parametrize(
+    "scheduled_at",
+    ["2026-10-15T05:00:00Z", "2026-10-15T07:00:30+02:00", "2026-10-15T01:00:00.5-04:00"],
+)
+def test_a_manual_build_maps_to_the_same_slot_as_the_scheduler(client, store, bus, scheduled_at):
+    store.put_json(run_key(RUN_ID, BUILD), finished_record())
+
+    manual = client.post("/pipeline/build", json={"scheduled_at": scheduled_at, "reason": "rerun"})
+    scheduled = client.post("/", headers={HEADER: SLOT})
+
+    assert manual.status_code == scheduled.status_code == 200
+    assert manual.get_json() == scheduled.get_json()
+    assert manual.get_json()["run_id"] == RUN_ID and manual.get_json()["repeated"]
+    first, second = published(bus)
+    assert first.event_id == second.event_id

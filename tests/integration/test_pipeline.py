@@ -1,0 +1,272 @@
+"""The daily pipeline on the local bus: scheduler tick → dbt_build (real dbt on a copy of the
+generated warehouse) → dbt-build-completed → validate → data-validated → train → model-trained.
+
+The functions run in this process through functions-framework's test clients, and the local bus
+delivers every event to them as the Pub/Sub CloudEvent a push subscription would send, retrying
+failed deliveries. Effects must happen once however often and in whatever order events arrive.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import shutil
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+import pytest
+import requests
+
+from common.artifacts.local import LocalArtifactStore
+from common.events.envelope import Event
+from common.events.local_bus import LocalBus, LocalBusServer
+from common.ml.features import CONVERSION
+from common.ml.registry import Registry
+from common.pipeline.ledger import BUILD, RUN_RESULTS, TRAINING, VALIDATION, run_key
+from scripts.emulators import free_port
+from scripts.functions_catalog import discover
+from scripts.local_stack import LocalStack
+from scripts.scheduler_tick import describe, follow, tick
+from tests.cloud_events import envelope, post_cloud_event, push
+
+# The generated data ends on 2026-11-01: let dbt's source freshness accept it whatever today is.
+FRESHNESS = {"EXECKPI_FRESHNESS_ERROR_DAYS": "3650"}
+SLOT = "2026-10-15T05:00:00Z"  # recs_carousel is running that day: the SRM gate checks it
+RUN_ID = "20261015T050000Z-build"
+EVENT_TYPES = ("dbt-build-completed", "data-validated", "data-rejected", "model-trained")
+
+
+class Chain:
+    """dbt_build, validate and train wired by a local bus, with every published event kept."""
+
+    def __init__(self, function_client, tmp_path, warehouse):
+        self.store = LocalArtifactStore(tmp_path / "artifacts")
+        self.bus = LocalBusServer(LocalBus(max_attempts=3, retry_delay_seconds=0.05)).start()
+        self.settings = {
+            "EXECKPI_DUCKDB_PATH": str(warehouse),
+            "EXECKPI_ARTIFACT_DIR": str(tmp_path / "artifacts"),
+            "EXECKPI_LOCAL_BUS_URL": self.bus.url,
+            **FRESHNESS,
+        }
+        self._make = function_client
+        self.dbt_build = self.client("dbt_build")
+        self.validate = self.client("validate")
+        self.train = self.client("train")
+        self.events: list[tuple[Event, object]] = []  # (envelope, CloudEvent as delivered)
+        for event_type in EVENT_TYPES:
+            self.bus.bus.subscribe(event_type, self._keep, f"record-{event_type}")
+        self.bus.bus.subscribe("dbt-build-completed", deliver_to(self.validate), "validate")
+        self.bus.bus.subscribe("data-validated", deliver_to(self.train), "train")
+
+    def client(self, name: str, **settings: str):
+        return self._make(name, **{**self.settings, **settings})
+
+    def _keep(self, cloud_event) -> None:
+        self.events.append((envelope(cloud_event), cloud_event))
+
+    def tick(self, client=None, scheduled_at: str = SLOT):
+        headers = {"X-CloudScheduler-ScheduleTime": scheduled_at}
+        return (client or self.dbt_build).post("/", json={}, headers=headers)
+
+    def settle(self) -> None:
+        assert self.bus.wait_idle(600), "the bus did not deliver everything"
+        assert not self.bus.bus.dead_letters, self.bus.bus.dead_letters
+
+    def published(self, event_type: str) -> list[Event]:
+        return [event for event, _ in self.events if event.event_type == event_type]
+
+    def delivered(self, event_type: str) -> list[object]:
+        return [ce for event, ce in self.events if event.event_type == event_type]
+
+    def model_versions(self, run_id: str) -> list[str]:
+        registry = Registry(self.store, CONVERSION.model)
+        return [r["version"] for r in registry.history() if r.get("run_id") == run_id]
+
+
+def deliver_to(*clients) -> Callable[[object], None]:
+    """A push endpoint: the first attempt goes to the first client, a retry to the next (as
+    Pub/Sub redelivers to whichever instance is up); a non-2xx answer is a failed delivery."""
+    attempts = iter(range(len(clients)))
+
+    def deliver(cloud_event) -> None:
+        client = clients[min(next(attempts, len(clients) - 1), len(clients) - 1)]
+        status = post_cloud_event(client, cloud_event)
+        if status != 200:
+            raise RuntimeError(f"delivery answered {status}")
+
+    return deliver
+
+
+@pytest.fixture
+def warehouse(generated_warehouse, tmp_path):
+    """A private copy: dbt_build replaces the file it builds."""
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(generated_warehouse, path)
+    return path
+
+
+@pytest.fixture
+def chain(function_client, tmp_path, warehouse):
+    chain = Chain(function_client, tmp_path, warehouse)
+    yield chain
+    chain.bus.stop()
+
+
+def test_tick_builds_validates_and_trains_and_repeats_change_nothing(chain):
+    first = chain.tick()
+    assert first.status_code == 200, first.get_json()
+    body = first.get_json()
+    assert body["run_id"] == RUN_ID and body["status"] == "success" and not body["repeated"]
+    assert body["build"]["summary"]["tests"]["passed"] > 100
+    chain.settle()
+
+    (completed,) = chain.published("dbt-build-completed")
+    (validated,) = chain.published("data-validated")
+    (trained,) = chain.published("model-trained")
+    assert completed.payload["data_version"] == validated.payload["data_version"]
+    assert validated.payload["failed_gates"] == []
+    assert set(validated.payload["passed_gates"]) == {
+        "current_data", "dbt_tests", "source_freshness", "row_counts", "features",
+        "label_rate", "srm",
+    }  # fmt: skip
+    assert trained.payload["decision"] == "promoted"
+    assert not chain.published("data-rejected")
+
+    runs = chain.dbt_build.get("/pipeline/runs").get_json()["runs"]
+    assert [r["run_id"] for r in runs] == [RUN_ID]
+    assert runs[0]["stage"] == "training" and runs[0]["status"] == "promoted"
+    for stage in ("build", "validation", "training"):
+        record = runs[0]["stages"][stage]
+        assert record["started_at"] <= record["finished_at"] and record["seconds"] >= 0
+    srm = chain.dbt_build.get(f"/pipeline/runs/{RUN_ID}").get_json()["stages"]["validation"]
+    srm = next(g for g in srm["gates"] if g["name"] == "srm")
+    assert "recs_carousel" in srm["numbers"]["experiments"]
+
+    # Every event again, three times over and shuffled: the scheduler's tick, the build's
+    # completion, the validation's verdict (the verdict before the completion, too).
+    build_record = chain.store.get(run_key(RUN_ID, BUILD))
+    report = chain.store.get(run_key(RUN_ID, VALIDATION))
+    redeliveries = [
+        *[(chain.validate, ce) for ce in chain.delivered("dbt-build-completed")] * 3,
+        *[(chain.train, ce) for ce in chain.delivered("data-validated")] * 3,
+    ]
+    random.Random(7).shuffle(redeliveries)
+    redeliveries.sort(key=lambda pair: pair[0] is chain.validate)  # verdicts first
+    for client, cloud_event in redeliveries:
+        assert post_cloud_event(client, cloud_event) == 200
+    for _ in range(3):
+        again = chain.tick()
+        assert again.status_code == 200 and again.get_json()["repeated"]
+        assert again.get_json()["event_id"] == completed.event_id
+    chain.settle()
+
+    assert chain.store.get(run_key(RUN_ID, BUILD)) == build_record  # one build, untouched
+    assert chain.store.get(run_key(RUN_ID, VALIDATION)) == report  # one validation
+    assert len(chain.model_versions(RUN_ID)) == 1  # one model version
+    assert len(chain.published("model-trained")) == 1
+    # The ticks republished the same completion: validate ignored it, and published nothing.
+    assert {e.event_id for e in chain.published("dbt-build-completed")} == {completed.event_id}
+    assert len(chain.published("data-validated")) == 1
+
+
+def test_a_failing_dbt_test_rejects_the_data_and_trains_nothing(chain, warehouse):
+    with duckdb.connect(str(warehouse)) as con:  # one order twice: unique(order_id) fails
+        con.execute("insert into raw.orders select * from raw.orders limit 1")
+
+    response = chain.tick()
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "fail"
+    chain.settle()
+
+    (rejected,) = chain.published("data-rejected")
+    failed = {gate["name"]: gate for gate in rejected.payload["failed_gates"]}
+    assert "dbt_tests" in failed
+    assert any(
+        "unique_stg_thelook__orders_order_id" in node
+        for node in failed["dbt_tests"]["numbers"]["failed_nodes"]
+    )
+    assert not chain.published("data-validated") and not chain.published("model-trained")
+    assert not chain.store.exists(run_key(RUN_ID, TRAINING))
+    assert chain.model_versions(RUN_ID) == []
+    run = chain.dbt_build.get(f"/pipeline/runs/{RUN_ID}").get_json()
+    assert (run["stage"], run["status"]) == ("validation", "rejected")
+
+
+def test_crashes_mid_way_are_completed_once_by_the_redelivery(chain):
+    """Each stage's first attempt dies after its work and before its event (the bus is out of
+    reach); the retry, on another instance, finishes the run without redoing the work."""
+    unreachable = {"EXECKPI_LOCAL_BUS_URL": f"http://127.0.0.1:{free_port()}"}
+    crashing_build = chain.client("dbt_build", **unreachable)
+    crashing_validate = chain.client("validate", **unreachable)
+    crashing_train = chain.client("train", **unreachable)
+    healthy_build = chain.client("dbt_build")
+    chain.bus.bus.subscriptions = [
+        s for s in chain.bus.bus.subscriptions if s.name.startswith("record-")
+    ]
+    chain.bus.bus.subscribe(
+        "dbt-build-completed", deliver_to(crashing_validate, chain.validate), "validate"
+    )
+    chain.bus.bus.subscribe("data-validated", deliver_to(crashing_train, chain.train), "train")
+
+    crashed = chain.tick(crashing_build)
+    assert crashed.status_code == 503, crashed.get_json()
+    assert chain.store.get_json(run_key(RUN_ID, BUILD))["status"] == "success"
+    results = chain.store.get(run_key(RUN_ID, RUN_RESULTS))
+
+    retried = chain.tick(healthy_build)  # Cloud Scheduler's retry of the same tick
+    assert retried.status_code == 200 and retried.get_json()["repeated"]
+    chain.settle()
+
+    assert chain.store.get_json(run_key(RUN_ID, BUILD))["attempt"] == 1  # dbt ran once
+    assert chain.store.get(run_key(RUN_ID, RUN_RESULTS)) == results
+    assert len(chain.published("dbt-build-completed")) == 1
+    assert len(chain.published("data-validated")) == 1
+    assert len(chain.published("model-trained")) == 1
+    assert len(chain.model_versions(RUN_ID)) == 1
+    training = chain.store.get_json(run_key(RUN_ID, TRAINING))
+    assert training["status"] == "promoted"
+    assert training["version"] == chain.model_versions(RUN_ID)[0]
+
+
+def test_an_event_past_its_max_age_is_dropped_and_logged(chain, caplog):
+    logging.getLogger("common.events.consumer").addHandler(caplog.handler)
+    old = Event(
+        "dbt-build-completed",
+        "dbt_build",
+        RUN_ID,
+        {"status": "success"},
+        occurred_at=datetime.now(UTC) - timedelta(days=2),  # the default max age is one day
+    )
+    assert push(chain.validate, old) == 200  # acknowledged
+    chain.settle()
+    assert not chain.store.exists(run_key(RUN_ID, VALIDATION))
+    assert chain.events == []
+    dropped = [r for r in caplog.records if r.getMessage().startswith("dropped")]
+    assert dropped and dropped[0].levelname == "WARNING"
+    assert old.event_type in dropped[0].getMessage()
+
+
+def test_the_chain_runs_across_the_local_stack(warehouse, tmp_path):
+    """The main job's path: every function in its own functions-framework process, the bus
+    over HTTP, the scheduler tick over HTTP; the serving functions see the rebuilt warehouse."""
+    env = {
+        "EXECKPI_DUCKDB_PATH": str(warehouse),
+        "EXECKPI_ARTIFACT_DIR": str(tmp_path / "artifacts"),
+        **FRESHNESS,
+    }
+    stack = LocalStack(discover(), free_port(), env, log_dir=tmp_path / "logs").start()
+    try:
+        built = tick(stack.urls["dbt_build"], datetime.fromisoformat(SLOT))
+        assert (built["run_id"], built["status"]) == (RUN_ID, "success")
+        run = follow(stack.urls["dbt_build"], RUN_ID, timeout=300)
+        assert (run["stage"], run["status"]) == ("training", "promoted")
+        assert [line.split()[0] for line in describe(run)] == ["build", "validation", "training"]
+
+        latest = requests.get(f"{stack.urls['model']}/ml/latest", timeout=30).json()
+        assert latest["pointer"]["run_id"] == RUN_ID
+        revenue = requests.get(f"{stack.urls['kpi']}/kpi/revenue", timeout=30)
+        assert revenue.status_code == 200 and revenue.json()["rows"]
+        assert stack.wait_idle(30) and not stack.bus.bus.dead_letters
+    finally:
+        stack.stop()
