@@ -25,14 +25,15 @@ resource "google_cloudfunctions2_function" "fn" {
   }
 
   service_config {
-    available_memory               = each.value.memory
-    timeout_seconds                = each.value.timeout_seconds
-    max_instance_count             = each.value.max_instances
-    min_instance_count             = 0
-    ingress_settings               = local.ingress_settings[each.value.ingress]
-    all_traffic_on_latest_revision = true
-    service_account_email          = google_service_account.runtime[each.key].email
-    environment_variables          = local.function_env[each.key]
+    available_memory                 = each.value.memory
+    timeout_seconds                  = each.value.timeout_seconds
+    max_instance_count               = each.value.max_instances
+    max_instance_request_concurrency = each.value.concurrency
+    min_instance_count               = 0
+    ingress_settings                 = local.ingress_settings[each.value.ingress]
+    all_traffic_on_latest_revision   = true
+    service_account_email            = google_service_account.runtime[each.key].email
+    environment_variables            = local.function_env[each.key]
 
     dynamic "secret_environment_variables" {
       for_each = local.function_secrets[each.key]

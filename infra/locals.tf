@@ -80,8 +80,10 @@ locals {
       memory          = m.memory
       timeout_seconds = m.timeout_seconds
       max_instances   = m.max_instances
-      events          = local.trigger_events[name]
-      is_http         = length(local.trigger_events[name]) == 0
+      # Requests one instance serves at once (Cloud Run needs ≥ 1 vCPU, i.e. ≥ 2Gi, above 1).
+      concurrency = try(m.concurrency, 1)
+      events      = local.trigger_events[name]
+      is_http     = length(local.trigger_events[name]) == 0
       # Event functions are reached by their Pub/Sub push subscriptions, internal traffic on the
       # run.app URL. HTTP functions (dbt_build included: Cloud Scheduler and var.invokers call
       # it) take identity-token callers from anywhere, IAM being the gate.

@@ -299,6 +299,7 @@ def test_entry_point_trigger_and_sizes_come_from_the_manifest() -> None:
         "memory": "m.memory",
         "timeout_seconds": "m.timeout_seconds",
         "max_instances": "m.max_instances",
+        "concurrency": "try(m.concurrency, 1)",
         "events": "local.trigger_events[name]",
         "is_http": "length(local.trigger_events[name]) == 0",
     }.items():
@@ -314,6 +315,7 @@ def test_entry_point_trigger_and_sizes_come_from_the_manifest() -> None:
     assert expr(service["available_memory"]) == "each.value.memory"
     assert expr(service["timeout_seconds"]) == "each.value.timeout_seconds"
     assert expr(service["max_instance_count"]) == "each.value.max_instances"
+    assert expr(service["max_instance_request_concurrency"]) == "each.value.concurrency"
     assert (
         expr(service["service_account_email"]) == "google_service_account.runtime[each.key].email"
     )
@@ -457,6 +459,7 @@ MANIFEST_KEYS = {
     "memory",
     "timeout_seconds",
     "max_instances",
+    "concurrency",
     "permissions",
     "ingress",
     "smoke_path",
@@ -879,6 +882,9 @@ def test_evaluated_pipeline_functions(tmp_path: Path) -> None:
     assert build["warehouse"] == "write" and build["secret_settings"] == []
     assert build["publishes"] == ["dbt-build-completed"]
     assert build["artifact_prefixes"] == ["runs/"]
+    # The ledger answers while a build runs: one instance, several requests at once.
+    assert (build["max_instances"], build["concurrency"]) == (1, 4)
+    assert {fn["concurrency"] for name, fn in f.items() if name != "dbt_build"} == {1}
     assert set(value["schedules"]) == {"dbt-build-daily"}
     assert value["schedules"]["dbt-build-daily"]["function"] == "dbt_build"
     # validate: fed by dbt-build-completed, publishes the verdict.
@@ -896,6 +902,17 @@ def test_evaluated_pipeline_functions(tmp_path: Path) -> None:
     }
     for env in value["env"].values():
         load_config({**env, "EXECKPI_API_KEYS": "k" * 24})  # raises if a function cannot start
+
+
+def test_concurrent_functions_have_a_whole_cpu() -> None:
+    """Cloud Run serves more than one request per instance only with at least one vCPU, which
+    a 2nd-gen function gets from 2Gi of memory up."""
+    units = {"Mi": 1, "Gi": 1024}
+    for name in specs():
+        own = manifest(name)
+        if own.get("concurrency", 1) > 1:
+            memory = own["memory"]
+            assert int(memory[:-2]) * units[memory[-2:]] >= 2048, f"{name}: {memory}"
 
 
 def test_build_lease_outlives_the_build() -> None:
