@@ -14,7 +14,6 @@ import pytest
 
 from common.artifacts.local import LocalArtifactStore
 from common.events.envelope import Event
-from common.events.local_bus import LocalBus, LocalBusServer
 from common.pipeline.ledger import BUILD, run_key
 from scripts.emulators import free_port
 from tests.cloud_events import published
@@ -22,16 +21,6 @@ from tests.cloud_events import published
 SLOT = "2026-10-15T05:00:00+00:00"
 RUN_ID = "20261015T050000Z-build"
 HEADER = "X-CloudScheduler-ScheduleTime"
-
-
-@pytest.fixture
-def bus():
-    received = []
-    server = LocalBusServer(LocalBus(max_attempts=1)).start()
-    server.bus.subscribe("dbt-build-completed", received.append)
-    server.received = received
-    yield server
-    server.stop()
 
 
 @pytest.fixture

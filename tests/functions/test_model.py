@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from common.artifacts.local import LocalArtifactStore
-from common.events.local_bus import LocalBus, LocalBusServer
 from common.ml.encoding import Categorical, Encoder
 from common.ml.features import CONVERSION
 from common.ml.models import load_model
@@ -24,16 +23,6 @@ def feature_rows(generated_warehouse):
     with duckdb.connect(str(generated_warehouse), read_only=True) as con:
         table = con.sql(ROWS_SQL + " order by user_id, snapshot_date limit 10000").to_arrow_table()
     return table.to_pylist()
-
-
-@pytest.fixture
-def bus():
-    received = []
-    server = LocalBusServer(LocalBus(max_attempts=1)).start()
-    server.bus.subscribe("model-retrain-requested", received.append)
-    server.received = received
-    yield server
-    server.stop()
 
 
 @pytest.fixture

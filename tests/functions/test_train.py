@@ -10,7 +10,6 @@ import pytest
 
 from common.artifacts.local import LocalArtifactStore
 from common.events.envelope import Event
-from common.events.local_bus import LocalBus, LocalBusServer
 from common.ml.features import CONVERSION
 from common.ml.registry import Registry
 from common.pipeline.ledger import TRAINING, run_key
@@ -29,16 +28,6 @@ def store(champion_artifacts, tmp_path):
 @pytest.fixture
 def registry(store):
     return Registry(LocalArtifactStore(store), CONVERSION.model)
-
-
-@pytest.fixture
-def bus():
-    received = []
-    server = LocalBusServer(LocalBus(max_attempts=1)).start()
-    server.bus.subscribe("model-trained", received.append)
-    server.received = received
-    yield server
-    server.stop()
 
 
 @pytest.fixture

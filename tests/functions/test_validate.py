@@ -19,7 +19,6 @@ from scipy import stats
 
 from common.artifacts.local import LocalArtifactStore
 from common.events.envelope import Event
-from common.events.local_bus import LocalBus, LocalBusServer
 from common.pipeline.ledger import VALIDATION, run_key
 from common.warehouse.duckdb_engine import DuckDBWarehouse
 from tests.cloud_events import published, push
@@ -40,17 +39,6 @@ GATES = [
     "label_rate",
     "srm",
 ]
-
-
-@pytest.fixture
-def bus():
-    received = []
-    server = LocalBusServer(LocalBus(max_attempts=1)).start()
-    for verdict in ("data-validated", "data-rejected"):
-        server.bus.subscribe(verdict, received.append)
-    server.received = received
-    yield server
-    server.stop()
 
 
 @pytest.fixture
