@@ -65,7 +65,7 @@ locals {
   }
 
   # trigger: http, {event: <type>}, or {events: [...]} for a function fed by several topics
-  # (train: data-validated and model-retrain-requested), as scripts/functions_catalog.py reads it.
+  # (train: data-validated and model-retrain-requested), as scripts/deploy/catalog.py reads it.
   trigger_events = {
     for name, m in local.manifests : name => tolist(try(m.trigger.events, [m.trigger.event], []))
   }

@@ -4,7 +4,7 @@ output "function_urls" {
 }
 
 output "smoke_targets" {
-  description = "Public HTTP functions and the health-safe path scripts/smoke_test.py calls on each."
+  description = "Public HTTP functions and the health-safe path scripts/deploy/smoke_test.py calls on each."
   value = {
     for name, path in local.smoke_paths : name => {
       url  = google_cloudfunctions2_function.fn[name].service_config[0].uri

@@ -78,7 +78,7 @@ resource "google_storage_bucket" "sources" {
   depends_on = [google_project_service.this]
 }
 
-# build/functions/<name>.zip from `python -m scripts.package_functions`: deterministic bytes, so
+# build/functions/<name>.zip from `python -m scripts.deploy.package`: deterministic bytes, so
 # the object name (content hash) changes exactly when the code does, and so does the function.
 resource "google_storage_bucket_object" "source" {
   for_each = local.functions
@@ -89,7 +89,7 @@ resource "google_storage_bucket_object" "source" {
   lifecycle {
     precondition {
       condition     = fileexists(each.value.source_zip)
-      error_message = "${each.value.source_zip} is missing: run `python -m scripts.package_functions` first."
+      error_message = "${each.value.source_zip} is missing: run `python -m scripts.deploy.package` first."
     }
   }
 }

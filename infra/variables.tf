@@ -194,7 +194,7 @@ variable "labels" {
 }
 
 variable "source_dir" {
-  description = "Folder of the zips built by `python -m scripts.package_functions` (null: ../build/functions)."
+  description = "Folder of the zips built by `python -m scripts.deploy.package` (null: ../build/functions)."
   type        = string
   default     = null
 }

@@ -12,17 +12,18 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from scripts.dbt_runner import run_dbt
-from scripts.emulators import GcsEmulator, PubSubEmulator
-from scripts.functions_catalog import discover
-from scripts.thelook.load import load_generated, load_shared
+from common.events.envelope import EVENT_TYPES
+from scripts.data.dbt_runner import run_dbt
+from scripts.data.thelook.load import load_generated, load_shared
+from scripts.deploy.catalog import EXAMPLES_DIR, discover
+from scripts.local.bus import LocalBus, LocalBusServer
+from scripts.local.emulators import GcsEmulator, PubSubEmulator
+from tests.support.datasets import SHARED_DATASETS
 
 # Nothing in the tests may wait on the network.
 os.environ.update(
     NO_GCE_CHECK="true", DBT_SEND_ANONYMOUS_USAGE_STATS="false", CHECKPOINT_DISABLE="1"
 )
-
-SHARED_DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 
 
 @pytest.fixture
@@ -51,7 +52,7 @@ def function_client(
     """
     from functions_framework import create_app
 
-    specs = {spec.name: spec for spec in discover()}
+    specs = {spec.name: spec for spec in [*discover(), *discover(EXAMPLES_DIR)]}
 
     def make(name: str, **settings: str):
         for key, value in settings.items():
@@ -62,6 +63,19 @@ def function_client(
         return app.test_client()
 
     return make
+
+
+@pytest.fixture
+def bus():
+    """A local bus server recording every event published to it in ``bus.received``; point a
+    function at it with EXECKPI_LOCAL_BUS_URL=bus.url."""
+    received = []
+    server = LocalBusServer(LocalBus(max_attempts=1)).start()
+    for event_type in sorted(EVENT_TYPES):
+        server.bus.subscribe(event_type, received.append)
+    server.received = received
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -95,7 +109,7 @@ def build_warehouse(path: Path, load) -> Path:
 
 @pytest.fixture(scope="session")
 def generated_raw(tmp_path_factory) -> Path:
-    from scripts.thelook.generator import generate
+    from scripts.data.thelook.dataset import generate
 
     folder = tmp_path_factory.mktemp("thelook")
     generate(folder, users=GENERATED_USERS, seed=GENERATED_SEED, progress=False)

@@ -10,14 +10,15 @@ import subprocess
 import sys
 import textwrap
 import tomllib
+import zipfile
 from pathlib import Path
 
 import pytest
 
-from scripts.dbt_runner import OFFLINE_BIGQUERY_ENV
-from scripts.function_envs import ensure_function_env, find_uv
-from scripts.functions_catalog import REPO_ROOT, FunctionSpec, discover
-from scripts.package_functions import build_package, sha256, zip_package
+from scripts.data.dbt_runner import OFFLINE_BIGQUERY_ENV
+from scripts.deploy.catalog import EXAMPLES_DIR, REPO_ROOT, FunctionSpec, discover
+from scripts.deploy.function_envs import ensure_function_env, find_uv
+from scripts.deploy.package import build_package, sha256, zip_package
 
 SPECS = discover()
 _by_name = pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
@@ -156,6 +157,30 @@ def test_zip_is_deterministic(spec: FunctionSpec, tmp_path: Path) -> None:
         os.utime(path, (1_700_000_000, 1_700_000_000))
     second = zip_package(second_dir)
     assert sha256(first) == sha256(second)
+
+
+def test_packages_ship_only_product_code(tmp_path: Path) -> None:
+    """No deployable package carries the local bus server, a sample function, or dev code."""
+    samples = {spec.name for spec in discover(EXAMPLES_DIR)}
+    assert samples, "the samples under examples/ are expected to exist"
+    assert not samples & {spec.name for spec in SPECS}
+    packaged = subprocess.run(
+        [sys.executable, "-m", "scripts.deploy.package", "--out", str(tmp_path)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert sorted(p.stem for p in tmp_path.glob("*.zip")) == sorted(s.name for s in SPECS)
+    for archive in tmp_path.glob("*.zip"):
+        with zipfile.ZipFile(archive) as zf:
+            for name in zf.namelist():
+                assert name.split("/")[0] not in {"scripts", "tests", "examples"}, name
+                if name.endswith(".py"):
+                    source = zf.read(name).decode()
+                    for marker in ("LocalBusServer", "ThreadingHTTPServer", *samples):
+                        assert marker not in source, f"{archive.name}:{name} has {marker}"
+    assert packaged.stdout.count("sha256") == len(SPECS)
 
 
 def _fresh_dev_interpreter(code: str) -> subprocess.CompletedProcess[str]:

@@ -13,7 +13,7 @@ from scipy.stats import chisquare, mannwhitneyu
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 from statsmodels.stats.weightstats import ttest_ind
 
-from tests.conftest import SHARED_DATASETS
+from tests.support.datasets import SHARED_DATASETS
 
 UDACITY = SHARED_DATASETS / "ab_data" / "ab_data.csv.gz"
 COOKIE_CATS = SHARED_DATASETS / "cookie_cats" / "cookie_cats.csv"

@@ -5,7 +5,7 @@ import json
 import duckdb
 
 from common.experiments import assign_variant, hash_bucket
-from scripts.dbt_runner import run_dbt
+from scripts.data.dbt_runner import run_dbt
 
 USERS = 100_000
 

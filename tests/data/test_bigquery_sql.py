@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import sqlglot
 
-from scripts.dbt_runner import run_dbt
+from scripts.data.dbt_runner import run_dbt
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import shutil
 
 import duckdb
 
-from scripts.dbt_runner import run_dbt
+from scripts.data.dbt_runner import run_dbt
 
 FEATURES = "execkpi_marts.features_conversion"
 LABEL_DAYS = 14  # dbt var label_window_days

@@ -14,19 +14,19 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from scripts.thelook import calibration, generator
-from scripts.thelook.calibration import (
+from scripts.data.thelook import calibration, dataset
+from scripts.data.thelook.__main__ import main as generate_cli
+from scripts.data.thelook.calibration import (
     COUNTRY_MIX,
     ITEMS_PER_ORDER,
     STATUS_MIX,
     TIMESTAMPS_BY_STATUS,
     USER_AGE_RANGE,
 )
-from scripts.thelook.catalogue import load_catalogue
-from scripts.thelook.experiments import PLANTED_EFFECTS, Experiment, load_experiments
-from scripts.thelook.generate import main as generate_cli
-from scripts.thelook.orders import fulfil
-from scripts.thelook.schema import (
+from scripts.data.thelook.catalogue import load_catalogue
+from scripts.data.thelook.experiments import PLANTED_EFFECTS, Experiment, load_experiments
+from scripts.data.thelook.orders import fulfil
+from scripts.data.thelook.schema import (
     BROWSERS,
     EVENT_TRAFFIC_SOURCES,
     EVENT_TYPES,
@@ -35,10 +35,10 @@ from scripts.thelook.schema import (
     SCHEMAS,
     USER_TRAFFIC_SOURCES,
 )
-from scripts.thelook.timeline import Timeline
-from scripts.thelook.vocabulary import CITIES
+from scripts.data.thelook.timeline import Timeline
+from scripts.data.thelook.vocabulary import CITIES
+from tests.support.datasets import SHARED_DATASETS
 
-SHARED_DATASETS = Path(__file__).resolve().parents[3] / "shared" / "datasets"
 REAL_ORDERS = SHARED_DATASETS / "thelook_ecommerce/full_orders_products_2025-01-25/orders.csv.gz"
 AS_OF = date(2026, 11, 1)
 END = datetime(2026, 11, 1, tzinfo=UTC)
@@ -48,8 +48,8 @@ USERS = 4_000
 
 def _generate(out: Path, *, users: int, seed: int, chunk_users: int) -> dict[str, int]:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(generator, "CHUNK_USERS", chunk_users)
-        return generator.generate(out, users=users, seed=seed, as_of=AS_OF, progress=False)
+        patch.setattr(dataset, "CHUNK_USERS", chunk_users)
+        return dataset.generate(out, users=users, seed=seed, as_of=AS_OF, progress=False)
 
 
 def _connect(folder: Path) -> duckdb.DuckDBPyConnection:
@@ -104,7 +104,7 @@ def test_manifest_and_part_files(small: tuple[Path, dict[str, int]]) -> None:
     manifest = json.loads((out / "_manifest.json").read_text())
     assert manifest["row_counts"] == counts
     assert (manifest["seed"], manifest["users"], manifest["as_of"]) == (7, USERS, "2026-11-01")
-    assert manifest["generator_version"] == generator.GENERATOR_VERSION
+    assert manifest["generator_version"] == dataset.GENERATOR_VERSION
     for table in SCHEMAS:
         parts = sorted(p.name for p in (out / table).iterdir())
         expected = 1 if table in ("products", "distribution_centers") else 3
@@ -112,7 +112,7 @@ def test_manifest_and_part_files(small: tuple[Path, dict[str, int]]) -> None:
         assert sum(pq.read_metadata(out / table / p).num_rows for p in parts) == counts[table]
     assert counts["users"] == USERS
     # --order-items relies on this ratio to pick the number of users.
-    assert counts["order_items"] / USERS == pytest.approx(generator.ITEMS_PER_USER, rel=0.08)
+    assert counts["order_items"] / USERS == pytest.approx(dataset.ITEMS_PER_USER, rel=0.08)
     assert counts["products"] == 29_120
     assert counts["distribution_centers"] == 10
 
@@ -123,7 +123,7 @@ def test_cli_writes_a_dataset(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     manifest = (tmp_path / "_manifest.json").read_text()
     assert '"users": 300' in manifest
     assert '"years": 1' in manifest
-    assert generator.users_for_items(10_000_000) == math.ceil(1e7 / generator.ITEMS_PER_USER)
+    assert dataset.users_for_items(10_000_000) == math.ceil(1e7 / dataset.ITEMS_PER_USER)
 
 
 # --- schema and vocabularies ----------------------------------------------------------------

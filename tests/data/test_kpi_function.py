@@ -16,7 +16,7 @@ from common.kpi.dialect import Dialect
 from common.kpi.params import parse_params
 from common.kpi.service import KpiService, QueryTooExpensive
 from common.warehouse.bigquery_engine import BigQueryWarehouse
-from tests.bigquery_fake import dry_run_job, running_fake_bigquery
+from tests.support.bigquery_fake import dry_run_job, running_fake_bigquery
 
 
 @pytest.fixture

@@ -1,10 +1,8 @@
-"""Fixtures of the function tests: a recording bus, and a champion model for model and train."""
+"""Fixtures of the function tests: a champion model for model and train."""
 
 import pytest
 
 from common.artifacts.local import LocalArtifactStore
-from common.events.envelope import EVENT_TYPES
-from common.events.local_bus import LocalBus, LocalBusServer
 from common.ml.data import load_features
 from common.ml.features import CONVERSION
 from common.ml.promotion import Gates
@@ -12,19 +10,6 @@ from common.ml.registry import Registry
 from common.ml.trainer import train_run
 from common.ml.training import Settings
 from common.warehouse.duckdb_engine import DuckDBWarehouse
-
-
-@pytest.fixture
-def bus():
-    """A local bus server recording every event published to it in ``bus.received``; point a
-    function at it with EXECKPI_LOCAL_BUS_URL=bus.url."""
-    received = []
-    server = LocalBusServer(LocalBus(max_attempts=1)).start()
-    for event_type in sorted(EVENT_TYPES):
-        server.bus.subscribe(event_type, received.append)
-    server.received = received
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -15,8 +15,8 @@ import pytest
 from common.artifacts.local import LocalArtifactStore
 from common.events.envelope import Event
 from common.pipeline.ledger import BUILD, run_key
-from scripts.emulators import free_port
-from tests.cloud_events import published
+from scripts.local.emulators import free_port
+from tests.support.cloud_events import published
 
 SLOT = "2026-10-15T05:00:00+00:00"
 RUN_ID = "20261015T050000Z-build"

@@ -14,7 +14,7 @@ from common.ml.features import CONVERSION
 from common.ml.registry import Registry
 from common.pipeline.ledger import TRAINING, run_key
 from common.warehouse.duckdb_engine import DuckDBWarehouse
-from tests.cloud_events import published, push
+from tests.support.cloud_events import published, push
 
 MART = "execkpi_marts.features_conversion"
 

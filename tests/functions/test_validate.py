@@ -21,7 +21,7 @@ from common.artifacts.local import LocalArtifactStore
 from common.events.envelope import Event
 from common.pipeline.ledger import VALIDATION, run_key
 from common.warehouse.duckdb_engine import DuckDBWarehouse
-from tests.cloud_events import published, push
+from tests.support.cloud_events import published, push
 
 MARTS = "execkpi_marts"
 # recs_carousel runs 2026-10-01..2026-10-28 (dbt_project/seeds/experiments.csv); the other two

@@ -1,4 +1,4 @@
-"""checkov over infra/, as CI runs it: scripts/checkov.sh (offline, its own uv environment)."""
+"""checkov over infra/, as CI runs it: scripts/deploy/checkov.sh (offline, own uv environment)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import subprocess
 
 import pytest
 
-from scripts.functions_catalog import REPO_ROOT
+from scripts.deploy.catalog import REPO_ROOT
 
-SCRIPT = REPO_ROOT / "scripts" / "checkov.sh"
+SCRIPT = REPO_ROOT / "scripts" / "deploy" / "checkov.sh"
 UV_CANDIDATES = [REPO_ROOT / ".venv/bin/uv", REPO_ROOT / ".local/tools/bin/uv"]
 
 

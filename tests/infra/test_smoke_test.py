@@ -1,4 +1,4 @@
-"""scripts/smoke_test.py against a local HTTP server standing in for deployed functions."""
+"""scripts/deploy/smoke_test.py against a local HTTP server standing in for deployed functions."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts import smoke_test
-from scripts.smoke_test import Target
+from scripts.deploy import smoke_test
+from scripts.deploy.smoke_test import Target
 
 TOKEN = "test-id-token"
 

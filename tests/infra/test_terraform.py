@@ -25,7 +25,7 @@ import yaml
 
 from common.config import SETTINGS, load_config
 from common.events.envelope import EVENT_TYPES
-from scripts.functions_catalog import FUNCTIONS_DIR, REPO_ROOT, FunctionSpec, discover
+from scripts.deploy.catalog import FUNCTIONS_DIR, REPO_ROOT, FunctionSpec, discover
 
 INFRA = REPO_ROOT / "infra"
 CLOUDBUILD = REPO_ROOT / "cloudbuild.yaml"
@@ -451,7 +451,7 @@ def test_what_a_function_uses_is_granted() -> None:
 
 
 # Every key a function.yaml may carry (infra/README.md documents them). Terraform reads all
-# but package_include, which only scripts/package_functions.py uses.
+# but package_include, which only scripts/deploy/package.py uses.
 MANIFEST_KEYS = {
     "entry_point",
     "description",
@@ -714,16 +714,17 @@ def test_cloudbuild_commands() -> None:
     steps = {s["id"]: s for s in build["steps"]}
     text = {k: json.dumps(s.get("args", [])) for k, s in steps.items()}
     assert {"_ENV", "_REGION", "_TF_STATE_BUCKET"} <= set(build["substitutions"])
-    assert "scripts.thelook.generate --users 10000" in text["dbt-build"]
-    assert "scripts.thelook.load --generated" in text["dbt-build"]
-    assert "scripts.dbt_runner build" in text["dbt-build"]
-    assert "scripts.package_functions" in text["package"]
+    assert "scripts.data.thelook --users 10000" in text["dbt-build"]
+    assert "scripts.data.thelook.load --generated" in text["dbt-build"]
+    assert "scripts.data.dbt_runner build" in text["dbt-build"]
+    assert "scripts.deploy.package" in text["package"]
     assert "-backend-config=bucket=${_TF_STATE_BUCKET}" in text["tf-init"]
     assert "-var-file=envs/${_ENV}.tfvars" in text["tf-plan"]
     assert "-var=region=${_REGION}" in text["tf-plan"]
     assert "output -json > build/terraform-outputs.json" in text["tf-output"]
     assert (
-        "scripts.smoke_test --terraform-outputs build/terraform-outputs.json" in text["smoke-test"]
+        "scripts.deploy.smoke_test --terraform-outputs build/terraform-outputs.json"
+        in text["smoke-test"]
     )
     assert (INFRA / "envs" / f"{build['substitutions']['_ENV']}.tfvars").is_file()
     # The metadata server must stay visible to the smoke test's identity tokens.
@@ -927,7 +928,7 @@ def test_build_lease_outlives_the_build() -> None:
 
 
 def _smoke_path(name: str) -> str | None:
-    """The path scripts/smoke_test.py GETs after a deploy, resolved as locals.tf does."""
+    """The path scripts/deploy/smoke_test.py GETs after a deploy, resolved as locals.tf does."""
     spec, given = specs()[name], manifest(name)
     if spec.events or given.get("ingress", "all") != "all":
         return None

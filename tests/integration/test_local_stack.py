@@ -8,9 +8,9 @@ import duckdb
 import pytest
 import requests
 
-from scripts.emulators import PubSubEmulator, free_port
-from scripts.functions_catalog import discover
-from scripts.local_stack import LocalStack
+from scripts.deploy.catalog import EXAMPLES_DIR, discover
+from scripts.local.emulators import PubSubEmulator, free_port
+from scripts.local.stack import LocalStack
 
 
 def wait_for(url: str, timeout: float = 30) -> requests.Response:
@@ -29,7 +29,7 @@ def stack(request, tmp_path):
         pytest.skip(reason)
     warehouse = tmp_path / "warehouse.duckdb"
     duckdb.connect(str(warehouse)).close()
-    specs = discover()
+    specs = discover(EXAMPLES_DIR)  # the samples: one HTTP function publishing, one consuming
     # The bus/emulator takes base_port, functions the next ports: find a free run of them.
     base_port = free_port()
     env = {"EXECKPI_DUCKDB_PATH": str(warehouse), "EXECKPI_ARTIFACT_DIR": str(tmp_path / "art")}

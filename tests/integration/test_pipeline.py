@@ -20,15 +20,15 @@ import requests
 
 from common.artifacts.local import LocalArtifactStore
 from common.events.envelope import Event
-from common.events.local_bus import LocalBus, LocalBusServer
 from common.ml.features import CONVERSION
 from common.ml.registry import Registry
 from common.pipeline.ledger import BUILD, RUN_RESULTS, TRAINING, VALIDATION, run_key
-from scripts.emulators import PubSubEmulator, free_port
-from scripts.functions_catalog import discover
-from scripts.local_stack import LocalStack
-from scripts.scheduler_tick import describe, follow, tick
-from tests.cloud_events import envelope, post_cloud_event, push
+from scripts.deploy.catalog import discover
+from scripts.local.bus import LocalBus, LocalBusServer
+from scripts.local.emulators import PubSubEmulator, free_port
+from scripts.local.scheduler_tick import describe, follow, tick
+from scripts.local.stack import LocalStack
+from tests.support.cloud_events import envelope, post_cloud_event, push
 
 # The generated data ends on 2026-11-01: let dbt's source freshness accept it whatever today is.
 FRESHNESS = {"EXECKPI_FRESHNESS_ERROR_DAYS": "3650"}

@@ -12,7 +12,7 @@ from common.events.envelope import (
     InvalidEvent,
     event_from_cloud_event,
 )
-from common.events.local_bus import LocalBus
+from scripts.local.bus import LocalBus
 
 
 def make_event(**overrides) -> Event:

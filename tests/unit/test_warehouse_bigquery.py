@@ -24,8 +24,8 @@ from google.cloud import bigquery
 
 from common.warehouse import WarehouseQueryError, WarehouseUnavailable
 from common.warehouse.bigquery_engine import BigQueryWarehouse
-from tests.bigquery_fake import FakeBigQuery, api_error, running_fake_bigquery
-from tests.bigquery_fake import dry_run_job as fake_dry_run_job
+from tests.support.bigquery_fake import FakeBigQuery, api_error, running_fake_bigquery
+from tests.support.bigquery_fake import dry_run_job as fake_dry_run_job
 
 PROJECT, DATASET, LOCATION = "test-project", "kpi", "EU"
 MAX_BYTES = 5 * 10**9

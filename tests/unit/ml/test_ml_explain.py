@@ -4,11 +4,11 @@ against shap's LinearExplainer, and the per-feature sums that reasons and summar
 import numpy as np
 import pytest
 import shap
-from ml_synthetic import SPEC, dataset
 
 from common.ml.candidates import LOGISTIC_REGRESSION, RANDOM_FOREST, XGBOOST
 from common.ml.encoding import Encoder
 from common.ml.explain import per_feature, reasons, summary
+from tests.support.ml_synthetic import SPEC, dataset
 
 
 @pytest.fixture(scope="module")

@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
-from ml_synthetic import SPEC
 
 from common.ml.encoding import Categorical, Encoder, Levels
 from common.ml.payload import MAX_ROWS, parse_rows
 from common.validation import InvalidInput
+from tests.support.ml_synthetic import SPEC
 
 ENCODER = Encoder(
     features=SPEC.names,

@@ -5,11 +5,11 @@ import json
 
 import numpy as np
 import pytest
-from ml_synthetic import SPEC, dataset
 
 from common.ml.candidates import LOGISTIC_REGRESSION, RANDOM_FOREST, XGBOOST
 from common.ml.encoding import Encoder
 from common.ml.models import file_name, load_model
+from tests.support.ml_synthetic import SPEC, dataset
 
 
 @pytest.fixture(scope="module")

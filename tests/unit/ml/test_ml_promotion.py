@@ -5,7 +5,6 @@ import threading
 
 import numpy as np
 import pytest
-from ml_synthetic import SETTINGS, SPEC, dataset
 
 from common.artifacts import PreconditionFailed
 from common.artifacts.local import LocalArtifactStore
@@ -13,6 +12,7 @@ from common.ml.promotion import Gates, IncomparableChampion, judge, promote
 from common.ml.registry import CARD, Registry
 from common.ml.serving import ChampionCache
 from common.ml.trainer import train_run
+from tests.support.ml_synthetic import SETTINGS, SPEC, dataset
 
 GATES = Gates(auc_floor=0.7, auc_tolerance=0.01)
 

@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
-from ml_synthetic import dataset
 
 from common.ml.split import sample_rows, stratified_folds, time_split
+from tests.support.ml_synthetic import dataset
 
 
 def test_time_split_holds_out_the_latest_dates():

@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
-from ml_synthetic import SETTINGS, SPEC, dataset
 
 from common.artifacts.local import LocalArtifactStore
 from common.ml.data import TrainingDataError
@@ -14,6 +13,7 @@ from common.ml.leakage import LeakageSuspected
 from common.ml.registry import Registry
 from common.ml.trainer import RUN_LEASE, RunInProgress, train_run
 from common.ml.training import fit_and_evaluate
+from tests.support.ml_synthetic import SETTINGS, SPEC, dataset
 
 NOW = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
 

@@ -1,0 +1,113 @@
+"""Benchmark of the kpi function on DuckDB (not a test).
+
+Per size: build a warehouse (generate → load → dbt build), serve the function with
+functions-framework on 127.0.0.1, and for every KPI time uncached requests (Cache-Control:
+no-cache) end to end next to the same SQL run straight on DuckDB; then the function process's
+peak memory. Overhead = function p50 / raw DuckDB p50 - 1 (goal ≤ 10%).
+
+    python -m scripts.benchmarks.kpi_queries [--users 650000 6430000] [--requests 30]
+
+Cold import (goal ≤ 1.5x functions_framework): python -m scripts.benchmarks.cold_import kpi
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import requests
+
+from common.kpi.catalogue import CATALOGUE
+from common.kpi.dialect import Dialect
+from common.kpi.params import parse_params
+from scripts.benchmarks.dbt_build import build_warehouse
+from scripts.benchmarks.timing import median_ms, percentile, samples_ms
+from scripts.deploy.catalog import REPO_ROOT
+from scripts.local.emulators import free_port, stop_process_group, wait_for_port
+
+PARAMS = {"experiment_metrics": {"experiment_id": "checkout_one_click"}}
+
+
+def raw_duckdb_ms(path: Path, name: str, params: dict, runs: int) -> float:
+    """Median ms of the KPI's own SQL on an open read-only connection (the floor)."""
+    kpi = CATALOGUE[name]
+    values = parse_params(kpi.params, {k: v for k, v in params.items() if v is not None})
+    values |= {k: date.fromisoformat(v) for k, v in params.items() if k in ("start", "end")}
+    sql = kpi.build(Dialect("duckdb", "execkpi_marts"), values)
+    bound = {k: v for k, v in values.items() if f"${k}" in sql}
+    with duckdb.connect(str(path), read_only=True) as con:
+        return median_ms(lambda: con.execute(sql, bound).fetchall(), runs)
+
+
+def bench_size(path: Path, runs: int) -> None:
+    port = free_port()
+    env = {**os.environ, "EXECKPI_DUCKDB_PATH": str(path), "EXECKPI_LOG_LEVEL": "warning"}
+    command = [sys.executable, "-m", "functions_framework", "--target", "kpi", "--source"]
+    command += [
+        str(REPO_ROOT / "functions/kpi/main.py"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    process = subprocess.Popen(
+        command,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_for_port(port, 60, process)
+        base = f"http://127.0.0.1:{port}/kpi"
+        # The catalogue runs no query: HTTP + framework cost alone.
+        floor = median_ms(lambda: requests.get(base, timeout=60).raise_for_status(), runs)
+        print(f"  HTTP floor (GET /kpi, no query): p50 {floor:.1f} ms")
+        print(f"  {'kpi':<20} {'p50 ms':>8} {'p95 ms':>8} {'duckdb ms':>10} {'overhead':>9}")
+        uncached = {"Cache-Control": "no-cache"}
+        for name in CATALOGUE:
+            url, params = f"{base}/{name}", PARAMS.get(name, {})
+            first = requests.get(url, params=params, timeout=120).json()
+
+            def request(url: str = url, params: dict = params) -> None:
+                requests.get(url, params=params, headers=uncached, timeout=120).raise_for_status()
+
+            timings = samples_ms(request, runs)
+            raw = raw_duckdb_ms(path, name, first["params"], runs)
+            p50 = statistics.median(timings)
+            print(
+                f"  {name:<20} {p50:8.1f} {percentile(timings, 95):8.1f} {raw:10.1f} "
+                f"{p50 / raw - 1:9.0%}",
+                flush=True,
+            )
+        status = Path(f"/proc/{process.pid}/status").read_text()
+        peak = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))
+        print(f"  function process peak memory: {int(peak) / 1024:.0f} MiB")
+    finally:
+        stop_process_group(process)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, nargs="+", default=[650_000])
+    parser.add_argument("--requests", type=int, default=30)
+    args = parser.parse_args(argv)
+    print(f"machine: {os.cpu_count()} cores; uncached requests through functions-framework")
+    with tempfile.TemporaryDirectory(prefix="execkpi-bench-kpi-") as tmp:
+        for users in args.users:
+            path, sizes = build_warehouse(users, Path(tmp))
+            print(
+                f"users {users:,}: order_items {sizes['order_items']:,}, events {sizes['events']:,}"
+            )
+            bench_size(path, args.requests)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""The functions of this repository, discovered from ``functions/<name>/function.yaml``.
+
+Adding a folder with a ``main.py``, a ``requirements.txt`` and a ``function.yaml`` is all it takes
+for the local stack, the packager, the tests and Terraform to pick a function up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from common.events.envelope import EVENT_TYPES
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+FUNCTIONS_DIR = REPO_ROOT / "functions"
+# Samples with the same layout; nothing deploys or packages them.
+EXAMPLES_DIR = REPO_ROOT / "examples"
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str
+    folder: Path
+    entry_point: str
+    events: tuple[str, ...]  # the event types it subscribes to; empty for an HTTP function
+    memory: str
+    timeout_seconds: int
+    max_instances: int
+    description: str
+    package_include: tuple[str, ...] = ()  # repository folders the deployed package also needs
+
+    @property
+    def is_http(self) -> bool:
+        return not self.events
+
+    @property
+    def signature_type(self) -> str:
+        return "http" if self.is_http else "cloudevent"
+
+    @property
+    def source(self) -> Path:
+        return self.folder / "main.py"
+
+
+def _load(folder: Path) -> FunctionSpec:
+    manifest = yaml.safe_load((folder / "function.yaml").read_text())
+    trigger = manifest["trigger"]
+    # trigger: http | {event: <type>} | {events: [<type>, ...]}
+    events = () if trigger == "http" else tuple(trigger.get("events") or [trigger["event"]])
+    unknown = [event for event in events if event not in EVENT_TYPES]
+    if unknown:
+        raise ValueError(f"{folder.name}: trigger events {unknown} are not in EVENT_TYPES")
+    for required in ("main.py", "requirements.txt"):
+        if not (folder / required).is_file():
+            raise ValueError(f"{folder.name}: {required} is missing")
+    return FunctionSpec(
+        name=folder.name,
+        folder=folder,
+        entry_point=manifest["entry_point"],
+        events=events,
+        memory=manifest["memory"],
+        timeout_seconds=int(manifest["timeout_seconds"]),
+        max_instances=int(manifest["max_instances"]),
+        description=manifest["description"],
+        package_include=tuple(manifest.get("package_include", ())),
+    )
+
+
+def discover(functions_dir: Path = FUNCTIONS_DIR) -> list[FunctionSpec]:
+    specs = [_load(f) for f in sorted(functions_dir.iterdir()) if (f / "function.yaml").is_file()]
+    entry_points = [s.entry_point for s in specs]
+    duplicates = {e for e in entry_points if entry_points.count(e) > 1}
+    if duplicates:
+        # functions-framework keys its registry by entry-point name.
+        raise ValueError(f"entry points must be unique; repeated: {sorted(duplicates)}")
+    return specs

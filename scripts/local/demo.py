@@ -1,0 +1,175 @@
+"""The main job on the embedded default (DuckDB, local artifact folder, local bus):
+
+1. generate thelook data up to today (reused when the same size, seed and day were generated),
+2. load it into the DuckDB warehouse's raw schema,
+3. start the local stack and play the scheduler's tick: the dbt_build function builds the
+   warehouse and publishes dbt-build-completed, validate gates the data and publishes
+   data-validated, train retrains, versions and maybe promotes the conversion model,
+4. print a summary read through the functions (the run's stages, KPI headline, experiment
+   verdicts, the champion's metrics) and keep serving until Ctrl-C (``--once`` stops there).
+
+    python -m scripts.local.demo [--users 100000] [--seed 42] [--once] [--emulator]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import requests
+
+from common.config import load_config
+from scripts.data.thelook.dataset import generate
+from scripts.data.thelook.experiments import PLANTED_EFFECTS
+from scripts.data.thelook.load import load_generated
+from scripts.deploy.catalog import REPO_ROOT, discover
+from scripts.local.scheduler_tick import describe, follow, tick
+from scripts.local.stack import LocalStack, serve_until_interrupted
+
+RAW_DIR = REPO_ROOT / ".local" / "thelook"
+
+
+def step(message: str) -> float:
+    print(f"\n▸ {message}", flush=True)
+    return time.perf_counter()
+
+
+def done(started: float, detail: str = "") -> None:
+    print(f"  done in {time.perf_counter() - started:.1f} s {detail}".rstrip(), flush=True)
+
+
+def prepare_data(users: int, seed: int, warehouse: Path) -> None:
+    as_of = datetime.now(UTC).date()  # a live shop: its data runs up to today
+    manifest = RAW_DIR / "_manifest.json"
+    started = step(f"Generating thelook data: {users:,} users, seed {seed}, up to {as_of}")
+    previous = json.loads(manifest.read_text()) if manifest.is_file() else {}
+    if (previous.get("users"), previous.get("seed"), previous.get("as_of")) == (
+        users,
+        seed,
+        as_of.isoformat(),
+    ):
+        done(started, "(reused .local/thelook)")
+    else:
+        counts = generate(RAW_DIR, users=users, seed=seed, as_of=as_of)
+        done(started, f"({sum(counts.values()):,} rows)")
+
+    # Load into a new file and rename it into place: a warehouse file is never half-written.
+    loading = warehouse.with_name(warehouse.name + ".loading")
+    loading.unlink(missing_ok=True)
+    started = step(f"Loading the raw tables into {warehouse}")
+    loading.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(loading)) as con:
+        load_generated(con, RAW_DIR)
+    os.replace(loading, warehouse)
+    done(started)
+
+
+def run_pipeline(base: str) -> list[str]:
+    """The scheduler's tick, then the chain on the bus until the run has come to an end."""
+    started = step("Scheduler tick → dbt_build (dbt build + source freshness)")
+    built = tick(base)
+    done(started, f"(run {built['run_id']}: {built['status']})")
+    started = step("dbt-build-completed → validate → data-validated → train")
+    run = follow(base, built["run_id"])
+    done(started, f"({run['stage']}: {run['status']})")
+    return [f"pipeline run {run['run_id']}:", *("  " + line for line in describe(run))]
+
+
+def get_kpi(base: str, name: str, **params: str) -> list[dict]:
+    response = requests.get(f"{base}/kpi/{name}", params=params, timeout=60)
+    response.raise_for_status()
+    body = response.json()
+    names = [column["name"] for column in body["columns"]]
+    return [dict(zip(names, row, strict=True)) for row in body["rows"]]
+
+
+def kpi_summary(base: str) -> list[str]:
+    """Headline numbers, read through the kpi function like any client would."""
+    days = get_kpi(base, "revenue", grain="day")[-30:]
+    revenue, orders = sum(d["revenue"] for d in days), sum(d["orders"] for d in days)
+    funnel = get_kpi(base, "funnel")
+    sessions = sum(f["sessions"] for f in funnel)
+    purchases = sum(f["purchase_sessions"] for f in funnel)
+    return [
+        f"last 30 days: revenue {revenue:,.0f}, orders {orders:,}, AOV {revenue / orders:.2f}",
+        f"sessions converting to a purchase (last 30 days): {purchases / sessions:.2%}",
+    ]
+
+
+def experiment_summary(base: str) -> list[str]:
+    """Each experiment analysed by the abtest function from the warehouse, next to the truth
+    the generator planted."""
+    lines = ["experiments (abtest verdict from the warehouse; planted truth in brackets):"]
+    for experiment_id, effect in PLANTED_EFFECTS.items():
+        response = requests.post(
+            f"{base}/ab/analyze", json={"experiment_id": experiment_id}, timeout=60
+        )
+        response.raise_for_status()
+        result = response.json()
+        primary = result["comparisons"][0]
+        low, high = primary["relative"]["ci"]
+        lines.append(
+            f"  {experiment_id:<20} {result['decision']['verdict']:<13} "
+            f"{primary['metric']} {primary['relative']['estimate']:+.1%} "
+            f"[{low:+.1%}, {high:+.1%}], p {primary['p_value']:.3g}, "
+            f"SRM p {result['srm']['p_value']:.2g}  [{effect.describe()}]"
+        )
+    return lines
+
+
+def model_summary(base: str) -> list[str]:
+    """The champion as the model function serves it, and what it looks at."""
+    latest = requests.get(f"{base}/ml/latest", timeout=30)
+    if latest.status_code == 404:
+        return ["model: no champion yet (no run has promoted one)"]
+    latest.raise_for_status()
+    champion = latest.json()
+    metrics = champion["metrics"]
+    lines = [
+        f"model: champion {champion['version']} ({champion['pointer']['kind']}), holdout "
+        f"ROC-AUC {metrics['roc_auc']:.3f}, PR-AUC {metrics['pr_auc']:.3f}, "
+        f"top-decile lift {metrics['top_decile_lift']:.1f}"
+    ]
+    shap = requests.get(f"{base}/ml/shap", timeout=30)
+    shap.raise_for_status()
+    top = ", ".join(f["feature"] for f in shap.json()["features"][:3])
+    lines.append(f"model: strongest features (mean |SHAP|): {top}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--once", action="store_true", help="stop after the summary")
+    parser.add_argument("--emulator", action="store_true", help="use the Pub/Sub emulator")
+    parser.add_argument("--base-port", type=int, default=8090)
+    args = parser.parse_args(argv)
+
+    warehouse = load_config().duckdb_path
+    prepare_data(args.users, args.seed, warehouse)
+    started = step("Starting the local stack")
+    stack = LocalStack(discover(), args.base_port, use_emulator=args.emulator).start()
+    done(started)
+    try:
+        print("\nExecKPI local stack:\n" + stack.describe(), flush=True)
+        summary = (
+            run_pipeline(stack.urls["dbt_build"])
+            + kpi_summary(stack.urls["kpi"])
+            + experiment_summary(stack.urls["abtest"])
+            + model_summary(stack.urls["model"])
+        )
+        print("\nSummary:", *("  " + line for line in summary), sep="\n", flush=True)
+        if not args.once:
+            serve_until_interrupted(stack)
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""Play Cloud Scheduler's daily tick locally: POST to the dbt_build function exactly as the
+``dbt-build-daily`` job does (same path, body and X-CloudScheduler-* headers), then follow the
+run through the ledger until validation and training have had their say.
+
+    python -m scripts.local.scheduler_tick          # the local stack's dbt_build
+    python -m scripts.local.scheduler_tick --url http://127.0.0.1:8092 \
+        --scheduled-at 2026-11-23T05:00:00Z
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from datetime import UTC, datetime
+
+import requests
+
+from scripts.local.stack import function_url
+
+JOB = "projects/local/locations/local/jobs/execkpi-dbt-build-daily"
+# Where a run stops: the last stage of a run that went all the way, or an earlier verdict.
+_FINAL = {
+    "training": {"promoted", "rejected", "failed", "skipped"},
+    "validation": {"rejected"},
+    "build": {"error", "fail"},
+}
+
+
+def tick(url: str, scheduled_at: datetime | None = None, timeout: float = 1800) -> dict:
+    """One scheduler attempt; the function answers once dbt has finished."""
+    at = (scheduled_at or datetime.now(UTC)).astimezone(UTC)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Google-Cloud-Scheduler",
+        "X-CloudScheduler-JobName": JOB,
+        "X-CloudScheduler-ScheduleTime": at.isoformat().replace("+00:00", "Z"),
+    }
+    response = requests.post(url + "/", data="{}", headers=headers, timeout=timeout)
+    if not response.ok:
+        raise RuntimeError(f"dbt_build answered {response.status_code}: {response.text[:500]}")
+    return response.json()
+
+
+def follow(url: str, run_id: str, timeout: float = 600) -> dict:
+    """The run's ledger entry once it has come to an end (validation rejected it, or training
+    decided), polling GET /pipeline/runs/<run_id>."""
+    deadline = time.monotonic() + timeout
+    while True:
+        run = requests.get(f"{url}/pipeline/runs/{run_id}", timeout=30).json()
+        if run.get("status") in _FINAL.get(run.get("stage"), ()):
+            return run
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"run {run_id} still at {run.get('stage')} after {timeout:.0f} s")
+        time.sleep(0.5)
+
+
+def describe(run: dict) -> list[str]:
+    """One line per stage: status, seconds, and what decided it."""
+    lines = []
+    for stage, record in run["stages"].items():
+        line = f"{stage:<11} {record['status']:<10} {record.get('seconds', 0):>6.1f} s"
+        if stage == "build":
+            summary = record["summary"]
+            line += (
+                f"  models {summary.get('models', {})}, tests {summary.get('tests', {})}, "
+                f"dbt {summary['dbt_seconds']} s"
+            )
+        elif stage == "validation":
+            failed = [g for g in record["gates"] if not g["passed"]]
+            line += "  " + (
+                "; ".join(f"{g['name']}: {g['message']}" for g in failed)
+                or f"{len(record['gates'])} gates passed"
+            )
+        elif stage == "training" and record.get("version"):
+            line += f"  version {record['version']}, {'; '.join(record.get('reasons', []))}"
+        lines.append(line)
+    return lines
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", help="dbt_build's URL (default: the local stack's)")
+    parser.add_argument("--base-port", type=int, default=8090, help="the local stack's")
+    parser.add_argument("--scheduled-at", type=datetime.fromisoformat, default=None)
+    args = parser.parse_args(argv)
+    url = args.url or function_url("dbt_build", args.base_port)
+    started = tick(url, args.scheduled_at)
+    print(json.dumps({k: started[k] for k in ("run_id", "status", "repeated")}), flush=True)
+    print("\n".join(describe(follow(url, started["run_id"]))))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,164 @@
+"""Run every function of ``functions/`` locally, one functions-framework process each, wired
+together by an event bus: the local bus (default) or Google's Pub/Sub emulator (``--emulator``).
+
+    python -m scripts.local.stack            # serve until Ctrl-C
+    python -m scripts.local.stack --emulator # events through the Pub/Sub emulator
+
+Ports: the bus (or emulator) listens on --base-port, functions on the following ports in name
+order. Each function's output goes to .local/logs/<name>.log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+from contextlib import suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from common.events.envelope import EVENT_TYPES
+from scripts.deploy.catalog import REPO_ROOT, FunctionSpec, discover
+from scripts.local.bus import LocalBus, LocalBusServer
+from scripts.local.emulators import PubSubEmulator, stop_process_group, wait_for_port
+
+LOCAL_DIR = REPO_ROOT / ".local"
+EMULATOR_PROJECT = "execkpi-local"
+
+
+@dataclass
+class LocalStack:
+    specs: list[FunctionSpec]
+    base_port: int = 8090
+    env: dict[str, str] = field(default_factory=dict)  # EXECKPI_* settings for every function
+    use_emulator: bool = False
+    log_dir: Path = LOCAL_DIR / "logs"
+    urls: dict[str, str] = field(default_factory=dict)
+    bus: LocalBusServer | None = None
+    emulator: PubSubEmulator | None = None
+    _processes: list[subprocess.Popen] = field(default_factory=list)
+
+    def start(self) -> LocalStack:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            env = {**os.environ, **self._bus_env()}
+            for spec in self.specs:
+                self._start_function(spec, port_of(spec.name, self.specs, self.base_port), env)
+            self._subscribe()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _bus_env(self) -> dict[str, str]:
+        prefix = self.env.get("EXECKPI_TOPIC_PREFIX", "")
+        if self.use_emulator:
+            self.emulator = PubSubEmulator(self.base_port, self.log_dir)
+            self.emulator.start()
+            env = {"EXECKPI_EVENTS": "pubsub", "EXECKPI_PUBSUB_PROJECT": EMULATOR_PROJECT}
+            return {**self.env, **env, "PUBSUB_EMULATOR_HOST": self.emulator.host}
+        bus = LocalBus(topic_prefix=prefix)
+        self.bus = LocalBusServer(bus, port=self.base_port).start()
+        return {**self.env, "EXECKPI_EVENTS": "local", "EXECKPI_LOCAL_BUS_URL": self.bus.url}
+
+    def _start_function(self, spec: FunctionSpec, port: int, env: dict[str, str]) -> None:
+        command = [sys.executable, "-m", "functions_framework", "--target", spec.entry_point]
+        command += ["--source", str(spec.source), "--signature-type", spec.signature_type]
+        command += ["--host", "127.0.0.1", "--port", str(port)]
+        log = (self.log_dir / f"{spec.name}.log").open("ab")
+        process = subprocess.Popen(
+            command,
+            env=env,
+            cwd=REPO_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self._processes.append(process)
+        try:
+            wait_for_port(port, timeout=60, process=process)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{spec.name} did not start; see {log.name}") from exc
+        self.urls[spec.name] = f"http://127.0.0.1:{port}"
+
+    def _subscribe(self) -> None:
+        prefix = self.env.get("EXECKPI_TOPIC_PREFIX", "")
+        subscriptions = [(spec, event) for spec in self.specs for event in spec.events]
+        if self.bus is not None:
+            for spec, event in subscriptions:
+                url = self.urls[spec.name] + "/"
+                self.bus.bus.subscribe(prefix + event, url, f"{spec.name}-{event}")
+            return
+        from google.cloud import pubsub_v1
+
+        os.environ[PubSubEmulator.env_var] = self.emulator.host
+        publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
+        for event_type in sorted(EVENT_TYPES):
+            publisher.create_topic(name=publisher.topic_path(EMULATOR_PROJECT, prefix + event_type))
+        for spec, event in subscriptions:
+            subscriber.create_subscription(
+                name=subscriber.subscription_path(EMULATOR_PROJECT, f"{spec.name}-{event}"),
+                topic=publisher.topic_path(EMULATOR_PROJECT, prefix + event),
+                push_config={"push_endpoint": self.urls[spec.name] + "/"},
+                ack_deadline_seconds=60,
+            )
+
+    def stop(self) -> None:
+        for process in self._processes:
+            stop_process_group(process)
+        self._processes.clear()
+        if self.bus is not None:
+            self.bus.stop()
+        if self.emulator is not None:
+            self.emulator.stop()
+
+    def wait_idle(self, timeout: float = 60) -> bool:
+        """True once the local bus has delivered everything (always True on the emulator)."""
+        return self.bus.wait_idle(timeout) if self.bus is not None else True
+
+    def describe(self) -> str:
+        bus = self.bus.url if self.bus else f"Pub/Sub emulator at {self.emulator.host}"
+        lines = [f"  {'event bus':<14} {bus}"]
+        for spec in self.specs:
+            trigger = "HTTP" if spec.is_http else "on " + ", ".join(spec.events)
+            lines.append(f"  {spec.name:<14} {self.urls[spec.name]:<24} {trigger}")
+        return "\n".join(lines)
+
+
+def port_of(name: str, specs: list[FunctionSpec], base_port: int) -> int:
+    """Functions listen on the ports after the bus's, in name order."""
+    return base_port + 1 + [spec.name for spec in specs].index(name)
+
+
+def function_url(name: str, base_port: int = 8090) -> str:
+    """Where the local stack serves ``name`` (started with every function of ``functions/``)."""
+    return f"http://127.0.0.1:{port_of(name, discover(), base_port)}"
+
+
+def serve_until_interrupted(stack: LocalStack) -> None:
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    print("Serving; press Ctrl-C to stop.", flush=True)
+    with suppress(KeyboardInterrupt):
+        stopped.wait()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--base-port", type=int, default=8090)
+    parser.add_argument("--emulator", action="store_true", help="use the Pub/Sub emulator")
+    args = parser.parse_args(argv)
+    stack = LocalStack(discover(), args.base_port, use_emulator=args.emulator).start()
+    try:
+        print("ExecKPI local stack:\n" + stack.describe(), flush=True)
+        serve_until_interrupted(stack)
+    finally:
+        stack.stop()
+        print("stopped.")
+
+
+if __name__ == "__main__":
+    main()
