@@ -93,10 +93,11 @@ GBSTATS_WORKER = textwrap.dedent(
     payload = json.load(sys.stdin)
     out = {}
     for mode in payload["modes"]:
-        best, results = best_seconds(
-            lambda mode=mode: [run(mode, exp) for exp in payload["experiments"]],
-            payload["repeats"],
-        )
+        best = float("inf")  # the worker runs in gbstats' own environment: no shared timer
+        for _ in range(payload["repeats"]):
+            started = time.perf_counter()
+            results = [run(mode, exp) for exp in payload["experiments"]]
+            best = min(best, time.perf_counter() - started)
         out[mode] = {"seconds": best, "results": results}
     json.dump(out, sys.stdout)
     """
