@@ -44,13 +44,12 @@ def raw_duckdb_ms(path: Path, name: str, params: dict, runs: int) -> float:
     kpi = CATALOGUE[name]
     values = parse_params(kpi.params, {k: v for k, v in params.items() if v is not None})
     values |= {k: date.fromisoformat(v) for k, v in params.items() if k in ("start", "end")}
-    sql = kpi.build(Dialect("duckdb", "execkpi_marts"), values)
-    bound = {k: v for k, v in values.items() if f"${k}" in sql}
+    query = kpi.build(Dialect("duckdb", "execkpi_marts"), values)
     with duckdb.connect(str(path), read_only=True) as con:
         timings = []
         for _ in range(runs):
             started = time.perf_counter()
-            con.execute(sql, bound).fetchall()
+            con.execute(query.sql, dict(query.params)).fetchall()
             timings.append((time.perf_counter() - started) * 1000)
     return statistics.median(timings)
 
