@@ -36,7 +36,7 @@ class QueryTooExpensive(Exception):
 
 
 @dataclass(frozen=True)
-class KpiRequest:
+class PreparedKpi:
     kpi: Kpi
     values: dict[str, Any]  # parsed, default dates filled in
     params: dict[str, Any]  # the same values as JSON, echoed in the response
@@ -86,7 +86,7 @@ class KpiService:
         self._version: tuple[float, str] | None = None
         self._version_lock = threading.Lock()
 
-    def prepare(self, name: str, raw: Mapping[str, Any]) -> KpiRequest:
+    def prepare(self, name: str, raw: Mapping[str, Any]) -> PreparedKpi:
         """The request checked and keyed; may read the newest date (cached per data version)
         to fill a default range, never the KPI itself."""
         kpi = CATALOGUE.get(name)
@@ -98,13 +98,13 @@ class KpiService:
         params = _normalised(values)
         key = json.dumps([kpi.name, params, version])
         etag = hashlib.sha256(key.encode()).hexdigest()[:32]
-        return KpiRequest(kpi, values, params, etag)
+        return PreparedKpi(kpi, values, params, etag)
 
-    def run(self, request: KpiRequest, *, use_cache: bool = True) -> KpiResult:
-        if use_cache and (cached := self.cache.get(request.etag)) is not None:
+    def run(self, prepared: PreparedKpi, *, use_cache: bool = True) -> KpiResult:
+        if use_cache and (cached := self.cache.get(prepared.etag)) is not None:
             return replace(cached, meta={**cached.meta, "cached": True, "elapsed_ms": 0.0})
-        result = self._execute(request)
-        self.cache.put(request.etag, result)
+        result = self._execute(prepared)
+        self.cache.put(prepared.etag, result)
         return result
 
     def data_version(self) -> str:
@@ -132,9 +132,9 @@ class KpiService:
         self.cache.put(key, latest)
         return latest
 
-    def _execute(self, request: KpiRequest) -> KpiResult:
-        kpi = request.kpi
-        query = kpi.build(self.dialect, request.values)
+    def _execute(self, prepared: PreparedKpi) -> KpiResult:
+        kpi = prepared.kpi
+        query = kpi.build(self.dialect, prepared.values)
         estimate = self.warehouse.estimate_bytes(query.sql, query.params)
         if estimate is not None and estimate > self.max_bytes_billed:
             raise QueryTooExpensive(estimate, self.max_bytes_billed)
@@ -159,7 +159,7 @@ class KpiService:
             meta["bytes_processed"] = result.bytes_processed
         return KpiResult(
             kpi=kpi.name,
-            params=request.params,
+            params=prepared.params,
             columns=[{"name": n, "type": t} for n, t in kpi.columns],
             rows=rows,
             meta=meta,
