@@ -31,11 +31,6 @@ def reset_trace(token: contextvars.Token) -> None:
     _trace.reset(token)
 
 
-def current_trace_id() -> str | None:
-    trace = _trace.get()
-    return trace[0] if trace else None
-
-
 def parse_trace_header(cloud_trace: str | None, traceparent: str | None) -> tuple[str, str | None]:
     """Trace and span ids from ``X-Cloud-Trace-Context`` (``TRACE/SPAN;o=1``) or W3C
     ``traceparent`` (``00-TRACE-SPAN-01``); empty strings when neither is usable."""

@@ -2,8 +2,9 @@
 
 A KPI names the mart it reads, its parameters and output columns, and builds its SQL from a
 ``Dialect`` and the parsed parameter values. Values never enter the SQL text: builders write
-placeholders (``d.param(name)``) and the service binds the values. The only variable parts of
-the text are identifiers and fragments chosen here from allow-lists (grain, which filters apply).
+placeholders through a ``Binder`` and return a ``Query`` holding the SQL and exactly the values
+it binds. The only variable parts of the text are identifiers and fragments chosen here from
+allow-lists (grain, which filters apply).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from common.kpi.dialect import GRAINS, Dialect
+from common.kpi.dialect import GRAINS, Binder, Dialect, Query
 from common.kpi.params import Param
 
 EVENT_SOURCES = ("Email", "Adwords", "Organic", "YouTube", "Facebook")
@@ -33,7 +34,7 @@ class Kpi:
     description: str
     params: tuple[Param, ...]
     columns: tuple[tuple[str, str], ...]  # (name, type) of each output column
-    build: Callable[[Dialect, Mapping[str, Any]], str]
+    build: Callable[[Dialect, Mapping[str, Any]], Query]
     dimensions: tuple[str, ...] = ()
     grains: tuple[str, ...] = ()
     # Where the default date range is read from: (table, date column) for the given params.
@@ -51,13 +52,14 @@ class Kpi:
         }
 
 
-def _between(d: Dialect, column: str) -> str:
-    return f"{column} between {d.param('start')} and {d.param('end')}"
+def _between(bind: Binder, column: str) -> str:
+    return f"{column} between {bind('start')} and {bind('end')}"
 
 
-def _revenue(d: Dialect, p: Mapping[str, Any]) -> str:
+def _revenue(d: Dialect, p: Mapping[str, Any]) -> Query:
+    bind = Binder(d, p)
     period = d.truncate(p["grain"], "order_date")
-    return f"""
+    return bind.query(f"""
         select
             {period} as period,
             cast(sum(orders) as bigint) as orders,
@@ -67,20 +69,21 @@ def _revenue(d: Dialect, p: Mapping[str, Any]) -> str:
             cast(sum(cancelled_orders) as bigint) as cancelled_orders,
             cast(sum(returned_orders) as bigint) as returned_orders
         from {d.table("revenue_daily")}
-        where {_between(d, "order_date")}
+        where {_between(bind, "order_date")}
         group by 1
         order by 1
-    """
+    """)
 
 
-def _funnel(d: Dialect, p: Mapping[str, Any]) -> str:
-    source = f" and traffic_source = {d.param('traffic_source')}" if p["traffic_source"] else ""
+def _funnel(d: Dialect, p: Mapping[str, Any]) -> Query:
+    bind = Binder(d, p)
+    source = f" and traffic_source = {bind('traffic_source')}" if p["traffic_source"] else ""
     sums = ", ".join(f"cast(sum({s}_sessions) as bigint) as {s}_sessions" for s in FUNNEL_STEPS)
-    return f"""
+    return bind.query(f"""
         with totals as (
             select traffic_source, cast(sum(sessions) as bigint) as sessions, {sums}
             from {d.table("funnel")}
-            where {_between(d, "session_date")}{source}
+            where {_between(bind, "session_date")}{source}
             group by traffic_source
         )
         select
@@ -92,7 +95,7 @@ def _funnel(d: Dialect, p: Mapping[str, Any]) -> str:
             purchase_sessions / nullif(sessions, 0) as session_conversion_rate
         from totals
         order by traffic_source
-    """
+    """)
 
 
 def _retention_source(p: Mapping[str, Any]) -> tuple[str, str]:
@@ -100,10 +103,11 @@ def _retention_source(p: Mapping[str, Any]) -> tuple[str, str]:
     return (f"retention_{grain}ly", f"cohort_{grain}")
 
 
-def _retention(d: Dialect, p: Mapping[str, Any]) -> str:
+def _retention(d: Dialect, p: Mapping[str, Any]) -> Query:
+    bind = Binder(d, p)
     table, cohort = _retention_source(p)
     grain = p["grain"]
-    return f"""
+    return bind.query(f"""
         select
             {cohort} as cohort,
             {grain}s_since_signup as periods_since_signup,
@@ -111,15 +115,16 @@ def _retention(d: Dialect, p: Mapping[str, Any]) -> str:
             active_users,
             retention_rate
         from {d.table(table)}
-        where {_between(d, cohort)}
-            and {grain}s_since_signup <= {d.param("max_periods")}
+        where {_between(bind, cohort)}
+            and {grain}s_since_signup <= {bind("max_periods")}
         order by 1, 2
-    """
+    """)
 
 
-def _customer_ltv(d: Dialect, p: Mapping[str, Any]) -> str:
-    channel = f"where acquisition_channel = {d.param('channel')}" if p["channel"] else ""
-    return f"""
+def _customer_ltv(d: Dialect, p: Mapping[str, Any]) -> Query:
+    bind = Binder(d, p)
+    channel = f"where acquisition_channel = {bind('channel')}" if p["channel"] else ""
+    return bind.query(f"""
         select
             user_id,
             acquisition_channel,
@@ -132,12 +137,12 @@ def _customer_ltv(d: Dialect, p: Mapping[str, Any]) -> str:
         from {d.table("customer_ltv")}
         {channel}
         order by lifetime_revenue desc, user_id
-        limit {d.param("limit")}
-    """
+        limit {bind("limit")}
+    """)
 
 
-def _rfm_segments(d: Dialect, p: Mapping[str, Any]) -> str:
-    return f"""
+def _rfm_segments(d: Dialect, p: Mapping[str, Any]) -> Query:
+    return Binder(d, p).query(f"""
         select
             segment,
             count(*) as customers,
@@ -148,33 +153,36 @@ def _rfm_segments(d: Dialect, p: Mapping[str, Any]) -> str:
         from {d.table("rfm_segments")}
         group by segment
         order by customers desc, segment
-    """
+    """)
 
 
-def _channel_performance(d: Dialect, p: Mapping[str, Any]) -> str:
-    channel = f"where channel = {d.param('channel')}" if p["channel"] else ""
-    return f"""
+def _channel_performance(d: Dialect, p: Mapping[str, Any]) -> Query:
+    bind = Binder(d, p)
+    channel = f"where channel = {bind('channel')}" if p["channel"] else ""
+    return bind.query(f"""
         select
             channel, users, buyers, orders, revenue, buyer_rate, revenue_per_user,
             average_order_value
         from {d.table("channel_performance")}
         {channel}
         order by revenue desc, channel
-    """
+    """)
 
 
-def _mom_growth(d: Dialect, p: Mapping[str, Any]) -> str:
-    return f"""
+def _mom_growth(d: Dialect, p: Mapping[str, Any]) -> Query:
+    bind = Binder(d, p)
+    return bind.query(f"""
         select month, revenue, orders, aov, previous_revenue, revenue_growth_mom
         from {d.table("revenue_monthly")}
-        where {_between(d, "month")}
+        where {_between(bind, "month")}
         order by month
-    """
+    """)
 
 
-def _experiment_metrics(d: Dialect, p: Mapping[str, Any]) -> str:
-    metric = f" and metric = {d.param('metric')}" if p["metric"] else ""
-    return f"""
+def _experiment_metrics(d: Dialect, p: Mapping[str, Any]) -> Query:
+    bind = Binder(d, p)
+    metric = f" and metric = {bind('metric')}" if p["metric"] else ""
+    return bind.query(f"""
         select
             variant,
             metric,
@@ -183,9 +191,9 @@ def _experiment_metrics(d: Dialect, p: Mapping[str, Any]) -> str:
             sqrt(greatest(sum_squares - sum * sum / n, 0) / nullif(n - 1, 0)) as std_dev,
             covariate_sum / n as covariate_mean
         from {d.table("ab_metrics")}
-        where experiment_id = {d.param("experiment_id")}{metric}
+        where experiment_id = {bind("experiment_id")}{metric}
         order by metric, variant
-    """
+    """)
 
 
 def _grain(default: str, allowed: tuple[str, ...] = GRAINS) -> Param:

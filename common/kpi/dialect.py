@@ -1,4 +1,5 @@
-"""The few SQL spellings that differ between DuckDB and BigQuery, for the KPI builders.
+"""The few SQL spellings that differ between DuckDB and BigQuery, for the KPI builders, and the
+``Query`` a builder returns: its SQL and exactly the values its placeholders bind.
 
 KPI SQL is written once against this interface; everything else in it is SQL both engines
 read the same way (a test parses every KPI's BigQuery rendering with sqlglot).
@@ -6,9 +7,18 @@ read the same way (a test parses every KPI's BigQuery rendering with sqlglot).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
 
 GRAINS = ("day", "week", "month")
+
+
+@dataclass(frozen=True)
+class Query:
+    sql: str
+    params: Mapping[str, Any]  # one value per placeholder in sql, nothing more
 
 
 @dataclass(frozen=True)
@@ -16,7 +26,7 @@ class Dialect:
     engine: str  # "duckdb" | "bigquery"
     marts: str  # the schema (DuckDB) or dataset (BigQuery) holding the marts
 
-    def param(self, name: str) -> str:
+    def placeholder(self, name: str) -> str:
         return ("@" if self.engine == "bigquery" else "$") + name
 
     def table(self, name: str) -> str:
@@ -32,7 +42,18 @@ class Dialect:
             return f"date_trunc({column}, {'isoweek' if grain == 'week' else 'month'})"
         return f"cast(date_trunc('{grain}', {column}) as date)"
 
-    def days_before(self, column: str, days: int) -> str:
-        if self.engine == "bigquery":
-            return f"date_sub({column}, interval {int(days)} day)"
-        return f"({column} - interval {int(days)} day)"
+
+class Binder:
+    """Writes one query's placeholders and remembers the value each binds, so the query
+    carries exactly the parameters its SQL names."""
+
+    def __init__(self, dialect: Dialect, values: Mapping[str, Any]):
+        self._dialect, self._values = dialect, values
+        self._bound: dict[str, Any] = {}
+
+    def __call__(self, name: str) -> str:
+        self._bound[name] = self._values[name]
+        return self._dialect.placeholder(name)
+
+    def query(self, sql: str) -> Query:
+        return Query(sql, MappingProxyType(dict(self._bound)))

@@ -1,13 +1,14 @@
-"""Running a KPI: parse its parameters, fill default dates from the data, build the SQL for
-the warehouse's engine, refuse what BigQuery would bill past the cap, bind the values, and
-cache the result under (kpi, parameters, data version)."""
+"""Running a KPI in two steps. ``prepare`` parses its parameters, fills default dates from the
+data and derives the ETag from (kpi, parameters, data version), all without running the KPI's
+query, so a caller can answer a matching If-None-Match first. ``run`` then builds the SQL for
+the warehouse's engine, refuses what BigQuery would bill past the cap, binds the values the
+builder names, and caches the result under the same key as the ETag."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import math
-import re
 import threading
 import time
 from collections.abc import Mapping
@@ -21,7 +22,6 @@ from common.kpi.dialect import Dialect
 from common.kpi.params import check_range, parse_params
 from common.warehouse import Warehouse
 
-_PLACEHOLDER = re.compile(r"[$@]([A-Za-z_][A-Za-z0-9_]*)")
 DATA_VERSION_SECONDS = 30.0  # how long a data version is trusted before asking again
 
 
@@ -36,13 +36,20 @@ class QueryTooExpensive(Exception):
 
 
 @dataclass(frozen=True)
+class PreparedKpi:
+    kpi: Kpi
+    values: dict[str, Any]  # parsed, default dates filled in
+    params: dict[str, Any]  # the same values as JSON, echoed in the response
+    etag: str  # of (kpi, params, data version); also the result cache's key
+
+
+@dataclass(frozen=True)
 class KpiResult:
     kpi: str
     params: dict[str, Any]
     columns: list[dict[str, str]]
     rows: list[list[Any]]
     meta: dict[str, Any]
-    etag: str
 
 
 def _plain(value: Any, kind: str) -> Any:
@@ -79,7 +86,9 @@ class KpiService:
         self._version: tuple[float, str] | None = None
         self._version_lock = threading.Lock()
 
-    def run(self, name: str, raw: Mapping[str, Any], *, use_cache: bool = True) -> KpiResult:
+    def prepare(self, name: str, raw: Mapping[str, Any]) -> PreparedKpi:
+        """The request checked and keyed; may read the newest date (cached per data version)
+        to fill a default range, never the KPI itself."""
         kpi = CATALOGUE.get(name)
         if kpi is None:
             raise UnknownKpi(name)
@@ -87,11 +96,15 @@ class KpiService:
         version = self.data_version()
         values = self._with_default_dates(kpi, values, version)
         params = _normalised(values)
-        key = (name, json.dumps(params, sort_keys=True), version)
-        if use_cache and (cached := self.cache.get(key)) is not None:
+        key = json.dumps([kpi.name, params, version])
+        etag = hashlib.sha256(key.encode()).hexdigest()[:32]
+        return PreparedKpi(kpi, values, params, etag)
+
+    def run(self, prepared: PreparedKpi, *, use_cache: bool = True) -> KpiResult:
+        if use_cache and (cached := self.cache.get(prepared.etag)) is not None:
             return replace(cached, meta={**cached.meta, "cached": True, "elapsed_ms": 0.0})
-        result = self._execute(kpi, values, params, version)
-        self.cache.put(key, result)
+        result = self._execute(prepared)
+        self.cache.put(prepared.etag, result)
         return result
 
     def data_version(self) -> str:
@@ -119,16 +132,14 @@ class KpiService:
         self.cache.put(key, latest)
         return latest
 
-    def _execute(
-        self, kpi: Kpi, values: dict[str, Any], params: dict[str, Any], version: str
-    ) -> KpiResult:
-        sql = kpi.build(self.dialect, values)
-        bound = {name: values[name] for name in set(_PLACEHOLDER.findall(sql))}
-        estimate = self.warehouse.estimate_bytes(sql, bound)
+    def _execute(self, prepared: PreparedKpi) -> KpiResult:
+        kpi = prepared.kpi
+        query = kpi.build(self.dialect, prepared.values)
+        estimate = self.warehouse.estimate_bytes(query.sql, query.params)
         if estimate is not None and estimate > self.max_bytes_billed:
             raise QueryTooExpensive(estimate, self.max_bytes_billed)
         started = time.perf_counter()
-        result = self.warehouse.query(sql, bound, labels={"kpi": kpi.name})
+        result = self.warehouse.query(query.sql, query.params, labels={"kpi": kpi.name})
         table = result.table
         if table.column_names != [name for name, _ in kpi.columns]:
             raise RuntimeError(f"{kpi.name}: columns {table.column_names} differ from catalogue")
@@ -146,12 +157,10 @@ class KpiService:
         }
         if result.bytes_processed is not None:
             meta["bytes_processed"] = result.bytes_processed
-        digest = hashlib.sha256(json.dumps([kpi.name, params, version]).encode()).hexdigest()
         return KpiResult(
             kpi=kpi.name,
-            params=params,
+            params=prepared.params,
             columns=[{"name": n, "type": t} for n, t in kpi.columns],
             rows=rows,
             meta=meta,
-            etag=digest[:32],
         )

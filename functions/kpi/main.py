@@ -18,10 +18,11 @@ import functions_framework
 
 from common.backends import Backends
 from common.config import load_config
-from common.http import HttpError, Router, invalid, json_body, json_response
+from common.http import HttpError, Router, json_body, json_response
 from common.kpi.catalogue import CATALOGUE
 from common.kpi.service import KpiResult, KpiService, QueryTooExpensive, UnknownKpi
 from common.logs import setup_logging
+from common.validation import InvalidInput
 
 CONFIG = load_config()
 setup_logging("kpi", CONFIG.log_level, CONFIG.gcp_project)
@@ -43,31 +44,37 @@ def catalogue(request: flask.Request) -> dict:
 
 @router.route("/<name>", methods=("GET", "POST"))
 def run_kpi(request: flask.Request, name: str) -> flask.Response:
+    wants_csv = _wants_csv(request)  # a bad format is refused before the warehouse is asked
     if request.method == "POST":
         raw = json_body(request)
     else:
         raw = {key: value for key, value in request.args.items() if key != "format"}
     use_cache = "no-cache" not in request.headers.get("Cache-Control", "")
     try:
-        result = service().run(name, raw, use_cache=use_cache)
+        prepared = service().prepare(name, raw)
     except UnknownKpi:
         raise HttpError(404, "not_found", f"no KPI named {name!r}; see GET /kpi", "kpi") from None
+    headers = {"ETag": f'"{prepared.etag}"', "Cache-Control": "private, max-age=60"}
+    if request.if_none_match.contains(prepared.etag):
+        return flask.Response(status=304, headers=headers)
+    try:
+        result = service().run(prepared, use_cache=use_cache)
     except QueryTooExpensive as exc:
         raise HttpError(422, "query_too_expensive", str(exc), "end") from None
-    return _respond(request, result)
+    return _respond(result, wants_csv, headers)
 
 
-def _respond(request: flask.Request, result: KpiResult) -> flask.Response:
-    headers = {"ETag": f'"{result.etag}"', "Cache-Control": "private, max-age=60"}
-    if request.if_none_match.contains(result.etag):
-        return flask.Response(status=304, headers=headers)
+def _wants_csv(request: flask.Request) -> bool:
     requested = request.args.get("format")
     if requested not in (None, "json", "csv"):
-        raise invalid("format", "must be json or csv")
-    wants_csv = requested == "csv" or (
+        raise InvalidInput("format", "must be json or csv")
+    return requested == "csv" or (
         requested is None
         and request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv"
     )
+
+
+def _respond(result: KpiResult, wants_csv: bool, headers: dict[str, str]) -> flask.Response:
     if wants_csv:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")

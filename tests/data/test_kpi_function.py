@@ -16,6 +16,7 @@ from common.kpi.dialect import Dialect
 from common.kpi.params import parse_params
 from common.kpi.service import KpiService, QueryTooExpensive
 from common.warehouse.bigquery_engine import BigQueryWarehouse
+from common.warehouse.duckdb_engine import DuckDBWarehouse
 from tests.support.bigquery_fake import dry_run_job, running_fake_bigquery
 
 
@@ -89,6 +90,57 @@ def test_results_are_cached_and_etagged(client):
     assert fresh.get_json()["meta"]["cached"] is False
     other = client.get("/kpi/revenue", query_string={"grain": "week"})
     assert other.headers["ETag"] != etag
+
+
+@pytest.fixture
+def engine_queries(monkeypatch) -> list[str]:
+    """Every statement the DuckDB engine runs from now on, recorded at the engine's edge."""
+    queries: list[str] = []
+    query = DuckDBWarehouse.query
+
+    def recorded(self, sql, params=None, **options):
+        queries.append(sql)
+        return query(self, sql, params, **options)
+
+    monkeypatch.setattr(DuckDBWarehouse, "query", recorded)
+    return queries
+
+
+def test_a_matching_etag_is_answered_without_running_the_kpi(
+    function_client, generated_warehouse, engine_queries
+):
+    first = function_client("kpi", EXECKPI_DUCKDB_PATH=str(generated_warehouse))
+    etag = first.get("/kpi/mom_growth").headers["ETag"]  # default dates: newest month looked up
+    engine_queries.clear()
+    revalidate = {"If-None-Match": etag, "Cache-Control": "no-cache"}  # no cached result helps
+    assert first.get("/kpi/mom_growth", headers=revalidate).status_code == 304
+    assert engine_queries == []
+    # A new instance starts with empty caches; with explicit dates it needs no query at all.
+    span = {"start": "2026-01-01", "end": "2026-03-31", "grain": "week"}
+    etag = first.get("/kpi/revenue", query_string=span).headers["ETag"]
+    second = function_client("kpi", EXECKPI_DUCKDB_PATH=str(generated_warehouse))
+    engine_queries.clear()
+    response = second.get("/kpi/revenue", query_string=span, headers={"If-None-Match": etag})
+    assert response.status_code == 304 and response.headers["ETag"] == etag
+    assert engine_queries == []
+    response = second.get("/kpi/revenue", query_string=span, headers={"If-None-Match": '"x"'})
+    assert response.status_code == 200 and response.headers["ETag"] == etag
+    assert len(engine_queries) == 1
+
+
+def test_a_bad_format_is_refused_before_the_warehouse_is_asked(
+    function_client, generated_warehouse, engine_queries, tmp_path
+):
+    client = function_client("kpi", EXECKPI_DUCKDB_PATH=str(generated_warehouse))
+    etag = client.get("/kpi/rfm_segments").headers["ETag"]
+    engine_queries.clear()
+    response = client.get("/kpi/rfm_segments?format=xml", headers={"If-None-Match": etag})
+    assert response.status_code == 400 and error_of(response)["field"] == "format"
+    assert engine_queries == []
+    # Not even the data version is read: without a database the answer is still 400, not 503.
+    missing = function_client("kpi", EXECKPI_DUCKDB_PATH=str(tmp_path / "none.duckdb"))
+    assert error_of(missing.post("/kpi/revenue?format=xml", json={}))["field"] == "format"
+    assert missing.get("/kpi/revenue?format=csv").status_code == 503
 
 
 HOSTILE = [
@@ -194,23 +246,22 @@ def _sample_values(kpi) -> list[dict]:
     return parsed
 
 
+def _placeholders(sql: str, dialect: str) -> set[str]:
+    tree = sqlglot.parse_one(sql, read=dialect)
+    nodes = [*tree.find_all(sqlglot.exp.Parameter), *tree.find_all(sqlglot.exp.Placeholder)]
+    return {node.name for node in nodes if node.name}
+
+
 @pytest.mark.parametrize("name", list(CATALOGUE))
-def test_bigquery_rendering_parses_with_the_same_parameters(name):
+def test_each_engine_binds_exactly_the_placeholders_its_sql_names(name):
     kpi = CATALOGUE[name]
     for values in _sample_values(kpi):
         duck = kpi.build(Dialect("duckdb", "execkpi_marts"), values)
         big = kpi.build(Dialect("bigquery", "execkpi_marts"), values)
-        tree = sqlglot.parse_one(big, read="bigquery")
-        params = {p.name for p in tree.find_all(sqlglot.exp.Parameter)} | {
-            p.name for p in tree.find_all(sqlglot.exp.Placeholder) if p.name
-        }
-        duck_params = {
-            p.name
-            for p in sqlglot.parse_one(duck, read="duckdb").find_all(sqlglot.exp.Placeholder)
-            if p.name
-        } | {p.name for p in sqlglot.parse_one(duck, read="duckdb").find_all(sqlglot.exp.Parameter)}
-        assert params == duck_params and params <= set(values)
-        assert "$" not in big
+        named = _placeholders(big.sql, "bigquery")
+        assert named == _placeholders(duck.sql, "duckdb") == set(big.params) == set(duck.params)
+        assert dict(big.params) == dict(duck.params) == {n: values[n] for n in named}
+        assert "$" not in big.sql
 
 
 def test_bigquery_dry_run_over_the_cap_is_refused_before_running():
@@ -232,7 +283,7 @@ def test_bigquery_dry_run_over_the_cap_is_refused_before_running():
         service = KpiService(warehouse, "execkpi_marts", max_bytes_billed=10 * 10**9)
         service._version = (float("inf"), "pinned")  # skip the metadata query: not under test
         with pytest.raises(QueryTooExpensive) as refused:
-            service.run("rfm_segments", {})
+            service.run(service.prepare("rfm_segments", {}))
         assert refused.value.estimate == 50 * 10**9
         assert [r.route for r in fake.requests] == ["jobs.insert"]  # dry run only
         assert fake.requests[0].body["configuration"]["dryRun"] is True
