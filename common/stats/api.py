@@ -11,7 +11,7 @@ from dataclasses import asdict
 from typing import Any
 
 from common.experiments import assign_variant, check_weights, hash_bucket
-from common.stats import payload
+from common.stats import requests
 from common.stats.analyze import analyze
 from common.stats.inputs import Experiment
 from common.stats.power import solve
@@ -22,7 +22,7 @@ Z_95 = 1.959963984540054  # Φ⁻¹(0.975): ci_95 stays a 95% interval whatever 
 
 def two_proportion_test(body: Mapping[str, Any]) -> dict[str, Any]:
     """The original ExecKPI test: its fields first, then the richer analysis."""
-    analysis = analyze(payload.legacy_test_request(body))
+    analysis = analyze(requests.legacy_test_request(body))
     c = analysis.comparisons[0]
     rate_a, rate_b = c.control.mean, c.treatment.mean
     lift, se = c.relative.estimate, c.relative.se
@@ -50,19 +50,19 @@ def two_proportion_test(body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def analyze_experiment(
-    body: Mapping[str, Any], load: Callable[[payload.ExperimentRef], Experiment]
+    body: Mapping[str, Any], load: Callable[[requests.ExperimentRef], Experiment]
 ) -> dict[str, Any]:
     """Statistics from the request, or from the warehouse through ``load``."""
-    request = payload.analysis_request(body)
-    experiment = load(request) if isinstance(request, payload.ExperimentRef) else request
+    request = requests.analysis_request(body)
+    experiment = load(request) if isinstance(request, requests.ExperimentRef) else request
     result = asdict(analyze(experiment))
-    if isinstance(request, payload.ExperimentRef):
+    if isinstance(request, requests.ExperimentRef):
         result = {"experiment_id": request.experiment_id, **result}
     return result
 
 
 def power(body: Mapping[str, Any]) -> dict[str, Any]:
-    return asdict(solve(payload.power_request(body)))
+    return asdict(solve(requests.power_request(body)))
 
 
 def assignment(
@@ -83,13 +83,13 @@ def assignment_request(args: Mapping[str, str]) -> tuple[str, str, list[str] | N
     for key in args:
         if key not in ("experiment_id", "user_id", "variants", "weights"):
             raise InvalidInput(key, "unknown query parameter")
-    experiment_id = payload.name(args.get("experiment_id"), "experiment_id")
-    user_id = payload.name(args.get("user_id"), "user_id")
+    experiment_id = requests.name(args.get("experiment_id"), "experiment_id")
+    user_id = requests.name(args.get("user_id"), "user_id")
     if "variants" not in args:
         if "weights" in args:
             raise InvalidInput("weights", "needs variants")
         return experiment_id, user_id, None, None
-    variants = [payload.name(v, "variants") for v in args["variants"].split(",")]
+    variants = [requests.name(v, "variants") for v in args["variants"].split(",")]
     if len(variants) < 2 or len(set(variants)) != len(variants):
         raise InvalidInput("variants", "need at least two distinct names, comma-separated")
     weights = [1 / len(variants)] * len(variants)
@@ -109,4 +109,4 @@ def _query_number(raw: str, field: str) -> float:
         value = float(raw)
     except ValueError:
         raise InvalidInput(field, "must be a number") from None
-    return payload.number(value, field)
+    return requests.number(value, field)

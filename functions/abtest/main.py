@@ -20,7 +20,7 @@ from common.http import HttpError, Router, json_body
 from common.logs import setup_logging
 from common.stats import api
 from common.stats.inputs import Experiment
-from common.stats.payload import ExperimentRef
+from common.stats.requests import ExperimentRef
 from common.stats.warehouse_source import ExperimentNotFound, experiment_arms, load_experiment
 
 CONFIG = load_config()

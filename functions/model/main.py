@@ -23,7 +23,7 @@ from common.events.publishers import PublishError
 from common.http import HttpError, Router, invalid, json_body
 from common.logs import setup_logging
 from common.ml.features import CONVERSION
-from common.ml.payload import parse_rows
+from common.ml.prediction_request import parse_rows
 from common.ml.registry import HISTORY_LIMIT, Registry
 from common.ml.serving import Champion, ChampionCache, NoChampion
 
