@@ -15,7 +15,7 @@ from common.stats import requests
 from common.stats.analyze import analyze
 from common.stats.inputs import Experiment
 from common.stats.power import solve
-from common.validation import InvalidInput
+from common.validation import InvalidInput, known_fields, name, number
 
 Z_95 = 1.959963984540054  # Φ⁻¹(0.975): ci_95 stays a 95% interval whatever alpha is
 
@@ -80,16 +80,14 @@ def assignment(
 
 def assignment_request(args: Mapping[str, str]) -> tuple[str, str, list[str] | None, list | None]:
     """Query parameters experiment_id, user_id and optionally variants/weights (a,b,c)."""
-    for key in args:
-        if key not in ("experiment_id", "user_id", "variants", "weights"):
-            raise InvalidInput(key, "unknown query parameter")
-    experiment_id = requests.name(args.get("experiment_id"), "experiment_id")
-    user_id = requests.name(args.get("user_id"), "user_id")
+    known_fields(args, "", ("experiment_id", "user_id", "variants", "weights"))
+    experiment_id = name(args.get("experiment_id"), "experiment_id")
+    user_id = name(args.get("user_id"), "user_id")
     if "variants" not in args:
         if "weights" in args:
             raise InvalidInput("weights", "needs variants")
         return experiment_id, user_id, None, None
-    variants = [requests.name(v, "variants") for v in args["variants"].split(",")]
+    variants = [name(v, "variants") for v in args["variants"].split(",")]
     if len(variants) < 2 or len(set(variants)) != len(variants):
         raise InvalidInput("variants", "need at least two distinct names, comma-separated")
     weights = [1 / len(variants)] * len(variants)
@@ -109,4 +107,4 @@ def _query_number(raw: str, field: str) -> float:
         value = float(raw)
     except ValueError:
         raise InvalidInput(field, "must be a number") from None
-    return requests.number(value, field)
+    return number(value, field)

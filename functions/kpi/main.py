@@ -18,10 +18,11 @@ import functions_framework
 
 from common.backends import Backends
 from common.config import load_config
-from common.http import HttpError, Router, invalid, json_body, json_response
+from common.http import Router, json_body, json_response
 from common.kpi.catalogue import CATALOGUE
-from common.kpi.service import KpiResult, KpiService, QueryTooExpensive, UnknownKpi
+from common.kpi.service import KpiResult, KpiService
 from common.logs import setup_logging
+from common.validation import InvalidInput
 
 CONFIG = load_config()
 setup_logging("kpi", CONFIG.log_level, CONFIG.gcp_project)
@@ -48,12 +49,7 @@ def run_kpi(request: flask.Request, name: str) -> flask.Response:
     else:
         raw = {key: value for key, value in request.args.items() if key != "format"}
     use_cache = "no-cache" not in request.headers.get("Cache-Control", "")
-    try:
-        result = service().run(name, raw, use_cache=use_cache)
-    except UnknownKpi:
-        raise HttpError(404, "not_found", f"no KPI named {name!r}; see GET /kpi", "kpi") from None
-    except QueryTooExpensive as exc:
-        raise HttpError(422, "query_too_expensive", str(exc), "end") from None
+    result = service().run(name, raw, use_cache=use_cache)
     return _respond(request, result)
 
 
@@ -63,7 +59,7 @@ def _respond(request: flask.Request, result: KpiResult) -> flask.Response:
         return flask.Response(status=304, headers=headers)
     requested = request.args.get("format")
     if requested not in (None, "json", "csv"):
-        raise invalid("format", "must be json or csv")
+        raise InvalidInput("format", "must be json or csv")
     wants_csv = requested == "csv" or (
         requested is None
         and request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv"
