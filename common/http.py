@@ -3,13 +3,13 @@ limit, CORS allow-list and an optional API key.
 
 A function builds a ``Router``, registers handlers on it and hands each request to
 ``router.dispatch``. Handlers receive the Flask request plus the path's variables and return a
-JSON-able value (or a ``(body, status)`` pair, or a ready ``flask.Response``); they report bad
-input by raising ``HttpError`` (see ``invalid``) or ``common.validation.InvalidInput``, which
-becomes
+JSON-able value (or a ``(body, status)`` pair, or a ready ``flask.Response``). They never
+speak HTTP errors: bad input raises ``common.validation.InvalidInput`` and other outcomes a
+client must hear about raise a kind from ``common.errors``; ``DOMAIN_ERRORS`` turns each into
 
     {"error": {"code": "invalid_argument", "message": "...", "field": "name"}}
 
-Warehouse errors become 503 (unavailable) or 502 (rejected) with their safe message.
+with the kind's status (400 for bad input, 404, 409, 422, 503, 502).
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ import flask
 from werkzeug.exceptions import MethodNotAllowed, NotFound, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
 
+from common import errors
 from common.config import Config
 from common.logs import parse_trace_header, reset_trace, set_trace
 from common.validation import InvalidInput
-from common.warehouse.base import WarehouseError, WarehouseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +38,22 @@ API_KEY_HEADER = "X-API-Key"
 _BODY_LIMIT_KEY = "execkpi.max_request_bytes"
 _CORS_HEADERS = "Content-Type, Authorization, " + API_KEY_HEADER
 
+# Each kind of domain error, its status and its code unless the error names its own; the first
+# row the error is an instance of wins (a warehouse that is down is Unavailable and an
+# UpstreamError: 503, since trying again may work).
+DOMAIN_ERRORS: tuple[tuple[type[errors.DomainError], int, str], ...] = (
+    (InvalidInput, 400, "invalid_argument"),
+    (errors.NotFound, 404, "not_found"),
+    (errors.Conflict, 409, "conflict"),
+    (errors.Unprocessable, 422, "unprocessable"),
+    (errors.Unavailable, 503, "unavailable"),
+    (errors.UpstreamError, 502, "upstream_error"),
+)
+
 
 class HttpError(Exception):
-    """An error the client caused or must know about; becomes a JSON error response."""
+    """An error of the request itself (key, origin, path, method, size) that the Router answers
+    before any handler runs; handlers and ``common`` raise ``common.errors`` kinds instead."""
 
     def __init__(
         self,
@@ -53,11 +66,6 @@ class HttpError(Exception):
         super().__init__(message)
         self.status, self.code, self.message, self.field = status, code, message, field
         self.headers = headers or {}
-
-
-def invalid(field: str, message: str) -> HttpError:
-    """A 400 for one bad input field."""
-    return HttpError(400, "invalid_argument", message, field)
 
 
 def _to_json(value: Any) -> Any:
@@ -81,6 +89,15 @@ def error_response(error: HttpError) -> flask.Response:
     return json_response(body, error.status, error.headers)
 
 
+def domain_error_response(error: errors.DomainError) -> flask.Response:
+    status, code = next((s, c) for kind, s, c in DOMAIN_ERRORS if isinstance(error, kind))
+    code = error.code or code
+    if status >= 500:  # the client gets the safe message; the log gets what went wrong
+        level = logging.WARNING if status == 503 else logging.ERROR  # 503: may pass by itself
+        log.log(level, "%s: %s", code, error.__cause__ or error)
+    return error_response(HttpError(status, code, error.message, error.field))
+
+
 def json_body(request: flask.Request) -> dict[str, Any]:
     """The request body as a JSON object, or a 400 saying why it is not one."""
     limit = request.environ.get(_BODY_LIMIT_KEY)
@@ -92,7 +109,7 @@ def json_body(request: flask.Request) -> dict[str, Any]:
     else:
         raw = request.get_data(cache=True)  # the router already refused a declared excess
     if not raw.strip():
-        raise invalid("body", "a JSON object is required")
+        raise InvalidInput("body", "a JSON object is required")
 
     def reject_constant(name: str) -> float:
         raise ValueError(f"{name} is not allowed in JSON")
@@ -100,9 +117,9 @@ def json_body(request: flask.Request) -> dict[str, Any]:
     try:
         body = json.loads(raw, parse_constant=reject_constant)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise invalid("body", f"malformed JSON: {exc}") from None
+        raise InvalidInput("body", f"malformed JSON: {exc}") from None
     if not isinstance(body, dict):
-        raise invalid("body", "must be a JSON object")
+        raise InvalidInput("body", "must be a JSON object")
     return body
 
 
@@ -162,14 +179,8 @@ class Router:
             return _as_response(self._handlers[endpoint](request, **args))
         except HttpError as exc:
             return error_response(exc)
-        except InvalidInput as exc:
-            return error_response(HttpError(400, "invalid_argument", exc.message, exc.field))
-        except WarehouseUnavailable as exc:
-            log.warning("warehouse unavailable: %s", exc.__cause__ or exc)
-            return error_response(HttpError(503, "warehouse_unavailable", str(exc)))
-        except WarehouseError as exc:
-            log.error("warehouse error: %s", exc.__cause__ or exc)
-            return error_response(HttpError(502, "warehouse_error", str(exc)))
+        except errors.DomainError as exc:
+            return domain_error_response(exc)
         except NotFound:
             return error_response(HttpError(404, "not_found", "no such resource", "path"))
         except MethodNotAllowed as exc:

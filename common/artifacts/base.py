@@ -8,10 +8,12 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
+from common.validation import KEY_SEGMENT
+
 # Pass as ``if_version`` to write only when the object does not exist yet (GCS generation 0).
 MUST_NOT_EXIST = "0"
 
-_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.=-]*(/[A-Za-z0-9_][A-Za-z0-9_.=-]*)*")
+_KEY = re.compile(rf"{KEY_SEGMENT}(/{KEY_SEGMENT})*")
 
 
 class ArtifactNotFound(KeyError):

@@ -8,6 +8,7 @@ import urllib.error
 import urllib.request
 from typing import TYPE_CHECKING, Protocol
 
+from common.errors import Unavailable
 from common.events.envelope import Event
 
 if TYPE_CHECKING:
@@ -23,8 +24,11 @@ class EventPublisher(Protocol):
         """Send the event; return the message id once the bus has accepted it."""
 
 
-class PublishError(Exception):
-    """The bus did not accept the event; the caller may retry."""
+class PublishError(Unavailable):
+    """The bus did not accept the event; the caller may retry. The message is safe to show
+    a client; the bus's own error is the cause."""
+
+    code = "bus_unavailable"
 
 
 def topic_path(project: str, topic: str) -> str:
@@ -55,7 +59,7 @@ class PubSubPublisher:
         try:
             return future.result(timeout=_PUBLISH_TIMEOUT_SECONDS)
         except Exception as exc:
-            raise PublishError(f"Pub/Sub did not accept {event.event_type}: {exc}") from exc
+            raise PublishError(f"Pub/Sub did not accept {event.event_type}") from exc
 
 
 class LocalBusPublisher:
@@ -80,7 +84,7 @@ class LocalBusPublisher:
             with urllib.request.urlopen(request, timeout=_PUBLISH_TIMEOUT_SECONDS) as response:
                 return json.loads(response.read())["messageIds"][0]
         except (urllib.error.URLError, OSError, KeyError, ValueError) as exc:
-            raise PublishError(f"the local bus at {self.bus_url} did not accept: {exc}") from exc
+            raise PublishError(f"the local bus did not accept {event.event_type}") from exc
 
 
 def open_publisher(config: Config) -> EventPublisher:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from common.validation import InvalidInput
+from common.validation import (
+    InvalidInput,
+    choice,
+    identifier,
+    iso_date,
+    known_fields,
+    whole_number,
+)
 
 EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
 MAX_SPAN_DAYS = 3660  # ten years: more is a mistake or an attempt to scan everything
@@ -21,9 +27,13 @@ class Param:
     description: str
     default: Any = None
     allowed: tuple[str, ...] = ()  # enum values
-    minimum: int | None = None
+    minimum: int | None = None  # int parameters declare both bounds
     maximum: int | None = None
     required: bool = False
+
+    def __post_init__(self) -> None:
+        if self.type == "int" and (self.minimum is None or self.maximum is None):
+            raise ValueError(f"int parameter {self.name} needs a minimum and a maximum")
 
     def parse(self, raw: Any) -> Any:
         if raw is None:
@@ -34,37 +44,19 @@ class Param:
         return parse(raw)
 
     def _parse_date(self, raw: Any) -> date:
-        if not isinstance(raw, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
-            raise InvalidInput(self.name, "must be an ISO date YYYY-MM-DD")
-        try:
-            value = date.fromisoformat(raw)
-        except ValueError:
-            raise InvalidInput(self.name, f"{raw!r} is not a calendar date") from None
+        value = iso_date(raw, self.name)
         if not EARLIEST <= value <= LATEST:
             raise InvalidInput(self.name, f"must lie between {EARLIEST} and {LATEST}")
         return value
 
     def _parse_int(self, raw: Any) -> int:
-        if isinstance(raw, bool) or not (
-            isinstance(raw, int) or (isinstance(raw, str) and re.fullmatch(r"-?\d{1,9}", raw))
-        ):
-            raise InvalidInput(self.name, "must be a whole number")
-        value = int(raw)
-        if (self.minimum is not None and value < self.minimum) or (
-            self.maximum is not None and value > self.maximum
-        ):
-            raise InvalidInput(self.name, f"must be between {self.minimum} and {self.maximum}")
-        return value
+        return whole_number(raw, self.name, self.minimum, self.maximum)
 
     def _parse_enum(self, raw: Any) -> str:
-        if raw not in self.allowed:
-            raise InvalidInput(self.name, f"must be one of {', '.join(self.allowed)}")
-        return raw
+        return choice(raw, self.name, self.allowed)
 
     def _parse_id(self, raw: Any) -> str:
-        if not isinstance(raw, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", raw):
-            raise InvalidInput(self.name, "must be 1-64 letters, digits, '_' or '-'")
-        return raw
+        return identifier(raw, self.name)
 
     def describe(self) -> dict[str, Any]:
         described = {
@@ -85,11 +77,7 @@ class Param:
 
 def parse_params(params: Sequence[Param], raw: Mapping[str, Any]) -> dict[str, Any]:
     """Every declared parameter parsed (or defaulted); unknown names refused."""
-    known = {p.name for p in params}
-    unknown = sorted(set(raw) - known)
-    if unknown:
-        expected = ", ".join(sorted(known)) or "none"
-        raise InvalidInput(unknown[0], f"unknown parameter (expected: {expected})")
+    known_fields(raw, "", sorted(p.name for p in params))
     return {p.name: p.parse(raw.get(p.name)) for p in params}
 
 

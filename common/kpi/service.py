@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from common.errors import NotFound, Unprocessable
 from common.kpi.cache import TtlCache
 from common.kpi.catalogue import CATALOGUE, Kpi
 from common.kpi.dialect import Dialect
@@ -25,11 +26,17 @@ from common.warehouse import Warehouse
 DATA_VERSION_SECONDS = 30.0  # how long a data version is trusted before asking again
 
 
-class UnknownKpi(KeyError):
-    pass
+class UnknownKpi(NotFound):
+    field = "kpi"
+
+    def __init__(self, name: str):
+        super().__init__(f"no KPI named {name!r}; see GET /kpi")
 
 
-class QueryTooExpensive(Exception):
+class QueryTooExpensive(Unprocessable):
+    code = "query_too_expensive"
+    field = "end"  # a shorter date range scans less
+
     def __init__(self, estimate: int, limit: int):
         super().__init__(f"the query would process {estimate:,} bytes; the limit is {limit:,}")
         self.estimate, self.limit = estimate, limit

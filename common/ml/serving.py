@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from common.errors import NotFound, Unavailable
 from common.ml.encoding import Encoder, Frame
 from common.ml.explain import per_feature, reasons
 from common.ml.features import Feature
@@ -23,8 +24,19 @@ from common.ml.registry import CARD, Registry
 log = logging.getLogger(__name__)
 
 
-class NoChampion(LookupError):
-    """No model has been promoted yet."""
+_NO_CHAMPION = "no model has been promoted yet; POST /ml/train to train one"
+
+
+class NoChampion(NotFound):
+    """No model has been promoted yet, so there is no champion to describe."""
+
+    code = "no_champion"
+
+
+class PredictionsUnavailable(Unavailable):
+    """No model has been promoted yet, so there is nothing to predict with (yet)."""
+
+    code = "no_champion"
 
 
 class Champion:
@@ -79,13 +91,25 @@ class ChampionCache:
         self._lock = threading.Lock()
 
     def get(self) -> Champion:
+        champion = self._current()
+        if champion is None:
+            raise NoChampion(_NO_CHAMPION)
+        return champion
+
+    def for_prediction(self) -> Champion:
+        """The champion to predict with: without one the service is not ready yet (503),
+        whereas ``get`` reports a champion to describe that does not exist (404)."""
+        champion = self._current()
+        if champion is None:
+            raise PredictionsUnavailable(_NO_CHAMPION)
+        return champion
+
+    def _current(self) -> Champion | None:
         with self._lock:
             now = self._clock()
             if self._checked_at is None or now - self._checked_at >= self.reload_seconds:
                 self._refresh()
                 self._checked_at = now
-            if self._champion is None:
-                raise NoChampion("no model has been promoted yet")
             return self._champion
 
     def _refresh(self) -> None:

@@ -13,7 +13,6 @@ data → ``training.fit_and_evaluate`` → explanation → version files → pro
 from __future__ import annotations
 
 import logging
-import re
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -30,11 +29,11 @@ from common.ml.promotion import Decision, IncomparableChampion, promote
 from common.ml.registry import CARD, Registry
 from common.ml.split import Split
 from common.ml.training import Settings, Stopwatch, explain, fit_and_evaluate
+from common.validation import RUN_ID_RULE, is_run_id
 
 log = logging.getLogger(__name__)
 
 RUN_LEASE = timedelta(minutes=30)  # well beyond the train function's 9-minute timeout
-_RUN_ID = re.compile(r"[A-Za-z0-9_=-]{1,128}")
 
 
 class RunInProgress(Exception):
@@ -60,8 +59,8 @@ def train_run(
     repeat returns the same failure) and lets other errors propagate after recording them and
     releasing the claim, so that a retry trains again.
     """
-    if not _RUN_ID.fullmatch(run_id):
-        raise TrainingDataError(f"run id {run_id!r} is not 1-128 letters, digits, _ = -")
+    if not is_run_id(run_id):
+        raise TrainingDataError(f"run id {run_id!r} {RUN_ID_RULE}")
     started = now()
     version = new_version(started)
     previous = _claim(registry, run_id, version, started)

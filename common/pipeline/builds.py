@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from common.artifacts import MUST_NOT_EXIST, ArtifactStore, PreconditionFailed
+from common.errors import Conflict
 from common.pipeline.ledger import BUILD, run_key
 
 FINISHED = frozenset({"success", "fail", "error"})
@@ -29,12 +30,16 @@ _PASSED = frozenset({"success", "pass"})
 _FAILED = frozenset({"error", "fail", "runtime error"})
 
 
-class BuildInProgress(Exception):
+class BuildInProgress(Conflict):
     """Another request is building this slot right now."""
 
+    code = "build_in_progress"
 
-class LeaseLost(Exception):
+
+class LeaseLost(Conflict):
     """The build outlived its lease and another request took the slot over."""
+
+    code = "build_in_progress"  # to the client: the slot is someone else's build now
 
 
 def slot_of(scheduled_at: datetime) -> datetime:

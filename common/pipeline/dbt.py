@@ -22,13 +22,16 @@ from pathlib import Path
 from typing import Any
 
 from common.config import Config
+from common.errors import Unavailable
 from common.warehouse import WarehouseUnavailable
 
 _LOCK = threading.Lock()
 
 
-class DbtCrashed(Exception):
+class DbtCrashed(Unavailable):
     """dbt could not run at all (no connection, a broken project): retrying may help."""
+
+    code = "dbt_failed"
 
 
 @dataclass(frozen=True)

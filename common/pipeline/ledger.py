@@ -11,10 +11,10 @@ sorts the runs by time and the newest runs are read without opening the older on
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from common.artifacts import ArtifactNotFound, ArtifactStore
+from common.errors import NotFound
 
 PREFIX = "runs/"
 BUILD = "build.json"
@@ -25,7 +25,10 @@ TRAINING = "training.json"
 STAGES = {"build": BUILD, "validation": VALIDATION, "training": TRAINING}
 # What the run list shows of each stage; GET of one run returns the whole records.
 _STAGE_FIELDS = ("status", "started_at", "finished_at", "seconds")
-RUN_ID = re.compile(r"[A-Za-z0-9_=-]{1,128}")
+
+
+class RunNotFound(NotFound):
+    field = "run_id"
 
 
 def run_key(run_id: str, name: str) -> str:

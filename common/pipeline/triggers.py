@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from common.validation import InvalidInput
+from common.validation import InvalidInput, iso_time, known_fields, reason
 
 SCHEDULE_TIME_HEADER = "X-CloudScheduler-ScheduleTime"
 JOB_NAME_HEADER = "X-CloudScheduler-JobName"
-_BODY_FIELDS = frozenset({"scheduled_at", "reason"})
-_PUSH_FIELDS = frozenset({"message", "subscription", "deliveryAttempt"})
+_BODY_FIELDS = ("reason", "scheduled_at")
+_PUSH_FIELDS = ("deliveryAttempt", "message", "subscription")
 _EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 _MAX_AHEAD = timedelta(days=1)
 
@@ -29,26 +29,20 @@ def scheduled_time(
     """The scheduled time (validated) and a description of the trigger for the run record."""
     if "message" in body:
         return _pubsub_push(body, now)
-    unknown = sorted(set(body) - _BODY_FIELDS)
-    if unknown:
-        raise InvalidInput(unknown[0], f"unknown field; allowed: {', '.join(sorted(_BODY_FIELDS))}")
-    reason = body.get("reason", "")
-    if not isinstance(reason, str) or len(reason) > 200:
-        raise InvalidInput("reason", "must be a string of at most 200 characters")
+    known_fields(body, "", _BODY_FIELDS)
+    why = reason(body.get("reason", ""))
     if "scheduled_at" in body:
         at = _time("scheduled_at", body["scheduled_at"], now)
-        return at, {"kind": "manual", "reason": reason}
+        return at, {"kind": "manual", "reason": why}
     if SCHEDULE_TIME_HEADER in headers:
         at = _time(SCHEDULE_TIME_HEADER, headers[SCHEDULE_TIME_HEADER], now)
         job = headers.get(JOB_NAME_HEADER, "")[:200]
         return at, {"kind": "scheduler", "job": job}
-    return now, {"kind": "manual", "reason": reason}
+    return now, {"kind": "manual", "reason": why}
 
 
 def _pubsub_push(body: dict[str, Any], now: datetime) -> tuple[datetime, dict[str, Any]]:
-    unknown = sorted(set(body) - _PUSH_FIELDS)
-    if unknown:
-        raise InvalidInput(unknown[0], "unknown field in a Pub/Sub push body")
+    known_fields(body, "", _PUSH_FIELDS)
     message = body["message"]
     if not isinstance(message, dict):
         raise InvalidInput("message", "must be a Pub/Sub message object")
@@ -70,15 +64,7 @@ def _pubsub_push(body: dict[str, Any], now: datetime) -> tuple[datetime, dict[st
 
 
 def _time(field: str, raw: Any, now: datetime) -> datetime:
-    rule = "must be an ISO-8601 time with a time zone, e.g. 2026-11-23T05:00:00Z"
-    if not isinstance(raw, str) or len(raw) > 64:
-        raise InvalidInput(field, rule)
-    try:
-        at = datetime.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput(field, rule) from None
-    if at.tzinfo is None:
-        raise InvalidInput(field, rule)
+    at = iso_time(raw, field)
     if not _EARLIEST <= at <= now + _MAX_AHEAD:
         raise InvalidInput(field, "must lie between 2000-01-01 and one day from now")
-    return at.astimezone(UTC)
+    return at

@@ -11,18 +11,18 @@ from dataclasses import asdict
 from typing import Any
 
 from common.experiments import assign_variant, check_weights, hash_bucket
-from common.stats import payload
+from common.stats import requests
 from common.stats.analyze import analyze
 from common.stats.inputs import Experiment
 from common.stats.power import solve
-from common.validation import InvalidInput
+from common.validation import InvalidInput, known_fields, name, number
 
 Z_95 = 1.959963984540054  # Φ⁻¹(0.975): ci_95 stays a 95% interval whatever alpha is
 
 
 def two_proportion_test(body: Mapping[str, Any]) -> dict[str, Any]:
     """The original ExecKPI test: its fields first, then the richer analysis."""
-    analysis = analyze(payload.legacy_test_request(body))
+    analysis = analyze(requests.legacy_test_request(body))
     c = analysis.comparisons[0]
     rate_a, rate_b = c.control.mean, c.treatment.mean
     lift, se = c.relative.estimate, c.relative.se
@@ -50,19 +50,19 @@ def two_proportion_test(body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def analyze_experiment(
-    body: Mapping[str, Any], load: Callable[[payload.ExperimentRef], Experiment]
+    body: Mapping[str, Any], load: Callable[[requests.ExperimentRef], Experiment]
 ) -> dict[str, Any]:
     """Statistics from the request, or from the warehouse through ``load``."""
-    request = payload.analysis_request(body)
-    experiment = load(request) if isinstance(request, payload.ExperimentRef) else request
+    request = requests.analysis_request(body)
+    experiment = load(request) if isinstance(request, requests.ExperimentRef) else request
     result = asdict(analyze(experiment))
-    if isinstance(request, payload.ExperimentRef):
+    if isinstance(request, requests.ExperimentRef):
         result = {"experiment_id": request.experiment_id, **result}
     return result
 
 
 def power(body: Mapping[str, Any]) -> dict[str, Any]:
-    return asdict(solve(payload.power_request(body)))
+    return asdict(solve(requests.power_request(body)))
 
 
 def assignment(
@@ -80,16 +80,14 @@ def assignment(
 
 def assignment_request(args: Mapping[str, str]) -> tuple[str, str, list[str] | None, list | None]:
     """Query parameters experiment_id, user_id and optionally variants/weights (a,b,c)."""
-    for key in args:
-        if key not in ("experiment_id", "user_id", "variants", "weights"):
-            raise InvalidInput(key, "unknown query parameter")
-    experiment_id = payload.name(args.get("experiment_id"), "experiment_id")
-    user_id = payload.name(args.get("user_id"), "user_id")
+    known_fields(args, "", ("experiment_id", "user_id", "variants", "weights"))
+    experiment_id = name(args.get("experiment_id"), "experiment_id")
+    user_id = name(args.get("user_id"), "user_id")
     if "variants" not in args:
         if "weights" in args:
             raise InvalidInput("weights", "needs variants")
         return experiment_id, user_id, None, None
-    variants = [payload.name(v, "variants") for v in args["variants"].split(",")]
+    variants = [name(v, "variants") for v in args["variants"].split(",")]
     if len(variants) < 2 or len(set(variants)) != len(variants):
         raise InvalidInput("variants", "need at least two distinct names, comma-separated")
     weights = [1 / len(variants)] * len(variants)
@@ -109,4 +107,4 @@ def _query_number(raw: str, field: str) -> float:
         value = float(raw)
     except ValueError:
         raise InvalidInput(field, "must be a number") from None
-    return payload.number(value, field)
+    return number(value, field)

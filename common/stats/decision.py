@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from common.stats.inputs import Options
-from common.stats.results import Comparison, Decision, Reason, Verdict
+from common.stats.results import Comparison, Reason, ShipDecision, Verdict
 from common.stats.srm import SrmResult
 
 _BLOCKING = {"srm_failed", "guardrail_harmed", "significant_harm"}
@@ -133,7 +133,7 @@ def _summary(
 
 def decide_variant(
     variant: str, comparisons: Sequence[Comparison], srm: SrmResult, options: Options
-) -> Decision:
+) -> ShipDecision:
     """The decision for one treatment, from its comparisons (one per metric)."""
     reasons = [] if srm.passed else [srm_reason(srm)]
     for c in comparisons:
@@ -142,18 +142,20 @@ def decide_variant(
             reasons.append(Reason("guardrail_harmed", message, variant, c.metric))
     reasons += _primary_reasons(next(c for c in comparisons if c.role == "primary"), options)
     verdict = _verdict(reasons)
-    return Decision(verdict, variant, tuple(reasons), _summary(verdict, variant, reasons, srm))
+    return ShipDecision(verdict, variant, tuple(reasons), _summary(verdict, variant, reasons, srm))
 
 
 def decide(
-    decisions: Sequence[Decision], primaries: Sequence[Comparison], srm: SrmResult
-) -> Decision:
+    decisions: Sequence[ShipDecision], primaries: Sequence[Comparison], srm: SrmResult
+) -> ShipDecision:
     """The experiment's decision from its treatments' (primaries: their primary comparisons)."""
     if len(decisions) == 1:
         return decisions[0]
     if not srm.passed:
         reasons = (srm_reason(srm),)
-        return Decision("DO NOT SHIP", None, reasons, _summary("DO NOT SHIP", None, reasons, srm))
+        return ShipDecision(
+            "DO NOT SHIP", None, reasons, _summary("DO NOT SHIP", None, reasons, srm)
+        )
     winners = [(d, c) for d, c in zip(decisions, primaries, strict=True) if d.verdict == "SHIP"]
     if winners:
         best, _ = max(winners, key=lambda w: abs(w[1].relative.estimate or 0.0))
@@ -167,4 +169,4 @@ def decide(
         verdict = "DO NOT SHIP" if every else "INCONCLUSIVE"
         variant = None
         reasons = tuple(r for d in decisions for r in d.reasons)
-    return Decision(verdict, variant, reasons, _summary(verdict, variant, reasons, srm))
+    return ShipDecision(verdict, variant, reasons, _summary(verdict, variant, reasons, srm))

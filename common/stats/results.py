@@ -95,7 +95,7 @@ class Reason:
 
 
 @dataclass(frozen=True)
-class Decision:
+class ShipDecision:
     verdict: Verdict
     variant: str | None  # the treatment to ship, or the one this decision is about
     reasons: tuple[Reason, ...]
@@ -116,5 +116,5 @@ class Analysis:
     options: Options
     srm: SrmResult
     comparisons: tuple[Comparison, ...]
-    decisions: tuple[Decision, ...]  # one per treatment
-    decision: Decision  # for the experiment as a whole
+    decisions: tuple[ShipDecision, ...]  # one per treatment
+    decision: ShipDecision  # for the experiment as a whole

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from common.errors import NotFound
 from common.stats.inputs import Experiment, Metric, Moments, Options, Variant
 from common.warehouse import Warehouse
 
@@ -24,7 +25,9 @@ _KINDS = {"conversion": "proportion"}  # every other ab_metrics metric is a per-
 _LABELS = {"function": "abtest"}
 
 
-class ExperimentNotFound(LookupError):
+class ExperimentNotFound(NotFound):
+    field = "experiment_id"
+
     def __init__(self, experiment_id: str):
         super().__init__(f"no experiment {experiment_id!r} in the warehouse")
         self.experiment_id = experiment_id

@@ -9,6 +9,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Protocol
 
+from common.errors import Unavailable, UpstreamError
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -20,12 +22,16 @@ _PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 _SCALAR_TYPES = (bool, int, float, str, date, datetime, Decimal)
 
 
-class WarehouseError(Exception):
+class WarehouseError(UpstreamError):
     """A query could not be answered. The message is safe to show to a client."""
 
+    code = "warehouse_error"
 
-class WarehouseUnavailable(WarehouseError):
+
+class WarehouseUnavailable(WarehouseError, Unavailable):
     """The engine could not be reached or is busy; trying again later may work."""
+
+    code = "warehouse_unavailable"
 
 
 class WarehouseQueryError(WarehouseError):

@@ -8,20 +8,19 @@ GET  /ab/assign    ?experiment_id=&user_id=[&variants=a,b&weights=0.5,0.5]
 """
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import flask
 import functions_framework
 
 from common.backends import Backends
 from common.config import load_config
-from common.http import HttpError, Router, json_body
+from common.http import Router, json_body
 from common.logs import setup_logging
 from common.stats import api
 from common.stats.inputs import Experiment
-from common.stats.payload import ExperimentRef
-from common.stats.warehouse_source import ExperimentNotFound, experiment_arms, load_experiment
+from common.stats.requests import ExperimentRef
+from common.stats.warehouse_source import experiment_arms, load_experiment
+from common.validation import InvalidInput
 
 CONFIG = load_config()
 setup_logging("abtest", CONFIG.log_level, CONFIG.gcp_project)
@@ -31,20 +30,11 @@ MARTS = CONFIG.marts_schema
 router = Router(CONFIG, prefix="/ab")
 
 
-@contextmanager
-def _answers() -> Iterator[None]:
-    """An unknown experiment as a 404 (bad input and warehouse errors: see common.http)."""
-    try:
-        yield
-    except ExperimentNotFound as exc:
-        raise HttpError(404, "not_found", str(exc), "experiment_id") from None
-
-
 def _body(request: flask.Request) -> dict:
     """The JSON object; NaN and Infinity get through so that validation names their field."""
     try:
         return json_body(request)
-    except HttpError as strict:
+    except InvalidInput as strict:
         if request.content_length is None:  # a streamed body is gone once read
             raise
         try:  # lenient parsing differs from strict only in accepting NaN and Infinity
@@ -62,29 +52,25 @@ def _load(ref: ExperimentRef) -> Experiment:
 
 @router.route("/test", methods=("POST",))
 def two_proportion_test(request: flask.Request) -> dict:
-    with _answers():
-        return api.two_proportion_test(_body(request))
+    return api.two_proportion_test(_body(request))
 
 
 @router.route("/analyze", methods=("POST",))
 def analyze(request: flask.Request) -> dict:
-    with _answers():
-        return api.analyze_experiment(_body(request), _load)
+    return api.analyze_experiment(_body(request), _load)
 
 
 @router.route("/power", methods=("POST",))
 def power(request: flask.Request) -> dict:
-    with _answers():
-        return api.power(_body(request))
+    return api.power(_body(request))
 
 
 @router.route("/assign", methods=("GET",))
 def assign(request: flask.Request) -> dict:
-    with _answers():
-        experiment_id, user_id, variants, weights = api.assignment_request(request.args)
-        if variants is None:
-            variants, weights, _ = experiment_arms(BACKENDS.warehouse, MARTS, experiment_id)
-        return api.assignment(experiment_id, user_id, variants, weights)
+    experiment_id, user_id, variants, weights = api.assignment_request(request.args)
+    if variants is None:
+        variants, weights, _ = experiment_arms(BACKENDS.warehouse, MARTS, experiment_id)
+    return api.assignment(experiment_id, user_id, variants, weights)
 
 
 @functions_framework.http

@@ -20,16 +20,14 @@ from pathlib import Path
 import flask
 import functions_framework
 
+from common import validation
 from common.backends import Backends
 from common.config import load_config
 from common.events.envelope import Event
-from common.events.publishers import PublishError
-from common.http import HttpError, Router, invalid, json_body
+from common.http import Router, json_body
 from common.logs import setup_logging
 from common.pipeline.builds import (
-    BuildInProgress,
     Claim,
-    LeaseLost,
     build_run_id,
     claim_build,
     finish_build,
@@ -37,7 +35,7 @@ from common.pipeline.builds import (
     slot_of,
     summarize,
 )
-from common.pipeline.ledger import RUN_ID, RUN_RESULTS, SOURCES, Ledger, run_key
+from common.pipeline.ledger import RUN_RESULTS, SOURCES, Ledger, RunNotFound, run_key
 from common.pipeline.triggers import scheduled_time
 
 CONFIG = load_config()
@@ -72,22 +70,16 @@ def build(request: flask.Request) -> dict:
     run_id = build_run_id(slot)
     details = {"slot": slot.isoformat(), "trigger": trigger}
     lease = timedelta(seconds=CONFIG.build_lease_seconds)
-    try:
-        claimed = claim_build(BACKENDS.artifacts, run_id, details, lease, now())
-        repeated = not isinstance(claimed, Claim)
-        record = claimed if repeated else _build(claimed)
-    except (BuildInProgress, LeaseLost) as exc:
-        raise HttpError(409, "build_in_progress", str(exc)) from None
+    claimed = claim_build(BACKENDS.artifacts, run_id, details, lease, now())
+    repeated = not isinstance(claimed, Claim)
+    record = claimed if repeated else _build(claimed)
     event = Event.for_run(
         "dbt-build-completed",
         "dbt_build",
         run_id,
         {**record["summary"], "slot": record["slot"], "seconds": record["seconds"]},
     )
-    try:
-        BACKENDS.publisher.publish(event)
-    except PublishError as exc:
-        raise HttpError(503, "bus_unavailable", "built, but the event could not be sent") from exc
+    BACKENDS.publisher.publish(event)
     return {
         "run_id": run_id,
         "status": record["status"],
@@ -100,7 +92,7 @@ def build(request: flask.Request) -> dict:
 def _build(claim: Claim) -> dict:
     """Run dbt for the claimed slot and record the outcome; an attempt that raises is marked
     interrupted so that the next request retries it."""
-    from common.pipeline.dbt import DbtCrashed, run_build
+    from common.pipeline.dbt import run_build
 
     store = BACKENDS.artifacts
     try:
@@ -110,27 +102,21 @@ def _build(claim: Claim) -> dict:
         summary = summarize(results.run_results, results.sources, BACKENDS.warehouse.data_version())
     except Exception as exc:
         interrupt_build(store, claim, f"{type(exc).__name__}: {exc}", now())
-        if isinstance(exc, DbtCrashed):
-            raise HttpError(503, "dbt_failed", str(exc)) from exc
         raise
     return finish_build(store, claim, summary, now())
 
 
 @router.route("/runs")
 def runs(request: flask.Request) -> dict:
-    raw = request.args.get("limit", "20")
-    if not raw.isdigit() or not 1 <= int(raw) <= RUNS_LIMIT:
-        raise invalid("limit", f"must be a whole number from 1 to {RUNS_LIMIT}")
-    return {"runs": Ledger(BACKENDS.artifacts).runs(int(raw))}
+    limit = validation.whole_number(request.args.get("limit", "20"), "limit", 1, RUNS_LIMIT)
+    return {"runs": Ledger(BACKENDS.artifacts).runs(limit)}
 
 
 @router.route("/runs/<run_id>")
 def run(request: flask.Request, run_id: str) -> dict:
-    if not RUN_ID.fullmatch(run_id):
-        raise invalid("run_id", "must be 1-128 letters, digits, _ = -")
-    found = Ledger(BACKENDS.artifacts).run(run_id)
+    found = Ledger(BACKENDS.artifacts).run(validation.run_id(run_id))
     if found is None:
-        raise HttpError(404, "not_found", f"no run {run_id}", "run_id")
+        raise RunNotFound(f"no run {run_id}")
     return found
 
 

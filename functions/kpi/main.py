@@ -18,9 +18,9 @@ import functions_framework
 
 from common.backends import Backends
 from common.config import load_config
-from common.http import HttpError, Router, json_body, json_response
+from common.http import Router, json_body, json_response
 from common.kpi.catalogue import CATALOGUE
-from common.kpi.service import KpiResult, KpiService, QueryTooExpensive, UnknownKpi
+from common.kpi.service import KpiResult, KpiService
 from common.logs import setup_logging
 from common.validation import InvalidInput
 
@@ -50,17 +50,11 @@ def run_kpi(request: flask.Request, name: str) -> flask.Response:
     else:
         raw = {key: value for key, value in request.args.items() if key != "format"}
     use_cache = "no-cache" not in request.headers.get("Cache-Control", "")
-    try:
-        prepared = service().prepare(name, raw)
-    except UnknownKpi:
-        raise HttpError(404, "not_found", f"no KPI named {name!r}; see GET /kpi", "kpi") from None
+    prepared = service().prepare(name, raw)
     headers = {"ETag": f'"{prepared.etag}"', "Cache-Control": "private, max-age=60"}
     if request.if_none_match.contains(prepared.etag):
         return flask.Response(status=304, headers=headers)
-    try:
-        result = service().run(prepared, use_cache=use_cache)
-    except QueryTooExpensive as exc:
-        raise HttpError(422, "query_too_expensive", str(exc), "end") from None
+    result = service().run(prepared, use_cache=use_cache)
     return _respond(result, wants_csv, headers)
 
 

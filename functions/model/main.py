@@ -16,16 +16,16 @@ from datetime import UTC, datetime
 import flask
 import functions_framework
 
+from common import validation
 from common.backends import Backends
 from common.config import load_config
 from common.events.envelope import Event
-from common.events.publishers import PublishError
-from common.http import HttpError, Router, invalid, json_body
+from common.http import Router, json_body
 from common.logs import setup_logging
 from common.ml.features import CONVERSION
-from common.ml.payload import parse_rows
+from common.ml.prediction_request import parse_rows
 from common.ml.registry import HISTORY_LIMIT, Registry
-from common.ml.serving import Champion, ChampionCache, NoChampion
+from common.ml.serving import ChampionCache
 
 CONFIG = load_config()
 setup_logging("model", CONFIG.log_level, CONFIG.gcp_project)
@@ -41,18 +41,9 @@ def registry() -> Registry:
 CHAMPIONS = ChampionCache(registry, CONFIG.model_reload_seconds)
 
 
-def _champion(status: int = 404) -> Champion:
-    try:
-        return CHAMPIONS.get()
-    except NoChampion:
-        raise HttpError(
-            status, "no_champion", "no model has been promoted yet; POST /ml/train to train one"
-        ) from None
-
-
 @router.route("/latest")
 def latest(request: flask.Request) -> dict:
-    champion = _champion()
+    champion = CHAMPIONS.get()
     return {
         "version": champion.version,
         "pointer": champion.pointer,
@@ -63,40 +54,33 @@ def latest(request: flask.Request) -> dict:
 
 @router.route("/shap")
 def shap(request: flask.Request) -> dict:
-    return _champion().shap_summary
+    return CHAMPIONS.get().shap_summary
 
 
 @router.route("/models")
 def models(request: flask.Request) -> dict:
-    raw = request.args.get("limit", "50")
-    if not raw.isdigit() or not 1 <= int(raw) <= HISTORY_LIMIT:
-        raise invalid("limit", f"must be a whole number from 1 to {HISTORY_LIMIT}")
+    limit = validation.whole_number(request.args.get("limit", "50"), "limit", 1, HISTORY_LIMIT)
     pointer = registry().latest()
     return {
         "champion": pointer.version if pointer else None,
-        "models": registry().history(int(raw)),
+        "models": registry().history(limit),
     }
 
 
 @router.route("/predict", methods=("POST",))
 def predict(request: flask.Request) -> dict:
     body = json_body(request)
-    champion = _champion(503)
+    champion = CHAMPIONS.for_prediction()
     return champion.predict(parse_rows(body, champion.features, champion.encoder))
 
 
 @router.route("/train", methods=("POST",))
 def request_training(request: flask.Request) -> tuple[dict, int]:
-    reason = json_body(request).get("reason", "") if request.content_length else ""
-    if not isinstance(reason, str) or len(reason) > 200:
-        raise invalid("reason", "must be a string of at most 200 characters")
+    why = validation.reason(json_body(request).get("reason", "") if request.content_length else "")
     # Time first, like the pipeline's build runs: the run ledger lists runs by id.
     run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-retrain-{secrets.token_hex(4)}"
-    event = Event("model-retrain-requested", "model", run_id, {"reason": reason})
-    try:
-        BACKENDS.publisher.publish(event)
-    except PublishError as exc:
-        raise HttpError(503, "bus_unavailable", "the retrain request could not be sent") from exc
+    event = Event("model-retrain-requested", "model", run_id, {"reason": why})
+    BACKENDS.publisher.publish(event)
     return {"run_id": run_id, "event_id": event.event_id}, 202
 
 

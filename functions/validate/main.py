@@ -21,7 +21,7 @@ from common.events.consumer import PermanentError, consume
 from common.events.envelope import Event
 from common.logs import setup_logging
 from common.pipeline.ledger import VALIDATION, Ledger, run_key
-from common.pipeline.validation import InvalidBuildEvent, Thresholds, validate_build
+from common.pipeline.quality_report import InvalidBuildEvent, Thresholds, validate_build
 
 CONFIG = load_config()
 setup_logging("validate", CONFIG.log_level, CONFIG.gcp_project)

@@ -113,6 +113,7 @@ def test_original_payload_with_no_visitors_is_defined(client):
         ({"b_success": None}, "b_success"),
         ({"a_success": True}, "a_success"),  # a boolean is not a number
         ({"a_success": 1.5}, "a_success"),  # not a count
+        ({"a_total": 10**400}, "a_total"),  # a JSON integer beyond any float
         ({"alpha": 0}, "alpha"),
         ({"alpha": 1}, "alpha"),
         ({"alpha": 1.5}, "alpha"),
@@ -316,6 +317,7 @@ def test_power_sample_size_mde_and_power(client):
         ({"baseline": 0.1, "mde": 0.1, "alpha": 1}, "alpha"),
         ({"metric": "mean", "baseline": 10, "mde": 0.1}, "sd"),
         ({"baseline": 0.1, "mde": 0.1, "tails": 1}, "tails"),
+        ({"baseline": 0.1, "mde": 10**400}, "mde"),
     ],
 )
 def test_power_invalid_inputs_name_the_field(client, body, field):

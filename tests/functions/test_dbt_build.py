@@ -144,8 +144,12 @@ def test_bad_build_requests_answer_400_naming_the_field_and_claim_nothing(
         ("/pipeline/runs?limit=201", "limit"),
         ("/pipeline/runs?limit=abc", "limit"),
         ("/pipeline/runs?limit=-1", "limit"),
+        ("/pipeline/runs?limit=²", "limit"),  # str.isdigit() accepts it, int() does not
+        ("/pipeline/runs?limit=①", "limit"),
         ("/pipeline/runs/bad$id", "run_id"),
         ("/pipeline/runs/" + "a" * 129, "run_id"),
+        ("/pipeline/runs/-1", "run_id"),  # not a key segment the artifact store accepts
+        ("/pipeline/runs/a..b", "run_id"),
     ],
 )
 def test_bad_ledger_requests_answer_400(client, store, path, field):

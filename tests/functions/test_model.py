@@ -71,7 +71,8 @@ def test_latest_shap_and_models(client, champion_artifacts):
     assert models["champion"] == latest.version
     (record,) = models["models"]
     assert record["decision"] == "promoted" and record["run_id"] == "champion"
-    assert error_of(client.get("/ml/models?limit=0"))["field"] == "limit"
+    for limit in ("0", "201", "²", "①", "ten"):
+        assert error_of(client.get(f"/ml/models?limit={limit}"))["field"] == "limit"
 
 
 def test_predictions_match_the_champion_and_carry_reasons(client, champion_artifacts, feature_rows):

@@ -1,10 +1,10 @@
-"""From columns to the matrix, and prediction payloads refused with the field they got wrong."""
+"""From columns to the matrix, and prediction requests refused with the field they got wrong."""
 
 import numpy as np
 import pytest
 
 from common.ml.encoding import Categorical, Encoder, Levels
-from common.ml.payload import MAX_ROWS, parse_rows
+from common.ml.prediction_request import MAX_ROWS, parse_rows
 from common.validation import InvalidInput
 from tests.support.ml_synthetic import SPEC
 

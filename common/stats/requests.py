@@ -1,8 +1,8 @@
 """JSON requests to engine inputs, refusing anything invalid with the offending field's path.
 
-A field path reads like ``variants[1].metrics.conversion.sum`` or ``options.alpha``. Numbers
-must be real JSON numbers (not booleans, not strings), finite, and consistent: successes within
-their totals, sums of squares that leave a non-negative variance, weights summing to 1.
+Each value follows its rule in ``common.validation``; here the values must also be consistent:
+successes within their totals, sums of squares that leave a non-negative variance, weights
+summing to 1.
 """
 
 from __future__ import annotations
@@ -28,7 +28,18 @@ from common.stats.inputs import (
     Variant,
 )
 from common.stats.power import PowerQuery
-from common.validation import InvalidInput
+from common.validation import (
+    InvalidInput,
+    boolean,
+    choice,
+    count,
+    join,
+    known_fields,
+    name,
+    number,
+    positive,
+    probability,
+)
 
 MAX_METRICS = 50
 _MOMENT_FIELDS = (
@@ -55,72 +66,6 @@ class ExperimentRef:
     options: Options
 
 
-# --- primitives -------------------------------------------------------------------------------
-
-
-def _object(value: Any, field: str, allowed: tuple[str, ...]) -> Mapping[str, Any]:
-    if not isinstance(value, dict):
-        raise InvalidInput(field or "body", "must be a JSON object")
-    for key in value:
-        if key not in allowed:
-            raise InvalidInput(_join(field, key), f"unknown field (known: {', '.join(allowed)})")
-    return value
-
-
-def _join(parent: str, key: str) -> str:
-    return f"{parent}.{key}" if parent else key
-
-
-def number(value: Any, field: str) -> float:
-    # bool is an int in Python; true/false are not numbers in a request.
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidInput(field, "must be a number")
-    if not math.isfinite(value):
-        raise InvalidInput(field, "must be a finite number (not NaN or Infinity)")
-    return float(value)
-
-
-def _count(value: Any, field: str) -> float:
-    x = number(value, field)
-    if x < 0 or x != int(x):
-        raise InvalidInput(field, "must be a non-negative whole number")
-    return x
-
-
-def _probability(value: Any, field: str) -> float:
-    x = number(value, field)
-    if not 0 < x < 1:
-        raise InvalidInput(field, "must be strictly between 0 and 1")
-    return x
-
-
-def _positive(value: Any, field: str) -> float:
-    x = number(value, field)
-    if x <= 0:
-        raise InvalidInput(field, "must be greater than 0")
-    return x
-
-
-def _boolean(value: Any, field: str) -> bool:
-    if not isinstance(value, bool):
-        raise InvalidInput(field, "must be true or false")
-    return value
-
-
-def name(value: Any, field: str) -> str:
-    if not isinstance(value, str) or not 1 <= len(value.strip()) <= 100:
-        raise InvalidInput(field, "must be a string of 1 to 100 characters")
-    if not value.isprintable():
-        raise InvalidInput(field, "must not contain control characters")
-    return value.strip()
-
-
-def _choice(value: Any, field: str, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
-        raise InvalidInput(field, f"must be one of {', '.join(allowed)}")
-    return value
-
-
 # --- moments ----------------------------------------------------------------------------------
 
 
@@ -136,18 +81,18 @@ def _check_spread(n: float, total: float, squares: float, field: str) -> None:
 
 def _moments(raw: Any, field: str, kind: str | None) -> tuple[Moments, str]:
     """One arm's statistics for one metric, and the metric's kind (inferred when None)."""
-    data = _object(raw, field, _MOMENT_FIELDS)
-    f = {key: _join(field, key) for key in _MOMENT_FIELDS}
+    data = known_fields(raw, field, _MOMENT_FIELDS)
+    f = {key: join(field, key) for key in _MOMENT_FIELDS}
     if "values" in data:
         return _from_values(data, f, kind), "mean"
     for required in ("n", "sum"):
         if required not in data:
             raise InvalidInput(f[required], "is required")
     values = {key: number(data[key], f[key]) for key in _MOMENT_FIELDS[:-1] if key in data}
-    n = _count(data["n"], f["n"])
+    n = count(data["n"], f["n"])
     kind = kind or _inferred_kind(values)
     if kind == "proportion":
-        _count(data["sum"], f["sum"])
+        count(data["sum"], f["sum"])
         if values["sum"] > n:
             raise InvalidInput(f["sum"], "successes must not exceed n")
         if values.get("sum_squares", values["sum"]) != values["sum"]:
@@ -214,15 +159,15 @@ def _metric_defs(raw: Any) -> dict[str, dict]:
     defs: dict[str, dict] = {}
     for i, item in enumerate(raw):
         field = f"metrics[{i}]"
-        data = _object(item, field, ("name", "type", "role", "direction"))
+        data = known_fields(item, field, ("name", "type", "role", "direction"))
         metric_name = name(data.get("name"), f"{field}.name")
         if metric_name in defs:
             raise InvalidInput(f"{field}.name", "metric names must be unique")
-        kind = _choice(data["type"], f"{field}.type", METRIC_KINDS) if "type" in data else None
+        kind = choice(data["type"], f"{field}.type", METRIC_KINDS) if "type" in data else None
         defs[metric_name] = {
             "kind": kind,
-            "role": _choice(data.get("role", "secondary"), f"{field}.role", ROLES),
-            "direction": _choice(
+            "role": choice(data.get("role", "secondary"), f"{field}.role", ROLES),
+            "direction": choice(
                 data.get("direction", "increase"), f"{field}.direction", DIRECTIONS
             ),
         }
@@ -241,7 +186,7 @@ def _variants(raw: Any, defs: dict[str, dict] | None) -> tuple[tuple[Variant, ..
     kinds = {key: d["kind"] for key, d in (defs or {}).items()}
     for i, item in enumerate(raw):
         field = f"variants[{i}]"
-        data = _object(item, field, ("name", "units", "metrics"))
+        data = known_fields(item, field, ("name", "units", "metrics"))
         variant_name = name(data.get("name"), f"{field}.name")
         if any(v.name == variant_name for v in variants):
             raise InvalidInput(f"{field}.name", "variant names must be unique")
@@ -263,27 +208,27 @@ def _variants(raw: Any, defs: dict[str, dict] | None) -> tuple[tuple[Variant, ..
         parsed = {}
         for key in expected:
             parsed[key], kinds[key] = _moments(stats[key], f"{field}.metrics.{key}", kinds.get(key))
-        units = _count(data["units"], f"{field}.units") if "units" in data else None
+        units = count(data["units"], f"{field}.units") if "units" in data else None
         variants.append(Variant(variant_name, parsed, units))
     return tuple(variants), kinds
 
 
 def _options(raw: Any, n_variants: int | None) -> Options:
     """n_variants None: the weights come from the experiment's definition instead."""
-    data = _object(raw if raw is not None else {}, "options", _OPTION_FIELDS)
+    data = known_fields(raw if raw is not None else {}, "options", _OPTION_FIELDS)
     o: dict[str, Any] = {}
     for key in ("alpha", "srm_threshold", "power"):
         if key in data:
-            o[key] = _probability(data[key], f"options.{key}")
+            o[key] = probability(data[key], f"options.{key}")
     if "sided" in data:
-        o["sided"] = _choice(data["sided"], "options.sided", SIDES)
+        o["sided"] = choice(data["sided"], "options.sided", SIDES)
     if "correction" in data:
-        o["correction"] = _choice(data["correction"], "options.correction", CORRECTIONS)
+        o["correction"] = choice(data["correction"], "options.correction", CORRECTIONS)
     for key in ("cuped", "fieller"):
         if key in data:
-            o[key] = _boolean(data[key], f"options.{key}")
+            o[key] = boolean(data[key], f"options.{key}")
     if "mde" in data:
-        o["mde"] = _positive(data["mde"], "options.mde")
+        o["mde"] = positive(data["mde"], "options.mde")
     if "sequential" in data:
         o["sequential"] = _sequential(data["sequential"])
         if o["sequential"] and o.get("sided", "two-sided") != "two-sided":
@@ -300,20 +245,20 @@ def _options(raw: Any, n_variants: int | None) -> Options:
 def _sequential(raw: Any) -> SequentialOptions | None:
     if isinstance(raw, bool):
         return SequentialOptions() if raw else None
-    data = _object(raw, "options.sequential", ("tuning",))
+    data = known_fields(raw, "options.sequential", ("tuning",))
     if "tuning" not in data:
         return SequentialOptions()
-    return SequentialOptions(_positive(data["tuning"], "options.sequential.tuning"))
+    return SequentialOptions(positive(data["tuning"], "options.sequential.tuning"))
 
 
 def _bayesian(raw: Any) -> BayesianOptions | None:
     if isinstance(raw, bool):
         return BayesianOptions() if raw else None
-    data = _object(raw, "options.bayesian", ("prior_mean", "prior_sd"))
+    data = known_fields(raw, "options.bayesian", ("prior_mean", "prior_sd"))
     prior_mean = number(data.get("prior_mean", 0.0), "options.bayesian.prior_mean")
     prior_sd = data.get("prior_sd")
     if prior_sd is not None:
-        prior_sd = _positive(prior_sd, "options.bayesian.prior_sd")
+        prior_sd = positive(prior_sd, "options.bayesian.prior_sd")
     return BayesianOptions(prior_mean, prior_sd)
 
 
@@ -332,7 +277,7 @@ def _weights(raw: Any, n_variants: int) -> tuple[float, ...]:
 
 
 def analysis_request(body: Mapping[str, Any]) -> Experiment | ExperimentRef:
-    data = _object(body, "", ("variants", "metrics", "options", "experiment_id"))
+    data = known_fields(body, "", ("variants", "metrics", "options", "experiment_id"))
     if "experiment_id" in data:
         extra = next((key for key in ("variants", "metrics") if key in data), None)
         if extra is not None:
@@ -360,18 +305,18 @@ def analysis_request(body: Mapping[str, Any]) -> Experiment | ExperimentRef:
 
 def legacy_test_request(body: Mapping[str, Any]) -> Experiment:
     """{a_success, a_total, b_success, b_total, alpha?}: A is the control."""
-    data = _object(body, "", ("a_success", "a_total", "b_success", "b_total", "alpha"))
+    data = known_fields(body, "", ("a_success", "a_total", "b_success", "b_total", "alpha"))
     arms = []
     for arm in ("a", "b"):
         for key in (f"{arm}_success", f"{arm}_total"):
             if key not in data:
                 raise InvalidInput(key, "is required")
-        success = _count(data[f"{arm}_success"], f"{arm}_success")
-        total = _count(data[f"{arm}_total"], f"{arm}_total")
+        success = count(data[f"{arm}_success"], f"{arm}_success")
+        total = count(data[f"{arm}_total"], f"{arm}_total")
         if success > total:
             raise InvalidInput(f"{arm}_success", f"must not exceed {arm}_total")
         arms.append(Variant(arm.upper(), {"conversion": Moments(total, success)}))
-    options = Options(alpha=_probability(data.get("alpha", 0.05), "alpha"))
+    options = Options(alpha=probability(data.get("alpha", 0.05), "alpha"))
     return Experiment(tuple(arms), (Metric("conversion", "proportion", "primary"),), options)
 
 
@@ -380,8 +325,8 @@ def legacy_test_request(body: Mapping[str, Any]) -> Experiment:
 
 def power_request(body: Mapping[str, Any]) -> PowerQuery:
     fields = ("metric", "baseline", "sd", "mde", "mde_type", "n_per_arm", "alpha", "power")
-    data = _object(body, "", fields)
-    metric = _choice(data.get("metric", "proportion"), "metric", ("proportion", "mean"))
+    data = known_fields(body, "", fields)
+    metric = choice(data.get("metric", "proportion"), "metric", ("proportion", "mean"))
     if "baseline" not in data:
         raise InvalidInput("baseline", "is required")
     baseline = number(data["baseline"], "baseline")
@@ -389,12 +334,12 @@ def power_request(body: Mapping[str, Any]) -> PowerQuery:
         raise InvalidInput("baseline", "a conversion rate must be strictly between 0 and 1")
     sd = None
     if metric == "mean":
-        sd = _positive(data.get("sd"), "sd") if "sd" in data else None
+        sd = positive(data.get("sd"), "sd") if "sd" in data else None
         if sd is None:
             raise InvalidInput("sd", "is required for a mean metric")
     elif "sd" in data:
         raise InvalidInput("sd", "applies to mean metrics only")
-    relative = _choice(data.get("mde_type", "relative"), "mde_type", ("relative", "absolute"))
+    relative = choice(data.get("mde_type", "relative"), "mde_type", ("relative", "absolute"))
     relative = relative == "relative"
     mde = _mde(data, baseline, relative, metric)
     n = None
@@ -404,10 +349,10 @@ def power_request(body: Mapping[str, Any]) -> PowerQuery:
             raise InvalidInput("n_per_arm", "must be at least 2")
     if mde is None and n is None:
         raise InvalidInput("mde", "give mde (to get n_per_arm), n_per_arm (to get mde), or both")
-    alpha = _probability(data.get("alpha", 0.05), "alpha")
+    alpha = probability(data.get("alpha", 0.05), "alpha")
     if "power" in data and mde is not None and n is not None:
         raise InvalidInput("power", "is the result when both mde and n_per_arm are given")
-    power = _probability(data.get("power", 0.8), "power")
+    power = probability(data.get("power", 0.8), "power")
     if power <= alpha:
         raise InvalidInput("power", "must exceed alpha")
     return PowerQuery(baseline, metric, sd, mde, relative, n, alpha, power)

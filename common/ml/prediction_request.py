@@ -15,7 +15,7 @@ import numpy as np
 
 from common.ml.encoding import Categorical, Column, Encoder
 from common.ml.features import Feature
-from common.validation import InvalidInput
+from common.validation import InvalidInput, is_number, known_fields
 
 MAX_ROWS = 10_000
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -24,10 +24,7 @@ _FLOAT32_MAX = float(np.finfo(np.float32).max)
 def parse_rows(
     body: dict[str, Any], features: tuple[Feature, ...], encoder: Encoder
 ) -> dict[str, Column]:
-    unknown = sorted(set(body) - {"rows"})
-    if unknown:
-        raise InvalidInput(unknown[0], f"unknown field(s): {', '.join(unknown)}; send only rows")
-    rows = body.get("rows")
+    rows = known_fields(body, "", ("rows",)).get("rows")
     if not isinstance(rows, list) or not 1 <= len(rows) <= MAX_ROWS:
         raise InvalidInput("rows", f"must be a list of 1 to {MAX_ROWS} feature objects")
     names = [f.name for f in features]
@@ -53,16 +50,11 @@ def parse_rows(
 
 
 def _numeric(feature: Feature, values: list[Any]) -> np.ndarray:
+    allowed = "a number or null" if feature.nullable else "a number"
     for i, value in enumerate(values):
         if value is None and feature.nullable:
             continue
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-            or abs(value) > _FLOAT32_MAX
-        ):
-            allowed = "a number or null" if feature.nullable else "a number"
+        if not is_number(value) or abs(value) > _FLOAT32_MAX:
             raise InvalidInput(f"rows[{i}].{feature.name}", f"must be {allowed}")
     return np.array([math.nan if v is None else v for v in values], dtype=np.float32)
 
