@@ -1,35 +1,18 @@
-"""The run ledger: what each stage recorded under ``runs/<run_id>/`` in the artifact store.
+"""The run ledger: every stage's record of a run read back (the layout is ``common.runs``'s).
 
-    runs/<run_id>/build.json              dbt_build: the slot's claim, then outcome and summary
-    runs/<run_id>/run_results.json        dbt's own run results; sources.json its freshness
-    runs/<run_id>/validation_report.json  validate: every gate with its numbers
-    runs/<run_id>/training.json           train: the model version and the promotion decision
-
-Run ids start with the UTC time they stand for (``20261123T050000Z-build``), so sorting the ids
-sorts the runs by time and the newest runs are read without opening the older ones.
+Run ids sort by time, so the newest runs are read without opening the older ones.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from common.artifacts import ArtifactNotFound, ArtifactStore
+from common.runs import BUILD, PREFIX, TRAINING, VALIDATION, run_key
 
-PREFIX = "runs/"
-BUILD = "build.json"
-RUN_RESULTS = "run_results.json"
-SOURCES = "sources.json"
-VALIDATION = "validation_report.json"
-TRAINING = "training.json"
 STAGES = {"build": BUILD, "validation": VALIDATION, "training": TRAINING}
 # What the run list shows of each stage; GET of one run returns the whole records.
 _STAGE_FIELDS = ("status", "started_at", "finished_at", "seconds")
-RUN_ID = re.compile(r"[A-Za-z0-9_=-]{1,128}")
-
-
-def run_key(run_id: str, name: str) -> str:
-    return f"{PREFIX}{run_id}/{name}"
 
 
 class Ledger:

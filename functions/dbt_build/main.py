@@ -26,19 +26,22 @@ from common.events.envelope import Event
 from common.events.publishers import PublishError
 from common.http import HttpError, Router, invalid, json_body
 from common.logs import setup_logging
-from common.pipeline.builds import (
-    BuildInProgress,
-    Claim,
-    LeaseLost,
-    build_run_id,
-    claim_build,
-    finish_build,
-    interrupt_build,
-    slot_of,
-    summarize,
-)
-from common.pipeline.ledger import RUN_ID, RUN_RESULTS, SOURCES, Ledger, run_key
+from common.pipeline.builds import build_run_id, slot_of, summarize
+from common.pipeline.ledger import Ledger
 from common.pipeline.triggers import scheduled_time
+from common.runs import (
+    BUILD,
+    RUN_ID,
+    RUN_RESULTS,
+    SOURCES,
+    Claim,
+    InProgress,
+    LeaseLost,
+    claim,
+    finish,
+    interrupt,
+    run_key,
+)
 
 CONFIG = load_config()
 setup_logging("dbt_build", CONFIG.log_level, CONFIG.gcp_project)
@@ -73,10 +76,10 @@ def build(request: flask.Request) -> dict:
     details = {"slot": slot.isoformat(), "trigger": trigger}
     lease = timedelta(seconds=CONFIG.build_lease_seconds)
     try:
-        claimed = claim_build(BACKENDS.artifacts, run_id, details, lease, now())
+        claimed = claim(BACKENDS.artifacts, run_id, BUILD, details, lease, now())
         repeated = not isinstance(claimed, Claim)
         record = claimed if repeated else _build(claimed)
-    except (BuildInProgress, LeaseLost) as exc:
+    except (InProgress, LeaseLost) as exc:
         raise HttpError(409, "build_in_progress", str(exc)) from None
     event = Event.for_run(
         "dbt-build-completed",
@@ -97,23 +100,23 @@ def build(request: flask.Request) -> dict:
     }
 
 
-def _build(claim: Claim) -> dict:
+def _build(claimed: Claim) -> dict:
     """Run dbt for the claimed slot and record the outcome; an attempt that raises is marked
     interrupted so that the next request retries it."""
     from common.pipeline.dbt import DbtCrashed, run_build
 
     store = BACKENDS.artifacts
     try:
-        results = run_build(CONFIG, claim.run_id, DBT_PROJECT, work_dir())
-        store.put_json(run_key(claim.run_id, RUN_RESULTS), results.run_results)
-        store.put_json(run_key(claim.run_id, SOURCES), results.sources)
+        results = run_build(CONFIG, claimed.run_id, DBT_PROJECT, work_dir())
+        store.put_json(run_key(claimed.run_id, RUN_RESULTS), results.run_results)
+        store.put_json(run_key(claimed.run_id, SOURCES), results.sources)
         summary = summarize(results.run_results, results.sources, BACKENDS.warehouse.data_version())
     except Exception as exc:
-        interrupt_build(store, claim, f"{type(exc).__name__}: {exc}", now())
+        interrupt(store, claimed, f"{type(exc).__name__}: {exc}", now())
         if isinstance(exc, DbtCrashed):
             raise HttpError(503, "dbt_failed", str(exc)) from exc
         raise
-    return finish_build(store, claim, summary, now())
+    return finish(store, claimed, {"status": summary["status"], "summary": summary}, now())
 
 
 @router.route("/runs")

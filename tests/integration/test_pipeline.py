@@ -23,7 +23,7 @@ from common.events.envelope import Event
 from common.events.local_bus import LocalBus, LocalBusServer
 from common.ml.features import CONVERSION
 from common.ml.registry import Registry
-from common.pipeline.ledger import BUILD, RUN_RESULTS, TRAINING, VALIDATION, run_key
+from common.runs import BUILD, RUN_RESULTS, TRAINING, VALIDATION, run_key
 from scripts.emulators import PubSubEmulator, free_port
 from scripts.functions_catalog import discover
 from scripts.local_stack import LocalStack
