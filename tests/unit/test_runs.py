@@ -9,18 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from common import runs
 from common.artifacts.local import LocalArtifactStore
-from common.runs import (
-    BUILD,
-    TRAINING,
-    Claim,
-    InProgress,
-    LeaseLost,
-    claim,
-    finish,
-    interrupt,
-    run_key,
-)
 
 RUN_ID = "20261123T050000Z-build"
 KEY = "runs/20261123T050000Z-build/build.json"
@@ -37,13 +27,13 @@ def store(tmp_path):
 
 
 def claim_build(store, now, details=DETAILS):
-    return claim(store, RUN_ID, BUILD, details, LEASE, now)
+    return runs.claim(store, RUN_ID, runs.BUILD, details, LEASE, now)
 
 
 def test_the_first_claim_creates_the_record(store):
     first = claim_build(store, NOW)
-    assert isinstance(first, Claim)
-    assert (first.key, first.run_id) == (KEY, RUN_ID) == (run_key(RUN_ID, BUILD), RUN_ID)
+    assert isinstance(first, runs.Claim)
+    assert first.key == KEY == runs.run_key(RUN_ID, runs.BUILD) and first.run_id == RUN_ID
     assert first.record == {
         **DETAILS,
         "run_id": RUN_ID,
@@ -58,15 +48,17 @@ def test_the_first_claim_creates_the_record(store):
 
 def test_each_record_of_a_run_has_its_own_claim(store):
     build = claim_build(store, NOW)
-    training = claim(store, RUN_ID, TRAINING, {"model": "conversion"}, LEASE, NOW)
-    assert isinstance(training, Claim) and training.key == f"runs/{RUN_ID}/training.json"
+    training = runs.claim(store, RUN_ID, runs.TRAINING, {"model": "conversion"}, LEASE, NOW)
+    assert isinstance(training, runs.Claim) and training.key == f"runs/{RUN_ID}/training.json"
     assert store.list("runs/") == sorted([build.key, training.key])
 
 
 @pytest.mark.parametrize("later", [timedelta(0), timedelta(seconds=1), LEASE / 2, LEASE * 0.99])
 def test_a_claim_within_the_lease_is_refused(store, later):
     first = claim_build(store, NOW)
-    with pytest.raises(InProgress, match=f"{KEY} has been in progress since 2026-11-23T05:00:07"):
+    with pytest.raises(
+        runs.InProgress, match=f"{KEY} has been in progress since 2026-11-23T05:00:07"
+    ):
         claim_build(store, NOW + later)
     assert store.get_json(KEY) == first.record
 
@@ -75,7 +67,7 @@ def test_a_claim_within_the_lease_is_refused(store, later):
 def test_a_finished_record_is_returned_and_never_claimed_again(store, status):
     first = claim_build(store, NOW)
     outcome = {**OUTCOME, "status": status}
-    record = finish(store, first, outcome, NOW + timedelta(seconds=90, microseconds=123400))
+    record = runs.finish(store, first, outcome, NOW + timedelta(seconds=90, microseconds=123400))
     assert record == {
         **{k: v for k, v in first.record.items() if k != "lease_until"},
         **outcome,
@@ -93,7 +85,7 @@ def test_an_expired_lease_is_taken_over(store):
     claim_build(store, NOW)
     details = {**DETAILS, "trigger": {"kind": "manual", "reason": "retry"}}
     second = claim_build(store, EXPIRED, details)
-    assert isinstance(second, Claim)
+    assert isinstance(second, runs.Claim)
     assert second.record == {
         **details,
         "run_id": RUN_ID,
@@ -109,7 +101,7 @@ def test_an_expired_lease_is_taken_over(store):
 def test_an_interrupted_attempt_is_taken_over_at_once(store):
     """An attempt that raised is taken over within its lease; attempts keep counting."""
     first = claim_build(store, NOW)
-    marked = interrupt(store, first, "dbt crashed", NOW + timedelta(seconds=10))
+    marked = runs.interrupt(store, first, "dbt crashed", NOW + timedelta(seconds=10))
     assert (
         store.get_json(KEY)
         == marked
@@ -121,16 +113,16 @@ def test_an_interrupted_attempt_is_taken_over_at_once(store):
         }
     )
     second = claim_build(store, NOW + timedelta(seconds=20))
-    assert isinstance(second, Claim) and second.record["attempt"] == 2
+    assert isinstance(second, runs.Claim) and second.record["attempt"] == 2
     assert second.record["previous_attempt"] == {
         "status": "interrupted",
         "started_at": NOW.isoformat(),
         "error": "dbt crashed",
     }
-    with pytest.raises(InProgress):  # attempt 2 now holds its own lease
+    with pytest.raises(runs.InProgress):  # attempt 2 now holds its own lease
         claim_build(store, NOW + timedelta(seconds=30))
     assert store.get_json(KEY) == second.record
-    interrupt(store, second, "dbt crashed again", NOW + timedelta(seconds=40))
+    runs.interrupt(store, second, "dbt crashed again", NOW + timedelta(seconds=40))
     third = claim_build(store, NOW + timedelta(seconds=50))
     assert third.record["attempt"] == 3
     assert third.record["previous_attempt"] == {
@@ -143,11 +135,11 @@ def test_an_interrupted_attempt_is_taken_over_at_once(store):
 def test_a_taken_over_attempt_can_neither_finish_nor_interrupt(store):
     first = claim_build(store, NOW)
     second = claim_build(store, EXPIRED + timedelta(minutes=1))
-    with pytest.raises(LeaseLost, match=RUN_ID):
-        finish(store, first, OUTCOME, EXPIRED + timedelta(minutes=2))
-    interrupt(store, first, "late failure", EXPIRED + timedelta(minutes=3))
+    with pytest.raises(runs.LeaseLost, match=RUN_ID):
+        runs.finish(store, first, OUTCOME, EXPIRED + timedelta(minutes=2))
+    runs.interrupt(store, first, "late failure", EXPIRED + timedelta(minutes=3))
     assert store.get_json(KEY) == second.record
-    assert finish(store, second, OUTCOME, EXPIRED + timedelta(minutes=4))["attempt"] == 2
+    assert runs.finish(store, second, OUTCOME, EXPIRED + timedelta(minutes=4))["attempt"] == 2
 
 
 def test_a_takeover_between_read_and_swap_loses(store, monkeypatch):
@@ -162,7 +154,7 @@ def test_a_takeover_between_read_and_swap_loses(store, monkeypatch):
         return blob
 
     monkeypatch.setattr(store, "get", read_then_rival_takes_over)
-    with pytest.raises(InProgress, match="taken over concurrently"):
+    with pytest.raises(runs.InProgress, match="taken over concurrently"):
         claim_build(store, EXPIRED)
     assert rival[0].record["attempt"] == 2
     assert store.get_json(KEY) == rival[0].record
@@ -173,7 +165,7 @@ def test_racing_claims_have_one_winner(store, state):
     if state != "new":
         first = claim_build(store, NOW)
         if state == "interrupted":
-            interrupt(store, first, "crashed", NOW)
+            runs.interrupt(store, first, "crashed", NOW)
     contenders = 6
     barrier, won, refused = threading.Barrier(contenders), [], []
 
@@ -181,7 +173,7 @@ def test_racing_claims_have_one_winner(store, state):
         barrier.wait()
         try:
             won.append(claim_build(store, EXPIRED))
-        except InProgress:
+        except runs.InProgress:
             refused.append(True)
 
     threads = [threading.Thread(target=contend) for _ in range(contenders)]
