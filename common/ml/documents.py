@@ -15,9 +15,9 @@ import numpy as np
 from common.ml.candidates import EARLY_STOPPING_ROUNDS, SEED
 from common.ml.data import Dataset
 from common.ml.features import FeatureSpec
+from common.ml.fitting import Training
 from common.ml.leakage import LEAK_AUC
 from common.ml.registry import CARD
-from common.ml.training import Training
 
 _LIBRARIES = {
     "numpy": ("numpy",),

@@ -19,6 +19,8 @@ from common.ml.split import sample_rows
 
 LEAK_AUC = 0.98
 GUARD_ROWS = 200_000
+# Nulls rank below every value; finite, because scikit-learn refuses infinite scores.
+NULL_SCORE = np.finfo(np.float64).min
 
 
 class LeakageSuspected(TrainingDataError):
@@ -33,7 +35,7 @@ def single_column_auc(
     labels = y[rows]
     scores = {}
     for j, name in enumerate(columns):
-        values = np.nan_to_num(x[rows, j].astype(np.float64), nan=-np.inf)
+        values = np.nan_to_num(x[rows, j].astype(np.float64), nan=NULL_SCORE)
         auc = roc_auc(labels, values)
         scores[name] = max(auc, 1 - auc)
     return scores

@@ -35,7 +35,7 @@ class Gates:
 
 
 @dataclass(frozen=True)
-class Decision:
+class PromotionDecision:
     promoted: bool
     reasons: tuple[str, ...]
     champion_before: str | None
@@ -52,7 +52,7 @@ class Decision:
 
 def judge(
     challenger_auc: float, champion: str | None, champion_auc: float | None, gates: Gates
-) -> Decision:
+) -> PromotionDecision:
     """The gates, without side effects. ``champion_auc`` None: nothing to compare with."""
     reasons, passed = [], True
     if challenger_auc >= gates.auc_floor:
@@ -73,7 +73,7 @@ def judge(
             reasons.append("not worse than the champion: " + comparison)
     elif champion is None:
         reasons.append("no champion yet")
-    return Decision(passed, tuple(reasons), champion, champion_auc)
+    return PromotionDecision(passed, tuple(reasons), champion, champion_auc)
 
 
 def promote(
@@ -82,7 +82,7 @@ def promote(
     challenger_auc: float,
     rescore: Callable[[str], float],
     gates: Gates,
-) -> Decision:
+) -> PromotionDecision:
     """Decide against the current champion and, if promoted, swap LATEST to ``pointer``.
 
     ``rescore(version)`` returns that champion's ROC-AUC on the challenger's holdout. If it
@@ -100,7 +100,7 @@ def promote(
                 note = f"champion {champion} could not be re-scored ({exc}); floor gate only"
         decision = judge(challenger_auc, champion, champion_auc, gates)
         if note:
-            decision = Decision(
+            decision = PromotionDecision(
                 decision.promoted, (*decision.reasons, note), champion, champion_auc
             )
         if not decision.promoted:

@@ -6,7 +6,6 @@
     models/<model>/<version>/model_card.json          written last: the version is complete
     models/<model>/LATEST                             {"version": ...}: the champion
     models/<model>/history/<version>.json             each run's outcome and reasons
-    models/<model>/runs/<run_id>.json                 the claim that makes a run id train once
 
 Version files are create-only, so a published version never changes. LATEST is replaced only by
 compare-and-swap against the version of it that the promotion decision was based on.
@@ -35,12 +34,6 @@ class Pointer:
     @property
     def version(self) -> str:
         return self.body["version"]
-
-
-@dataclass(frozen=True)
-class Claim:
-    body: dict[str, Any]
-    store_version: str
 
 
 class Registry:
@@ -106,27 +99,3 @@ class Registry:
         """Newest first (versions start with their UTC creation time)."""
         keys = self.store.list(self._key("history") + "/")
         return [self.store.get_json(key) for key in sorted(keys, reverse=True)[:limit]]
-
-    # --- run claims -----------------------------------------------------------------------
-
-    def _claim_key(self, run_id: str) -> str:
-        return self._key("runs", f"{run_id}.json")
-
-    def claim(self, run_id: str, body: dict[str, Any], expected: Claim | None = None) -> bool:
-        """Create the run's claim (or replace ``expected``); False if someone else holds it."""
-        if_version = MUST_NOT_EXIST if expected is None else expected.store_version
-        try:
-            self.store.put_json(self._claim_key(run_id), body, if_version=if_version)
-        except PreconditionFailed:
-            return False
-        return True
-
-    def read_claim(self, run_id: str) -> Claim | None:
-        try:
-            blob = self.store.get(self._claim_key(run_id))
-        except ArtifactNotFound:
-            return None
-        return Claim(json.loads(blob.data), blob.version)
-
-    def release_claim(self, run_id: str) -> None:
-        self.store.delete(self._claim_key(run_id))

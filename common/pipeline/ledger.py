@@ -1,12 +1,6 @@
-"""The run ledger: what each stage recorded under ``runs/<run_id>/`` in the artifact store.
+"""The run ledger: every stage's record of a run read back (the layout is ``common.runs``'s).
 
-    runs/<run_id>/build.json              dbt_build: the slot's claim, then outcome and summary
-    runs/<run_id>/run_results.json        dbt's own run results; sources.json its freshness
-    runs/<run_id>/validation_report.json  validate: every gate with its numbers
-    runs/<run_id>/training.json           train: the model version and the promotion decision
-
-Run ids start with the UTC time they stand for (``20261123T050000Z-build``), so sorting the ids
-sorts the runs by time and the newest runs are read without opening the older ones.
+Run ids sort by time, so the newest runs are read without opening the older ones.
 """
 
 from __future__ import annotations
@@ -15,13 +9,8 @@ from typing import Any
 
 from common.artifacts import ArtifactNotFound, ArtifactStore
 from common.errors import NotFound
+from common.runs import BUILD, PREFIX, TRAINING, VALIDATION, run_key
 
-PREFIX = "runs/"
-BUILD = "build.json"
-RUN_RESULTS = "run_results.json"
-SOURCES = "sources.json"
-VALIDATION = "validation_report.json"
-TRAINING = "training.json"
 STAGES = {"build": BUILD, "validation": VALIDATION, "training": TRAINING}
 # What the run list shows of each stage; GET of one run returns the whole records.
 _STAGE_FIELDS = ("status", "started_at", "finished_at", "seconds")
@@ -29,10 +18,6 @@ _STAGE_FIELDS = ("status", "started_at", "finished_at", "seconds")
 
 class RunNotFound(NotFound):
     field = "run_id"
-
-
-def run_key(run_id: str, name: str) -> str:
-    return f"{PREFIX}{run_id}/{name}"
 
 
 class Ledger:

@@ -26,17 +26,10 @@ from common.config import load_config
 from common.events.envelope import Event
 from common.http import Router, json_body
 from common.logs import setup_logging
-from common.pipeline.builds import (
-    Claim,
-    build_run_id,
-    claim_build,
-    finish_build,
-    interrupt_build,
-    slot_of,
-    summarize,
-)
-from common.pipeline.ledger import RUN_RESULTS, SOURCES, Ledger, RunNotFound, run_key
+from common.pipeline.builds import build_run_id, slot_of, summarize
+from common.pipeline.ledger import Ledger, RunNotFound
 from common.pipeline.triggers import scheduled_time
+from common.runs import BUILD, RUN_RESULTS, SOURCES, Claim, claim, finish, interrupt, run_key
 
 CONFIG = load_config()
 setup_logging("dbt_build", CONFIG.log_level, CONFIG.gcp_project)
@@ -70,7 +63,7 @@ def build(request: flask.Request) -> dict:
     run_id = build_run_id(slot)
     details = {"slot": slot.isoformat(), "trigger": trigger}
     lease = timedelta(seconds=CONFIG.build_lease_seconds)
-    claimed = claim_build(BACKENDS.artifacts, run_id, details, lease, now())
+    claimed = claim(BACKENDS.artifacts, run_id, BUILD, details, lease, now())
     repeated = not isinstance(claimed, Claim)
     record = claimed if repeated else _build(claimed)
     event = Event.for_run(
@@ -89,21 +82,21 @@ def build(request: flask.Request) -> dict:
     }
 
 
-def _build(claim: Claim) -> dict:
+def _build(claimed: Claim) -> dict:
     """Run dbt for the claimed slot and record the outcome; an attempt that raises is marked
     interrupted so that the next request retries it."""
     from common.pipeline.dbt import run_build
 
     store = BACKENDS.artifacts
     try:
-        results = run_build(CONFIG, claim.run_id, DBT_PROJECT, work_dir())
-        store.put_json(run_key(claim.run_id, RUN_RESULTS), results.run_results)
-        store.put_json(run_key(claim.run_id, SOURCES), results.sources)
+        results = run_build(CONFIG, claimed.run_id, DBT_PROJECT, work_dir())
+        store.put_json(run_key(claimed.run_id, RUN_RESULTS), results.run_results)
+        store.put_json(run_key(claimed.run_id, SOURCES), results.sources)
         summary = summarize(results.run_results, results.sources, BACKENDS.warehouse.data_version())
     except Exception as exc:
-        interrupt_build(store, claim, f"{type(exc).__name__}: {exc}", now())
+        interrupt(store, claimed, f"{type(exc).__name__}: {exc}", now())
         raise
-    return finish_build(store, claim, summary, now())
+    return finish(store, claimed, {"status": summary["status"], "summary": summary}, now())
 
 
 @router.route("/runs")

@@ -53,9 +53,9 @@ def child_retrain(database: Path, artifacts: Path) -> dict:
     from common.config import load_config
     from common.ml.data import load_features
     from common.ml.features import CONVERSION
+    from common.ml.fitting import Settings
     from common.ml.registry import Registry
-    from common.ml.trainer import train_run
-    from common.ml.training import Settings
+    from common.ml.training_run import train_run
     from common.warehouse.duckdb_engine import DuckDBWarehouse
 
     registry = Registry(LocalArtifactStore(artifacts), CONVERSION.model)

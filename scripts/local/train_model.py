@@ -19,9 +19,9 @@ from common.artifacts import open_artifact_store
 from common.config import load_config
 from common.ml.data import load_features
 from common.ml.features import CONVERSION
+from common.ml.fitting import Settings
 from common.ml.registry import Registry
-from common.ml.trainer import train_run
-from common.ml.training import Settings
+from common.ml.training_run import train_run
 from common.warehouse import open_warehouse
 
 

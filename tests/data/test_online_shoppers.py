@@ -11,8 +11,8 @@ import pytest
 
 from common.ml.data import dataset_from_arrow
 from common.ml.features import Feature, FeatureSpec
+from common.ml.fitting import Settings, fit_and_evaluate
 from common.ml.promotion import Gates
-from common.ml.training import Settings, fit_and_evaluate
 from tests.support.datasets import SHARED_DATASETS
 
 CSV = SHARED_DATASETS / "online_shoppers_intention" / "online_shoppers_intention.csv"

@@ -5,10 +5,10 @@ import pytest
 from common.artifacts.local import LocalArtifactStore
 from common.ml.data import load_features
 from common.ml.features import CONVERSION
+from common.ml.fitting import Settings
 from common.ml.promotion import Gates
 from common.ml.registry import Registry
-from common.ml.trainer import train_run
-from common.ml.training import Settings
+from common.ml.training_run import train_run
 from common.warehouse.duckdb_engine import DuckDBWarehouse
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from common.artifacts.local import LocalArtifactStore
 from common.events.envelope import Event
-from common.pipeline.ledger import BUILD, run_key
+from common.runs import BUILD, run_key
 from scripts.local.emulators import free_port
 from tests.support.cloud_events import published
 
@@ -35,7 +35,7 @@ def client(function_client, bus):
 
 
 def finished_record(run_id: str = RUN_ID, slot: str = SLOT) -> dict:
-    """build.json of a slot whose build finished, as finish_build writes it."""
+    """build.json of a slot whose build finished, as the finished claim records it."""
     return {
         "slot": slot,
         "trigger": {"kind": "scheduler", "job": "daily-build"},

@@ -12,7 +12,7 @@ from common.artifacts.local import LocalArtifactStore
 from common.events.envelope import Event
 from common.ml.features import CONVERSION
 from common.ml.registry import Registry
-from common.pipeline.ledger import TRAINING, run_key
+from common.runs import TRAINING, run_key
 from common.warehouse.duckdb_engine import DuckDBWarehouse
 from tests.support.cloud_events import published, push
 
@@ -69,6 +69,7 @@ def test_data_validated_trains_promotes_and_publishes(
     assert trained.payload["promoted"] and trained.payload["version"] == latest.version
     ledger = registry.store.get_json(run_key(event.run_id, TRAINING))
     assert (ledger["status"], ledger["version"]) == ("promoted", latest.version)
+    assert ledger == record  # the run's one record, which the version's history repeats
 
     # At-least-once delivery: the same event again, then a manual request reusing the run id.
     assert push(client, event) == 200
@@ -139,6 +140,7 @@ def test_data_that_cannot_train_is_reported_not_retried(
     marker = registry.store.get_json(f"events/train/{event.event_id}.json")
     assert marker["outcome"] == "failed"
     assert registry.latest() == before
+    assert registry.store.get_json(run_key(event.run_id, TRAINING))["status"] == "failed"
     (trained,) = published(bus)
     assert trained.payload["decision"] == "failed" and trained.payload["error"]
 

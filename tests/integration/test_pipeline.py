@@ -22,7 +22,7 @@ from common.artifacts.local import LocalArtifactStore
 from common.events.envelope import Event
 from common.ml.features import CONVERSION
 from common.ml.registry import Registry
-from common.pipeline.ledger import BUILD, RUN_RESULTS, TRAINING, VALIDATION, run_key
+from common.runs import BUILD, RUN_RESULTS, TRAINING, VALIDATION, run_key
 from scripts.deploy.catalog import discover
 from scripts.local.bus import LocalBus, LocalBusServer
 from scripts.local.emulators import PubSubEmulator, free_port

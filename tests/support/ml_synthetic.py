@@ -8,8 +8,8 @@ import numpy as np
 from common.ml.data import Dataset
 from common.ml.encoding import Categorical
 from common.ml.features import Feature, FeatureSpec
+from common.ml.fitting import Settings
 from common.ml.promotion import Gates
-from common.ml.training import Settings
 
 SPEC = FeatureSpec(
     model="synthetic",

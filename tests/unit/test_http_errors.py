@@ -8,7 +8,7 @@ from common.config import load_config
 from common.events.publishers import PublishError
 from common.http import Router
 from common.kpi.service import QueryTooExpensive, UnknownKpi
-from common.pipeline.builds import BuildInProgress, LeaseLost
+from common.runs import InProgress, LeaseLost
 from common.stats.warehouse_source import ExperimentNotFound
 from common.validation import InvalidInput
 from common.warehouse import WarehouseQueryError, WarehouseUnavailable
@@ -41,7 +41,7 @@ def answer(error: Exception) -> tuple[int, dict]:
         (UnknownKpi("nope"), 404, "not_found", "kpi"),
         (QueryTooExpensive(10**12, 10**9), 422, "query_too_expensive", "end"),
         (ExperimentNotFound("ab"), 404, "not_found", "experiment_id"),
-        (BuildInProgress("building"), 409, "build_in_progress", None),
+        (InProgress("building"), 409, "build_in_progress", None),
         (LeaseLost("taken over"), 409, "build_in_progress", None),
         (PublishError("the bus did not accept x"), 503, "bus_unavailable", None),
         (WarehouseUnavailable("busy"), 503, "warehouse_unavailable", None),

@@ -6,12 +6,13 @@ import threading
 import numpy as np
 import pytest
 
+from common import runs
 from common.artifacts import PreconditionFailed
 from common.artifacts.local import LocalArtifactStore
 from common.ml.promotion import Gates, IncomparableChampion, judge, promote
 from common.ml.registry import CARD, Registry
 from common.ml.serving import ChampionCache
-from common.ml.trainer import train_run
+from common.ml.training_run import train_run
 from tests.support.ml_synthetic import SETTINGS, SPEC, dataset
 
 GATES = Gates(auc_floor=0.7, auc_tolerance=0.01)
@@ -101,7 +102,12 @@ def test_a_failed_run_leaves_latest_untouched_and_can_be_retried(registry):
     assert registry.latest() == before
     (failed,) = [h for h in registry.history() if h["run_id"] == "run-1"]
     assert failed["decision"] == "failed" and "warehouse went away" in failed["reasons"][0]
-    assert registry.read_claim("run-1") is None  # released: a redelivery trains again
+    run = registry.store.get_json(runs.run_key("run-1", runs.TRAINING))
+    assert run["status"] == "interrupted" and "warehouse went away" in run["error"]
+
+    retried = train_run(registry, dataset, SPEC, SETTINGS, "run-1", {})  # the redelivery
+    assert (retried["attempt"], retried["previous_attempt"]["status"]) == (2, "interrupted")
+    assert retried["decision"] in ("promoted", "rejected") and "repeated" not in retried
 
 
 def test_a_crash_mid_run_leaves_the_champion_loadable(registry, monkeypatch):
@@ -120,7 +126,7 @@ def test_a_crash_mid_run_leaves_the_champion_loadable(registry, monkeypatch):
 
     assert registry.latest() == before
     versions = {key.split("/")[2] for key in registry.store.list(f"models/{SPEC.model}/")}
-    (partial,) = versions - {before.version, "LATEST", "history", "runs"}
+    (partial,) = versions - {before.version, "LATEST", "history"}
     assert registry.store.exists(f"models/{SPEC.model}/{partial}/metrics.json")
     assert not registry.store.exists(f"models/{SPEC.model}/{partial}/{CARD}")
 

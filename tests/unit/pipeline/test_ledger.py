@@ -2,7 +2,8 @@
 
 import pytest
 
-from common.pipeline.ledger import STAGES, Ledger, run_key
+from common.pipeline.ledger import STAGES, Ledger
+from common.runs import run_key
 
 OLDEST = "20261121T050000Z-build"
 REJECTED = "20261122T050000Z-build"

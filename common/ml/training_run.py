@@ -1,13 +1,14 @@
 """One training run, end to end and safe to trigger unattended and more than once:
-data → ``training.fit_and_evaluate`` → explanation → version files → promotion → history.
+data → ``fitting.fit_and_evaluate`` → explanation → version files → promotion → records.
 
-- a create-only claim ``runs/<run_id>.json`` makes a run id train once: a repeat returns the
-  recorded outcome; a claim younger than ``RUN_LEASE`` without an outcome is a run in progress
-  (``RunInProgress``, transient: the event is redelivered later); an older one is a run that
-  died, which the next delivery takes over;
+- the run's claim on ``runs/<run_id>/training.json`` (``common.runs``) makes a run id train
+  once: a repeat returns the recorded outcome; a claim within ``RUN_LEASE`` is a run in progress
+  (``InProgress``, transient: the event is redelivered later); one past it is a run that died,
+  and one whose attempt raised is interrupted: the next delivery takes either over;
 - the new version's files are all written before LATEST may move, so a crash at any point
   leaves the champion as it was and loadable;
-- every run ends with a history record: promoted, rejected (and why) or failed.
+- every attempt ends with the version's history record: promoted, rejected (and why) or failed;
+  a finished run's record in ``runs/`` and its version's history record are the same document.
 """
 
 from __future__ import annotations
@@ -18,26 +19,23 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from common import runs
 from common.artifacts import ArtifactNotFound
 from common.ml.data import Dataset, TrainingDataError
 from common.ml.documents import version_files
 from common.ml.encoding import Encoder
 from common.ml.features import FeatureSpec
+from common.ml.fitting import Settings, Stopwatch, explain, fit_and_evaluate
 from common.ml.metrics import roc_auc
 from common.ml.models import load_model
-from common.ml.promotion import Decision, IncomparableChampion, promote
+from common.ml.promotion import IncomparableChampion, PromotionDecision, promote
 from common.ml.registry import CARD, Registry
 from common.ml.split import Split
-from common.ml.training import Settings, Stopwatch, explain, fit_and_evaluate
 from common.validation import RUN_ID_RULE, is_run_id
 
 log = logging.getLogger(__name__)
 
 RUN_LEASE = timedelta(minutes=30)  # well beyond the train function's 9-minute timeout
-
-
-class RunInProgress(Exception):
-    """Another delivery of this run id is training right now; try again later."""
 
 
 def new_version(now: datetime) -> str:
@@ -53,21 +51,23 @@ def train_run(
     trigger: dict[str, Any],
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> dict[str, Any]:
-    """Train, record and maybe promote; the outcome as recorded in history.
+    """Train, record and maybe promote; the run's record, which its version's history repeats.
 
-    Raises TrainingDataError for data that cannot train (recorded; the claim is kept so a
-    repeat returns the same failure) and lets other errors propagate after recording them and
-    releasing the claim, so that a retry trains again.
+    Raises TrainingDataError for data that cannot train (recorded as the run's outcome, so a
+    repeat returns the same failure) and lets other errors propagate after marking the attempt
+    interrupted, so that a retry trains again.
     """
     if not is_run_id(run_id):
         raise TrainingDataError(f"run id {run_id!r} {RUN_ID_RULE}")
     started = now()
     version = new_version(started)
-    previous = _claim(registry, run_id, version, started)
-    if previous is not None:
-        return {**previous, "repeated": True}
-
     base = {"model": spec.model, "run_id": run_id, "version": version, "trigger": trigger}
+    claim = runs.claim(registry.store, run_id, runs.TRAINING, base, RUN_LEASE, started)
+    if not isinstance(claim, runs.Claim):
+        return {**claim, "repeated": True}
+    if claim.record["attempt"] > 1:
+        log.warning("run %s: took over from %s", run_id, claim.record["previous_attempt"])
+
     clock = Stopwatch()
     try:
         with clock("load"):
@@ -97,45 +97,47 @@ def train_run(
                 settings.gates,
             )
     except TrainingDataError as exc:
-        registry.record(version, _failure(base, exc, now()))
+        _finish(registry, claim, _failure(exc), now())
         raise
     except Exception as exc:
-        registry.record(version, _failure(base, exc, now()))
-        registry.release_claim(run_id)
+        interrupted = runs.interrupt(registry.store, claim, _error(exc), now())
+        registry.record(version, {**interrupted, **_failure(exc)})
         raise
-    outcome = {
-        **base,
-        **_decision_fields(decision),
-        "winner": winner.name,
-        "holdout_roc_auc": winner.metrics["roc_auc"],
-        "candidates": {r.name: round(r.metrics["roc_auc"], 4) for r in training.results},
-        "seconds": round(sum(clock.seconds.values()), 2),
-        "finished_at": now().isoformat(),
-    }
-    registry.record(version, outcome)
-    log.info("run %s: version %s %s", run_id, version, outcome["decision"])
-    return outcome
+    record = _finish(
+        registry,
+        claim,
+        {
+            **_decision_fields(decision),
+            "winner": winner.name,
+            "holdout_roc_auc": winner.metrics["roc_auc"],
+            "candidates": {r.name: round(r.metrics["roc_auc"], 4) for r in training.results},
+        },
+        now(),
+    )
+    log.info("run %s: version %s %s", run_id, version, record["decision"])
+    return record
 
 
-def _claim(registry: Registry, run_id: str, version: str, now: datetime) -> dict[str, Any] | None:
-    """Claim the run id; the recorded outcome if it already ran (None: go ahead and train)."""
-    body = {"run_id": run_id, "version": version, "claimed_at": now.isoformat()}
-    if registry.claim(run_id, body):
-        return None
-    claim = registry.read_claim(run_id)
-    if claim is None:  # released by a failed attempt in between: try once more
-        if registry.claim(run_id, body):
-            return None
-        raise RunInProgress(f"run {run_id} was claimed concurrently")
-    recorded = registry.history_record(claim.body["version"])
-    if recorded is not None:
-        return recorded
-    if now - datetime.fromisoformat(claim.body["claimed_at"]) < RUN_LEASE:
-        raise RunInProgress(f"run {run_id} is in progress as version {claim.body['version']}")
-    if not registry.claim(run_id, body, expected=claim):  # the earlier attempt died
-        raise RunInProgress(f"run {run_id} was taken over concurrently")
-    log.warning("run %s: took over from version %s", run_id, claim.body["version"])
-    return None
+def skip_run(
+    registry: Registry, run_id: str, trigger: dict[str, Any], reason: str, now: datetime
+) -> dict[str, Any]:
+    """Record that the run trains nothing, and why; a run that already finished (trained or
+    skipped) keeps its record, which is returned instead."""
+    details = {"model": registry.model, "trigger": trigger}
+    claim = runs.claim(registry.store, run_id, runs.TRAINING, details, RUN_LEASE, now)
+    if not isinstance(claim, runs.Claim):
+        return {**claim, "repeated": True}
+    outcome = {"status": "skipped", "decision": "skipped", "reasons": [reason]}
+    return runs.finish(registry.store, claim, outcome, now)
+
+
+def _finish(
+    registry: Registry, claim: runs.Claim, outcome: dict[str, Any], at: datetime
+) -> dict[str, Any]:
+    """The run's record, finished with ``outcome``, and the version's history record."""
+    record = runs.finish(registry.store, claim, {**outcome, "status": outcome["decision"]}, at)
+    registry.record(record["version"], record)
+    return record
 
 
 def _rescore(registry: Registry, champion: str, dataset: Dataset, split: Split) -> float:
@@ -153,15 +155,13 @@ def _rescore(registry: Registry, champion: str, dataset: Dataset, split: Split) 
     return roc_auc(dataset.label[split.holdout], model.predict(x))
 
 
-def _decision_fields(decision: Decision) -> dict[str, Any]:
+def _decision_fields(decision: PromotionDecision) -> dict[str, Any]:
     return {"decision": "promoted" if decision.promoted else "rejected", **decision.to_json()}
 
 
-def _failure(base: dict[str, Any], exc: Exception, at: datetime) -> dict[str, Any]:
-    return {
-        **base,
-        "decision": "failed",
-        "promoted": False,
-        "reasons": [f"{type(exc).__name__}: {exc}"],
-        "finished_at": at.isoformat(),
-    }
+def _failure(exc: Exception) -> dict[str, Any]:
+    return {"decision": "failed", "promoted": False, "reasons": [_error(exc)]}
+
+
+def _error(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"

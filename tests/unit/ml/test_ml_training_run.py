@@ -6,13 +6,14 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
+from common import runs
 from common.artifacts.local import LocalArtifactStore
 from common.ml.data import TrainingDataError
 from common.ml.features import Feature, FeatureSpec
+from common.ml.fitting import fit_and_evaluate
 from common.ml.leakage import LeakageSuspected
 from common.ml.registry import Registry
-from common.ml.trainer import RUN_LEASE, RunInProgress, train_run
-from common.ml.training import fit_and_evaluate
+from common.ml.training_run import RUN_LEASE, train_run
 from tests.support.ml_synthetic import SETTINGS, SPEC, dataset
 
 NOW = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
@@ -65,17 +66,23 @@ def test_a_run_writes_its_version_and_trains_once_per_run_id(registry):
     assert shap["sample"]["rows"] == SETTINGS.shap_rows
     assert {f["feature"] for f in shap["features"]} == set(SPEC.names)
     assert registry.history() == [first]
+    # One record of the run: its claim, finished with the outcome.
+    assert registry.store.list("runs/") == ["runs/run-a/training.json"]
+    assert registry.store.get_json(runs.run_key("run-a", runs.TRAINING)) == first
+    assert (first["status"], first["attempt"], first["run_id"]) == ("promoted", 1, "run-a")
+    assert not registry.store.list(f"models/{SPEC.model}/runs/")
 
 
 def test_a_run_in_progress_is_retried_later_and_a_dead_one_taken_over(registry):
-    registry.claim("run-b", {"run_id": "run-b", "version": "x", "claimed_at": NOW.isoformat()})
+    runs.claim(registry.store, "run-b", runs.TRAINING, {"version": "x"}, RUN_LEASE, NOW)
     load = CountingLoad()
-    with pytest.raises(RunInProgress):
+    with pytest.raises(runs.InProgress):
         train_run(registry, load, SPEC, SETTINGS, "run-b", {}, now=lambda: NOW)
     later = NOW + RUN_LEASE + timedelta(seconds=1)
     outcome = train_run(registry, load, SPEC, SETTINGS, "run-b", {}, now=lambda: later)
     assert load.calls == 1 and outcome["decision"] == "promoted"
-    assert registry.read_claim("run-b").body["version"] == outcome["version"]
+    assert (outcome["attempt"], outcome["previous_attempt"]["status"]) == (2, "running")
+    assert registry.store.get_json(runs.run_key("run-b", runs.TRAINING)) == outcome
 
 
 def test_data_that_cannot_train_fails_once_for_good(registry):
