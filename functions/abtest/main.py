@@ -19,9 +19,12 @@ from common.config import load_config
 from common.http import HttpError, Router, json_body
 from common.logs import setup_logging
 from common.stats import api
-from common.stats.inputs import Experiment
 from common.stats.payload import ExperimentRef
-from common.stats.warehouse_source import ExperimentNotFound, experiment_arms, load_experiment
+from common.stats.warehouse_source import (
+    ExperimentNotFound,
+    experiment_definition,
+    stored_experiment,
+)
 
 CONFIG = load_config()
 setup_logging("abtest", CONFIG.log_level, CONFIG.gcp_project)
@@ -56,10 +59,6 @@ def _body(request: flask.Request) -> dict:
         return body
 
 
-def _load(ref: ExperimentRef) -> Experiment:
-    return load_experiment(BACKENDS.warehouse, MARTS, ref.experiment_id, ref.options)
-
-
 @router.route("/test", methods=("POST",))
 def two_proportion_test(request: flask.Request) -> dict:
     with _answers():
@@ -69,7 +68,11 @@ def two_proportion_test(request: flask.Request) -> dict:
 @router.route("/analyze", methods=("POST",))
 def analyze(request: flask.Request) -> dict:
     with _answers():
-        return api.analyze_experiment(_body(request), _load)
+        wanted = api.analysis_request(_body(request))
+        if not isinstance(wanted, ExperimentRef):
+            return api.analyze_experiment(wanted)
+        stored = stored_experiment(BACKENDS.warehouse, MARTS, wanted.experiment_id)
+        return api.analyze_stored(wanted, stored)
 
 
 @router.route("/power", methods=("POST",))
@@ -83,7 +86,8 @@ def assign(request: flask.Request) -> dict:
     with _answers():
         experiment_id, user_id, variants, weights = api.assignment_request(request.args)
         if variants is None:
-            variants, weights, _ = experiment_arms(BACKENDS.warehouse, MARTS, experiment_id)
+            definition = experiment_definition(BACKENDS.warehouse, MARTS, experiment_id)
+            variants, weights = definition.variants, definition.weights
         return api.assignment(experiment_id, user_id, variants, weights)
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+from common.experiments import ExperimentDefinition
 from scripts.thelook import calibration, generator
 from scripts.thelook.calibration import (
     COUNTRY_MIX,
@@ -23,7 +24,7 @@ from scripts.thelook.calibration import (
     USER_AGE_RANGE,
 )
 from scripts.thelook.catalogue import load_catalogue
-from scripts.thelook.experiments import PLANTED_EFFECTS, Experiment, load_experiments
+from scripts.thelook.experiments import PLANTED_EFFECTS, load_experiments
 from scripts.thelook.generate import main as generate_cli
 from scripts.thelook.orders import fulfil
 from scripts.thelook.schema import (
@@ -449,7 +450,9 @@ def _p_value(z: float) -> float:
     return math.erfc(abs(z) / math.sqrt(2))
 
 
-def _exposed(con: duckdb.DuckDBPyConnection, experiment: Experiment) -> dict[str, list[int]]:
+def _exposed(
+    con: duckdb.DuckDBPyConnection, experiment: ExperimentDefinition
+) -> dict[str, list[int]]:
     """Exposed users' conversion (an order from first exposure to the end date) per variant."""
     rows = con.execute(
         """
