@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from common.marts import MARTS
+
 GRAINS = ("day", "week", "month")
 
 
@@ -20,6 +22,8 @@ class Dialect:
         return ("@" if self.engine == "bigquery" else "$") + name
 
     def table(self, name: str) -> str:
+        if name not in MARTS:
+            raise ValueError(f"{name!r} is not a mart")
         return f"{self.marts}.{name}"
 
     def truncate(self, grain: str, column: str) -> str:

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from common.experiments import ExperimentDefinition
+from common.traffic_sources import EVENT_TRAFFIC_SOURCES, USER_TRAFFIC_SOURCES
 from scripts.thelook import calibration, generator
 from scripts.thelook.calibration import (
     COUNTRY_MIX,
@@ -29,12 +30,10 @@ from scripts.thelook.generate import main as generate_cli
 from scripts.thelook.orders import fulfil
 from scripts.thelook.schema import (
     BROWSERS,
-    EVENT_TRAFFIC_SOURCES,
     EVENT_TYPES,
     GENDERS,
     ORDER_STATUSES,
     SCHEMAS,
-    USER_TRAFFIC_SOURCES,
 )
 from scripts.thelook.timeline import Timeline
 from scripts.thelook.vocabulary import CITIES
