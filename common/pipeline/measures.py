@@ -1,4 +1,4 @@
-"""What the validation gates measure in the marts, one query each, on DuckDB and BigQuery alike.
+"""What the validation gates measure in the marts, on DuckDB and BigQuery alike.
 
 Table and column names come from this module and the feature spec, never from an event.
 """

@@ -7,7 +7,9 @@ The experiment id travels as a bound parameter; ``marts`` comes from configurati
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 from common.experiments import ExperimentDefinition, stored_definition
 from common.stats.inputs import Experiment, Metric, Moments, Options, Variant
@@ -26,32 +28,24 @@ class ExperimentNotFound(LookupError):
 
 
 @dataclass(frozen=True)
-class ArmStatistics:
-    """One ab_metrics row: a variant's sufficient statistics for one metric."""
-
-    variant: str
-    metric: str
-    moments: Moments
-
-
-@dataclass(frozen=True)
 class StoredExperiment:
+    """An experiment's definition and its ab_metrics rows, by (variant, metric)."""
+
     definition: ExperimentDefinition
-    statistics: tuple[ArmStatistics, ...]
+    moments: Mapping[tuple[str, str], Moments]
 
     def engine_input(self, options: Options) -> Experiment:
         """The arms in their planned order (control first) with the definition's weights,
         the primary metric first; an arm nobody reached counts 0."""
         primary = self.definition.primary_metric
-        found = {s.metric for s in self.statistics}
+        found = {metric for _, metric in self.moments}
         metric_names = sorted(found | {primary}, key=lambda m: (m != primary, m))
         metrics = tuple(
             Metric(m, _KINDS.get(m, "mean"), "primary" if m == primary else "secondary")
             for m in metric_names
         )
-        moments = {(s.variant, s.metric): s.moments for s in self.statistics}
         variants = tuple(
-            Variant(v, {m: moments.get((v, m), Moments(0.0, 0.0)) for m in metric_names})
+            Variant(v, {m: self.moments.get((v, m), Moments(0.0, 0.0)) for m in metric_names})
             for v in self.definition.variants
         )
         return Experiment(variants, metrics, replace(options, weights=self.definition.weights))
@@ -70,14 +64,11 @@ def stored_experiment(warehouse: Warehouse, marts: str, experiment_id: str) -> S
     """The experiment's definition and every ab_metrics row it has."""
     definition = experiment_definition(warehouse, marts, experiment_id)
     p = warehouse.placeholder("experiment_id")
-    sql = f"select * from {marts}.ab_metrics where experiment_id = {p} order by metric"  # noqa: S608
+    sql = f"select * from {marts}.ab_metrics where experiment_id = {p}"  # noqa: S608
     rows = warehouse.query(sql, {"experiment_id": experiment_id}, labels=_LABELS)
-    statistics = tuple(
-        ArmStatistics(row["variant"], row["metric"], _moments(row))
-        for row in rows.table.to_pylist()
-    )
-    return StoredExperiment(definition, statistics)
+    moments = {(row["variant"], row["metric"]): _moments(row) for row in rows.table.to_pylist()}
+    return StoredExperiment(definition, moments)
 
 
-def _moments(row: dict) -> Moments:
+def _moments(row: Mapping[str, Any]) -> Moments:
     return Moments(**{k: float(v) for k, v in row.items() if k in _MOMENTS and v is not None})

@@ -1,21 +1,10 @@
--- Every experiment has at least two variants whose weights sum to 1 (up to rounding).
-with experiments as (
-    select * from {{ ref('experiments') }}
-),
-
-variants as (
-    select * from {{ ref('experiment_variants') }}
-),
-
-splits as (
-    select
-        experiments.experiment_id,
-        count(variants.variant) as variant_count,
-        coalesce(sum(variants.weight), 0) as total_weight
-    from experiments
-    left join variants on experiments.experiment_id = variants.experiment_id
-    group by experiments.experiment_id
-)
-
-select * from splits
-where variant_count < 2 or abs(total_weight - 1) > 1e-9
+-- Every experiment has at least two variants, and their weights sum to 1 (up to rounding).
+select
+    experiments.experiment_id,
+    count(variants.variant) as variant_count,
+    sum(variants.weight) as total_weight
+from {{ ref('experiments') }} as experiments
+left join {{ ref('experiment_variants') }} as variants
+    on experiments.experiment_id = variants.experiment_id
+group by experiments.experiment_id
+having count(variants.variant) < 2 or abs(sum(variants.weight) - 1) > 1e-9

@@ -35,12 +35,12 @@ def test_ab_metrics_names_its_statistics_after_moments(warehouse):
     assert set(columns) - keys <= {field.name for field in fields(Moments)}
 
     stored = stored_experiment(warehouse, MARTS, "checkout_one_click")
-    assert {(s.variant, s.metric) for s in stored.statistics} == {
+    assert set(stored.moments) == {
         (variant, metric)
         for variant in ("control", "treatment")
         for metric in ("conversion", "revenue_per_user")
     }
-    for statistics in stored.statistics:  # every column arrives: CUPED has its covariate
-        assert statistics.moments.n > 0 and statistics.moments.has_covariate
+    for moments in stored.moments.values():  # every column arrives: CUPED has its covariate
+        assert moments.n > 0 and moments.has_covariate
     with pytest.raises(ExperimentNotFound):
         stored_experiment(warehouse, MARTS, "nope")
