@@ -1,6 +1,6 @@
 """What the validation gates measure in the marts, on DuckDB and BigQuery alike.
 
-Table and column names come from this module and the feature spec, never from an event.
+Table and column names come from code (common.marts, the feature spec), never from an event.
 """
 
 from __future__ import annotations
