@@ -1,4 +1,8 @@
-"""Deterministic experiment assignment, shared with dbt (macro ``hash_bucket``).
+"""Experiment definitions and their deterministic assignment, shared with dbt.
+
+A definition comes from the dbt seeds ``experiments`` (one row per experiment) and
+``experiment_variants`` (one row per experiment and variant, in ``variant_index`` order), read
+here only: from the warehouse by the functions, from the seed files by the generator.
 
 bucket = first 8 bytes of SHA-256("<experiment_id>:<user_id>") as an unsigned big-endian integer
 / 2^64, a number in [0, 1); the variant is the first whose cumulative weight exceeds the bucket.
@@ -8,9 +12,17 @@ The SQL of both engines computes the same double: the 64-bit integer is assemble
 
 from __future__ import annotations
 
+import csv
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
 from itertools import accumulate
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from common.warehouse import Warehouse
 
 _TWO_POW_64 = 2**64
 
@@ -38,3 +50,102 @@ def assign_variant(
         if bucket < upper:
             return variant
     return variants[-1]  # the cumulative sum may round to just under 1
+
+
+@dataclass(frozen=True)
+class ExperimentDefinition:
+    experiment_id: str
+    variants: tuple[str, ...]  # the control first
+    weights: tuple[float, ...]  # one per variant, summing to 1
+    start_date: date
+    end_date: date | None  # inclusive; None: still running
+    primary_metric: str
+
+    def variant(self, user_id: int | str) -> str:
+        return assign_variant(self.experiment_id, user_id, self.variants, self.weights)
+
+    def runs_on(self, day: date) -> bool:
+        return self.start_date <= day and (self.end_date is None or day <= self.end_date)
+
+
+# The warehouse readers take the caller's query labels: BigQuery bills the job to them.
+
+
+def stored_definition(
+    warehouse: Warehouse, schema: str, experiment_id: str, labels: Mapping[str, str]
+) -> ExperimentDefinition | None:
+    """The experiment as the seeds in ``schema`` define it; None when there is no such one."""
+    p = warehouse.placeholder("experiment_id")
+    condition = f"e.experiment_id = {p}"
+    found = _stored(warehouse, schema, condition, {"experiment_id": experiment_id}, labels)
+    return found[0] if found else None
+
+
+def stored_definitions(
+    warehouse: Warehouse, schema: str, labels: Mapping[str, str]
+) -> tuple[ExperimentDefinition, ...]:
+    """Every experiment the seeds in ``schema`` define, by experiment id."""
+    return _stored(warehouse, schema, "true", {}, labels)
+
+
+def seed_definitions(seeds: Path) -> tuple[ExperimentDefinition, ...]:
+    """Every experiment of the seed files in the folder ``seeds``, in the files' order."""
+    arms: dict[str, list[dict[str, str]]] = {}
+    for row in _read_csv(seeds / "experiment_variants.csv"):
+        arms.setdefault(row["experiment_id"], []).append(row)
+    return _definitions(
+        {**experiment, **arm}
+        for experiment in _read_csv(seeds / "experiments.csv")
+        for arm in sorted(arms.get(experiment["experiment_id"], ()), key=_variant_index)
+    )
+
+
+def _stored(
+    warehouse: Warehouse,
+    schema: str,
+    condition: str,
+    params: Mapping[str, Any],
+    labels: Mapping[str, str],
+) -> tuple[ExperimentDefinition, ...]:
+    sql = (
+        "select e.experiment_id, e.start_date, e.end_date, e.primary_metric, "  # noqa: S608
+        "v.variant, v.weight "
+        f"from {schema}.experiments as e "
+        f"inner join {schema}.experiment_variants as v on v.experiment_id = e.experiment_id "
+        f"where {condition} order by e.experiment_id, v.variant_index"
+    )
+    return _definitions(warehouse.query(sql, params, labels=labels).table.to_pylist())
+
+
+def _definitions(rows: Iterable[Mapping[str, Any]]) -> tuple[ExperimentDefinition, ...]:
+    """Long-form rows, one per experiment and variant in variant order, as definitions."""
+    arms: dict[str, list[Mapping[str, Any]]] = {}
+    for row in rows:
+        arms.setdefault(row["experiment_id"], []).append(row)
+    return tuple(
+        ExperimentDefinition(
+            experiment_id=experiment_id,
+            variants=tuple(arm["variant"] for arm in variants),
+            weights=tuple(float(arm["weight"]) for arm in variants),
+            start_date=_day(variants[0]["start_date"]),
+            end_date=_day(variants[0]["end_date"]),
+            primary_metric=variants[0]["primary_metric"],
+        )
+        for experiment_id, variants in arms.items()
+    )
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def _variant_index(row: Mapping[str, str]) -> int:
+    return int(row["variant_index"])
+
+
+def _day(value: date | str | None) -> date | None:
+    """A seed file holds ISO dates as text, the warehouse as dates; an empty end is None."""
+    if isinstance(value, str):
+        return date.fromisoformat(value) if value else None
+    return value

@@ -15,9 +15,8 @@ from typing import Any
 
 from common.kpi.dialect import GRAINS, Binder, Dialect, Query
 from common.kpi.params import Param
+from common.traffic_sources import EVENT_TRAFFIC_SOURCES, USER_TRAFFIC_SOURCES
 
-EVENT_SOURCES = ("Email", "Adwords", "Organic", "YouTube", "Facebook")
-USER_CHANNELS = ("Search", "Organic", "Facebook", "Email", "Display")
 FUNNEL_STEPS = ("home", "department", "product", "cart", "purchase")
 
 
@@ -228,7 +227,7 @@ CATALOGUE: dict[str, Kpi] = {
             (
                 _start(30),
                 END,
-                Param("traffic_source", "enum", "only this source", allowed=EVENT_SOURCES),
+                Param("traffic_source", "enum", "only this source", allowed=EVENT_TRAFFIC_SOURCES),
             ),
             (
                 ("traffic_source", "string"),
@@ -272,7 +271,9 @@ CATALOGUE: dict[str, Kpi] = {
             "Top customers by lifetime revenue (kept revenue), with orders and AOV.",
             (
                 Param("limit", "int", "rows to return", 100, minimum=1, maximum=10_000),
-                Param("channel", "enum", "only this acquisition channel", allowed=USER_CHANNELS),
+                Param(
+                    "channel", "enum", "only this acquisition channel", allowed=USER_TRAFFIC_SOURCES
+                ),
             ),
             (
                 ("user_id", "integer"),
@@ -304,7 +305,7 @@ CATALOGUE: dict[str, Kpi] = {
         Kpi(
             "channel_performance",
             "Per acquisition channel: users, buyers, orders, revenue and rates.",
-            (Param("channel", "enum", "only this channel", allowed=USER_CHANNELS),),
+            (Param("channel", "enum", "only this channel", allowed=USER_TRAFFIC_SOURCES),),
             (
                 ("channel", "string"),
                 ("users", "integer"),

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from common.marts import MARTS
+
 GRAINS = ("day", "week", "month")
 
 
@@ -30,6 +32,8 @@ class Dialect:
         return ("@" if self.engine == "bigquery" else "$") + name
 
     def table(self, name: str) -> str:
+        if name not in MARTS:
+            raise ValueError(f"{name!r} is not a mart")
         return f"{self.marts}.{name}"
 
     def truncate(self, grain: str, column: str) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from common.traffic_sources import EVENT_TRAFFIC_SOURCES
+
 Kind = Literal["numeric", "categorical"]
 
 
@@ -104,7 +106,7 @@ CONVERSION = FeatureSpec(
                 minimum=0,
                 maximum=1,
             )
-            for source in ("Email", "Adwords", "Organic", "YouTube", "Facebook")
+            for source in EVENT_TRAFFIC_SOURCES
         ),
     ),
     label="label_purchased",

@@ -1,7 +1,6 @@
-"""What the validation gates measure in the marts, one query each, on DuckDB and BigQuery alike.
+"""What the validation gates measure in the marts, on DuckDB and BigQuery alike.
 
-Table and column names come from this module and the feature spec, never from an event; the one
-value, the date experiments must be running on, is a bound parameter.
+Table and column names come from code (common.marts, the feature spec), never from an event.
 """
 
 from __future__ import annotations
@@ -10,27 +9,16 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from common.experiments import stored_definitions
+from common.marts import MARTS
 from common.ml.features import FeatureSpec
 from common.warehouse import Warehouse
 
-# The marts the product serves; an empty one, or one that jumps in size, fails validation.
-MARTS = (
-    "ab_assignments",
-    "ab_metrics",
-    "channel_performance",
-    "customer_ltv",
-    "features_conversion",
-    "funnel",
-    "retention_monthly",
-    "retention_weekly",
-    "revenue_daily",
-    "revenue_monthly",
-    "rfm_segments",
-)
 _LABELS = {"component": "pipeline-validate"}
 
 
 def row_counts(warehouse: Warehouse, schema: str) -> dict[str, int]:
+    """Rows of every mart: an empty one, or one that jumps in size, fails validation."""
     sql = " union all ".join(
         f"select '{mart}' as mart, count(*) as n from {schema}.{mart}"  # noqa: S608
         for mart in MARTS
@@ -83,27 +71,22 @@ class ExperimentSplit:
 
 def running_experiments(warehouse: Warehouse, schema: str, on: date) -> list[ExperimentSplit]:
     """Experiments running on ``on`` with their planned split and the users assigned so far."""
-    day = warehouse.placeholder("on")
+    running = [e for e in stored_definitions(warehouse, schema, _LABELS) if e.runs_on(on)]
     sql = (
-        "select e.experiment_id, e.variants, e.weights, a.variant, count(a.user_id) as units "  # noqa: S608
-        f"from {schema}.experiments as e "
-        f"left join {schema}.ab_assignments as a on a.experiment_id = e.experiment_id "
-        f"where e.start_date <= {day} and (e.end_date is null or e.end_date >= {day}) "
-        "group by e.experiment_id, e.variants, e.weights, a.variant"
+        "select experiment_id, variant, count(*) as units "  # noqa: S608
+        f"from {schema}.ab_assignments group by experiment_id, variant"
     )
-    rows = warehouse.query(sql, {"on": on}, labels=_LABELS).table.to_pylist()
-    found: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        experiment = found.setdefault(row["experiment_id"], {"row": row, "units": {}})
-        if row["variant"] is not None:
-            experiment["units"][row["variant"]] = int(row["units"])
-    splits = []
-    for experiment_id, experiment in sorted(found.items()):
-        variants = tuple(v.strip() for v in experiment["row"]["variants"].split("|"))
-        weights = tuple(float(w) for w in experiment["row"]["weights"].split("|"))
-        units = tuple(experiment["units"].get(v, 0) for v in variants)
-        splits.append(ExperimentSplit(experiment_id, variants, weights, units))
-    return splits
+    rows = warehouse.query(sql, labels=_LABELS).table.to_pylist()
+    units = {(row["experiment_id"], row["variant"]): int(row["units"]) for row in rows}
+    return [
+        ExperimentSplit(
+            e.experiment_id,
+            e.variants,
+            e.weights,
+            tuple(units.get((e.experiment_id, v), 0) for v in e.variants),
+        )
+        for e in running
+    ]
 
 
 def _number(value: Any) -> float | None:

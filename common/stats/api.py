@@ -1,14 +1,15 @@
 """The abtest function's operations without HTTP: JSON-able request in, JSON-able answer out.
 
-Invalid input raises ``InvalidInput`` (with the field's path); an unknown experiment
-raises ``warehouse_source.ExperimentNotFound``; warehouse failures raise ``WarehouseError``.
+An analysis of a stored experiment goes one way: the caller parses the request, reads the
+experiment (``warehouse_source.stored_experiment``) and hands both to ``analyze_stored``.
+Invalid input raises ``InvalidInput`` (with the field's path).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from common.experiments import assign_variant, check_weights, hash_bucket
 from common.stats import requests
@@ -16,6 +17,9 @@ from common.stats.analyze import analyze
 from common.stats.inputs import Experiment
 from common.stats.power import solve
 from common.validation import InvalidInput, known_fields, name, number
+
+if TYPE_CHECKING:
+    from common.stats.warehouse_source import StoredExperiment
 
 Z_95 = 1.959963984540054  # Φ⁻¹(0.975): ci_95 stays a 95% interval whatever alpha is
 
@@ -49,16 +53,19 @@ def two_proportion_test(body: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def analyze_experiment(
-    body: Mapping[str, Any], load: Callable[[requests.ExperimentRef], Experiment]
-) -> dict[str, Any]:
-    """Statistics from the request, or from the warehouse through ``load``."""
-    request = requests.analysis_request(body)
-    experiment = load(request) if isinstance(request, requests.ExperimentRef) else request
-    result = asdict(analyze(experiment))
-    if isinstance(request, requests.ExperimentRef):
-        result = {"experiment_id": request.experiment_id, **result}
-    return result
+def analysis_request(body: Mapping[str, Any]) -> Experiment | requests.ExperimentRef:
+    """The statistics given in the request, or the stored experiment it names."""
+    return requests.analysis_request(body)
+
+
+def analyze_experiment(experiment: Experiment) -> dict[str, Any]:
+    return asdict(analyze(experiment))
+
+
+def analyze_stored(ref: requests.ExperimentRef, stored: StoredExperiment) -> dict[str, Any]:
+    """Statistics of an experiment stored in the warehouse, read by the caller."""
+    result = analyze(stored.engine_input(ref.options))
+    return {"experiment_id": ref.experiment_id, **asdict(result)}
 
 
 def power(body: Mapping[str, Any]) -> dict[str, Any]:

@@ -42,18 +42,7 @@ from common.validation import (
 )
 
 MAX_METRICS = 50
-_MOMENT_FIELDS = (
-    "n",
-    "sum",
-    "sum_squares",
-    "covariate_sum",
-    "covariate_sum_squares",
-    "cross_product_sum",
-    "denominator_sum",
-    "denominator_sum_squares",
-    "numerator_denominator_sum",
-    "values",
-)
+_MOMENT_FIELDS = tuple(Moments.__dataclass_fields__)  # the statistics, then raw "values"
 _OPTION_FIELDS = tuple(Options.__dataclass_fields__)
 _WEIGHT_TOLERANCE = 1e-6
 

@@ -1,26 +1,23 @@
-"""Experiments as the warehouse holds them: the definition in ``experiments`` (the dbt seed) and
-the sufficient statistics in ``ab_metrics``, both in the marts schema/dataset.
+"""Experiments as the warehouse holds them: the definition in the dbt seeds (read through
+``common.experiments``) and the sufficient statistics in ``ab_metrics``, in the marts
+schema/dataset; and how those become the engine's input.
 
 The experiment id travels as a bound parameter; ``marts`` comes from configuration only.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
 
 from common.errors import NotFound
+from common.experiments import ExperimentDefinition, stored_definition
 from common.stats.inputs import Experiment, Metric, Moments, Options, Variant
 from common.warehouse import Warehouse
 
-# ab_metrics columns, in Moments' names.
-_STAT_COLUMNS = (
-    "n",
-    "sum",
-    "sum_squares",
-    "covariate_sum",
-    "covariate_sum_squares",
-    "cross_product_sum",
-)
+# ab_metrics names its statistics after Moments' fields; its other columns are the keys.
+_MOMENTS = frozenset(field.name for field in fields(Moments))
 _KINDS = {"conversion": "proportion"}  # every other ab_metrics metric is a per-user mean
 _LABELS = {"function": "abtest"}
 
@@ -33,48 +30,48 @@ class ExperimentNotFound(NotFound):
         self.experiment_id = experiment_id
 
 
-def experiment_arms(
+@dataclass(frozen=True)
+class StoredExperiment:
+    """An experiment's definition and its ab_metrics rows, by (variant, metric)."""
+
+    definition: ExperimentDefinition
+    moments: Mapping[tuple[str, str], Moments]
+
+    def engine_input(self, options: Options) -> Experiment:
+        """The arms in their planned order (control first) with the definition's weights,
+        the primary metric first; an arm nobody reached counts 0."""
+        primary = self.definition.primary_metric
+        found = {metric for _, metric in self.moments}
+        metric_names = sorted(found | {primary}, key=lambda m: (m != primary, m))
+        metrics = tuple(
+            Metric(m, _KINDS.get(m, "mean"), "primary" if m == primary else "secondary")
+            for m in metric_names
+        )
+        variants = tuple(
+            Variant(v, {m: self.moments.get((v, m), Moments(0.0, 0.0)) for m in metric_names})
+            for v in self.definition.variants
+        )
+        return Experiment(variants, metrics, replace(options, weights=self.definition.weights))
+
+
+def experiment_definition(
     warehouse: Warehouse, marts: str, experiment_id: str
-) -> tuple[tuple[str, ...], tuple[float, ...], str]:
-    """Variant names and weights in their planned order, and the primary metric."""
-    p = warehouse.placeholder("experiment_id")
-    sql = (
-        "select variants, weights, primary_metric "  # noqa: S608 - marts is configuration
-        f"from {marts}.experiments where experiment_id = {p}"
-    )
-    rows = warehouse.query(sql, {"experiment_id": experiment_id}, labels=_LABELS)
-    found = rows.table.to_pylist()
-    if not found:
+) -> ExperimentDefinition:
+    found = stored_definition(warehouse, marts, experiment_id, _LABELS)
+    if found is None:
         raise ExperimentNotFound(experiment_id)
-    row = found[0]
-    variants = tuple(v.strip() for v in row["variants"].split("|"))
-    weights = tuple(float(w) for w in row["weights"].split("|"))
-    return variants, weights, row["primary_metric"]
+    return found
 
 
-def load_experiment(
-    warehouse: Warehouse, marts: str, experiment_id: str, options: Options
-) -> Experiment:
-    """The experiment's arms (control first) and metrics; an arm nobody reached counts 0."""
-    names, weights, primary = experiment_arms(warehouse, marts, experiment_id)
+def stored_experiment(warehouse: Warehouse, marts: str, experiment_id: str) -> StoredExperiment:
+    """The experiment's definition and every ab_metrics row it has."""
+    definition = experiment_definition(warehouse, marts, experiment_id)
     p = warehouse.placeholder("experiment_id")
-    sql = (
-        f"select variant, metric, {', '.join(_STAT_COLUMNS)} "  # noqa: S608 - as above
-        f"from {marts}.ab_metrics where experiment_id = {p} order by metric"
-    )
+    sql = f"select * from {marts}.ab_metrics where experiment_id = {p}"  # noqa: S608
     rows = warehouse.query(sql, {"experiment_id": experiment_id}, labels=_LABELS)
-    stats: dict[str, dict[str, Moments]] = {}
-    for row in rows.table.to_pylist():
-        values = {k: float(row[k]) for k in _STAT_COLUMNS if row[k] is not None}
-        stats.setdefault(row["variant"], {})[row["metric"]] = Moments(**values)
-    found = {m for arm in stats.values() for m in arm}
-    metric_names = sorted(found | {primary}, key=lambda m: (m != primary, m))
-    metrics = tuple(
-        Metric(m, _KINDS.get(m, "mean"), "primary" if m == primary else "secondary")
-        for m in metric_names
-    )
-    variants = tuple(
-        Variant(v, {m: stats.get(v, {}).get(m, Moments(0.0, 0.0)) for m in metric_names})
-        for v in names
-    )
-    return Experiment(variants, metrics, replace(options, weights=weights))
+    moments = {(row["variant"], row["metric"]): _moments(row) for row in rows.table.to_pylist()}
+    return StoredExperiment(definition, moments)
+
+
+def _moments(row: Mapping[str, Any]) -> Moments:
+    return Moments(**{k: float(v) for k, v in row.items() if k in _MOMENTS and v is not None})

@@ -17,9 +17,8 @@ from common.config import load_config
 from common.http import Router, json_body
 from common.logs import setup_logging
 from common.stats import api
-from common.stats.inputs import Experiment
 from common.stats.requests import ExperimentRef
-from common.stats.warehouse_source import experiment_arms, load_experiment
+from common.stats.warehouse_source import experiment_definition, stored_experiment
 from common.validation import InvalidInput
 
 CONFIG = load_config()
@@ -46,10 +45,6 @@ def _body(request: flask.Request) -> dict:
         return body
 
 
-def _load(ref: ExperimentRef) -> Experiment:
-    return load_experiment(BACKENDS.warehouse, MARTS, ref.experiment_id, ref.options)
-
-
 @router.route("/test", methods=("POST",))
 def two_proportion_test(request: flask.Request) -> dict:
     return api.two_proportion_test(_body(request))
@@ -57,7 +52,11 @@ def two_proportion_test(request: flask.Request) -> dict:
 
 @router.route("/analyze", methods=("POST",))
 def analyze(request: flask.Request) -> dict:
-    return api.analyze_experiment(_body(request), _load)
+    wanted = api.analysis_request(_body(request))
+    if not isinstance(wanted, ExperimentRef):
+        return api.analyze_experiment(wanted)
+    stored = stored_experiment(BACKENDS.warehouse, MARTS, wanted.experiment_id)
+    return api.analyze_stored(wanted, stored)
 
 
 @router.route("/power", methods=("POST",))
@@ -69,7 +68,8 @@ def power(request: flask.Request) -> dict:
 def assign(request: flask.Request) -> dict:
     experiment_id, user_id, variants, weights = api.assignment_request(request.args)
     if variants is None:
-        variants, weights, _ = experiment_arms(BACKENDS.warehouse, MARTS, experiment_id)
+        definition = experiment_definition(BACKENDS.warehouse, MARTS, experiment_id)
+        variants, weights = definition.variants, definition.weights
     return api.assignment(experiment_id, user_id, variants, weights)
 
 

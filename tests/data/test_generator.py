@@ -14,6 +14,8 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+from common.experiments import ExperimentDefinition
+from common.traffic_sources import EVENT_TRAFFIC_SOURCES, USER_TRAFFIC_SOURCES
 from scripts.data.thelook import calibration, dataset
 from scripts.data.thelook.__main__ import main as generate_cli
 from scripts.data.thelook.calibration import (
@@ -24,16 +26,14 @@ from scripts.data.thelook.calibration import (
     USER_AGE_RANGE,
 )
 from scripts.data.thelook.catalogue import load_catalogue
-from scripts.data.thelook.experiments import PLANTED_EFFECTS, Experiment, load_experiments
+from scripts.data.thelook.experiments import PLANTED_EFFECTS, load_experiments
 from scripts.data.thelook.orders import fulfil
 from scripts.data.thelook.schema import (
     BROWSERS,
-    EVENT_TRAFFIC_SOURCES,
     EVENT_TYPES,
     GENDERS,
     ORDER_STATUSES,
     SCHEMAS,
-    USER_TRAFFIC_SOURCES,
 )
 from scripts.data.thelook.timeline import Timeline
 from scripts.data.thelook.vocabulary import CITIES
@@ -449,7 +449,9 @@ def _p_value(z: float) -> float:
     return math.erfc(abs(z) / math.sqrt(2))
 
 
-def _exposed(con: duckdb.DuckDBPyConnection, experiment: Experiment) -> dict[str, list[int]]:
+def _exposed(
+    con: duckdb.DuckDBPyConnection, experiment: ExperimentDefinition
+) -> dict[str, list[int]]:
     """Exposed users' conversion (an order from first exposure to the end date) per variant."""
     rows = con.execute(
         """

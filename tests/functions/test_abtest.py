@@ -11,12 +11,21 @@ from common.experiments import assign_variant
 
 README_EXAMPLE = {"a_success": 13880, "a_total": 49962, "b_success": 13971, "b_total": 50038}
 
-# A warehouse holding just the two tables abtest reads, with recs_carousel's broken split at
+# A warehouse holding just the tables abtest reads, with recs_carousel's broken split at
 # the size the generator documents for 100k users (8,603 vs 7,838 exposed).
 EXPERIMENTS = [
-    ("ab_even", "control|treatment", "0.5|0.5", "conversion"),
-    ("broken_split", "control|treatment", "0.5|0.5", "revenue_per_user"),
-    ("three_arms", "control|b|c", "0.5|0.25|0.25", "conversion"),
+    ("ab_even", "2026-09-01", "2026-09-28", "conversion"),
+    ("broken_split", "2026-10-01", "2026-10-28", "revenue_per_user"),
+    ("three_arms", "2026-10-01", None, "conversion"),
+]
+EXPERIMENT_VARIANTS = [
+    ("ab_even", 1, "control", 0.5),
+    ("ab_even", 2, "treatment", 0.5),
+    ("broken_split", 1, "control", 0.5),
+    ("broken_split", 2, "treatment", 0.5),
+    ("three_arms", 3, "c", 0.25),  # stored out of order: variant_index orders the arms
+    ("three_arms", 1, "control", 0.5),
+    ("three_arms", 2, "b", 0.25),
 ]
 AB_METRICS = [
     ("ab_even", "control", "conversion", 5000, 500, 500, 300, 300, 120),
@@ -35,10 +44,18 @@ def warehouse(execkpi_env):
     with duckdb.connect(execkpi_env["EXECKPI_DUCKDB_PATH"]) as con:
         con.execute("create schema execkpi_marts")
         con.execute(
-            "create table execkpi_marts.experiments (experiment_id varchar, variants varchar, "
-            "weights varchar, primary_metric varchar)"
+            "create table execkpi_marts.experiments (experiment_id varchar, start_date date, "
+            "end_date date, primary_metric varchar)"
         )
         con.executemany("insert into execkpi_marts.experiments values (?, ?, ?, ?)", EXPERIMENTS)
+        con.execute(
+            "create table execkpi_marts.experiment_variants (experiment_id varchar, "
+            "variant_index integer, variant varchar, weight double)"
+        )
+        con.executemany(
+            "insert into execkpi_marts.experiment_variants values (?, ?, ?, ?)",
+            EXPERIMENT_VARIANTS,
+        )
         con.execute(
             "create table execkpi_marts.ab_metrics (experiment_id varchar, variant varchar, "
             "metric varchar, n bigint, sum double, sum_squares double, covariate_sum double, "

@@ -1,30 +1,14 @@
--- One row per experiment variant with the bucket range [lower_bound, upper_bound) it owns.
--- The seed lists variants and weights as 'a|b|c' strings: split them at positions 1..20.
+-- One row per experiment variant with the bucket range [lower_bound, upper_bound) it owns:
+-- the cumulative weight of the variants before it and up to it, in variant_index order.
 with experiments as (
-    select
-        *,
-        {{ dbt.length('variants') }} - {{ dbt.length(dbt.replace('variants', "'|'", "''")) }} + 1
-            as variant_count
-    from {{ ref('experiments') }}
+    select * from {{ ref('experiments') }}
 ),
 
-split as (
-    {% for position in range(1, 21) -%}
-    select
-        experiment_id,
-        {{ position }} as variant_index,
-        {{ dbt.split_part('variants', "'|'", position) }} as variant,
-        cast({{ dbt.split_part('weights', "'|'", position) }} as {{ type_double() }}) as weight,
-        cast(start_date as date) as start_date,
-        cast(end_date as date) as end_date,
-        primary_metric
-    from experiments
-    where variant_count >= {{ position }}
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+variants as (
+    select * from {{ ref('experiment_variants') }}
 ),
 
-final as (
+bucket_ranges as (
     select
         experiment_id,
         variant_index,
@@ -38,11 +22,24 @@ final as (
             partition by experiment_id order by variant_index
             rows between unbounded preceding and current row
         ) as upper_bound,
-        max(variant_index) over (partition by experiment_id) = variant_index as is_last,
-        start_date,
-        end_date,
-        primary_metric
-    from split
+        max(variant_index) over (partition by experiment_id) = variant_index as is_last
+    from variants
+),
+
+final as (
+    select
+        bucket_ranges.experiment_id,
+        bucket_ranges.variant_index,
+        bucket_ranges.variant,
+        bucket_ranges.weight,
+        bucket_ranges.lower_bound,
+        bucket_ranges.upper_bound,
+        bucket_ranges.is_last,
+        cast(experiments.start_date as date) as start_date,
+        cast(experiments.end_date as date) as end_date,
+        experiments.primary_metric
+    from bucket_ranges
+    inner join experiments on bucket_ranges.experiment_id = experiments.experiment_id
 )
 
 select * from final

@@ -22,9 +22,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
+from common.experiments import ExperimentDefinition
 from scripts.data.thelook.catalogue import Catalogue, load_catalogue
 from scripts.data.thelook.events import build_events, page_uris
-from scripts.data.thelook.experiments import Experiment, load_experiments, plant_effects
+from scripts.data.thelook.experiments import load_experiments, plant_effects
 from scripts.data.thelook.funnel import walk
 from scripts.data.thelook.orders import build_orders
 from scripts.data.thelook.people import build_users, visitors
@@ -55,7 +56,7 @@ class Run:
     timeline: Timeline
     catalogue: Catalogue
     uris: pa.Array
-    experiments: tuple[Experiment, ...]
+    experiments: tuple[ExperimentDefinition, ...]
 
 
 def users_for_items(order_items: int) -> int:

@@ -1,4 +1,5 @@
-"""The A/B tests of ``dbt_project/seeds/experiments.csv``, simulated with a known truth.
+"""The A/B tests of the dbt seeds (``dbt_project/seeds/experiments.csv`` and
+``experiment_variants.csv``), simulated with a known truth.
 
 A user is *exposed* to an experiment when they have at least one (logged) signed-in session
 whose start date lies in [start_date, end_date] (UTC); sessions never cross midnight. Their
@@ -22,20 +23,18 @@ recs_carousel exposed 8,603 control vs 7,838 treatment (chi-square 36, p ~ 2e-9)
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import numpy as np
 
-from common.experiments import assign_variant
+from common.experiments import ExperimentDefinition, seed_definitions
 from scripts.data.thelook.calibration import ITEMS_PER_ORDER, SIGNED_IN_PURCHASE_SHARE
 from scripts.data.thelook.people import ANONYMOUS
 from scripts.data.thelook.sessions import Sessions
 from scripts.data.thelook.timeline import DAY, epoch_seconds
 
-SEEDS_CSV = Path(__file__).resolve().parents[3] / "dbt_project/seeds/experiments.csv"
+SEEDS = Path(__file__).resolve().parents[3] / "dbt_project/seeds"
 
 
 @dataclass(frozen=True)
@@ -69,34 +68,14 @@ PLANTED_EFFECTS = {
 }
 
 
-@dataclass(frozen=True)
-class Experiment:
-    experiment_id: str
-    variants: tuple[str, ...]
-    weights: tuple[float, ...]
-    start_date: date
-    end_date: date
-
-    def variant(self, user_id: int) -> str:
-        return assign_variant(self.experiment_id, user_id, self.variants, self.weights)
-
-    def in_window(self, day: np.ndarray) -> np.ndarray:
-        first, last = (epoch_seconds(d) // DAY for d in (self.start_date, self.end_date))
-        return (day >= first) & (day <= last)
+def load_experiments(seeds: Path = SEEDS) -> tuple[ExperimentDefinition, ...]:
+    return seed_definitions(seeds)
 
 
-def load_experiments(path: Path = SEEDS_CSV) -> tuple[Experiment, ...]:
-    with open(path, newline="") as file:
-        return tuple(
-            Experiment(
-                row["experiment_id"],
-                tuple(row["variants"].split("|")),
-                tuple(float(w) for w in row["weights"].split("|")),
-                date.fromisoformat(row["start_date"]),
-                date.fromisoformat(row["end_date"]),
-            )
-            for row in csv.DictReader(file)
-        )
+def _in_window(experiment: ExperimentDefinition, day: np.ndarray) -> np.ndarray:
+    """Mask of the days (since the epoch) inside the experiment's window."""
+    first, last = (epoch_seconds(d) // DAY for d in (experiment.start_date, experiment.end_date))
+    return (day >= first) & (day <= last)
 
 
 def _extra_item_probability(items_lift: float) -> float:
@@ -117,7 +96,7 @@ def plant_effects(
     rng: np.random.Generator,
     sessions: Sessions,
     user_ids: np.ndarray,
-    experiments: tuple[Experiment, ...],
+    experiments: tuple[ExperimentDefinition, ...],
 ) -> Sessions:
     """Apply each experiment's planted effect to its treated sessions; drop unlogged ones."""
     purchase, extra_item = sessions.purchase.copy(), sessions.extra_item.copy()
@@ -126,7 +105,7 @@ def plant_effects(
         effect = PLANTED_EFFECTS.get(experiment.experiment_id, PlantedEffect())
         if effect.is_null:
             continue
-        window = (sessions.user != ANONYMOUS) & experiment.in_window(sessions.day)
+        window = (sessions.user != ANONYMOUS) & _in_window(experiment, sessions.day)
         exposed = np.unique(sessions.user[window])
         in_arm = [experiment.variant(int(user_ids[u])) == effect.arm for u in exposed]
         treated_user = np.zeros(user_ids.size, dtype=bool)

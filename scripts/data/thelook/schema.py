@@ -116,12 +116,10 @@ SCHEMAS: dict[str, pa.Schema] = {
     ),
 }
 
-# The closed vocabularies of thelook's text columns.
+# The closed vocabularies of thelook's text columns (traffic sources: common.traffic_sources).
 ORDER_STATUSES = ("Processing", "Shipped", "Complete", "Cancelled", "Returned")
 EVENT_TYPES = ("home", "department", "product", "cart", "purchase", "cancel")
 BROWSERS = ("Chrome", "Firefox", "Safari", "IE", "Other")
-EVENT_TRAFFIC_SOURCES = ("Email", "Adwords", "Organic", "YouTube", "Facebook")
-USER_TRAFFIC_SOURCES = ("Search", "Organic", "Facebook", "Email", "Display")
 GENDERS = ("M", "F")
 
 

@@ -72,7 +72,7 @@ session_history as (
             then sessions.product_views else 0 end) as {{ dbt.type_bigint() }}) as product_views_30d,
         cast(sum(case when sessions.session_date >= user_snapshots.recent_start_date
             then sessions.cart_adds else 0 end) as {{ dbt.type_bigint() }}) as cart_adds_30d,
-        {%- for source in ['Email', 'Adwords', 'Organic', 'YouTube', 'Facebook'] %}
+        {%- for source in var('event_traffic_sources') %}
         count(case when sessions.traffic_source = '{{ source }}' then 1 end)
             as sessions_{{ source | lower }}{% if not loop.last %},{% endif %}
         {%- endfor %}
@@ -112,7 +112,7 @@ final as (
         coalesce(session_history.sessions_30d, 0) as sessions_30d,
         coalesce(session_history.product_views_30d, 0) as product_views_30d,
         coalesce(session_history.cart_adds_30d, 0) as cart_adds_30d,
-        {%- for source in ['Email', 'Adwords', 'Organic', 'YouTube', 'Facebook'] %}
+        {%- for source in var('event_traffic_sources') %}
         coalesce({{ safe_divide('session_history.sessions_' ~ (source | lower), 'session_history.sessions_90d') }}, 0)
             as traffic_share_{{ source | lower }},
         {%- endfor %}

@@ -1,0 +1,20 @@
+"""The marts: the tables dbt builds for the product to read, named once.
+
+The validation gate counts the rows of each; the KPIs name their tables through
+``Dialect.table``, which refuses any other name. dbt defines each as a model under
+dbt_project/models/marts, and tests/unit/test_dbt_names.py keeps that folder and this list equal.
+"""
+
+MARTS = (
+    "ab_assignments",
+    "ab_metrics",
+    "channel_performance",
+    "customer_ltv",
+    "features_conversion",
+    "funnel",
+    "retention_monthly",
+    "retention_weekly",
+    "revenue_daily",
+    "revenue_monthly",
+    "rfm_segments",
+)
