@@ -5,17 +5,18 @@ POST /hello {"name": "Ada"}     publishes greeting-requested; 202 with the run i
 GET  /hello/greetings/<run_id>  the greeting hello_event recorded for that run (404 until then)
 """
 
-import re
 import uuid
 
 import flask
 import functions_framework
 
+from common import validation
 from common.artifacts import ArtifactNotFound
 from common.backends import Backends
 from common.config import load_config
+from common.errors import NotFound
 from common.events.envelope import Event
-from common.http import HttpError, Router, invalid, json_body
+from common.http import Router, json_body
 from common.logs import setup_logging
 
 CONFIG = load_config()
@@ -23,20 +24,10 @@ setup_logging("hello_http", CONFIG.log_level, CONFIG.gcp_project)
 BACKENDS = Backends(CONFIG)
 router = Router(CONFIG, prefix="/hello")
 
-_RUN_ID = re.compile(r"[0-9a-f]{32}")
-
-
-def _name(value: object) -> str:
-    if not isinstance(value, str) or not 1 <= len(value.strip()) <= 100:
-        raise invalid("name", "must be a string of 1 to 100 characters")
-    if any(not ch.isprintable() for ch in value):
-        raise invalid("name", "must not contain control characters")
-    return value.strip()
-
 
 @router.route("/", methods=("GET",))
 def greet(request: flask.Request) -> dict:
-    name = _name(request.args.get("name", "world"))
+    name = validation.name(request.args.get("name", "world"), "name")
     warehouse = BACKENDS.warehouse
     sql = f"select 'Hello, ' || {warehouse.placeholder('name')} || '!' as greeting"
     result = warehouse.query(sql, {"name": name}, labels={"function": "hello_http"})
@@ -48,7 +39,7 @@ def greet(request: flask.Request) -> dict:
 
 @router.route("/", methods=("POST",))
 def request_greeting(request: flask.Request) -> tuple[dict, int]:
-    name = _name(json_body(request).get("name"))
+    name = validation.name(json_body(request).get("name"), "name")
     run_id = uuid.uuid4().hex
     event = Event("greeting-requested", "hello_http", run_id, {"name": name})
     BACKENDS.publisher.publish(event)
@@ -57,14 +48,11 @@ def request_greeting(request: flask.Request) -> tuple[dict, int]:
 
 @router.route("/greetings/<run_id>")
 def get_greeting(request: flask.Request, run_id: str) -> dict:
-    if not _RUN_ID.fullmatch(run_id):
-        raise invalid("run_id", "must be 32 lowercase hex characters")
+    key = f"greetings/{validation.run_id(run_id)}.json"
     try:
-        return BACKENDS.artifacts.get_json(f"greetings/{run_id}.json")
+        return BACKENDS.artifacts.get_json(key)
     except ArtifactNotFound:
-        raise HttpError(
-            404, "not_found", "no greeting recorded for this run yet", "run_id"
-        ) from None
+        raise NotFound("no greeting recorded for this run yet", field="run_id") from None
 
 
 @functions_framework.http
