@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -174,6 +175,11 @@ class Setting:
     default: str | None
     parse: Callable[[str], Any]
     help: str
+    secret: bool = False  # its value never appears in an error or a log
+
+    def problem(self, raw: str, rule: str) -> str:
+        shown = "" if self.secret else f"={raw!r}"
+        return f"{self.env_var}{shown}: {rule}"
 
     @property
     def env_var(self) -> str:
@@ -200,7 +206,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("pubsub_project", "local", _PUBSUB_PROJECT, "project of the Pub/Sub topics"),
     Setting("topic_prefix", "", _TOPIC_PREFIX, "prefix of every topic name"),
     Setting("cors_origins", "", _origins, "comma-separated origins allowed by CORS"),
-    Setting("api_keys", "", _api_keys, "comma-separated API keys; empty means none required"),
+    Setting(
+        "api_keys",
+        "",
+        _api_keys,
+        "comma-separated API keys; empty means none required",
+        secret=True,
+    ),
     Setting(
         "max_request_bytes", str(1024**2), _int_between(1024, 32 * 1024**2), "request body limit"
     ),
@@ -298,7 +310,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         try:
             values[setting.name] = setting.parse(raw)
         except ValueError as exc:
-            problems.append(f"{setting.env_var}={raw!r}: {exc}")
+            problems.append(setting.problem(raw, str(exc)))
 
     problems += [
         f"{name}: unknown setting (known: see common/config.py SETTINGS)"
@@ -319,3 +331,13 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
     if problems:
         raise ConfigError(problems)
     return Config(**values)
+
+
+def load_config_or_exit(environ: Mapping[str, str] | None = None) -> Config:
+    """For command-line entry points: the configuration, or one line per bad variable on stderr
+    (no traceback) and exit status 2."""
+    try:
+        return load_config(environ)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        raise SystemExit(2) from None

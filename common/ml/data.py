@@ -44,8 +44,11 @@ def load_features(warehouse: Warehouse, spec: FeatureSpec, schema: str) -> Datas
     table = f"{schema}.{spec.table}"
     extra = [c for c in (spec.time_column, spec.group_column) if c]
     columns = [*spec.names, spec.label, *extra]
+    # A fixed row order: a parallel dbt build stores the mart's rows in a different order each
+    # time, and the seeded samples, the categories' codes and so the model follow row order.
+    order = extra or columns
     # Names come from the feature spec, never from a request.
-    sql = f"select {', '.join(columns)} from {table}"  # noqa: S608
+    sql = f"select {', '.join(columns)} from {table} order by {', '.join(order)}"  # noqa: S608
     result = warehouse.query(sql, labels={"component": "ml-train"})
     source = {"engine": warehouse.engine, "table": table, "query_ms": round(result.elapsed_ms)}
     dataset = dataset_from_arrow(result.table, spec, source)

@@ -46,7 +46,7 @@ def run_build(config: Config, run_id: str, project_dir: Path, work_dir: Path) ->
     with _LOCK:
         if config.warehouse == "bigquery":
             return _build_and_check(project_dir, work_dir, "prod", dbt_vars, {})
-        with _building_copy(config.duckdb_path, run_id) as building:
+        with building_copy(config.duckdb_path, run_id) as building:
             env = {"EXECKPI_DUCKDB_PATH": str(building)}
             return _build_and_check(project_dir, work_dir, "local", dbt_vars, env)
 
@@ -93,14 +93,17 @@ def _close_duckdb_connections() -> None:
 
 
 @contextmanager
-def _building_copy(database: Path, run_id: str) -> Iterator[Path]:
+def building_copy(database: Path, run_id: str, swap_in: bool = True) -> Iterator[Path]:
+    """A copy of the DuckDB file to work on while others hold it open; when the block succeeds
+    it replaces the file in one rename (``swap_in``), otherwise it is thrown away."""
     if not database.is_file():
         raise WarehouseUnavailable(f"no DuckDB database at {database}: load the raw data first")
     building = database.with_name(f"{database.name}.{run_id}.building")
     shutil.copyfile(database, building)
     try:
         yield building
-        os.replace(building, database)
+        if swap_in:
+            os.replace(building, database)
     finally:
         building.unlink(missing_ok=True)
 

@@ -1,7 +1,13 @@
 """Run dbt on this repository's project, on DuckDB (target ``local``) or BigQuery (``prod``).
 
-    python -m scripts.data.dbt_runner build            # dbt build --target local
+    python -m scripts.data.dbt_runner build            # dbt build --target local (./dev dbt build)
+    python -m scripts.data.dbt_runner docs generate
     python -m scripts.data.dbt_runner compile --prod-offline
+
+On the command line dbt works on a copy of the DuckDB file, as the pipeline's builds do, so it
+runs while the local stack serves (its functions hold the file open, and DuckDB lets nobody
+write a file another process has open). A command that writes (build, run, seed, ...) has its
+copy put in place in one rename when it succeeds; the copy of any other is thrown away.
 
 ``--prod-offline`` compiles for BigQuery without credentials or network (oauth-secrets with a
 dummy token, no cache population), which is how CI checks the BigQuery SQL.
@@ -15,6 +21,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from common.config import load_config_or_exit
+from common.pipeline.dbt import building_copy
+from common.warehouse import WarehouseUnavailable
 from scripts.deploy.catalog import REPO_ROOT
 
 DBT_PROJECT = REPO_ROOT / "dbt_project"
@@ -24,6 +33,11 @@ OFFLINE_BIGQUERY_ENV = {
     "EXECKPI_BQ_PROJECT": "execkpi-offline",
     "NO_GCE_CHECK": "true",
 }
+# dbt commands that change the warehouse, and those that never open it.
+WRITING_COMMANDS = frozenset(
+    {"build", "run", "seed", "snapshot", "clone", "retry", "run-operation"}
+)
+OFFLINE_COMMANDS = frozenset({"parse", "ls", "list", "deps", "clean", "init", "docs serve"})
 
 
 class DbtFailed(RuntimeError):
@@ -61,13 +75,34 @@ def run_dbt(
     return result
 
 
+def command_name(args: Sequence[str]) -> str:
+    """``build``, ``docs generate``, ``source freshness``: dbt's (sub)command in ``args``."""
+    words = [a for a in args if not a.startswith("-")]
+    return " ".join(words[:2]) if words[:1] in (["docs"], ["source"]) else "".join(words[:1])
+
+
+def run_on_copy(args: Sequence[str]) -> None:
+    """Run a dbt command by hand on the local warehouse, on a copy of its DuckDB file."""
+    command = command_name(args)
+    if command in OFFLINE_COMMANDS:
+        run_dbt(args, capture=False)
+        return
+    database = load_config_or_exit().duckdb_path
+    swap_in = command in WRITING_COMMANDS
+    with building_copy(database, f"by-hand-{os.getpid()}", swap_in=swap_in) as copy:
+        run_dbt(args, duckdb_path=copy, capture=False)
+    if swap_in:
+        print(f"{database} now holds what dbt {command} built.", flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
-    prod_offline = "--prod-offline" in args
-    args = [a for a in args if a != "--prod-offline"]
     try:
-        run_dbt(args, prod_offline=prod_offline, capture=False)
-    except DbtFailed as exc:
+        if "--prod-offline" in args:
+            run_dbt([a for a in args if a != "--prod-offline"], prod_offline=True, capture=False)
+        else:
+            run_on_copy(args)
+    except (DbtFailed, WarehouseUnavailable) as exc:
         sys.exit(str(exc))
 
 

@@ -17,6 +17,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from scripts.deploy.catalog import REPO_ROOT, FunctionSpec, discover
@@ -48,9 +49,13 @@ def ensure_function_env(spec: FunctionSpec, root: Path = DEFAULT_ROOT) -> Path:
     if uv is None:
         raise RuntimeError("uv is not installed: `pip install uv` or use the dev venv's")
     stamp.unlink(missing_ok=True)
+    shown = env_dir.relative_to(REPO_ROOT) if env_dir.is_relative_to(REPO_ROOT) else env_dir
+    print(f"Building {shown} from {spec.name}/requirements.txt ...", file=sys.stderr, flush=True)
+    started = time.perf_counter()
     _run([uv, "venv", "--quiet", "--no-project", "--clear", "--python", sys.executable, env_dir])
     _run([uv, "pip", "install", "--quiet", "--python", python, "-r", requirements])
     stamp.write_text(digest + "\n")
+    print(f"  done in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
     return python
 
 

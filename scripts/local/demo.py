@@ -1,14 +1,19 @@
 """The main job on the embedded default (DuckDB, local artifact folder, local bus):
 
-1. generate thelook data up to today (reused when the same size, seed and day were generated),
-2. load it into the DuckDB warehouse's raw schema,
-3. start the local stack and play the scheduler's tick: the dbt_build function builds the
-   warehouse and publishes dbt-build-completed, validate gates the data and publishes
+1. generate thelook data up to the as-of day (reused when the same size, seed and day were
+   generated),
+2. load it into the DuckDB warehouse's raw schema and empty the local artifact store,
+3. start the local stack and play the scheduler's tick of the as-of day: the dbt_build function
+   builds the warehouse and publishes dbt-build-completed, validate gates the data and publishes
    data-validated, train retrains, versions and maybe promotes the conversion model,
 4. print a summary read through the functions (the run's stages, KPI headline, experiment
    verdicts, the champion's metrics) and keep serving until Ctrl-C (``--once`` stops there).
 
-    python -m scripts.local.demo [--users 100000] [--seed 42] [--once] [--emulator]
+The same seed and as-of day give the same summary on every run; the timings and the model's
+version, which cannot, follow it under their own heading.
+
+    python -m scripts.local.demo [--users 100000] [--seed 42] [--as-of 2026-11-23]
+                                 [--once] [--emulator]
 """
 
 from __future__ import annotations
@@ -16,14 +21,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
 import requests
 
-from common.config import load_config
+from common.config import Config, load_config_or_exit
 from scripts.data.thelook.dataset import generate
 from scripts.data.thelook.experiments import PLANTED_EFFECTS
 from scripts.data.thelook.load import load_generated
@@ -32,6 +38,8 @@ from scripts.local.scheduler_tick import describe, follow, tick
 from scripts.local.stack import LocalStack, serve_until_interrupted
 
 RAW_DIR = REPO_ROOT / ".local" / "thelook"
+SCHEDULED_HOUR = 5  # the daily build's time (UTC), as Cloud Scheduler runs it
+PROGRESS_SECONDS = 15  # how often a long stage says it is still running
 
 
 def step(message: str) -> float:
@@ -43,8 +51,7 @@ def done(started: float, detail: str = "") -> None:
     print(f"  done in {time.perf_counter() - started:.1f} s {detail}".rstrip(), flush=True)
 
 
-def prepare_data(users: int, seed: int, warehouse: Path) -> None:
-    as_of = datetime.now(UTC).date()  # a live shop: its data runs up to today
+def prepare_data(users: int, seed: int, as_of: date, warehouse: Path) -> None:
     manifest = RAW_DIR / "_manifest.json"
     started = step(f"Generating thelook data: {users:,} users, seed {seed}, up to {as_of}")
     previous = json.loads(manifest.read_text()) if manifest.is_file() else {}
@@ -69,15 +76,48 @@ def prepare_data(users: int, seed: int, warehouse: Path) -> None:
     done(started)
 
 
-def run_pipeline(base: str) -> list[str]:
-    """The scheduler's tick, then the chain on the bus until the run has come to an end."""
+def reset_artifacts(config: Config) -> None:
+    """No champion, ledger or claim from an earlier run: each demo run starts from scratch."""
+    if config.artifacts == "local":
+        started = step(f"Emptying the artifact store {config.artifact_dir}")
+        shutil.rmtree(config.artifact_dir, ignore_errors=True)
+        done(started)
+
+
+def stack_settings(config: Config, as_of: date) -> dict[str, str]:
+    """dbt measures freshness against today's clock: a replayed day needs that much leeway."""
+    days_behind = (datetime.now(UTC).date() - as_of).days
+    if days_behind <= 0:
+        return {}
+    return {"EXECKPI_FRESHNESS_ERROR_DAYS": str(config.freshness_error_days + days_behind)}
+
+
+class StageProgress:
+    """Prints each stage and status the run reaches, and every PROGRESS_SECONDS that it is
+    still there (training takes minutes on a laptop)."""
+
+    def __init__(self) -> None:
+        self.started = self.printed = time.perf_counter()
+        self.state: tuple[str, str] | None = None
+
+    def __call__(self, run: dict) -> None:
+        state = (run.get("stage", "build"), run.get("status", "pending"))
+        now = time.perf_counter()
+        if state != self.state or now - self.printed >= PROGRESS_SECONDS:
+            print(f"  {state[0]}: {state[1]} ({now - self.started:.0f} s)", flush=True)
+            self.state, self.printed = state, now
+
+
+def run_pipeline(base: str, as_of: date) -> dict:
+    """The as-of day's scheduler tick, then the chain on the bus until the run has ended."""
     started = step("Scheduler tick → dbt_build (dbt build + source freshness)")
-    built = tick(base)
+    scheduled_at = datetime(as_of.year, as_of.month, as_of.day, SCHEDULED_HOUR, tzinfo=UTC)
+    built = tick(base, scheduled_at)
     done(started, f"(run {built['run_id']}: {built['status']})")
     started = step("dbt-build-completed → validate → data-validated → train")
-    run = follow(base, built["run_id"])
+    run = follow(base, built["run_id"], on_poll=StageProgress())
     done(started, f"({run['stage']}: {run['status']})")
-    return [f"pipeline run {run['run_id']}:", *("  " + line for line in describe(run))]
+    return run
 
 
 def get_kpi(base: str, name: str, **params: str) -> list[dict]:
@@ -131,9 +171,8 @@ def model_summary(base: str) -> list[str]:
     champion = latest.json()
     metrics = champion["metrics"]
     lines = [
-        f"model: champion {champion['version']} ({champion['pointer']['kind']}), holdout "
-        f"ROC-AUC {metrics['roc_auc']:.3f}, PR-AUC {metrics['pr_auc']:.3f}, "
-        f"top-decile lift {metrics['top_decile_lift']:.1f}"
+        f"model: champion {champion['pointer']['kind']}, holdout ROC-AUC {metrics['roc_auc']:.3f}, "
+        f"PR-AUC {metrics['pr_auc']:.3f}, top-decile lift {metrics['top_decile_lift']:.1f}"
     ]
     shap = requests.get(f"{base}/ml/shap", timeout=30)
     shap.raise_for_status()
@@ -146,25 +185,37 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--as-of",
+        type=date.fromisoformat,
+        default=datetime.now(UTC).date(),
+        help="the day the data runs up to and the pipeline runs (default: today, UTC)",
+    )
     parser.add_argument("--once", action="store_true", help="stop after the summary")
     parser.add_argument("--emulator", action="store_true", help="use the Pub/Sub emulator")
     parser.add_argument("--base-port", type=int, default=8090)
     args = parser.parse_args(argv)
 
-    warehouse = load_config().duckdb_path
-    prepare_data(args.users, args.seed, warehouse)
+    config = load_config_or_exit()
+    prepare_data(args.users, args.seed, args.as_of, config.duckdb_path)
+    reset_artifacts(config)
     started = step("Starting the local stack")
-    stack = LocalStack(discover(), args.base_port, use_emulator=args.emulator).start()
+    settings = stack_settings(config, args.as_of)
+    stack = LocalStack(discover(), args.base_port, settings, use_emulator=args.emulator).start()
     done(started)
     try:
         print("\nExecKPI local stack:\n" + stack.describe(), flush=True)
-        summary = (
-            run_pipeline(stack.urls["dbt_build"])
-            + kpi_summary(stack.urls["kpi"])
-            + experiment_summary(stack.urls["abtest"])
-            + model_summary(stack.urls["model"])
-        )
+        run = run_pipeline(stack.urls["dbt_build"], args.as_of)
+        summary = [
+            f"pipeline run {run['run_id']}:",
+            *("  " + line for line in describe(run, timings=False)),
+            *kpi_summary(stack.urls["kpi"]),
+            *experiment_summary(stack.urls["abtest"]),
+            *model_summary(stack.urls["model"]),
+        ]
         print("\nSummary:", *("  " + line for line in summary), sep="\n", flush=True)
+        print("\nTimings (these differ from run to run):", flush=True)
+        print(*("  " + line for line in describe(run)), sep="\n", flush=True)
         if not args.once:
             serve_until_interrupted(stack)
     finally:

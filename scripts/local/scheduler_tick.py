@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import requests
@@ -42,12 +43,16 @@ def tick(url: str, scheduled_at: datetime | None = None, timeout: float = 1800) 
     return response.json()
 
 
-def follow(url: str, run_id: str, timeout: float = 600) -> dict:
+def follow(
+    url: str, run_id: str, timeout: float = 600, on_poll: Callable[[dict], None] | None = None
+) -> dict:
     """The run's ledger entry once it has come to an end (validation rejected it, or training
-    decided), polling GET /pipeline/runs/<run_id>."""
+    decided), polling GET /pipeline/runs/<run_id>; ``on_poll`` sees every answer (progress)."""
     deadline = time.monotonic() + timeout
     while True:
         run = requests.get(f"{url}/pipeline/runs/{run_id}", timeout=30).json()
+        if on_poll is not None:
+            on_poll(run)
         if run.get("status") in _FINAL.get(run.get("stage"), ()):
             return run
         if time.monotonic() > deadline:
@@ -55,17 +60,19 @@ def follow(url: str, run_id: str, timeout: float = 600) -> dict:
         time.sleep(0.5)
 
 
-def describe(run: dict) -> list[str]:
-    """One line per stage: status, seconds, and what decided it."""
+def describe(run: dict, timings: bool = True) -> list[str]:
+    """One line per stage: status, seconds, and what decided it. Without ``timings`` the lines
+    leave out what differs between two runs on the same data (seconds, the model's version)."""
     lines = []
     for stage, record in run["stages"].items():
-        line = f"{stage:<11} {record['status']:<10} {record.get('seconds', 0):>6.1f} s"
+        line = f"{stage:<11} {record['status']:<10}"
+        if timings:
+            line += f" {record.get('seconds', 0):>6.1f} s"
         if stage == "build":
             summary = record["summary"]
-            line += (
-                f"  models {summary.get('models', {})}, tests {summary.get('tests', {})}, "
-                f"dbt {summary['dbt_seconds']} s"
-            )
+            line += f"  models {summary.get('models', {})}, tests {summary.get('tests', {})}"
+            if timings:
+                line += f", dbt {summary['dbt_seconds']} s"
         elif stage == "validation":
             failed = [g for g in record["gates"] if not g["passed"]]
             line += "  " + (
@@ -73,7 +80,8 @@ def describe(run: dict) -> list[str]:
                 or f"{len(record['gates'])} gates passed"
             )
         elif stage == "training" and record.get("version"):
-            line += f"  version {record['version']}, {'; '.join(record.get('reasons', []))}"
+            version = f"version {record['version']}, " if timings else ""
+            line += f"  {version}{'; '.join(record.get('reasons', []))}"
         lines.append(line)
     return lines
 

@@ -5,7 +5,8 @@ together by an event bus: the local bus (default) or Google's Pub/Sub emulator (
     python -m scripts.local.stack --emulator # events through the Pub/Sub emulator
 
 Ports: the bus (or emulator) listens on --base-port, functions on the following ports in name
-order. Each function's output goes to .local/logs/<name>.log.
+order. Each function's output goes to .local/logs/<name>.log; the console shows one line per
+request (function, method, path, status, milliseconds).
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from common.config import load_config_or_exit
 from common.events.envelope import EVENT_TYPES
 from scripts.deploy.catalog import REPO_ROOT, FunctionSpec, discover
 from scripts.local.bus import LocalBus, LocalBusServer
 from scripts.local.emulators import PubSubEmulator, stop_process_group, wait_for_port
+from scripts.local.serve_function import ACCESS_PREFIX
 
 LOCAL_DIR = REPO_ROOT / ".local"
 EMULATOR_PROJECT = "execkpi-local"
@@ -39,6 +42,7 @@ class LocalStack:
     urls: dict[str, str] = field(default_factory=dict)
     bus: LocalBusServer | None = None
     emulator: PubSubEmulator | None = None
+    show_requests: bool = False  # echo each function's access lines on the console
     _processes: list[subprocess.Popen] = field(default_factory=list)
 
     def start(self) -> LocalStack:
@@ -64,25 +68,47 @@ class LocalStack:
         self.bus = LocalBusServer(bus, port=self.base_port).start()
         return {**self.env, "EXECKPI_EVENTS": "local", "EXECKPI_LOCAL_BUS_URL": self.bus.url}
 
+    def log_path(self, name: str) -> Path:
+        return self.log_dir / f"{name}.log"
+
     def _start_function(self, spec: FunctionSpec, port: int, env: dict[str, str]) -> None:
-        command = [sys.executable, "-m", "functions_framework", "--target", spec.entry_point]
+        command = [
+            sys.executable,
+            "-m",
+            "scripts.local.serve_function",
+            "--target",
+            spec.entry_point,
+        ]
         command += ["--source", str(spec.source), "--signature-type", spec.signature_type]
         command += ["--host", "127.0.0.1", "--port", str(port)]
-        log = (self.log_dir / f"{spec.name}.log").open("ab")
         process = subprocess.Popen(
             command,
-            env=env,
+            env={**env, "PYTHONUNBUFFERED": "1"},
             cwd=REPO_ROOT,
-            stdout=log,
+            stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         self._processes.append(process)
+        threading.Thread(target=self._copy_output, args=(spec.name, process), daemon=True).start()
         try:
             wait_for_port(port, timeout=60, process=process)
         except RuntimeError as exc:
-            raise RuntimeError(f"{spec.name} did not start; see {log.name}") from exc
+            raise RuntimeError(
+                f"{spec.name} did not start; see {self.log_path(spec.name)}"
+            ) from exc
         self.urls[spec.name] = f"http://127.0.0.1:{port}"
+
+    def _copy_output(self, name: str, process: subprocess.Popen) -> None:
+        """All a function prints goes to its log file; its access lines also to the console
+        while ``show_requests`` is set."""
+        with self.log_path(name).open("ab") as log:
+            for line in process.stdout:
+                log.write(line)
+                log.flush()
+                text = line.decode(errors="replace")
+                if self.show_requests and text.startswith(ACCESS_PREFIX):
+                    print(f"  {name:<14} {text.removeprefix(ACCESS_PREFIX).rstrip()}", flush=True)
 
     def _subscribe(self) -> None:
         prefix = self.env.get("EXECKPI_TOPIC_PREFIX", "")
@@ -124,8 +150,14 @@ class LocalStack:
         lines = [f"  {'event bus':<14} {bus}"]
         for spec in self.specs:
             trigger = "HTTP" if spec.is_http else "on " + ", ".join(spec.events)
-            lines.append(f"  {spec.name:<14} {self.urls[spec.name]:<24} {trigger}")
+            log = _shown(self.log_path(spec.name))
+            lines.append(f"  {spec.name:<14} {self.urls[spec.name]:<24} log {log:<28} {trigger}")
         return "\n".join(lines)
+
+
+def _shown(path: Path) -> str:
+    """A path relative to the repository when it lies inside it."""
+    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
 
 
 def port_of(name: str, specs: list[FunctionSpec], base_port: int) -> int:
@@ -141,7 +173,9 @@ def function_url(name: str, base_port: int = 8090) -> str:
 def serve_until_interrupted(stack: LocalStack) -> None:
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    print("Serving; press Ctrl-C to stop.", flush=True)
+    stack.show_requests = True
+    print("Serving, one line per request (function, method, path, status, ms).", flush=True)
+    print("Press Ctrl-C to stop.", flush=True)
     with suppress(KeyboardInterrupt):
         stopped.wait()
 
@@ -151,6 +185,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--base-port", type=int, default=8090)
     parser.add_argument("--emulator", action="store_true", help="use the Pub/Sub emulator")
     args = parser.parse_args(argv)
+    load_config_or_exit()  # the functions would each fail on it; say why once, here
     stack = LocalStack(discover(), args.base_port, use_emulator=args.emulator).start()
     try:
         print("ExecKPI local stack:\n" + stack.describe(), flush=True)

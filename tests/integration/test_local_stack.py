@@ -56,6 +56,20 @@ def test_http_function_publishes_and_event_function_records(stack):
     assert stack.wait_idle(10)
 
 
+def test_each_request_is_one_access_line_in_the_log_and_on_the_console(stack, capsys):
+    log = stack.log_path("hello_http")
+    assert str(log) in stack.describe()
+    stack.show_requests = True
+    requests.get(f"{stack.urls['hello_http']}/hello", params={"name": "Ada"}, timeout=10)
+    deadline = time.monotonic() + 10
+    while "access GET /hello 200" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "access GET /hello 200 " in log.read_text()
+    shown = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert [words[:4] for words in shown] == [["hello_http", "GET", "/hello", "200"]]
+    assert shown[0][5] == "ms" and shown[0][4].isdigit()
+
+
 def test_stack_stops_cleanly(stack):
     urls = list(stack.urls.values())
     stack.stop()

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from common.config import SETTINGS, ConfigError, load_config
+from common.config import SETTINGS, ConfigError, load_config, load_config_or_exit
 
 
 def test_defaults_are_the_embedded_local_stack():
@@ -52,11 +52,12 @@ def test_every_bad_variable_is_reported_at_once():
     problems = error.value.problems
     assert len(problems) == 6
     text = str(error.value)
+    assert "short" not in text  # a secret's value is never shown
     for expected in (
         "EXECKPI_WAREHOUSE='snowflake': must be one of duckdb, bigquery",
         "EXECKPI_BQ_MAX_BYTES_BILLED='lots': must be a whole number",
         "EXECKPI_CORS_ORIGINS='bi.example.com'",
-        "EXECKPI_API_KEYS=",
+        "EXECKPI_API_KEYS: every key must be at least 16 characters long",
         "EXECKPI_LOG_LEVEL='loud'",
         "EXECKPI_WAREHOSE: unknown setting",
     ):
@@ -113,3 +114,25 @@ def test_config_is_immutable():
     config = load_config({})
     with pytest.raises(AttributeError):
         config.warehouse = "bigquery"
+
+
+def test_a_secret_value_never_appears_in_an_error():
+    with pytest.raises(ConfigError) as error:
+        load_config({"EXECKPI_API_KEYS": "short-secret", "EXECKPI_LOG_LEVEL": "loud"})
+    assert "short-secret" not in str(error.value)
+    assert error.value.problems == [
+        "EXECKPI_API_KEYS: every key must be at least 16 characters long",
+        "EXECKPI_LOG_LEVEL='loud': must be one of debug, info, warning, error",
+    ]
+
+
+def test_entry_points_print_one_line_per_bad_variable_and_exit_2(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        load_config_or_exit({"EXECKPI_API_KEYS": "short-secret", "EXECKPI_WAREHOSE": "duckdb"})
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "invalid configuration:",
+        "  - EXECKPI_API_KEYS: every key must be at least 16 characters long",
+        "  - EXECKPI_WAREHOSE: unknown setting (known: see common/config.py SETTINGS)",
+    ]
+    assert load_config_or_exit({}) == load_config({})
