@@ -7,16 +7,21 @@ first needs it. Instances are shared by the threads of one function instance.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from common.artifacts import open_artifact_store
+from common.config import Config, load_config
+from common.events.consumer import Outcome, consume
 from common.events.publishers import open_publisher
+from common.logs import setup_logging
 from common.warehouse import open_warehouse
 
 if TYPE_CHECKING:
     from common.artifacts import ArtifactStore
-    from common.config import Config
+    from common.events.envelope import Event
     from common.events.publishers import EventPublisher
     from common.warehouse import Warehouse
 
@@ -36,3 +41,21 @@ class Backends:
     @cached_property
     def publisher(self) -> EventPublisher:
         return open_publisher(self.config)
+
+    def consume(
+        self, cloud_event: Any, consumer: str, handler: Callable[[Event], dict[str, Any] | None]
+    ) -> Outcome:
+        """Hand a delivered event to ``handler`` as at-least-once delivery demands
+        (``common.events.consumer``), with this function's artifact store and event max age."""
+        max_age = timedelta(seconds=self.config.event_max_age_seconds)
+        return consume(
+            cloud_event, consumer=consumer, handler=handler, store=self.artifacts, max_age=max_age
+        )
+
+
+def start_function(name: str) -> tuple[Config, Backends]:
+    """What every function does at import: read and check its settings, log as ``name`` in
+    Cloud Logging's format, and get its back-ends ready to open on first use."""
+    config = load_config()
+    setup_logging(name, config.log_level, config.gcp_project)
+    return config, Backends(config)

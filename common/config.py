@@ -83,30 +83,25 @@ def _choice(*allowed: str) -> Callable[[str], str]:
     return parse
 
 
-def _int_between(low: int, high: int) -> Callable[[str], int]:
-    def parse(raw: str) -> int:
+def _between(convert: Callable[[str], Any], kind: str, low: float, high: float) -> Callable:
+    def parse(raw: str) -> Any:
         try:
-            value = int(raw.strip().replace("_", ""))
+            value = convert(raw.strip().replace("_", ""))
         except ValueError:
-            raise ValueError("must be a whole number") from None
-        if not low <= value <= high:
-            raise ValueError(f"must be between {low} and {high}")
-        return value
-
-    return parse
-
-
-def _float_between(low: float, high: float) -> Callable[[str], float]:
-    def parse(raw: str) -> float:
-        try:
-            value = float(raw.strip())
-        except ValueError:
-            raise ValueError("must be a number") from None
+            raise ValueError(f"must be {kind}") from None
         if not low <= value <= high:  # also rejects nan
             raise ValueError(f"must be between {low} and {high}")
         return value
 
     return parse
+
+
+def _int_between(low: int, high: int) -> Callable[[str], int]:
+    return _between(int, "a whole number", low, high)
+
+
+def _float_between(low: float, high: float) -> Callable[[str], float]:
+    return _between(float, "a number", low, high)
 
 
 def _matching(pattern: str, rule: str) -> Callable[[str], str]:

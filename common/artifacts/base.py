@@ -40,7 +40,6 @@ def check_key(key: str) -> str:
 class ArtifactStore(ABC):
     """Objects addressed by key; every write is atomic."""
 
-    @abstractmethod
     def put(
         self,
         key: str,
@@ -51,6 +50,11 @@ class ArtifactStore(ABC):
     ) -> str:
         """Write ``data`` and return the new version. With ``if_version``, write only if the
         object is at that version (``MUST_NOT_EXIST``: absent), else raise PreconditionFailed."""
+        return self._write(key, data, content_type, if_version)
+
+    @abstractmethod
+    def _write(self, key: str, data: bytes, content_type: str, if_version: str | None) -> str:
+        """``put`` as the store does it."""
 
     @abstractmethod
     def get(self, key: str) -> Blob:

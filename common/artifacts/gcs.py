@@ -32,14 +32,7 @@ class GcsArtifactStore(ArtifactStore):
             self._client = storage.Client()
         return self._client.bucket(self.bucket_name)
 
-    def put(
-        self,
-        key: str,
-        data: bytes,
-        *,
-        content_type: str = "application/octet-stream",
-        if_version: str | None = None,
-    ) -> str:
+    def _write(self, key: str, data: bytes, content_type: str, if_version: str | None) -> str:
         blob = self._bucket.blob(check_key(key))
         try:
             # Retrying is safe: an unconditional write of the same bytes is idempotent; a

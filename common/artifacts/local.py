@@ -38,14 +38,7 @@ class LocalArtifactStore(ArtifactStore):
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)
 
-    def put(
-        self,
-        key: str,
-        data: bytes,
-        *,
-        content_type: str = "application/octet-stream",
-        if_version: str | None = None,
-    ) -> str:
+    def _write(self, key: str, data: bytes, content_type: str, if_version: str | None) -> str:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=path.parent)

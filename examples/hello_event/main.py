@@ -3,21 +3,17 @@
 On greeting-requested it writes greetings/<run_id>.json once, however often the event arrives.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import functions_framework
 from cloudevents.http import CloudEvent
 
 from common.artifacts import MUST_NOT_EXIST, PreconditionFailed
-from common.backends import Backends
-from common.config import load_config
-from common.events.consumer import PermanentError, consume
+from common.backends import start_function
+from common.events.consumer import PermanentError
 from common.events.envelope import Event
-from common.logs import setup_logging
 
-CONFIG = load_config()
-setup_logging("hello_event", CONFIG.log_level, CONFIG.gcp_project)
-BACKENDS = Backends(CONFIG)
+CONFIG, BACKENDS = start_function("hello_event")
 
 
 def record_greeting(event: Event) -> dict:
@@ -41,10 +37,4 @@ def record_greeting(event: Event) -> dict:
 
 @functions_framework.cloud_event
 def hello_event(cloud_event: CloudEvent) -> None:
-    consume(
-        cloud_event,
-        consumer="hello_event",
-        handler=record_greeting,
-        store=BACKENDS.artifacts,
-        max_age=timedelta(seconds=CONFIG.event_max_age_seconds),
-    )
+    BACKENDS.consume(cloud_event, "hello_event", record_greeting)

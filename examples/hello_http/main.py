@@ -12,16 +12,12 @@ import functions_framework
 
 from common import validation
 from common.artifacts import ArtifactNotFound
-from common.backends import Backends
-from common.config import load_config
+from common.backends import start_function
 from common.errors import NotFound
 from common.events.envelope import Event
 from common.http import Router, json_body
-from common.logs import setup_logging
 
-CONFIG = load_config()
-setup_logging("hello_http", CONFIG.log_level, CONFIG.gcp_project)
-BACKENDS = Backends(CONFIG)
+CONFIG, BACKENDS = start_function("hello_http")
 router = Router(CONFIG, prefix="/hello")
 
 

@@ -12,18 +12,14 @@ import json
 import flask
 import functions_framework
 
-from common.backends import Backends
-from common.config import load_config
+from common.backends import start_function
 from common.http import Router, json_body
-from common.logs import setup_logging
 from common.stats import api
 from common.stats.requests import ExperimentRef
 from common.stats.warehouse_source import experiment_definition, stored_experiment
 from common.validation import InvalidInput
 
-CONFIG = load_config()
-setup_logging("abtest", CONFIG.log_level, CONFIG.gcp_project)
-BACKENDS = Backends(CONFIG)
+CONFIG, BACKENDS = start_function("abtest")
 # DuckDB names the marts schema after dbt's target schema; BigQuery uses the configured dataset.
 MARTS = CONFIG.marts_schema
 router = Router(CONFIG, prefix="/ab")

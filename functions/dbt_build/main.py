@@ -21,19 +21,15 @@ import flask
 import functions_framework
 
 from common import validation
-from common.backends import Backends
-from common.config import load_config
+from common.backends import start_function
 from common.events.envelope import Event
 from common.http import Router, json_body
-from common.logs import setup_logging
 from common.pipeline.builds import build_run_id, slot_of, summarize
 from common.pipeline.ledger import Ledger, RunNotFound
 from common.pipeline.triggers import scheduled_time
 from common.runs import BUILD, RUN_RESULTS, SOURCES, Claim, claim, finish, interrupt, run_key
 
-CONFIG = load_config()
-setup_logging("dbt_build", CONFIG.log_level, CONFIG.gcp_project)
-BACKENDS = Backends(CONFIG)
+CONFIG, BACKENDS = start_function("dbt_build")
 router = Router(CONFIG, prefix="/pipeline")
 RUNS_LIMIT = 200
 

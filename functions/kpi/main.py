@@ -16,17 +16,13 @@ import io
 import flask
 import functions_framework
 
-from common.backends import Backends
-from common.config import load_config
+from common.backends import start_function
 from common.http import Router, json_body, json_response
 from common.kpi.catalogue import CATALOGUE
 from common.kpi.service import KpiResult, KpiService
-from common.logs import setup_logging
 from common.validation import InvalidInput
 
-CONFIG = load_config()
-setup_logging("kpi", CONFIG.log_level, CONFIG.gcp_project)
-BACKENDS = Backends(CONFIG)
+CONFIG, BACKENDS = start_function("kpi")
 router = Router(CONFIG, prefix="/kpi")
 
 

@@ -17,19 +17,15 @@ import flask
 import functions_framework
 
 from common import validation
-from common.backends import Backends
-from common.config import load_config
+from common.backends import start_function
 from common.events.envelope import Event
 from common.http import Router, json_body
-from common.logs import setup_logging
 from common.ml.features import CONVERSION
 from common.ml.prediction_request import parse_rows
 from common.ml.registry import HISTORY_LIMIT, Registry
 from common.ml.serving import ChampionCache
 
-CONFIG = load_config()
-setup_logging("model", CONFIG.log_level, CONFIG.gcp_project)
-BACKENDS = Backends(CONFIG)
+CONFIG, BACKENDS = start_function("model")
 router = Router(CONFIG, prefix="/ml")
 
 

@@ -6,16 +6,14 @@ publishes model-trained with the outcome: promoted or not, and why, as the run's
 has replaced since (events arrive out of order) trains nothing: the data it vouched for is gone.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import functions_framework
 from cloudevents.http import CloudEvent
 
-from common.backends import Backends
-from common.config import load_config
-from common.events.consumer import PermanentError, consume
+from common.backends import start_function
+from common.events.consumer import PermanentError
 from common.events.envelope import Event
-from common.logs import setup_logging
 from common.ml.data import TrainingDataError, load_features
 from common.ml.features import CONVERSION
 from common.ml.fitting import Settings
@@ -23,9 +21,7 @@ from common.ml.registry import Registry
 from common.ml.training_run import skip_run, train_run
 from common.warehouse import WarehouseQueryError
 
-CONFIG = load_config()
-setup_logging("train", CONFIG.log_level, CONFIG.gcp_project)
-BACKENDS = Backends(CONFIG)
+CONFIG, BACKENDS = start_function("train")
 TRIGGERS = frozenset({"data-validated", "model-retrain-requested"})
 
 
@@ -76,10 +72,4 @@ def _publish(run_id: str, payload: dict) -> None:
 
 @functions_framework.cloud_event
 def train(cloud_event: CloudEvent) -> None:
-    consume(
-        cloud_event,
-        consumer="train",
-        handler=train_model,
-        store=BACKENDS.artifacts,
-        max_age=timedelta(seconds=CONFIG.event_max_age_seconds),
-    )
+    BACKENDS.consume(cloud_event, "train", train_model)

@@ -9,23 +9,17 @@ The report is written once per run; a redelivery publishes the recorded verdict 
 same event id, which train ignores if it already has it.
 """
 
-from datetime import timedelta
-
 import functions_framework
 from cloudevents.http import CloudEvent
 
 from common.artifacts import MUST_NOT_EXIST, ArtifactNotFound, PreconditionFailed
-from common.backends import Backends
-from common.config import load_config
-from common.events.consumer import PermanentError, consume
+from common.backends import start_function
+from common.events.consumer import PermanentError
 from common.events.envelope import Event
-from common.logs import setup_logging
 from common.pipeline.ledger import VALIDATION, Ledger, run_key
 from common.pipeline.quality_report import InvalidBuildEvent, Thresholds, validate_build
 
-CONFIG = load_config()
-setup_logging("validate", CONFIG.log_level, CONFIG.gcp_project)
-BACKENDS = Backends(CONFIG)
+CONFIG, BACKENDS = start_function("validate")
 THRESHOLDS = Thresholds.from_config(CONFIG)
 
 
@@ -73,10 +67,4 @@ def _payload(report: dict) -> dict:
 
 @functions_framework.cloud_event
 def validate(cloud_event: CloudEvent) -> None:
-    consume(
-        cloud_event,
-        consumer="validate",
-        handler=judge,
-        store=BACKENDS.artifacts,
-        max_age=timedelta(seconds=CONFIG.event_max_age_seconds),
-    )
+    BACKENDS.consume(cloud_event, "validate", judge)

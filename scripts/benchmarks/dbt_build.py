@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -39,20 +40,25 @@ def build_warehouse(users: int, workdir: Path) -> tuple[Path, dict[str, float | 
     return path, {**counts, **timings, "dbt_build_s": built.seconds}
 
 
+def warehouses_by_size(sizes: list[int]) -> Iterator[tuple[int, Path, dict[str, float | int]]]:
+    """One built warehouse per size in a temporary folder, each deleted with it."""
+    with tempfile.TemporaryDirectory(prefix="execkpi-bench-") as tmp:
+        for users in sizes:
+            yield users, *build_warehouse(users, Path(tmp))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, nargs="+", default=list(DEFAULT_SIZES))
     args = parser.parse_args(argv)
     print(f"machine: {os.cpu_count()} cores; dbt-duckdb, threads from profiles.yml")
-    with tempfile.TemporaryDirectory(prefix="execkpi-bench-") as tmp:
-        for users in args.users:
-            _, result = build_warehouse(users, Path(tmp))
-            print(
-                f"users {users:>9,}  order_items {result['order_items']:>11,}  "
-                f"events {result['events']:>12,}  generate {result['generate_s']:6.1f} s  "
-                f"load {result['load_s']:5.1f} s  dbt build {result['dbt_build_s']:6.1f} s",
-                flush=True,
-            )
+    for users, _, result in warehouses_by_size(args.users):
+        print(
+            f"users {users:>9,}  order_items {result['order_items']:>11,}  "
+            f"events {result['events']:>12,}  generate {result['generate_s']:6.1f} s  "
+            f"load {result['load_s']:5.1f} s  dbt build {result['dbt_build_s']:6.1f} s",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

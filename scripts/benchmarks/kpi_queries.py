@@ -17,7 +17,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -27,7 +26,7 @@ import requests
 from common.kpi.catalogue import CATALOGUE
 from common.kpi.dialect import Dialect
 from common.kpi.params import parse_params
-from scripts.benchmarks.dbt_build import build_warehouse
+from scripts.benchmarks.dbt_build import warehouses_by_size
 from scripts.benchmarks.timing import median_ms, percentile, samples_ms
 from scripts.deploy.catalog import REPO_ROOT
 from scripts.local.emulators import free_port, stop_process_group, wait_for_port
@@ -99,13 +98,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=30)
     args = parser.parse_args(argv)
     print(f"machine: {os.cpu_count()} cores; uncached requests through functions-framework")
-    with tempfile.TemporaryDirectory(prefix="execkpi-bench-kpi-") as tmp:
-        for users in args.users:
-            path, sizes = build_warehouse(users, Path(tmp))
-            print(
-                f"users {users:,}: order_items {sizes['order_items']:,}, events {sizes['events']:,}"
-            )
-            bench_size(path, args.requests)
+    for users, path, sizes in warehouses_by_size(args.users):
+        print(f"users {users:,}: order_items {sizes['order_items']:,}, events {sizes['events']:,}")
+        bench_size(path, args.requests)
 
 
 if __name__ == "__main__":

@@ -26,16 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from common.stats import inputs
 from common.stats.analyze import analyze, compare_arms
-from common.stats.inputs import (
-    BayesianOptions,
-    Experiment,
-    Metric,
-    Moments,
-    Options,
-    SequentialOptions,
-    Variant,
-)
 from scripts.benchmarks.cold_import import measure
 from scripts.benchmarks.timing import best_seconds, stopwatch
 from scripts.deploy.catalog import REPO_ROOT, discover
@@ -45,11 +37,14 @@ from scripts.local.emulators import free_port, stop_process_group, wait_for_port
 GBSTATS_ENV = REPO_ROOT / ".local" / "envs" / "gbstats"
 GBSTATS_VERSION = "0.8.0"
 MODES = {  # our options per mode; the gbstats worker runs the matching tests
-    "fixed": Options(cuped=False, correction="none", bayesian=BayesianOptions()),
-    "sequential": Options(
-        cuped=False, correction="none", sequential=SequentialOptions(), bayesian=BayesianOptions()
+    "fixed": inputs.Options(cuped=False, correction="none", bayesian=inputs.BayesianOptions()),
+    "sequential": inputs.Options(
+        cuped=False,
+        correction="none",
+        sequential=inputs.SequentialOptions(),
+        bayesian=inputs.BayesianOptions(),
     ),
-    "cuped": Options(cuped=True, correction="none", bayesian=BayesianOptions()),
+    "cuped": inputs.Options(cuped=True, correction="none", bayesian=inputs.BayesianOptions()),
 }
 
 # Runs inside the gbstats virtualenv: inputs on stdin, {mode: {seconds, results}} on stdout.
@@ -127,9 +122,12 @@ def make_experiments(count: int, seed: int = 20261122) -> list[dict]:
 
 
 def ours(mode: str, exp: dict) -> list[float | None]:
-    experiment = Experiment(
-        tuple(Variant(arm, {"m": Moments(**exp[arm])}) for arm in ("control", "treatment")),
-        (Metric("m", "mean", "primary"),),
+    experiment = inputs.Experiment(
+        tuple(
+            inputs.Variant(arm, {"m": inputs.Moments(**exp[arm])})
+            for arm in ("control", "treatment")
+        ),
+        (inputs.Metric("m", "mean", "primary"),),
         MODES[mode],
     )
     c = analyze(experiment).comparisons[0]
@@ -224,9 +222,12 @@ def vectorised(count: int) -> None:
     n_c, n_t = rng.integers(1000, 50000, count).astype(float), rng.integers(1000, 50000, count)
     n_t = n_t.astype(float)
     s_c, s_t = n_c * rng.normal(20, 2, count), n_t * rng.normal(20.4, 2, count)
-    control = Moments(n_c, s_c, s_c**2 / n_c + 400 * (n_c - 1))
-    treatment = Moments(n_t, s_t, s_t**2 / n_t + 420 * (n_t - 1))
-    conversions = Moments(n_c, np.floor(n_c * 0.1)), Moments(n_t, np.floor(n_t * 0.104))
+    control = inputs.Moments(n_c, s_c, s_c**2 / n_c + 400 * (n_c - 1))
+    treatment = inputs.Moments(n_t, s_t, s_t**2 / n_t + 420 * (n_t - 1))
+    conversions = (
+        inputs.Moments(n_c, np.floor(n_c * 0.1)),
+        inputs.Moments(n_t, np.floor(n_t * 0.104)),
+    )
     print(f"vectorised: {count} experiments per call (compare_arms on numpy arrays)\n")
     print("| analysis | seconds per call | analyses/s |")
     print("|---|---:|---:|")

@@ -7,6 +7,8 @@ its countries. These short lists are written for this generator, not copied from
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
 from typing import NamedTuple
 
 FIRST_NAMES = {
@@ -154,91 +156,12 @@ class City(NamedTuple):
     postal_suffix: str = ""
 
 
-CITIES = (
-    City("China", "Beijing", "Beijing", 39.9042, 116.4074, "100", 3),
-    City("China", "Shanghai", "Shanghai", 31.2304, 121.4737, "200", 3),
-    City("China", "Guangdong", "Guangzhou", 23.1291, 113.2644, "510", 3),
-    City("China", "Guangdong", "Shenzhen", 22.5431, 114.0579, "518", 3),
-    City("China", "Sichuan", "Chengdu", 30.5728, 104.0668, "610", 3),
-    City("China", "Hubei", "Wuhan", 30.5928, 114.3055, "430", 3),
-    City("China", "Zhejiang", "Hangzhou", 30.2741, 120.1551, "310", 3),
-    City("China", "Jiangsu", "Nanjing", 32.0603, 118.7969, "210", 3),
-    City("China", "Shaanxi", "Xi'an", 34.3416, 108.9398, "710", 3),
-    City("China", "Chongqing", "Chongqing", 29.4316, 106.9123, "400", 3),
-    City("China", "Tianjin", "Tianjin", 39.3434, 117.3616, "300", 3),
-    City("China", "Shandong", "Qingdao", 36.0671, 120.3826, "266", 3),
-    City("United States", "New York", "New York", 40.7128, -74.0060, "100", 2),
-    City("United States", "California", "Los Angeles", 34.0522, -118.2437, "900", 2),
-    City("United States", "California", "San Francisco", 37.7749, -122.4194, "941", 2),
-    City("United States", "Illinois", "Chicago", 41.8781, -87.6298, "606", 2),
-    City("United States", "Texas", "Houston", 29.7604, -95.3698, "770", 2),
-    City("United States", "Texas", "Austin", 30.2672, -97.7431, "787", 2),
-    City("United States", "Arizona", "Phoenix", 33.4484, -112.0740, "850", 2),
-    City("United States", "Pennsylvania", "Philadelphia", 39.9526, -75.1652, "191", 2),
-    City("United States", "Florida", "Miami", 25.7617, -80.1918, "331", 2),
-    City("United States", "Washington", "Seattle", 47.6062, -122.3321, "981", 2),
-    City("United States", "Massachusetts", "Boston", 42.3601, -71.0589, "021", 2),
-    City("United States", "Georgia", "Atlanta", 33.7490, -84.3880, "303", 2),
-    City("United States", "Colorado", "Denver", 39.7392, -104.9903, "802", 2),
-    City("United States", "Tennessee", "Memphis", 35.1495, -90.0490, "381", 2),
-    City("United States", "Alabama", "Mobile", 30.6954, -88.0399, "366", 2),
-    City("Brasil", "São Paulo", "São Paulo", -23.5505, -46.6333, "01", 3, "-000"),
-    City("Brasil", "Rio de Janeiro", "Rio de Janeiro", -22.9068, -43.1729, "20", 3, "-000"),
-    City("Brasil", "Minas Gerais", "Belo Horizonte", -19.9167, -43.9345, "30", 3, "-000"),
-    City("Brasil", "Bahia", "Salvador", -12.9777, -38.5016, "40", 3, "-000"),
-    City("Brasil", "Paraná", "Curitiba", -25.4284, -49.2733, "80", 3, "-000"),
-    City("Brasil", "Amazonas", "Manaus", -3.1190, -60.0217, "69", 3, "-000"),
-    City("Brasil", "Pernambuco", "Recife", -8.0476, -34.8770, "50", 3, "-000"),
-    City("Brasil", "Rio Grande do Sul", "Porto Alegre", -30.0346, -51.2177, "90", 3, "-000"),
-    City("Brasil", "Ceará", "Fortaleza", -3.7319, -38.5267, "60", 3, "-000"),
-    City("Brasil", "Distrito Federal", "Brasília", -15.7939, -47.8828, "70", 3, "-000"),
-    City("South Korea", "Seoul", "Seoul", 37.5665, 126.9780, "0", 4),
-    City("South Korea", "Busan", "Busan", 35.1796, 129.0756, "4", 4),
-    City("South Korea", "Incheon", "Incheon", 37.4563, 126.7052, "2", 4),
-    City("South Korea", "Daegu", "Daegu", 35.8714, 128.6014, "41", 3),
-    City("South Korea", "Gyeonggi-do", "Suwon", 37.2636, 127.0286, "16", 3),
-    City("France", "Île-de-France", "Paris", 48.8566, 2.3522, "750", 2),
-    City("France", "Auvergne-Rhône-Alpes", "Lyon", 45.7640, 4.8357, "690", 2),
-    City("France", "Provence-Alpes-Côte d'Azur", "Marseille", 43.2965, 5.3698, "130", 2),
-    City("France", "Occitanie", "Toulouse", 43.6047, 1.4442, "310", 2),
-    City("France", "Nouvelle-Aquitaine", "Bordeaux", 44.8378, -0.5792, "330", 2),
-    City("France", "Hauts-de-France", "Lille", 50.6292, 3.0573, "590", 2),
-    City("United Kingdom", "England", "London", 51.5074, -0.1278, "EC1A ", 1, "BB"),
-    City("United Kingdom", "England", "Manchester", 53.4808, -2.2426, "M1 ", 1, "AE"),
-    City("United Kingdom", "England", "Birmingham", 52.4862, -1.8904, "B1 ", 1, "BB"),
-    City("United Kingdom", "Scotland", "Edinburgh", 55.9533, -3.1883, "EH1 ", 1, "YZ"),
-    City("United Kingdom", "Scotland", "Glasgow", 55.8642, -4.2518, "G1 ", 1, "XQ"),
-    City("United Kingdom", "Wales", "Cardiff", 51.4816, -3.1791, "CF10 ", 1, "BH"),
-    City("Germany", "Berlin", "Berlin", 52.5200, 13.4050, "10", 3),
-    City("Germany", "Bayern", "München", 48.1351, 11.5820, "80", 3),
-    City("Germany", "Hamburg", "Hamburg", 53.5511, 9.9937, "20", 3),
-    City("Germany", "Nordrhein-Westfalen", "Köln", 50.9375, 6.9603, "50", 3),
-    City("Germany", "Hessen", "Frankfurt am Main", 50.1109, 8.6821, "60", 3),
-    City("Germany", "Baden-Württemberg", "Stuttgart", 48.7758, 9.1829, "70", 3),
-    City("Spain", "Madrid", "Madrid", 40.4168, -3.7038, "280", 2),
-    City("Spain", "Cataluña", "Barcelona", 41.3851, 2.1734, "080", 2),
-    City("Spain", "Comunidad Valenciana", "Valencia", 39.4699, -0.3763, "460", 2),
-    City("Spain", "Andalucía", "Sevilla", 37.3891, -5.9845, "410", 2),
-    City("Spain", "Aragón", "Zaragoza", 41.6488, -0.8891, "500", 2),
-    City("Japan", "Tokyo", "Tokyo", 35.6762, 139.6503, "1", 2, "-0001"),
-    City("Japan", "Osaka", "Osaka", 34.6937, 135.5023, "5", 2, "-0001"),
-    City("Japan", "Aichi", "Nagoya", 35.1815, 136.9066, "4", 2, "-0001"),
-    City("Japan", "Kanagawa", "Yokohama", 35.4437, 139.6380, "2", 2, "-0001"),
-    City("Japan", "Fukuoka", "Fukuoka", 33.5904, 130.4017, "81", 1, "-0001"),
-    City("Japan", "Hokkaido", "Sapporo", 43.0618, 141.3545, "06", 1, "-0001"),
-    City("Australia", "New South Wales", "Sydney", -33.8688, 151.2093, "20", 2),
-    City("Australia", "Victoria", "Melbourne", -37.8136, 144.9631, "30", 2),
-    City("Australia", "Queensland", "Brisbane", -27.4698, 153.0251, "40", 2),
-    City("Australia", "Western Australia", "Perth", -31.9505, 115.8605, "60", 2),
-    City("Australia", "Australian Capital Territory", "Canberra", -35.2809, 149.1300, "26", 2),
-    City("Belgium", "Brussels", "Brussels", 50.8503, 4.3517, "10", 2),
-    City("Belgium", "Antwerpen", "Antwerpen", 51.2194, 4.4025, "20", 2),
-    City("Belgium", "Oost-Vlaanderen", "Gent", 51.0543, 3.7174, "90", 2),
-    City("Belgium", "Liège", "Liège", 50.6326, 5.5797, "40", 2),
-    City("Poland", "Mazowieckie", "Warszawa", 52.2297, 21.0122, "00-", 3),
-    City("Poland", "Małopolskie", "Kraków", 50.0647, 19.9450, "30-", 3),
-    City("Poland", "Dolnośląskie", "Wrocław", 51.1079, 17.0385, "50-", 3),
-    City("Colombia", "Bogotá", "Bogotá", 4.7110, -74.0721, "110", 3),
-    City("Colombia", "Antioquia", "Medellín", 6.2442, -75.5812, "050", 3),
-    City("Colombia", "Valle del Cauca", "Cali", 3.4516, -76.5320, "760", 3),
-)
+def _load_cities() -> tuple[City, ...]:
+    with (Path(__file__).resolve().parent / "reference" / "cities.csv").open(encoding="utf-8") as f:
+        return tuple(
+            City(*row[:3], float(row[3]), float(row[4]), row[5], int(row[6]), row[7])
+            for row in list(csv.reader(f))[1:]
+        )
+
+
+CITIES = _load_cities()
