@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from scripts import dbt_runner
+from scripts.data import dbt_runner
 from scripts.deploy.catalog import REPO_ROOT
 from scripts.local.scheduler_tick import describe
 

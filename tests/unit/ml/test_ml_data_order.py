@@ -6,11 +6,11 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pyarrow as pa
-from ml_synthetic import SETTINGS, SPEC, dataset
 
 from common.ml.data import Dataset, load_features
 from common.ml.training import fit_and_evaluate
 from common.warehouse.duckdb_engine import DuckDBWarehouse
+from tests.support.ml_synthetic import SETTINGS, SPEC, dataset
 
 
 def _stored(path: Path, data: Dataset, order: np.ndarray) -> DuckDBWarehouse:
