@@ -23,9 +23,10 @@ its record: the record is created once (create-only write) with a lease, and the
 from __future__ import annotations
 
 import json
+import secrets
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from common.artifacts import MUST_NOT_EXIST, ArtifactStore, PreconditionFailed
@@ -44,6 +45,11 @@ INTERRUPTED = "interrupted"
 
 def run_key(run_id: str, name: str) -> str:
     return f"{PREFIX}{run_id}/{name}"
+
+
+def new_run_id(kind: str, now: datetime) -> str:
+    """A run id for work no schedule slot names (a manual retrain): its time first, to sort."""
+    return f"{now.astimezone(UTC):%Y%m%dT%H%M%SZ}-{kind}-{secrets.token_hex(4)}"
 
 
 class InProgress(Conflict):

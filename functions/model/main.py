@@ -10,7 +10,6 @@ xgboost is imported on the first prediction only; the read endpoints serve JSON 
 """
 
 import functools
-import secrets
 from datetime import UTC, datetime
 
 import flask
@@ -24,6 +23,7 @@ from common.ml.features import CONVERSION
 from common.ml.prediction_request import parse_rows
 from common.ml.registry import HISTORY_LIMIT, Registry
 from common.ml.serving import ChampionCache
+from common.runs import new_run_id
 
 CONFIG, BACKENDS = start_function("model")
 router = Router(CONFIG, prefix="/ml")
@@ -73,8 +73,7 @@ def predict(request: flask.Request) -> dict:
 @router.route("/train", methods=("POST",))
 def request_training(request: flask.Request) -> tuple[dict, int]:
     why = validation.reason(json_body(request).get("reason", "") if request.content_length else "")
-    # Time first, like the pipeline's build runs: the run ledger lists runs by id.
-    run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-retrain-{secrets.token_hex(4)}"
+    run_id = new_run_id("retrain", datetime.now(UTC))
     event = Event("model-retrain-requested", "model", run_id, {"reason": why})
     BACKENDS.publisher.publish(event)
     return {"run_id": run_id, "event_id": event.event_id}, 202

@@ -13,7 +13,7 @@ import argparse
 import json
 import logging
 import os
-import uuid
+from datetime import UTC, datetime
 
 from common.artifacts import open_artifact_store
 from common.config import load_config
@@ -22,6 +22,7 @@ from common.ml.features import CONVERSION
 from common.ml.fitting import Settings
 from common.ml.registry import Registry
 from common.ml.training_run import train_run
+from common.runs import new_run_id
 from common.warehouse import open_warehouse
 
 
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
         lambda: load_features(warehouse, CONVERSION, config.marts_schema),
         CONVERSION,
         Settings.from_config(config),
-        args.run_id or uuid.uuid4().hex,
+        args.run_id or new_run_id("cli", datetime.now(UTC)),
         {"source": "scripts.local.train_model"},
     )
     print(json.dumps(outcome, indent=2))

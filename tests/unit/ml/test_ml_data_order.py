@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 
 from common.ml.data import Dataset, load_features
-from common.ml.training import fit_and_evaluate
+from common.ml.fitting import fit_and_evaluate
 from common.warehouse.duckdb_engine import DuckDBWarehouse
 from tests.support.ml_synthetic import SETTINGS, SPEC, dataset
 
