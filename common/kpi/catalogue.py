@@ -76,13 +76,12 @@ def _revenue(d: Dialect, p: Mapping[str, Any]) -> Query:
 
 def _funnel(d: Dialect, p: Mapping[str, Any]) -> Query:
     bind = Binder(d, p)
-    source = f" and traffic_source = {bind('traffic_source')}" if p["traffic_source"] else ""
     sums = ", ".join(f"cast(sum({s}_sessions) as bigint) as {s}_sessions" for s in FUNNEL_STEPS)
     return bind.query(f"""
         with totals as (
             select traffic_source, cast(sum(sessions) as bigint) as sessions, {sums}
             from {d.table("funnel")}
-            where {_between(bind, "session_date")}{source}
+            where {_between(bind, "session_date")}{bind.equals("traffic_source", "traffic_source")}
             group by traffic_source
         )
         select
@@ -122,7 +121,6 @@ def _retention(d: Dialect, p: Mapping[str, Any]) -> Query:
 
 def _customer_ltv(d: Dialect, p: Mapping[str, Any]) -> Query:
     bind = Binder(d, p)
-    channel = f"where acquisition_channel = {bind('channel')}" if p["channel"] else ""
     return bind.query(f"""
         select
             user_id,
@@ -134,7 +132,7 @@ def _customer_ltv(d: Dialect, p: Mapping[str, Any]) -> Query:
             first_order_at,
             last_order_at
         from {d.table("customer_ltv")}
-        {channel}
+        {bind.equals("acquisition_channel", "channel", "where")}
         order by lifetime_revenue desc, user_id
         limit {bind("limit")}
     """)
@@ -157,13 +155,12 @@ def _rfm_segments(d: Dialect, p: Mapping[str, Any]) -> Query:
 
 def _channel_performance(d: Dialect, p: Mapping[str, Any]) -> Query:
     bind = Binder(d, p)
-    channel = f"where channel = {bind('channel')}" if p["channel"] else ""
     return bind.query(f"""
         select
             channel, users, buyers, orders, revenue, buyer_rate, revenue_per_user,
             average_order_value
         from {d.table("channel_performance")}
-        {channel}
+        {bind.equals("channel", "channel", "where")}
         order by revenue desc, channel
     """)
 
@@ -180,7 +177,6 @@ def _mom_growth(d: Dialect, p: Mapping[str, Any]) -> Query:
 
 def _experiment_metrics(d: Dialect, p: Mapping[str, Any]) -> Query:
     bind = Binder(d, p)
-    metric = f" and metric = {bind('metric')}" if p["metric"] else ""
     return bind.query(f"""
         select
             variant,
@@ -190,7 +186,7 @@ def _experiment_metrics(d: Dialect, p: Mapping[str, Any]) -> Query:
             sqrt(greatest(sum_squares - sum * sum / n, 0) / nullif(n - 1, 0)) as std_dev,
             covariate_sum / n as covariate_mean
         from {d.table("ab_metrics")}
-        where experiment_id = {bind("experiment_id")}{metric}
+        where experiment_id = {bind("experiment_id")}{bind.equals("metric", "metric")}
         order by metric, variant
     """)
 

@@ -59,5 +59,10 @@ class Binder:
         self._bound[name] = self._values[name]
         return self._dialect.placeholder(name)
 
+    def equals(self, column: str, name: str, keyword: str = "and") -> str:
+        """`` <keyword> <column> = <placeholder>`` when the optional parameter is given, else
+        nothing: the filter and its value come together or not at all."""
+        return f" {keyword} {column} = {self(name)}" if self._values[name] else ""
+
     def query(self, sql: str) -> Query:
         return Query(sql, MappingProxyType(dict(self._bound)))
