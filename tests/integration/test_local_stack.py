@@ -61,11 +61,13 @@ def test_each_request_is_one_access_line_in_the_log_and_on_the_console(stack, ca
     assert str(log) in stack.describe()
     stack.show_requests = True
     requests.get(f"{stack.urls['hello_http']}/hello", params={"name": "Ada"}, timeout=10)
+    # The stack writes the line to the log first, then echoes it: wait for both.
     deadline = time.monotonic() + 10
-    while "access GET /hello 200" not in log.read_text() and time.monotonic() < deadline:
+    shown = []
+    while not shown and time.monotonic() < deadline:
+        shown += [line.split() for line in capsys.readouterr().out.splitlines()]
         time.sleep(0.1)
     assert "access GET /hello 200 " in log.read_text()
-    shown = [line.split() for line in capsys.readouterr().out.splitlines()]
     assert [words[:4] for words in shown] == [["hello_http", "GET", "/hello", "200"]]
     assert shown[0][5] == "ms" and shown[0][4].isdigit()
 
