@@ -40,6 +40,7 @@ from scripts.local.stack import LocalStack, serve_until_interrupted
 RAW_DIR = REPO_ROOT / ".local" / "thelook"
 SCHEDULED_HOUR = 5  # the daily build's time (UTC), as Cloud Scheduler runs it
 PROGRESS_SECONDS = 15  # how often a long stage says it is still running
+NEXT_STAGE = {"build": "validation", "validation": "training"}  # what runs after a stage's record
 
 
 def step(message: str) -> float:
@@ -79,9 +80,8 @@ def prepare_data(users: int, seed: int, as_of: date, warehouse: Path) -> None:
 def reset_artifacts(config: Config) -> None:
     """No champion, ledger or claim from an earlier run: each demo run starts from scratch."""
     if config.artifacts == "local":
-        started = step(f"Emptying the artifact store {config.artifact_dir}")
+        step(f"Emptying the artifact store {config.artifact_dir}")
         shutil.rmtree(config.artifact_dir, ignore_errors=True)
-        done(started)
 
 
 def stack_settings(config: Config, as_of: date) -> dict[str, str]:
@@ -93,19 +93,24 @@ def stack_settings(config: Config, as_of: date) -> dict[str, str]:
 
 
 class StageProgress:
-    """Prints each stage and status the run reaches, and every PROGRESS_SECONDS that it is
-    still there (training takes minutes on a laptop)."""
+    """Prints each stage's outcome as the run records it, and every PROGRESS_SECONDS which stage
+    it is waiting for (training takes minutes on a laptop)."""
 
     def __init__(self) -> None:
         self.started = self.printed = time.perf_counter()
         self.state: tuple[str, str] | None = None
 
     def __call__(self, run: dict) -> None:
-        state = (run.get("stage", "build"), run.get("status", "pending"))
+        state = (run.get("stage", "build"), run.get("status", "running"))
         now = time.perf_counter()
-        if state != self.state or now - self.printed >= PROGRESS_SECONDS:
+        if state != self.state:
             print(f"  {state[0]}: {state[1]} ({now - self.started:.0f} s)", flush=True)
-            self.state, self.printed = state, now
+        elif now - self.printed >= PROGRESS_SECONDS:
+            waiting = NEXT_STAGE.get(state[0], state[0])
+            print(f"  waiting for {waiting} ({now - self.started:.0f} s)", flush=True)
+        else:
+            return
+        self.state, self.printed = state, now
 
 
 def run_pipeline(base: str, as_of: date) -> dict:
