@@ -94,7 +94,7 @@ def stack_settings(config: Config, as_of: date) -> dict[str, str]:
 
 class StageProgress:
     """Prints each stage's outcome as the run records it, and every PROGRESS_SECONDS which stage
-    it is waiting for (training takes minutes on a laptop)."""
+    it is waiting for (training takes minutes on a laptop); times count from the tick's end."""
 
     def __init__(self) -> None:
         self.started = self.printed = time.perf_counter()
@@ -104,10 +104,10 @@ class StageProgress:
         state = (run.get("stage", "build"), run.get("status", "running"))
         now = time.perf_counter()
         if state != self.state:
-            print(f"  {state[0]}: {state[1]} ({now - self.started:.0f} s)", flush=True)
+            print(f"  {state[0]}: {state[1]} (at {now - self.started:.0f} s)", flush=True)
         elif now - self.printed >= PROGRESS_SECONDS:
             waiting = NEXT_STAGE.get(state[0], state[0])
-            print(f"  waiting for {waiting} ({now - self.started:.0f} s)", flush=True)
+            print(f"  waiting for {waiting} (at {now - self.started:.0f} s)", flush=True)
         else:
             return
         self.state, self.printed = state, now
