@@ -5,9 +5,10 @@
     python -m scripts.data.dbt_runner compile --prod-offline
 
 On the command line dbt works on a copy of the DuckDB file, as the pipeline's builds do, so it
-runs while the local stack serves (its functions hold the file open, and DuckDB lets nobody
+runs while the local stack serves (its functions may hold the file open, and DuckDB lets nobody
 write a file another process has open). A command that writes (build, run, seed, ...) has its
-copy put in place in one rename when it succeeds; the copy of any other is thrown away.
+copy put in place in one rename when it succeeds; the copy of any other is thrown away. Two
+writers at once (a build by hand during the pipeline's): the later rename wins.
 
 ``--prod-offline`` compiles for BigQuery without credentials or network (oauth-secrets with a
 dummy token, no cache population), which is how CI checks the BigQuery SQL.
