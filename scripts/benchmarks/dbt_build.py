@@ -29,12 +29,12 @@ DEFAULT_SIZES = (100_000, 650_000)
 def build_warehouse(users: int, workdir: Path) -> tuple[Path, dict[str, float | int]]:
     """Generate, load and dbt-build a warehouse of ``users`` users; its path and timings."""
     raw = workdir / f"thelook-{users}"
-    with stopwatch() as generated:
+    with stopwatch(f"generate {users:,} users") as generated:
         counts = generate(raw, users=users, seed=42, progress=False)
     path = workdir / f"warehouse-{users}.duckdb"
-    with stopwatch() as loaded, duckdb.connect(str(path)) as con:
+    with stopwatch("load the raw tables") as loaded, duckdb.connect(str(path)) as con:
         load_generated(con, raw)
-    with stopwatch() as built:
+    with stopwatch("dbt build") as built:
         run_dbt(["build", "--quiet"], duckdb_path=path)
     timings = {"generate_s": generated.seconds, "load_s": loaded.seconds}
     return path, {**counts, **timings, "dbt_build_s": built.seconds}

@@ -59,7 +59,7 @@ def child_retrain(database: Path, artifacts: Path) -> dict:
     from common.warehouse.duckdb_engine import DuckDBWarehouse
 
     registry = Registry(LocalArtifactStore(artifacts), CONVERSION.model)
-    with stopwatch() as retrain:
+    with stopwatch("retrain") as retrain:
         outcome = train_run(
             registry,
             lambda: load_features(DuckDBWarehouse(database), CONVERSION, "execkpi_marts"),
@@ -101,7 +101,7 @@ def child_bare_fit(database: Path, rounds: int) -> dict:
     bare = XGBOOST.with_params({**XGBOOST.params, "rounds": rounds})
     import xgboost  # noqa: F401  (imported before the clock starts)
 
-    with stopwatch() as took:
+    with stopwatch(f"xgboost fit, {rounds} rounds") as took:
         bare.fit(x, y)  # no validation: QuantileDMatrix + xgb.train for exactly ``rounds``
     return {"seconds": took.seconds, "rows": len(y), "columns": x.shape[1]}
 
@@ -133,13 +133,12 @@ def prepare(users: int, work: Path) -> Path:
     database = folder / "warehouse.duckdb"
     if (folder / "ready").exists():
         return database
-    with stopwatch() as took:
+    with stopwatch(f"prepare the data for {users:,} users"):
         generate(folder / "raw", users=users, seed=SEED, progress=False)
         with duckdb.connect(str(database)) as con:
             load_generated(con, folder / "raw")
         run_dbt(["run", "--select", "+features_conversion"], duckdb_path=database)
     (folder / "ready").touch()
-    print(f"  data for {users:,} users prepared in {took.seconds:.0f} s")
     return database
 
 

@@ -49,7 +49,7 @@ def bench(users: int, workdir: Path, repeats: int) -> None:
     warehouse, _ = build_warehouse(users, workdir)
     bare = workdir / "bare.duckdb"
     shutil.copyfile(warehouse, bare)
-    with stopwatch() as bare_build:
+    with stopwatch("bare dbt build") as bare_build:
         run_dbt(["build", "--quiet"], duckdb_path=bare)
     bare.unlink()
 
@@ -62,7 +62,7 @@ def bench(users: int, workdir: Path, repeats: int) -> None:
     stack = LocalStack(discover(), free_port(), env, log_dir=workdir / "logs").start()
     try:
         dbt_build = stack.urls["dbt_build"]
-        with stopwatch() as end_to_end:
+        with stopwatch("tick → training decision") as end_to_end:
             built = tick(dbt_build)
             run = follow(dbt_build, built["run_id"], timeout=3600)
         slot = datetime.fromisoformat(run["stages"]["build"]["slot"])

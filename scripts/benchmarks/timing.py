@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,14 +23,19 @@ class Elapsed:
 
 
 @contextmanager
-def stopwatch() -> Iterator[Elapsed]:
-    """``with stopwatch() as took: ...``, then ``took.seconds`` or ``took.ms``."""
+def stopwatch(step: str | None = None) -> Iterator[Elapsed]:
+    """``with stopwatch() as took: ...``, then ``took.seconds`` or ``took.ms``. A ``step`` name
+    also reports the step's start and duration on stderr: progress, apart from the figures."""
+    if step:
+        print(f"  {step} ...", file=sys.stderr, flush=True)
     elapsed = Elapsed()
     started = time.perf_counter()
     try:
         yield elapsed
     finally:
         elapsed.seconds = time.perf_counter() - started
+        if step:
+            print(f"  {step}: {elapsed.seconds:.1f} s", file=sys.stderr, flush=True)
 
 
 def samples_ms(action: Callable[[], object], runs: int, warmup: int = 0) -> list[float]:
