@@ -3,7 +3,8 @@
 Each kind becomes one HTTP status in ``common.http`` (one table), so no function maps errors by
 hand. An error carries a ``message`` safe to show the client, the request ``field`` it is about
 (or None) and, where a kind's default is too vague, its own ``code``: a subclass sets either as
-a class attribute, or a raise passes ``field=``.
+a class attribute, or a raise passes ``field=``. An error about a name that does not exist may
+list the names that do (``known=``), so the client can correct itself without another request.
 
 Bad client input (400) is ``common.validation.InvalidInput``, next to the rules that raise it.
 """
@@ -14,12 +15,17 @@ from __future__ import annotations
 class DomainError(Exception):
     code: str | None = None  # None: the kind's default code
     field: str | None = None
+    known: tuple[str, ...] | None = None  # the valid names, when the error is about a name
 
-    def __init__(self, message: str, *, field: str | None = None):
+    def __init__(
+        self, message: str, *, field: str | None = None, known: tuple[str, ...] | None = None
+    ):
         super().__init__(message)
         self.message = message
         if field is not None:
             self.field = field
+        if known is not None:
+            self.known = known
 
 
 class NotFound(DomainError):

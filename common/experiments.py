@@ -19,12 +19,19 @@ from dataclasses import dataclass
 from datetime import date
 from itertools import accumulate
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
     from common.warehouse import Warehouse
 
 _TWO_POW_64 = 2**64
+
+# The metrics ab_metrics computes for every experiment (the seeds' primary_metric is one of
+# them; tests/data/test_experiment_tables.py keeps this list and the mart equal).
+MART_METRICS = ("conversion", "revenue_per_user")
+
+Status = Literal["planned", "running", "finished"]
+STATUSES: tuple[Status, ...] = ("planned", "running", "finished")
 
 
 def hash_bucket(experiment_id: str, user_id: int | str) -> float:
@@ -64,8 +71,17 @@ class ExperimentDefinition:
     def variant(self, user_id: int | str) -> str:
         return assign_variant(self.experiment_id, user_id, self.variants, self.weights)
 
+    @property
+    def other_metrics(self) -> tuple[str, ...]:
+        return tuple(m for m in MART_METRICS if m != self.primary_metric)
+
     def runs_on(self, day: date) -> bool:
         return self.start_date <= day and (self.end_date is None or day <= self.end_date)
+
+    def status_on(self, day: date) -> Status:
+        if day < self.start_date:
+            return "planned"
+        return "running" if self.runs_on(day) else "finished"
 
 
 # The warehouse readers take the caller's query labels: BigQuery bills the job to them.

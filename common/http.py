@@ -9,7 +9,9 @@ client must hear about raise a kind from ``common.errors``; ``DOMAIN_ERRORS`` tu
 
     {"error": {"code": "invalid_argument", "message": "...", "field": "name"}}
 
-with the kind's status (400 for bad input, 404, 409, 422, 503, 502).
+with the kind's status (400 for bad input, 404, 409, 422, 503, 502). An error that names the
+valid choices adds them as ``"known": [...]`` (a 404 for an unknown experiment lists the known
+ones); no other key is ever added.
 """
 
 from __future__ import annotations
@@ -62,10 +64,12 @@ class HttpError(Exception):
         message: str,
         field: str | None = None,
         headers: dict[str, str] | None = None,
+        known: tuple[str, ...] | None = None,
     ):
         super().__init__(message)
         self.status, self.code, self.message, self.field = status, code, message, field
         self.headers = headers or {}
+        self.known = known
 
 
 def _to_json(value: Any) -> Any:
@@ -85,8 +89,10 @@ def json_response(
 
 
 def error_response(error: HttpError) -> flask.Response:
-    body = {"error": {"code": error.code, "message": error.message, "field": error.field}}
-    return json_response(body, error.status, error.headers)
+    shown: dict[str, Any] = {"code": error.code, "message": error.message, "field": error.field}
+    if error.known is not None:
+        shown["known"] = list(error.known)
+    return json_response({"error": shown}, error.status, error.headers)
 
 
 def domain_error_response(error: errors.DomainError) -> flask.Response:
@@ -95,7 +101,7 @@ def domain_error_response(error: errors.DomainError) -> flask.Response:
     if status >= 500:  # the client gets the safe message; the log gets what went wrong
         level = logging.WARNING if status == 503 else logging.ERROR  # 503: may pass by itself
         log.log(level, "%s: %s", code, error.__cause__ or error)
-    return error_response(HttpError(status, code, error.message, error.field))
+    return error_response(HttpError(status, code, error.message, error.field, known=error.known))
 
 
 def json_body(request: flask.Request) -> dict[str, Any]:

@@ -7,7 +7,9 @@ dbt_project/models/marts, and tests/unit/test_dbt_names.py keeps that folder and
 
 MARTS = (
     "ab_assignments",
+    "ab_experiments",
     "ab_metrics",
+    "ab_metrics_by_dimension",
     "channel_performance",
     "customer_ltv",
     "features_conversion",

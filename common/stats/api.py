@@ -1,25 +1,35 @@
 """The abtest function's operations without HTTP: JSON-able request in, JSON-able answer out.
 
 An analysis of a stored experiment goes one way: the caller parses the request, reads the
-experiment (``warehouse_source.stored_experiment``) and hands both to ``analyze_stored``.
-Invalid input raises ``InvalidInput`` (with the field's path).
+experiment (``warehouse_source.stored_experiment``) and hands both to ``analyze_stored``; a
+breakdown likewise (``breakdown_request``, ``stored_breakdown``, ``breakdown``), and the
+experiment list reads a ``warehouse_source.Catalog``. Invalid input raises ``InvalidInput``
+(with the field's path).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from common.experiments import assign_variant, check_weights, hash_bucket
+from common.experiments import (
+    STATUSES,
+    ExperimentDefinition,
+    Status,
+    assign_variant,
+    check_weights,
+    hash_bucket,
+)
 from common.stats import requests
 from common.stats.analyze import analyze
-from common.stats.inputs import Experiment
+from common.stats.breakdown import DIMENSIONS, WARNING, analyze_breakdown
+from common.stats.inputs import CORRECTIONS, Correction, Experiment, Options
 from common.stats.power import solve
-from common.validation import InvalidInput, known_fields, name, number
+from common.validation import InvalidInput, choice, known_fields, name, number
 
 if TYPE_CHECKING:
-    from common.stats.warehouse_source import StoredExperiment
+    from common.stats.warehouse_source import Catalog, StoredBreakdown, StoredExperiment
 
 Z_95 = 1.959963984540054  # Φ⁻¹(0.975): ci_95 stays a 95% interval whatever alpha is
 
@@ -66,6 +76,100 @@ def analyze_stored(ref: requests.ExperimentRef, stored: StoredExperiment) -> dic
     """Statistics of an experiment stored in the warehouse, read by the caller."""
     result = analyze(stored.engine_input(ref.options))
     return {"experiment_id": ref.experiment_id, **asdict(result)}
+
+
+@dataclass(frozen=True)
+class BreakdownRequest:
+    experiment_id: str
+    dimension: str
+    options: Options  # of each value's analysis
+    correction: Correction  # across the values
+
+
+def breakdown_request(body: Mapping[str, Any]) -> BreakdownRequest:
+    """{experiment_id, dimension, options?, correction_across_values?}; the options are those
+    of /ab/analyze, checked by the same rules."""
+    fields = ("experiment_id", "dimension", "options", "correction_across_values")
+    data = known_fields(body, "", fields)
+    if "experiment_id" not in data:
+        raise InvalidInput("experiment_id", "is required")
+    ref = requests.analysis_request({k: data[k] for k in ("experiment_id", "options") if k in data})
+    dimension = choice(data.get("dimension"), "dimension", DIMENSIONS)
+    correction = choice(
+        data.get("correction_across_values", "holm"), "correction_across_values", CORRECTIONS
+    )
+    return BreakdownRequest(ref.experiment_id, dimension, ref.options, correction)
+
+
+def breakdown(wanted: BreakdownRequest, stored: StoredBreakdown) -> dict[str, Any]:
+    """Each dimension value's analysis (its SRM check included), every p-value next to its
+    adjustment across the values; no decision: a breakdown is exploratory."""
+    result = analyze_breakdown(stored, wanted.options, wanted.correction)
+    values = []
+    for value in result.values:
+        analysis = value.analysis
+        comparisons = [
+            {
+                **asdict(c),
+                "p_value_across_values": p,
+                "significant_across_values": p <= result.alpha,
+            }
+            for c, p in zip(analysis.comparisons, value.p_values_across_values, strict=True)
+        ]
+        values.append(
+            {
+                "dimension_value": value.value,
+                "units": sum(v.units for v in analysis.variants),
+                "variants": [asdict(v) for v in analysis.variants],
+                "srm": asdict(analysis.srm),
+                "comparisons": comparisons,
+            }
+        )
+    return {
+        "experiment_id": wanted.experiment_id,
+        "dimension": result.dimension,
+        "correction_across_values": result.correction,
+        "options": asdict(wanted.options),
+        "warning": WARNING,
+        "values": values,
+    }
+
+
+def experiments_request(args: Mapping[str, str]) -> Status | None:
+    """Query parameter status (planned, running, finished), or None for every experiment."""
+    known_fields(args, "", ("status",))
+    return choice(args["status"], "status", STATUSES) if "status" in args else None
+
+
+def experiment_list(catalog: Catalog, status: Status | None) -> dict[str, Any]:
+    shown = [_experiment(d, catalog) for d in catalog.definitions]
+    return {
+        "as_of": catalog.as_of,
+        "as_of_source": catalog.as_of_source,
+        "experiments": [e for e in shown if status is None or e["status"] == status],
+    }
+
+
+def experiment(catalog: Catalog, experiment_id: str) -> dict[str, Any]:
+    found = catalog.definition(name(experiment_id, "experiment_id"))
+    return {**_experiment(found, catalog), "as_of_source": catalog.as_of_source}
+
+
+def _experiment(d: ExperimentDefinition, catalog: Catalog) -> dict[str, Any]:
+    """Status is that of the catalog's day: the marts' build day, or today (UTC)."""
+    return {
+        "experiment_id": d.experiment_id,
+        "status": d.status_on(catalog.as_of),
+        "as_of": catalog.as_of,
+        "start_date": d.start_date,
+        "end_date": d.end_date,
+        "primary_metric": d.primary_metric,
+        "other_metrics": list(d.other_metrics),
+        "variants": [
+            {"name": v, "weight": w, "control": i == 0}  # in the seeds' variant_index order
+            for i, (v, w) in enumerate(zip(d.variants, d.weights, strict=True))
+        ],
+    }
 
 
 def power(body: Mapping[str, Any]) -> dict[str, Any]:

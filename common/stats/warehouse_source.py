@@ -1,18 +1,20 @@
 """Experiments as the warehouse holds them: the definition in the dbt seeds (read through
-``common.experiments``) and the sufficient statistics in ``ab_metrics``, in the marts
+``common.experiments``), the day the marts were built (``ab_experiments``), the sufficient
+statistics in ``ab_metrics`` and their breakdowns in ``ab_metrics_by_dimension``, in the marts
 schema/dataset; and how those become the engine's input.
 
-The experiment id travels as a bound parameter; ``marts`` comes from configuration only.
+Every value travels as a bound parameter; ``marts`` comes from configuration only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Any, Literal
 
 from common.errors import NotFound
-from common.experiments import ExperimentDefinition, stored_definition
+from common.experiments import ExperimentDefinition, stored_definition, stored_definitions
 from common.stats.inputs import Experiment, Metric, Moments, Options, Variant
 from common.warehouse import Warehouse
 
@@ -22,11 +24,18 @@ _KINDS = {"conversion": "proportion"}  # every other ab_metrics metric is a per-
 _LABELS = {"function": "abtest"}
 
 
+AsOfSource = Literal["marts_built", "today_utc"]
+
+
 class ExperimentNotFound(NotFound):
     field = "experiment_id"
 
-    def __init__(self, experiment_id: str):
-        super().__init__(f"no experiment {experiment_id!r} in the warehouse")
+    def __init__(self, experiment_id: str, known: tuple[str, ...] = ()):
+        listed = ", ".join(known) if known else "none"
+        super().__init__(
+            f"no experiment {experiment_id!r} in the warehouse; known experiments: {listed}",
+            known=known,
+        )
         self.experiment_id = experiment_id
 
 
@@ -54,12 +63,38 @@ class StoredExperiment:
         return Experiment(variants, metrics, replace(options, weights=self.definition.weights))
 
 
+@dataclass(frozen=True)
+class Catalog:
+    """Every defined experiment, and the day their status is reported on: the day the marts
+    were built, or today (UTC) when the warehouse does not say."""
+
+    definitions: tuple[ExperimentDefinition, ...]
+    as_of: date
+    as_of_source: AsOfSource
+
+    def definition(self, experiment_id: str) -> ExperimentDefinition:
+        known = {d.experiment_id: d for d in self.definitions}
+        if experiment_id not in known:
+            raise ExperimentNotFound(experiment_id, tuple(known))
+        return known[experiment_id]
+
+
+def catalog(warehouse: Warehouse, marts: str, today: date | None = None) -> Catalog:
+    definitions = stored_definitions(warehouse, marts, _LABELS)
+    sql = f"select max(built_on) as built_on from {marts}.ab_experiments"  # noqa: S608
+    built_on = warehouse.query(sql, labels=_LABELS).table.to_pylist()[0]["built_on"]
+    if built_on is None:  # no experiment, or the marts were never built
+        return Catalog(definitions, today or datetime.now(UTC).date(), "today_utc")
+    return Catalog(definitions, built_on, "marts_built")
+
+
 def experiment_definition(
     warehouse: Warehouse, marts: str, experiment_id: str
 ) -> ExperimentDefinition:
     found = stored_definition(warehouse, marts, experiment_id, _LABELS)
-    if found is None:
-        raise ExperimentNotFound(experiment_id)
+    if found is None:  # read the others only now: the error lists them
+        known = tuple(d.experiment_id for d in stored_definitions(warehouse, marts, _LABELS))
+        raise ExperimentNotFound(experiment_id, known)
     return found
 
 
@@ -71,6 +106,38 @@ def stored_experiment(warehouse: Warehouse, marts: str, experiment_id: str) -> S
     rows = warehouse.query(sql, {"experiment_id": experiment_id}, labels=_LABELS)
     moments = {(row["variant"], row["metric"]): _moments(row) for row in rows.table.to_pylist()}
     return StoredExperiment(definition, moments)
+
+
+@dataclass(frozen=True)
+class StoredBreakdown:
+    """An experiment's ab_metrics_by_dimension rows for one dimension, one StoredExperiment per
+    dimension value, the values with the most units first and 'other' last."""
+
+    dimension: str
+    values: tuple[tuple[str, StoredExperiment], ...]
+
+
+def stored_breakdown(
+    warehouse: Warehouse, marts: str, experiment_id: str, dimension: str
+) -> StoredBreakdown:
+    definition = experiment_definition(warehouse, marts, experiment_id)
+    p, q = warehouse.placeholder("experiment_id"), warehouse.placeholder("dimension")
+    sql = (
+        f"select * from {marts}.ab_metrics_by_dimension "  # noqa: S608
+        f"where experiment_id = {p} and dimension = {q}"
+    )
+    params = {"experiment_id": experiment_id, "dimension": dimension}
+    moments: dict[str, dict[tuple[str, str], Moments]] = {}
+    units: dict[str, float] = {}
+    for row in warehouse.query(sql, params, labels=_LABELS).table.to_pylist():
+        value, key = row["dimension_value"], (row["variant"], row["metric"])
+        moments.setdefault(value, {})[key] = _moments(row)
+        if row["metric"] == definition.primary_metric:  # every metric counts every user
+            units[value] = units.get(value, 0.0) + float(row["n"])
+    order = sorted(moments, key=lambda v: (v == "other", -units.get(v, 0.0), v))
+    return StoredBreakdown(
+        dimension, tuple((v, StoredExperiment(definition, moments[v])) for v in order)
+    )
 
 
 def _moments(row: Mapping[str, Any]) -> Moments:

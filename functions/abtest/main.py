@@ -3,8 +3,13 @@
 POST /ab/test      {a_success, a_total, b_success, b_total, alpha?}: the original two-proportion
                    test (group, uplift, p_value, ci_95, srm_p, significant) plus the full read-out
 POST /ab/analyze   {variants, metrics?, options?} or {experiment_id, options?} (from ab_metrics)
+POST /ab/breakdown {experiment_id, dimension, options?, correction_across_values?}: exploratory
+                   analysis per browser, traffic_source or country (ab_metrics_by_dimension)
 POST /ab/power     {baseline, mde?, n_per_arm?, ...}: sample size, detectable effect or power
 GET  /ab/assign    ?experiment_id=&user_id=[&variants=a,b&weights=0.5,0.5]
+GET  /ab/experiments[?status=planned|running|finished], GET /ab/experiments/<experiment_id>
+
+An unknown experiment_id answers 404 with the known ids in the error's "known".
 """
 
 import json
@@ -16,7 +21,12 @@ from common.backends import start_function
 from common.http import Router, json_body
 from common.stats import api
 from common.stats.requests import ExperimentRef
-from common.stats.warehouse_source import experiment_definition, stored_experiment
+from common.stats.warehouse_source import (
+    catalog,
+    experiment_definition,
+    stored_breakdown,
+    stored_experiment,
+)
 from common.validation import InvalidInput
 
 CONFIG, BACKENDS = start_function("abtest")
@@ -53,6 +63,24 @@ def analyze(request: flask.Request) -> dict:
         return api.analyze_experiment(wanted)
     stored = stored_experiment(BACKENDS.warehouse, MARTS, wanted.experiment_id)
     return api.analyze_stored(wanted, stored)
+
+
+@router.route("/breakdown", methods=("POST",))
+def breakdown(request: flask.Request) -> dict:
+    wanted = api.breakdown_request(_body(request))
+    stored = stored_breakdown(BACKENDS.warehouse, MARTS, wanted.experiment_id, wanted.dimension)
+    return api.breakdown(wanted, stored)
+
+
+@router.route("/experiments", methods=("GET",))
+def experiments(request: flask.Request) -> dict:
+    status = api.experiments_request(request.args)
+    return api.experiment_list(catalog(BACKENDS.warehouse, MARTS), status)
+
+
+@router.route("/experiments/<experiment_id>", methods=("GET",))
+def experiment(request: flask.Request, experiment_id: str) -> dict:
+    return api.experiment(catalog(BACKENDS.warehouse, MARTS), experiment_id)
 
 
 @router.route("/power", methods=("POST",))

@@ -1,11 +1,14 @@
 """abtest through functions-framework's own app: real requests, real responses."""
 
 import json
+from datetime import UTC, date, datetime
 
 import duckdb
 import pytest
+from scipy.stats import chisquare
+from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import NormalIndPower
-from statsmodels.stats.proportion import proportion_effectsize
+from statsmodels.stats.proportion import proportion_effectsize, proportions_ztest
 
 from common.experiments import assign_variant
 
@@ -17,7 +20,10 @@ EXPERIMENTS = [
     ("ab_even", "2026-09-01", "2026-09-28", "conversion"),
     ("broken_split", "2026-10-01", "2026-10-28", "revenue_per_user"),
     ("three_arms", "2026-10-01", None, "conversion"),
+    ("future_launch", "2026-11-01", "2026-11-28", "conversion"),
 ]
+KNOWN = ["ab_even", "broken_split", "future_launch", "three_arms"]
+BUILT_ON = "2026-10-15"  # ab_even has ended, broken_split and three_arms run, future_launch waits
 EXPERIMENT_VARIANTS = [
     ("ab_even", 1, "control", 0.5),
     ("ab_even", 2, "treatment", 0.5),
@@ -26,6 +32,8 @@ EXPERIMENT_VARIANTS = [
     ("three_arms", 3, "c", 0.25),  # stored out of order: variant_index orders the arms
     ("three_arms", 1, "control", 0.5),
     ("three_arms", 2, "b", 0.25),
+    ("future_launch", 1, "control", 0.5),
+    ("future_launch", 2, "treatment", 0.5),
 ]
 AB_METRICS = [
     ("ab_even", "control", "conversion", 5000, 500, 500, 300, 300, 120),
@@ -37,6 +45,14 @@ AB_METRICS = [
     ("three_arms", "control", "conversion", 4000, 400, 400, None, None, None),
     ("three_arms", "b", "conversion", 2000, 200, 200, None, None, None),
 ]  # three_arms has no row for c: nobody reached it
+# ab_even's conversion by country, summing to its ab_metrics rows; the US and JP splits are
+# broken in opposite directions (and so cancel out overall).
+BY_COUNTRY = {  # value: ((control n, successes), (treatment n, successes))
+    "US": ((2000, 200), (2400, 300)),
+    "DE": ((1500, 150), (1500, 160)),
+    "JP": ((1000, 100), (600, 40)),
+    "other": ((500, 50), (500, 100)),
+}
 
 
 @pytest.fixture
@@ -64,6 +80,27 @@ def warehouse(execkpi_env):
         con.executemany(
             "insert into execkpi_marts.ab_metrics values (?, ?, ?, ?, ?, ?, ?, ?, ?)", AB_METRICS
         )
+        con.execute(
+            "create table execkpi_marts.ab_experiments as select experiment_id, start_date, "
+            "end_date, primary_metric, cast(? as date) as built_on "
+            "from execkpi_marts.experiments",
+            [BUILT_ON],
+        )
+        con.execute(
+            "create table execkpi_marts.ab_metrics_by_dimension as select * exclude (n, sum), "
+            "'country' as dimension, '' as dimension_value, n, sum "
+            "from execkpi_marts.ab_metrics limit 0"
+        )
+        con.executemany(
+            "insert into execkpi_marts.ab_metrics_by_dimension by name select 'ab_even' as "
+            "experiment_id, ? as variant, 'conversion' as metric, 'country' as dimension, "
+            "? as dimension_value, ? as n, ? as sum, ? as sum_squares",
+            [
+                (variant, value, n, successes, successes)
+                for value, arms in BY_COUNTRY.items()
+                for variant, (n, successes) in zip(("control", "treatment"), arms, strict=True)
+            ],
+        )
     return execkpi_env["EXECKPI_DUCKDB_PATH"]
 
 
@@ -73,10 +110,24 @@ def client(function_client):
 
 
 def error_of(response, status=400):
+    """The error; only a 404 for an unknown experiment adds "known" to the shape."""
     assert response.status_code == status, response.get_data(as_text=True)
     body = response.get_json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "field"}
+    assert set(body) == {"error"}
+    assert set(body["error"]) - {"known"} == {"code", "message", "field"}
+    assert "known" not in body["error"] or (status, body["error"]["field"]) == (
+        404,
+        "experiment_id",
+    )
     return body["error"]
+
+
+def unknown_experiment(response):
+    """A 404 that lists the known experiments, in its message and in "known"."""
+    error = error_of(response, 404)
+    assert (error["field"], error["known"]) == ("experiment_id", KNOWN)
+    assert all(experiment_id in error["message"] for experiment_id in KNOWN)
+    return error
 
 
 def two_arm_body(control=None, treatment=None, **extra):
@@ -294,8 +345,7 @@ def test_an_arm_nobody_reached_counts_zero(client, warehouse):
 def test_warehouse_options_and_errors(client, warehouse):
     body = {"experiment_id": "ab_even", "options": {"weights": [0.5, 0.5]}}
     assert error_of(client.post("/ab/analyze", json=body))["field"] == "options.weights"
-    unknown = client.post("/ab/analyze", json={"experiment_id": "nope"})
-    assert error_of(unknown, 404)["field"] == "experiment_id"
+    unknown_experiment(client.post("/ab/analyze", json={"experiment_id": "nope"}))
 
 
 def test_missing_warehouse_is_503_and_a_broken_one_502(client, execkpi_env):
@@ -304,6 +354,165 @@ def test_missing_warehouse_is_503_and_a_broken_one_502(client, execkpi_env):
     duckdb.connect(execkpi_env["EXECKPI_DUCKDB_PATH"]).close()  # exists, but has no tables
     error = error_of(client.post("/ab/analyze", json={"experiment_id": "ab_even"}), 502)
     assert error["code"] == "warehouse_error" and "select" not in error["message"].lower()
+
+
+# --- POST /ab/breakdown ---------------------------------------------------------------------
+
+
+def test_breakdown_by_country_against_statsmodels_and_scipy(client, warehouse):
+    body = {"experiment_id": "ab_even", "dimension": "country"}
+    response = client.post("/ab/breakdown", json=body)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    result = response.get_json()
+    assert "exploratory" in result["warning"]
+    assert result["correction_across_values"] == "holm"
+    assert [v["dimension_value"] for v in result["values"]] == ["US", "DE", "JP", "other"]
+    # The references: statsmodels' pooled z-test per country, Holm across the countries with
+    # statsmodels' multipletests, scipy's chi-square against the planned 50/50 split.
+    raw = [
+        proportions_ztest([t_x, c_x], [t_n, c_n])[1]
+        for (c_n, c_x), (t_n, t_x) in BY_COUNTRY.values()
+    ]
+    reject, holm, _, _ = multipletests(raw, alpha=0.05, method="holm")
+    for value, p, adjusted, significant in zip(result["values"], raw, holm, reject, strict=True):
+        (c_n, _), (t_n, _) = BY_COUNTRY[value["dimension_value"]]
+        (conversion,) = value["comparisons"]
+        assert conversion["method"] == "two_proportion_z"
+        assert conversion["p_value"] == pytest.approx(p, rel=1e-9)
+        assert conversion["p_value_across_values"] == pytest.approx(adjusted, rel=1e-9)
+        assert conversion["significant_across_values"] == bool(significant)
+        assert value["units"] == c_n + t_n
+        assert value["srm"]["p_value"] == pytest.approx(chisquare([c_n, t_n]).pvalue, rel=1e-9)
+        assert "decision" not in value  # a segment's read-out is no verdict
+    assert [v["srm"]["passed"] for v in result["values"]] == [False, True, False, True]
+    assert sum(reject) >= 1 and not all(reject)  # the correction has something to decide
+
+
+def test_breakdown_correction_and_options_apply(client, warehouse):
+    body = {
+        "experiment_id": "ab_even",
+        "dimension": "country",
+        "correction_across_values": "bonferroni",
+        "options": {"alpha": 0.01},
+    }
+    result = client.post("/ab/breakdown", json=body).get_json()
+    raw = [v["comparisons"][0]["p_value"] for v in result["values"]]
+    reject, bonferroni, _, _ = multipletests(raw, alpha=0.01, method="bonferroni")
+    adjusted = [v["comparisons"][0]["p_value_across_values"] for v in result["values"]]
+    assert adjusted == pytest.approx(list(bonferroni), rel=1e-12)
+    assert [v["comparisons"][0]["significant_across_values"] for v in result["values"]] == [
+        bool(r) for r in reject
+    ]
+    assert result["options"]["alpha"] == 0.01
+
+
+def test_breakdown_of_an_experiment_without_rows_is_empty(client, warehouse):
+    body = {"experiment_id": "future_launch", "dimension": "browser"}
+    result = client.post("/ab/breakdown", json=body).get_json()
+    assert result["values"] == [] and result["warning"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"dimension": "country"}, "experiment_id"),
+        ({"experiment_id": "ab_even"}, "dimension"),
+        ({"experiment_id": "ab_even", "dimension": "device"}, "dimension"),
+        ({"experiment_id": 7, "dimension": "country"}, "experiment_id"),
+        (
+            {"experiment_id": "ab_even", "dimension": "country", "correction_across_values": "x"},
+            "correction_across_values",
+        ),
+        (
+            {"experiment_id": "ab_even", "dimension": "country", "options": {"alpha": 2}},
+            "options.alpha",
+        ),
+        (
+            {"experiment_id": "ab_even", "dimension": "country", "options": {"weights": [1, 0]}},
+            "options.weights",
+        ),
+        ({"experiment_id": "ab_even", "dimension": "country", "breakdown": 1}, "breakdown"),
+    ],
+)
+def test_breakdown_invalid_inputs_name_the_field(client, warehouse, body, field):
+    assert error_of(client.post("/ab/breakdown", json=body))["field"] == field
+
+
+# --- GET /ab/experiments ------------------------------------------------------------------------
+
+
+def test_experiments_list_their_definition_and_status_on_the_build_day(client, warehouse):
+    response = client.get("/ab/experiments")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    body = response.get_json()
+    assert (body["as_of"], body["as_of_source"]) == (BUILT_ON, "marts_built")
+    by_id = {e["experiment_id"]: e for e in body["experiments"]}
+    assert sorted(by_id) == KNOWN
+    assert {k: e["status"] for k, e in by_id.items()} == {
+        "ab_even": "finished",
+        "broken_split": "running",
+        "three_arms": "running",
+        "future_launch": "planned",
+    }
+    three_arms = by_id["three_arms"]
+    assert three_arms["variants"] == [
+        {"name": "control", "weight": 0.5, "control": True},
+        {"name": "b", "weight": 0.25, "control": False},
+        {"name": "c", "weight": 0.25, "control": False},
+    ]
+    assert (three_arms["start_date"], three_arms["end_date"]) == ("2026-10-01", None)
+    broken = by_id["broken_split"]
+    assert (broken["primary_metric"], broken["other_metrics"]) == (
+        "revenue_per_user",
+        ["conversion"],
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("planned", ["future_launch"]),
+        ("running", ["broken_split", "three_arms"]),
+        ("finished", ["ab_even"]),
+    ],
+)
+def test_experiments_filter_by_status(client, warehouse, status, expected):
+    body = client.get("/ab/experiments", query_string={"status": status}).get_json()
+    assert [e["experiment_id"] for e in body["experiments"]] == expected
+
+
+def test_experiments_without_a_build_day_use_today_utc(client, warehouse):
+    with duckdb.connect(warehouse) as con:
+        con.execute("delete from execkpi_marts.ab_experiments")
+    body = client.get("/ab/experiments").get_json()
+    today = datetime.now(UTC).date()
+    assert (body["as_of"], body["as_of_source"]) == (today.isoformat(), "today_utc")
+    statuses = {e["experiment_id"]: e["status"] for e in body["experiments"]}
+    if today < date(2026, 11, 1):
+        expected = "planned"
+    else:
+        expected = "running" if today <= date(2026, 11, 28) else "finished"
+    assert statuses["future_launch"] == expected
+
+
+def test_one_experiment_and_an_unknown_one(client, warehouse):
+    body = client.get("/ab/experiments/future_launch").get_json()
+    assert (body["experiment_id"], body["status"], body["as_of"]) == (
+        "future_launch",
+        "planned",
+        BUILT_ON,
+    )
+    unknown_experiment(client.get("/ab/experiments/nope"))
+    unknown_experiment(
+        client.post("/ab/breakdown", json={"experiment_id": "nope", "dimension": "country"})
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "field"), [({"status": "done"}, "status"), ({"state": "running"}, "state")]
+)
+def test_experiments_invalid_query_names_the_field(client, warehouse, query, field):
+    assert error_of(client.get("/ab/experiments", query_string=query))["field"] == field
 
 
 # --- POST /ab/power -----------------------------------------------------------------------------
@@ -363,7 +572,7 @@ def test_assignment_reads_the_experiment_definition(client, warehouse):
         expected = assign_variant("three_arms", user_id, ["control", "b", "c"], [0.5, 0.25, 0.25])
         assert body["variant"] == expected
     missing = client.get("/ab/assign", query_string={"experiment_id": "nope", "user_id": "1"})
-    assert error_of(missing, 404)["field"] == "experiment_id"
+    unknown_experiment(missing)
 
 
 USER = {"experiment_id": "e", "user_id": "1"}

@@ -63,3 +63,14 @@ def test_the_repository_seeds_define_the_generators_experiments():
         assert definition.weights == (0.5, 0.5)
     assert definitions["recs_carousel"].primary_metric == "revenue_per_user"
     assert definitions["recs_carousel"].end_date == date(2026, 10, 28)
+
+
+def test_status_on_a_day_and_the_other_metrics():
+    ended = ExperimentDefinition(
+        "e", ("a", "b"), (0.5, 0.5), date(2026, 3, 1), date(2026, 3, 31), "revenue_per_user"
+    )
+    days = (date(2026, 2, 28), date(2026, 3, 1), date(2026, 3, 31), date(2026, 4, 1))
+    assert [ended.status_on(d) for d in days] == ["planned", "running", "running", "finished"]
+    open_ended = ExperimentDefinition("e", ("a", "b"), (0.5, 0.5), date(2026, 3, 1), None, "x")
+    assert open_ended.status_on(date(2099, 1, 1)) == "running"
+    assert ended.other_metrics == ("conversion",)

@@ -69,3 +69,10 @@ def test_the_cause_of_a_5xx_is_logged_but_not_answered(caplog):
 def test_other_exceptions_stay_internal_errors():
     status, body = answer(KeyError("secret detail"))
     assert (status, body["code"]) == (500, "internal") and "secret" not in body["message"]
+
+
+def test_only_an_error_about_a_name_lists_the_known_names():
+    _, body = answer(ExperimentNotFound("ab", ("aa_test", "checkout")))
+    assert body["known"] == ["aa_test", "checkout"] and "aa_test, checkout" in body["message"]
+    _, body = answer(errors.NotFound("gone"))
+    assert set(body) == {"code", "message", "field"}

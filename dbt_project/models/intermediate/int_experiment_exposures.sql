@@ -1,4 +1,6 @@
--- A user is exposed to an experiment at their first signed-in session inside its window.
+-- A user is exposed to an experiment at their first signed-in session inside its window; that
+-- session's browser and traffic source describe the user in experiment breakdowns (both are
+-- fixed before the treatment can act on anything).
 with sessions as (
     select * from {{ ref('int_sessions') }}
     where user_id is not null
@@ -13,7 +15,9 @@ final as (
     select
         experiments.experiment_id,
         sessions.user_id,
-        min(sessions.started_at) as first_exposure_at
+        min(sessions.started_at) as first_exposure_at,
+        {{ first_by('sessions.browser', 'sessions.started_at') }} as browser,
+        {{ first_by('sessions.traffic_source', 'sessions.started_at') }} as traffic_source
     from experiments
     inner join sessions
         on sessions.session_date between experiments.start_date and experiments.end_date

@@ -13,6 +13,8 @@ bucketed as (
         experiment_id,
         user_id,
         first_exposure_at,
+        browser,
+        traffic_source,
         {{ hash_bucket('experiment_id', 'user_id') }} as bucket
     from exposures
 ),
@@ -23,7 +25,9 @@ final as (
         bucketed.user_id,
         variants.variant,
         bucketed.bucket,
-        bucketed.first_exposure_at
+        bucketed.first_exposure_at,
+        bucketed.browser,
+        bucketed.traffic_source
     from bucketed
     inner join variants
         on bucketed.experiment_id = variants.experiment_id
