@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from common.experiments import seed_definitions, stored_definitions
+from common.experiments import MART_METRICS, seed_definitions, stored_definitions
 from common.stats.inputs import Moments
 from common.stats.warehouse_source import ExperimentNotFound, stored_experiment
 from common.warehouse.duckdb_engine import DuckDBWarehouse
@@ -44,3 +44,9 @@ def test_ab_metrics_names_its_statistics_after_moments(warehouse):
         assert moments.n > 0 and moments.has_covariate
     with pytest.raises(ExperimentNotFound):
         stored_experiment(warehouse, MARTS, "nope")
+
+
+def test_ab_metrics_computes_the_metrics_every_experiment_lists(warehouse):
+    sql = f"select distinct metric from {MARTS}.ab_metrics"
+    metrics = warehouse.query(sql).table.column("metric").to_pylist()
+    assert sorted(metrics) == sorted(MART_METRICS)
