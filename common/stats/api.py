@@ -16,6 +16,7 @@ from common.stats import requests
 from common.stats.analyze import analyze
 from common.stats.inputs import Experiment
 from common.stats.power import solve
+from common.stats.power.request import power_request
 from common.validation import InvalidInput, known_fields, name, number
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ def analyze_stored(ref: requests.ExperimentRef, stored: StoredExperiment) -> dic
 
 
 def power(body: Mapping[str, Any]) -> dict[str, Any]:
-    return asdict(solve(requests.power_request(body)))
+    return asdict(solve(power_request(body)))
 
 
 def assignment(
