@@ -26,6 +26,7 @@ from common.stats.analyze import analyze
 from common.stats.breakdown import DIMENSIONS, WARNING, analyze_breakdown
 from common.stats.inputs import CORRECTIONS, Correction, Experiment, Options
 from common.stats.power import solve
+from common.stats.power.request import power_request
 from common.validation import InvalidInput, choice, known_fields, name, number
 
 if TYPE_CHECKING:
@@ -173,7 +174,7 @@ def _experiment(d: ExperimentDefinition, catalog: Catalog) -> dict[str, Any]:
 
 
 def power(body: Mapping[str, Any]) -> dict[str, Any]:
-    return asdict(solve(requests.power_request(body)))
+    return asdict(solve(power_request(body)))
 
 
 def assignment(

@@ -13,6 +13,8 @@ from __future__ import annotations
 from functools import cache
 from types import ModuleType
 
+import numpy as np
+
 
 @cache
 def special() -> ModuleType:
@@ -35,6 +37,12 @@ def t_cdf(df, x):
 
 def t_ppf(df, q):
     return special().stdtrit(df, q)
+
+
+def nct_cdf(df, nc, x):
+    """Noncentral t CDF. scipy answers NaN far in the lower tail (checked for df >= 2: only where
+    the non-centrality exceeds 5.7 times a positive x, or 7.8 when x <= 0): read as 0."""
+    return np.nan_to_num(special().nctdtr(df, nc, x), nan=0.0)
 
 
 def norm_cdf(x):

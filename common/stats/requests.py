@@ -27,7 +27,6 @@ from common.stats.inputs import (
     SequentialOptions,
     Variant,
 )
-from common.stats.power import PowerQuery
 from common.validation import (
     InvalidInput,
     boolean,
@@ -307,55 +306,3 @@ def legacy_test_request(body: Mapping[str, Any]) -> Experiment:
         arms.append(Variant(arm.upper(), {"conversion": Moments(total, success)}))
     options = Options(alpha=probability(data.get("alpha", 0.05), "alpha"))
     return Experiment(tuple(arms), (Metric("conversion", "proportion", "primary"),), options)
-
-
-# --- power ------------------------------------------------------------------------------------
-
-
-def power_request(body: Mapping[str, Any]) -> PowerQuery:
-    fields = ("metric", "baseline", "sd", "mde", "mde_type", "n_per_arm", "alpha", "power")
-    data = known_fields(body, "", fields)
-    metric = choice(data.get("metric", "proportion"), "metric", ("proportion", "mean"))
-    if "baseline" not in data:
-        raise InvalidInput("baseline", "is required")
-    baseline = number(data["baseline"], "baseline")
-    if metric == "proportion" and not 0 < baseline < 1:
-        raise InvalidInput("baseline", "a conversion rate must be strictly between 0 and 1")
-    sd = None
-    if metric == "mean":
-        sd = positive(data.get("sd"), "sd") if "sd" in data else None
-        if sd is None:
-            raise InvalidInput("sd", "is required for a mean metric")
-    elif "sd" in data:
-        raise InvalidInput("sd", "applies to mean metrics only")
-    relative = choice(data.get("mde_type", "relative"), "mde_type", ("relative", "absolute"))
-    relative = relative == "relative"
-    mde = _mde(data, baseline, relative, metric)
-    n = None
-    if "n_per_arm" in data:
-        n = number(data["n_per_arm"], "n_per_arm")
-        if n < 2:
-            raise InvalidInput("n_per_arm", "must be at least 2")
-    if mde is None and n is None:
-        raise InvalidInput("mde", "give mde (to get n_per_arm), n_per_arm (to get mde), or both")
-    alpha = probability(data.get("alpha", 0.05), "alpha")
-    if "power" in data and mde is not None and n is not None:
-        raise InvalidInput("power", "is the result when both mde and n_per_arm are given")
-    power = probability(data.get("power", 0.8), "power")
-    if power <= alpha:
-        raise InvalidInput("power", "must exceed alpha")
-    return PowerQuery(baseline, metric, sd, mde, relative, n, alpha, power)
-
-
-def _mde(data: Mapping[str, Any], baseline: float, relative: bool, metric: str) -> float | None:
-    if "mde" not in data:
-        return None
-    mde = number(data["mde"], "mde")
-    if mde == 0:
-        raise InvalidInput("mde", "must not be 0")
-    if relative and baseline == 0:
-        raise InvalidInput("mde_type", "a relative mde needs a non-zero baseline")
-    target = baseline * (1 + mde) if relative else baseline + mde
-    if metric == "proportion" and not 0 < target < 1:
-        raise InvalidInput("mde", "baseline + mde must stay strictly between 0 and 1")
-    return mde

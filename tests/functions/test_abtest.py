@@ -8,7 +8,11 @@ import pytest
 from scipy.stats import chisquare
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import NormalIndPower
-from statsmodels.stats.proportion import proportion_effectsize, proportions_ztest
+from statsmodels.stats.proportion import (
+    power_proportions_2indep,
+    proportion_effectsize,
+    proportions_ztest,
+)
 
 from common.experiments import assign_variant
 
@@ -519,16 +523,42 @@ def test_experiments_invalid_query_names_the_field(client, warehouse, query, fie
 
 
 def test_power_sample_size_mde_and_power(client):
+    # The default method is pooled (it was arcsine): statsmodels' power_proportions_2indep.
     body = client.post("/ab/power", json={"baseline": 0.1, "mde": 0.1}).get_json()
-    expected = NormalIndPower().solve_power(proportion_effectsize(0.11, 0.1), alpha=0.05, power=0.8)
-    assert body["solved_for"] == "n_per_arm"
-    assert body["n_per_arm_exact"] == pytest.approx(expected, rel=1e-6)
+    reached = power_proportions_2indep(0.01, 0.1, body["n_per_arm_exact"], return_results=False)
+    assert body["solved_for"] == "n_per_arm" and body["method"] == "pooled"
+    assert reached == pytest.approx(0.8, abs=1e-9)
     mde = client.post("/ab/power", json={"baseline": 0.1, "n_per_arm": body["n_per_arm"]})
     assert mde.get_json()["mde_relative"] == pytest.approx(0.1, rel=1e-3)
     power = client.post("/ab/power", json={"baseline": 0.1, "mde": 0.1, "n_per_arm": 20000})
     assert power.get_json()["power"] > 0.8
     mean = {"metric": "mean", "baseline": 50, "sd": 20, "mde": 2, "mde_type": "absolute"}
     assert client.post("/ab/power", json=mean).get_json()["effect_size"] == pytest.approx(0.1)
+    arcsine = client.post("/ab/power", json={"baseline": 0.1, "mde": 0.1, "method": "arcsine"})
+    expected = NormalIndPower().solve_power(proportion_effectsize(0.11, 0.1), alpha=0.05, power=0.8)
+    assert arcsine.get_json()["n_per_arm_exact"] == pytest.approx(expected, rel=1e-6)
+
+
+def test_power_answer_states_its_assumptions_and_days(client):
+    request = {
+        "baseline": 0.05, "mde": 0.1, "arms": 3, "ratio": 2, "daily_traffic": 2000,
+        "sequential": {"tuning": 10000}, "method": "unpooled",
+    }  # fmt: skip
+    body = client.post("/ab/power", json=request).get_json()
+    assert body["assumptions"] == {
+        "method": "unpooled", "alpha": 0.05, "alpha_per_comparison": 0.025, "power": 0.8,
+        "sided": "two-sided", "arms": 3, "correction": "bonferroni", "ratio": 2.0,
+        "allocation": [0.2, 0.4, 0.4], "sequential_tuning": 10000, "daily_traffic": 2000,
+    }  # fmt: skip
+    control = body["n_per_arm"]
+    assert body["arm_sizes"][0] == control and body["total"] == sum(body["arm_sizes"])
+    assert body["days"] == -(-5 * body["n_per_arm_exact"] // 2000)
+    assert body["mde_absolute"] == pytest.approx(0.005) and body["mde_relative"] == pytest.approx(
+        0.1
+    )
+    by_days = {"baseline": 0.05, "days": 14, "daily_traffic": 2000, "arms": 3}
+    answer = client.post("/ab/power", json=by_days).get_json()
+    assert answer["solved_for"] == "mde" and answer["days"] == 14 and answer["total"] >= 28000
 
 
 @pytest.mark.parametrize(
@@ -544,10 +574,74 @@ def test_power_sample_size_mde_and_power(client):
         ({"metric": "mean", "baseline": 10, "mde": 0.1}, "sd"),
         ({"baseline": 0.1, "mde": 0.1, "tails": 1}, "tails"),
         ({"baseline": 0.1, "mde": 10**400}, "mde"),
+        ({"baseline": 0.1, "mde": 0.1, "method": "t"}, "method"),
+        ({"metric": "mean", "baseline": 1, "sd": 1, "mde": 1, "method": "pooled"}, "method"),
+        ({"baseline": 0.1, "mde": 0.1, "sided": "greater"}, "sided"),
+        ({"baseline": 0.1, "mde": 0.1, "arms": 1}, "arms"),
+        ({"baseline": 0.1, "mde": 0.1, "arms": 2.5}, "arms"),
+        ({"baseline": 0.1, "mde": 0.1, "ratio": 0}, "ratio"),
+        ({"baseline": 0.1, "mde": 0.1, "ratio": 1e9}, "ratio"),
+        ({"baseline": 0.1, "n_per_arm": 3, "ratio": 0.1}, "ratio"),
+        ({"baseline": 0.1, "mde": 0.1, "sequential": True, "sided": "one-sided"}, "sequential"),
+        ({"baseline": 0.1, "mde": 0.1, "sequential": {"tuning": 0}}, "sequential.tuning"),
+        ({"baseline": 0.1, "mde": 0.1, "sequential": {"rho": 1}}, "sequential.rho"),
+        (
+            {"metric": "mean", "baseline": 1, "sd": 1, "mde": 1, "sequential": True, "method": "t"},
+            "method",
+        ),
+        ({"baseline": 0.1, "days": 14}, "daily_traffic"),
+        ({"baseline": 0.1, "days": 14, "n_per_arm": 100, "daily_traffic": 10}, "days"),
+        ({"baseline": 0.1, "days": 1e300, "daily_traffic": 1e15}, "days"),
+        ({"baseline": 0.1, "mde": 0.1, "daily_traffic": 1e-300}, "daily_traffic"),
     ],
 )
 def test_power_invalid_inputs_name_the_field(client, body, field):
     assert error_of(client.post("/ab/power", json=body))["field"] == field
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [  # before: a 500 (division by 0, NaN, overflow) or an absurd size (1e300 units, 0 units)
+        ({"baseline": 0.1, "n_per_arm": 1e308}, "n_per_arm"),
+        ({"baseline": 5e-324, "mde": 0.5}, "mde"),
+        ({"baseline": 1e-300, "mde": 0.1}, "mde"),
+        ({"baseline": 0.5, "mde": 1e-17, "mde_type": "absolute"}, "mde"),
+        ({"baseline": 0.1, "mde": 0.1, "alpha": 1e-300}, "alpha"),
+        ({"baseline": 0.1, "mde": 0.1, "power": 1 - 1e-16}, "power"),
+        (
+            {"metric": "mean", "baseline": 1, "sd": 1e-300, "mde": 1e300, "mde_type": "absolute"},
+            "sd",
+        ),
+        ({"metric": "mean", "baseline": 1e300, "sd": 1, "mde": 0.1}, "baseline"),
+        (
+            {"metric": "mean", "baseline": 1e-140, "sd": 1e140, "mde": 0.1, "method": "delta"},
+            "baseline",
+        ),
+    ],
+)
+def test_power_extreme_inputs_are_refused_by_name(client, body, field):
+    assert error_of(client.post("/ab/power", json=body))["field"] == field
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"baseline": 1e-12, "n_per_arm": 1e15},
+        {"baseline": 1 - 1e-12, "n_per_arm": 2, "power": 0.999999},
+        {"baseline": 0.5, "mde": 0.4999999999, "mde_type": "absolute"},
+        {"baseline": 0.1, "mde": 0.1, "alpha": 1e-6, "power": 0.999999, "arms": 20},
+        {"metric": "mean", "baseline": 5, "sd": 1, "n_per_arm": 2, "alpha": 1e-6, "arms": 20},
+        {"metric": "mean", "baseline": 1, "sd": 1e11, "n_per_arm": 1e15, "method": "delta"},
+        {"baseline": 0.3, "mde": 0.01, "sequential": {"tuning": 1e15}, "daily_traffic": 1e-3},
+        {"baseline": 0.3, "n_per_arm": 2, "ratio": 1000, "alpha": 0.999, "power": 0.9999},
+    ],
+)
+def test_power_extreme_inputs_get_defined_answers(client, body):
+    response = client.post("/ab/power", json=body)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    answer = response.get_json()
+    assert 0 < answer["power"] < 1 and answer["n_per_arm"] >= 2
+    assert answer["mde_absolute"] is not None or answer["message"]
 
 
 # --- GET /ab/assign -----------------------------------------------------------------------------
