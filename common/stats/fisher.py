@@ -6,7 +6,8 @@ distribution, whose parameter is the odds ratio ψ (1 under the null). Everythin
 that distribution over its support, built from the ratio of consecutive terms, so the cost
 grows with the support's size (the table's smallest margin + 1), not with its total: scipy's
 hypergeometric sums take seconds once the total passes 10**9 (15 s for 1/10 vs 1/10**10), and
-its conditional odds ratio overflows past 2**31.
+its conditional odds ratio fails on large tables (an integer overflow at 10**10, a NaN on some
+tables of 3·10**6).
 
 - ``p_value``: two-sided, "minlike" (R's and scipy's definition): the probability of the
   tables no more likely than the observed one, within R's relative tolerance 1e-7.
@@ -54,7 +55,7 @@ class FisherExact:
         return {"two-sided": self.p_value, "less": self.p_less, "greater": self.p_greater}[sided]
 
 
-def smallest_expected_cell(
+def _smallest_expected_cell(
     control_successes: float, control_n: float, treatment_successes: float, treatment_n: float
 ) -> float:
     """The smallest count the table would expect under independence."""
@@ -123,14 +124,14 @@ def fisher_exact(
     successes = x_c + x_t
     smallest_margin = min(n_c, n_t, successes, n_c + n_t - successes)
     if smallest_margin > MAX_SUPPORT:
-        expected = smallest_expected_cell(x_c, n_c, x_t, n_t)
+        expected = _smallest_expected_cell(x_c, n_c, x_t, n_t)
         reliable = "reliable" if expected >= 5 else "doubtful too (below 5)"
         return FisherExact(
-            sample,
-            None,
-            None,
-            None,
-            None,
+            odds_ratio=sample,
+            p_value=None,
+            p_less=None,
+            p_greater=None,
+            conditional_odds_ratio=None,
             skipped=(
                 f"Fisher's exact test skipped: every margin exceeds {MAX_SUPPORT}; the smallest "
                 f"expected cell is {expected:.3g}, where the z-test's normal approximation is "
