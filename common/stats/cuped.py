@@ -5,6 +5,9 @@ GrowthBook computes it, so the same adjustment applies to both arms and the diff
 adjusted means stays unbiased. Each arm's mean becomes ȳ - θ(x̄ - x̄_pooled) and its per-unit
 variance Var y + θ² Var x - 2θ Cov(x, y). Relative lifts keep the unadjusted control mean as
 their base.
+
+A ratio metric Σy/Σd takes the pre-period ratio Σx/Σe as its covariate (``adjust_ratio``), by
+the same adjustment on the ratios' delta-method linearisations.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from common.stats.inputs import Moments
-from common.stats.summary import Summary, sample_covariance, sample_variance
+from common.stats.summary import Summary, ratio, sample_covariance, sample_variance
 
 
 @dataclass(frozen=True)
@@ -54,3 +57,98 @@ def adjust(c: Moments, t: Moments) -> Adjusted:
     treatment, raw_t = _adjusted_arm(t, slope, pooled_mean_x)
     reduction = 1 - (control.mean_variance + treatment.mean_variance) / (raw_c + raw_t)
     return Adjusted(theta, control, treatment, reduction)
+
+
+@dataclass(frozen=True)
+class RatioCovariate:
+    """The pre-period ratio Σx/Σe of a ratio metric Σy/Σd, with the sums ``Moments`` lacks.
+
+    ``Moments`` carries the post-period y and d and the pre-period numerator x
+    (covariate_sum Σx, covariate_sum_squares Σx², cross_product_sum Σxy); these complete the
+    sums of products of (y, d, x, e) the multivariate delta method needs.
+    """
+
+    e_sum: float  # Σe
+    e_squares: float  # Σe²
+    xe_sum: float  # Σxe
+    ye_sum: float  # Σye
+    de_sum: float  # Σde
+    dx_sum: float  # Σdx
+
+
+def _linearised_ratios(m: Moments, pre: RatioCovariate) -> tuple[Summary, Summary, float]:
+    """The post and pre ratios' summaries, and the per-unit covariance of the two ratios.
+
+    Each ratio is linearised (delta method): Σy/Σd moves like (y - R·d)/d̄ per unit, Σx/Σe
+    like (x - Rx·e)/ē; the covariance is that of these two per-unit values.
+    """
+    post = ratio(m)
+    pre_ratio = Moments(
+        n=m.n,
+        sum=m.covariate_sum,
+        sum_squares=m.covariate_sum_squares,
+        denominator_sum=pre.e_sum,
+        denominator_sum_squares=pre.e_squares,
+        numerator_denominator_sum=pre.xe_sum,
+    )
+    before = ratio(pre_ratio)
+    n = np.float64(m.n)
+    r, rx = post.mean, before.mean
+
+    def cov(total_a, total_b, products):
+        return sample_covariance(n, total_a, total_b, products)
+
+    covariance = (
+        cov(m.sum, m.covariate_sum, m.cross_product_sum)
+        - r * cov(m.denominator_sum, m.covariate_sum, pre.dx_sum)
+        - rx * cov(m.sum, pre.e_sum, pre.ye_sum)
+        + r * rx * cov(m.denominator_sum, pre.e_sum, pre.de_sum)
+    ) / (m.denominator_sum / n * pre.e_sum / n)
+    return post, before, covariance
+
+
+@dataclass(frozen=True)
+class AdjustedRatio(Adjusted):
+    # The SE of (adjusted t - adjusted c) / unadjusted c: the control's adjusted ratio and its
+    # unadjusted base move together, and the delta method carries that (GrowthBook's
+    # frequentist_variance_relative_cuped_ratio); the independent-arms formula does not.
+    relative_se: np.ndarray | float
+
+
+def adjust_ratio(
+    c: Moments, t: Moments, c_pre: RatioCovariate, t_pre: RatioCovariate
+) -> AdjustedRatio:
+    """CUPED for a ratio metric Σy/Σd with the pre-period ratio Σx/Σe as covariate.
+
+    GrowthBook's RegressionAdjustedRatioStatistic: each arm's ratio becomes
+    R - θ(Rx - Rx_pooled), its per-unit variance Var R + θ² Var Rx - 2θ Cov(R, Rx) (all on the
+    linearised values), and θ = Σ Cov / Σ Var Rx over the two arms, unweighted as GrowthBook's
+    (the variance-minimising θ when the arms are equal-sized). Centring on the pooled Rx, as
+    ``adjust`` does, leaves the difference unchanged and keeps each arm on the metric's scale.
+    """
+    c_post, c_before, c_cov = _linearised_ratios(c, c_pre)
+    t_post, t_before, t_cov = _linearised_ratios(t, t_pre)
+    pre_variance = c_before.variance + t_before.variance
+    theta = np.where(pre_variance > 0, (c_cov + t_cov) / pre_variance, np.nan)
+    slope = np.where(np.isnan(theta), 0.0, theta)  # θ = 0 is no adjustment
+    pooled_rx = (c.covariate_sum + t.covariate_sum) / (np.float64(c_pre.e_sum) + t_pre.e_sum)
+
+    def adjusted(post: Summary, before: Summary, covariance) -> Summary:
+        variance = post.variance + slope * slope * before.variance - 2 * slope * covariance
+        mean = post.mean - slope * (before.mean - pooled_rx)
+        return Summary(post.n, mean, variance * (variance > 0), post.mean)
+
+    control = adjusted(c_post, c_before, c_cov)
+    treatment = adjusted(t_post, t_before, t_cov)
+    raw = c_post.mean_variance + t_post.mean_variance
+    reduction = 1 - (control.mean_variance + treatment.mean_variance) / raw
+    # Gradient of (A_t - A_c) / R_c in the control's R_c and Rx_c, A_c = R_c - θ(Rx_c - const).
+    base, difference = c_post.mean, treatment.mean - control.mean
+    by_ratio, by_pre = -(base + difference) / base**2, slope / base
+    control_part = (
+        by_ratio**2 * c_post.variance
+        + by_pre**2 * c_before.variance
+        + 2 * by_ratio * by_pre * c_cov
+    ) / c_post.n
+    relative_se = np.sqrt(treatment.mean_variance / base**2 + control_part)
+    return AdjustedRatio(theta, control, treatment, reduction, relative_se)
