@@ -9,7 +9,18 @@ tuning parameter τ (the N at which the interval is tightest):
     p-value    = min(1, √(N·r2 + 1) · exp(-r2·N·z² / (2(N·r2 + 1))))     with z = estimate / se
 
 (Waudby-Smith et al., arXiv 2103.06476v7, eqs. 9, 155, 161; gbstats' SequentialTwoSidedTTest.)
-Two-sided only.
+
+One-sided (eq. 134; gbstats' SequentialOneSidedTreatmentGreaterTTest / ...LesserTTest): r2 is
+tuned with 2·alpha, and the interval (estimate - bound, +inf) or (-inf, estimate + bound) has
+
+    bound = se·√N · √(2(N·r2 + 1) · ln(1 + √(N·r2 + 1) / (2·alpha)) / (N²·r2))
+
+Its p-value is the alpha at which the bound reaches 0, r2 staying tuned to the design's alpha
+(gbstats bisects for it; it has a closed form):
+
+    p = min(1, √(N·r2 + 1) / (2·(exp(r2·N·z² / (2(N·r2 + 1))) - 1)))   for z in the tested direction
+
+and 1 otherwise: no alpha makes the interval exclude 0 when the estimate points the other way.
 """
 
 from __future__ import annotations
@@ -17,6 +28,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from common.stats.inputs import Sided
 
 
 def rho_squared(alpha: float, tuning: float) -> float:
@@ -40,3 +53,21 @@ def p_value(estimate, se, n_total, *, alpha: float, tuning: float):
     log_p = 0.5 * np.log(spread) - r2 * n_total * z * z / (2 * spread)
     # Without variation (se = 0) there is no test, not certainty: NaN, like the t-test gives.
     return np.where(se > 0, np.minimum(np.exp(log_p), 1.0), np.nan)
+
+
+def one_sided_half_width(se, n_total, *, alpha: float, tuning: float):
+    r2 = rho_squared(2 * alpha, tuning)
+    spread = n_total * r2 + 1
+    return se * np.sqrt(2 * spread * np.log(1 + np.sqrt(spread) / (2 * alpha)) / (n_total * r2))
+
+
+def one_sided_p_value(estimate, se, n_total, *, alpha: float, tuning: float, sided: Sided):
+    """sided: "greater" (H1: effect > 0) or "less"."""
+    r2 = rho_squared(2 * alpha, tuning)
+    spread = n_total * r2 + 1
+    z = np.divide(estimate if sided == "greater" else np.negative(estimate), se)
+    exponent = r2 * n_total * z * z / (2 * spread)
+    # log(exp(x) - 1) = x + log(1 - exp(-x)): no overflow when the evidence is overwhelming.
+    log_p = 0.5 * np.log(spread) - np.log(2) - exponent - np.log(-np.expm1(-exponent))
+    p = np.where(z > 0, np.minimum(np.exp(log_p), 1.0), 1.0)
+    return np.where(se > 0, p, np.nan)

@@ -73,3 +73,88 @@ def test_sequential_analysis_reports_always_valid_numbers():
     assert c.method == "welch_t_sequential"
     assert rounded(*c.relative.ci) == (-0.55844, 1.56516)
     assert "always-valid" in analyze(experiment).decision.summary
+
+
+# One-sided always-valid intervals. gbstats' reference: packages/stats/tests/frequentist/
+# test_tests.py (growthbook/growthbook 8f1db44), TestSequentialOneSided{Greater,Lesser}TTest:
+# N = 3000 + 3461, default tuning 5000, alpha 0.05; the effect and its SE are gbstats' own
+# ("expected" and the uplift's stddev), absolute and relative.
+GB_ABSOLUTE = (0.23437666666666668, 0.12983081254184736)
+GB_RELATIVE = (0.5033610858562358, 0.3334122146400735)
+GB_N = 6461.0
+
+
+def test_one_sided_interval_matches_gbstats():
+    for (estimate, se), greater_lower, less_upper in (
+        (GB_ABSOLUTE, -0.12656844172804982, 0.5953217750613832),
+        (GB_RELATIVE, -0.42356454602790883, 1.4302867177403806),
+    ):
+        bound = sequential.one_sided_half_width(se, GB_N, alpha=0.05, tuning=5000.0)
+        assert estimate - bound == pytest.approx(greater_lower, abs=1e-12)
+        assert estimate + bound == pytest.approx(less_upper, abs=1e-12)
+
+
+def test_one_sided_p_value_is_where_gbstats_bisection_converges():
+    # gbstats bisects alpha in [1e-5, 0.4999] and returns the midpoint of its last bracket: its
+    # 0.46316491943359384 (greater, absolute) lies within that bracket, 0.4999 / 2^11, of the
+    # exact root. The root makes the one-sided interval's lower end exactly 0.
+    estimate, se = GB_ABSOLUTE
+    p = float(
+        sequential.one_sided_p_value(estimate, se, GB_N, alpha=0.05, tuning=5000.0, sided="greater")
+    )
+    assert abs(p - 0.46316491943359384) < 0.4999 / 2**11
+    # At that alpha, with r2 still tuned to 0.05, the bound equals the estimate.
+    r2 = sequential.rho_squared(0.1, 5000.0)
+    spread = GB_N * r2 + 1
+    bound = se * np.sqrt(2 * spread * np.log(1 + np.sqrt(spread) / (2 * p)) / (GB_N * r2))
+    assert bound == pytest.approx(estimate, rel=1e-12)
+    # gbstats reports its maximum, 0.4999, where even alpha 0.4999 leaves 0 inside the interval:
+    # the relative effect (greater) and both effects against "less" (the estimate points up).
+    for (estimate, se), sided in (
+        (GB_RELATIVE, "greater"),
+        (GB_ABSOLUTE, "less"),
+        (GB_RELATIVE, "less"),
+    ):
+        p = sequential.one_sided_p_value(estimate, se, GB_N, alpha=0.05, tuning=5000.0, sided=sided)
+        assert p >= 0.4999
+
+
+def test_one_sided_interval_excludes_zero_exactly_when_p_below_alpha():
+    n, tuning = 6000.0, 5000.0
+    for alpha in (0.01, 0.05, 0.2):
+        for estimate in (-0.1, -0.05, 0.02, 0.05, 0.07, 0.1, 0.3):
+            se = 0.03
+            bound = sequential.one_sided_half_width(se, n, alpha=alpha, tuning=tuning)
+            p = sequential.one_sided_p_value(
+                estimate, se, n, alpha=alpha, tuning=tuning, sided="greater"
+            )
+            assert (estimate - bound > 0) == (p < alpha)
+            p_less = sequential.one_sided_p_value(
+                -estimate, se, n, alpha=alpha, tuning=tuning, sided="less"
+            )
+            assert p_less == pytest.approx(p, rel=1e-12)
+
+
+def test_one_sided_p_value_survives_overwhelming_evidence_and_no_variation():
+    p = sequential.one_sided_p_value(50.0, 0.01, 1e6, alpha=0.05, tuning=5000.0, sided="greater")
+    assert 0 <= p < 1e-300
+    with np.errstate(all="ignore"):
+        assert np.isnan(
+            sequential.one_sided_p_value(
+                1.0, 0.0, 100.0, alpha=0.05, tuning=5000.0, sided="greater"
+            )
+        )
+
+
+def test_one_sided_false_positives_stay_below_alpha_under_continuous_monitoring():
+    # Independent check of validity: a null random walk, looked at after every 50 units up to
+    # 20000, rejects (p < alpha at any look) in at most alpha of 4000 seeded runs (+3 SE).
+    rng = np.random.default_rng(20260521)
+    runs, looks, step, alpha = 4000, 400, 50, 0.05
+    n = step * np.arange(1, looks + 1)
+    sums = np.cumsum(rng.normal(size=(runs, looks)) * np.sqrt(step), axis=1)
+    estimate, se = sums / n, 1 / np.sqrt(n)
+    p = sequential.one_sided_p_value(estimate, se, n, alpha=alpha, tuning=5000.0, sided="greater")
+    rejected = (p < alpha).any(axis=1).mean()
+    assert rejected <= alpha + 3 * np.sqrt(alpha * (1 - alpha) / runs)
+    assert rejected > 0.2 * alpha  # the test still rejects sometimes: not vacuous
