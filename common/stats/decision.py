@@ -56,13 +56,17 @@ def effect_text(x: float | None, c: Comparison) -> str:
     return f"{x:+,.4g}"
 
 
+def _side(x: float, alpha: float) -> int:
+    return (x > alpha) - (x < alpha)
+
+
 def p_text(p: float, alpha: float) -> str:
-    """p with as many digits as keep it on its side of alpha."""
+    """p with as many digits as keep it on its side of alpha (0.0499 never prints as 0.050)."""
     if p < 0.001 <= alpha:
         return "p < 0.001"
     for digits in range(3, _MAX_DECIMALS):
         text = f"{p:.{digits}f}" if p >= 0.001 else f"{p:.{digits - 1}e}"
-        if (float(text) <= alpha) == (p <= alpha):
+        if _side(float(text), alpha) == _side(p, alpha):
             return f"p = {text}"
     return f"p = {p!r}"
 

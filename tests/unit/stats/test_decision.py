@@ -128,3 +128,29 @@ def test_untestable_primary_is_inconclusive_with_the_reason():
     assert analysis.decision.verdict == "INCONCLUSIVE"
     assert codes(analysis.decision) == ["untestable"]
     assert "no units" in analysis.decision.summary
+
+
+def test_a_guardrail_margin_blocks_beyond_it_and_holds_back_a_win_that_may_cross_it():
+    refunds = Metric("refunds", "proportion", "guardrail", direction="decrease", margin=0.02)
+
+    def verdict(control_refunds, treatment_refunds, n=10000, scale="relative"):
+        arms = [
+            ("control", {"conversion": Moments(10000, 1000), "refunds": control_refunds}, None),
+            ("treatment", {"conversion": Moments(10000, 1150), "refunds": treatment_refunds}, None),
+        ]
+        analysis = run(arms, metrics=(CONVERSION, refunds), scale=scale)
+        return analysis.decision.verdict, codes(analysis.decision)
+
+    # +30% refunds: the whole interval lies beyond +2%.
+    assert verdict(Moments(10000, 1000), Moments(10000, 1300)) == (
+        "DO NOT SHIP",
+        ["guardrail_harmed", "significant_win"],
+    )
+    # No change, but the interval (about ±8%) still reaches past +2%: not shown non-inferior.
+    for scale in ("relative", "absolute"):
+        assert verdict(Moments(10000, 1000), Moments(10000, 1000), scale=scale) == (
+            "INCONCLUSIVE",
+            ["guardrail_not_noninferior", "significant_win"],
+        )
+    # -2% ± 0.6% stays below +2%: shown non-inferior, the win ships.
+    assert verdict(Moments(1e6, 1e5), Moments(1e6, 9.8e4)) == ("SHIP", ["significant_win"])
