@@ -21,6 +21,7 @@ import tempfile
 import textwrap
 import threading
 import time
+from dataclasses import replace
 from http.client import HTTPConnection
 from pathlib import Path
 
@@ -122,21 +123,20 @@ def make_experiments(count: int, seed: int = 20261122) -> list[dict]:
 
 
 def ours(mode: str, exp: dict) -> list[float | None]:
-    experiment = inputs.Experiment(
-        tuple(
-            inputs.Variant(arm, {"m": inputs.Moments(**exp[arm])})
-            for arm in ("control", "treatment")
-        ),
-        (inputs.Metric("m", "mean", "primary"),),
-        MODES[mode],
+    """Like gbstats' two tests, two analyses: the absolute scale's, then the relative one's."""
+    variants = tuple(
+        inputs.Variant(arm, {"m": inputs.Moments(**exp[arm])}) for arm in ("control", "treatment")
     )
-    c = analyze(experiment).comparisons[0]
+    metrics = (inputs.Metric("m", "mean", "primary"),)
+    absolute_scale = replace(MODES[mode], scale="absolute", bayesian=None)
+    a = analyze(inputs.Experiment(variants, metrics, absolute_scale)).comparisons[0]
+    c = analyze(inputs.Experiment(variants, metrics, MODES[mode])).comparisons[0]
     b = c.bayesian
     return [
-        c.absolute.estimate,
-        *c.absolute.ci,
-        c.absolute.se,
-        c.p_value,
+        a.absolute.estimate,
+        *a.absolute.ci,
+        a.absolute.se,
+        a.p_value,
         c.relative.estimate,
         *c.relative.ci,
         c.relative.se,
@@ -235,6 +235,11 @@ def vectorised(count: int) -> None:
         "mean, fixed + Bayesian": ("mean", control, treatment, MODES["fixed"]),
         "mean, sequential + Bayesian": ("mean", control, treatment, MODES["sequential"]),
         "proportion, fixed + Bayesian": ("proportion", *conversions, MODES["fixed"]),
+        "proportion, absolute (score intervals)": (
+            "proportion",
+            *conversions,
+            replace(MODES["fixed"], scale="absolute", bayesian=None),
+        ),
     }
     for label, (kind, c, t, options) in cases.items():
         compare_arms(kind, c, t, options)

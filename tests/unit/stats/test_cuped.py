@@ -56,7 +56,7 @@ def test_theta_is_the_ols_slope_over_both_arms_pooled(data):
 
 
 def test_adjusted_test_is_welch_on_the_adjusted_values(data):
-    c = comparison(data)
+    c = comparison(data, scale="absolute")
     (y_c, x_c), (y_t, x_t) = data
     theta = c.cuped.theta
     t, p, df = ttest_ind(y_t - theta * x_t, y_c - theta * x_c, usevar="unequal")
@@ -66,7 +66,7 @@ def test_adjusted_test_is_welch_on_the_adjusted_values(data):
         ((y_t - theta * x_t).mean() - (y_c - theta * x_c).mean()) / y_c.mean(), abs=1e-12
     )
     # A strong covariate removes most of the variance, so the interval narrows.
-    raw = comparison(data, cuped=False)
+    raw = comparison(data, cuped=False, scale="absolute")
     assert c.cuped.variance_reduction > 0.75
     assert c.absolute.se < raw.absolute.se / 2
 
@@ -99,7 +99,7 @@ def test_no_covariate_variance_skips_cuped_with_a_message(data):
         (Metric("m", "mean", "primary"),),
     )
     c = analyze(experiment).comparisons[0]
-    assert c.cuped is None and c.method == "welch_t"
+    assert c.cuped is None and c.method == "relative_welch_t"
     assert any("CUPED skipped" in m for m in c.messages)
 
 
@@ -179,10 +179,13 @@ def test_gbstats_ratio_regression_adjusted_golden():
     lift = (a.treatment.mean - a.control.mean) / a.control.unadjusted_mean
     critical = student_t.ppf(0.975, 198)
     assert np.round(lift, 5) == -0.0007
-    assert np.round(a.relative_se, 5) == 0.00391
-    lower, upper = lift - critical * a.relative_se, lift + critical * a.relative_se
+    assert np.round(np.sqrt(a.relative_variance), 5) == 0.00391
+    lower, upper = (
+        lift - critical * np.sqrt(a.relative_variance),
+        lift + critical * np.sqrt(a.relative_variance),
+    )
     assert (np.round(lower, 5), np.round(upper, 5)) == (-0.00841, 0.00700)
-    assert np.round(2 * student_t.sf(abs(lift) / a.relative_se, 198), 5) == 0.85771
+    assert np.round(2 * student_t.sf(abs(lift) / np.sqrt(a.relative_variance), 198), 5) == 0.85771
 
 
 @pytest.fixture(scope="module")
@@ -234,7 +237,12 @@ def test_ratio_adjustment_ses_match_the_spread_over_repeated_experiments():
         a = adjust_ratio(c, t, c_pre, t_pre)
         difference = a.treatment.mean - a.control.mean
         estimates.append((difference, difference / a.control.unadjusted_mean))
-        ses.append((np.sqrt(a.control.mean_variance + a.treatment.mean_variance), a.relative_se))
+        ses.append(
+            (
+                np.sqrt(a.control.mean_variance + a.treatment.mean_variance),
+                np.sqrt(a.relative_variance),
+            )
+        )
     spread, typical = np.std(estimates, axis=0, ddof=1), np.mean(ses, axis=0)
     assert typical == pytest.approx(spread, rel=0.12)
 
