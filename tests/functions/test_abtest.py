@@ -395,14 +395,14 @@ def test_missing_warehouse_is_503_and_a_broken_one_502(client, execkpi_env):
 
 
 def test_breakdown_by_country_against_statsmodels_and_scipy(client, warehouse):
-    body = {"experiment_id": "ab_even", "dimension": "country"}
+    body = {"experiment_id": "ab_even", "dimension": "country", "options": {"scale": "absolute"}}
     response = client.post("/ab/breakdown", json=body)
     assert response.status_code == 200, response.get_data(as_text=True)
     result = response.get_json()
     assert "exploratory" in result["warning"]
     assert result["correction_across_values"] == "holm"
     assert [v["dimension_value"] for v in result["values"]] == ["US", "DE", "JP", "other"]
-    # The references: statsmodels' pooled z-test per country, Holm across the countries with
+    # The references: statsmodels' pooled z-test per country (the absolute scale's), Holm across the countries with
     # statsmodels' multipletests, scipy's chi-square against the planned 50/50 split.
     raw = [
         proportions_ztest([t_x, c_x], [t_n, c_n])[1]
