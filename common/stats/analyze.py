@@ -9,7 +9,7 @@ turns undefined values into None plus a message.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 import numpy as np
@@ -182,6 +182,7 @@ def _comparison(
         adjusted, note = False, "the covariate has no variance: CUPED skipped"
         result = arms(level=level)
     effect, raw_c, raw_t = result.effect, result.raw_control, result.raw_treatment
+    effect = _without_test(effect) if _num(effect.statistic) is None else effect
     messages = [note] if note else []  # None and "" mean nothing to say
     messages += _degenerate(metric.kind, c, t, result)
     messages += _read_out_notes(metric, o, adjusted, capped)
@@ -220,6 +221,17 @@ def _comparison(
         mde_relative=mde,
         underpowered=None if o.mde is None or mde is None else mde > o.mde,
         messages=tuple(messages),
+    )
+
+
+def _without_test(effect: Effect) -> Effect:
+    """No p-value and no interval where the statistic is undefined: a zero SE (e.g. a treatment
+    rate of 0 on the relative scale) would otherwise give p = 0 and a zero-width interval."""
+    return replace(
+        effect,
+        p_value=math.nan,
+        absolute=replace(effect.absolute, lower=math.nan, upper=math.nan),
+        relative=replace(effect.relative, lower=math.nan, upper=math.nan),
     )
 
 
