@@ -9,13 +9,14 @@ turns undefined values into None plus a message.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 import numpy as np
 
-from common.stats import bayesian, corrections, cuped, frequentist, sequential
+from common.stats import bayesian, capping, corrections, cuped, fisher, frequentist, sequential
 from common.stats import distributions as dist
+from common.stats.beta_binomial import beta_binomial
 from common.stats.decision import decide, decide_variant
 from common.stats.frequentist import Effect, Estimate
 from common.stats.inputs import (
@@ -31,8 +32,10 @@ from common.stats.results import (
     Analysis,
     ArmValue,
     BayesianResult,
+    CappingResult,
     Comparison,
     CupedResult,
+    FisherResult,
     Interval,
     MannWhitneyResult,
     VariantInfo,
@@ -72,7 +75,7 @@ def compare_arms(
         raw_c, raw_t = summarize(kind, control), summarize(kind, treatment)
         c, t, theta, reduction, lift_variance = raw_c, raw_t, None, None, None
         if cuped_adjust:
-            adjusted = cuped.adjust(control, treatment)
+            adjusted = _cuped_adjustment(kind, control, treatment)
             c, t = adjusted.control, adjusted.treatment
             theta, reduction = adjusted.theta, adjusted.variance_reduction
             lift_variance = adjusted.relative_variance
@@ -93,6 +96,12 @@ def compare_arms(
         if options.bayesian:
             posterior = _posterior(effect, raw_c, options, higher_is_better)
     return ArmComparison(effect, raw_c, raw_t, theta, reduction, posterior)
+
+
+def _cuped_adjustment(kind: MetricKind, c: Moments, t: Moments) -> cuped.Adjusted:
+    if kind == "ratio":  # the covariate is the pre-period ratio
+        return cuped.adjust_ratio(c, t, c.ratio_covariate, t.ratio_covariate)
+    return cuped.adjust(c, t)
 
 
 def _posterior(effect: Effect, raw_c: Summary, o: Options, higher_is_better: bool):
@@ -142,7 +151,9 @@ def _cuped_note(metric: Metric, c: Moments, t: Moments, options: Options) -> str
     """None when CUPED applies; else why not (empty when it was not asked for)."""
     if not (options.cuped and c.has_covariate and t.has_covariate):
         return ""
-    return "CUPED is not applied to ratio metrics" if metric.kind == "ratio" else None
+    if metric.kind == "ratio" and None in (c.ratio_covariate, t.ratio_covariate):
+        return "CUPED of a ratio metric needs the pre-period ratio's sums (ratio_covariate)"
+    return None
 
 
 def _method(kind: MetricKind, adjusted: bool, options: Options) -> str:
@@ -158,7 +169,9 @@ def _comparison(
     metric: Metric, role: str, control: Variant, treatment: Variant, o: Options, level: float
 ) -> dict:
     """One comparison's fields at the interval level ``level``, all but the correction's."""
-    c, t = control.metrics[metric.name], treatment.metrics[metric.name]
+    raw = control.metrics[metric.name], treatment.metrics[metric.name]
+    capped = capping.cap_arms(metric.cap, raw[0].values, raw[1].values) if metric.cap else None
+    c, t = raw if capped is None else (capped[0].moments, capped[1].moments)
     note = _cuped_note(metric, c, t, o)
     adjusted = note is None
     arms = partial(
@@ -169,8 +182,10 @@ def _comparison(
         adjusted, note = False, "the covariate has no variance: CUPED skipped"
         result = arms(level=level)
     effect, raw_c, raw_t = result.effect, result.raw_control, result.raw_treatment
+    effect = _without_test(effect) if _num(effect.statistic) is None else effect
     messages = [note] if note else []  # None and "" mean nothing to say
     messages += _degenerate(metric.kind, c, t, result)
+    messages += _read_out_notes(metric, o, adjusted, capped)
     absolute, relative = _interval(effect.absolute), _interval(effect.relative)
     if o.scale == "absolute" and relative.ci == (None, None) and absolute.ci != (None, None):
         messages.append(
@@ -196,12 +211,27 @@ def _comparison(
         df=_num(effect.df),
         p_value=1.0 if p is None else p,
         cohens_d=_num(frequentist.cohens_d(raw_c, raw_t)) if metric.kind == "mean" else None,
-        mann_whitney=_mann_whitney(metric.kind, c, t, o),
+        mann_whitney=_mann_whitney(metric.kind, *raw, o),
         cuped=_cuped_result(result),
-        bayesian=_bayesian_result(result.posterior),
+        bayesian=_bayesian_read_out(metric, c, t, o, result.posterior),
+        fisher=_fisher_result(metric.kind, c, t, o),
+        capping=None
+        if capped is None
+        else CappingResult(capped[0].threshold, capped[0].capped, capped[1].capped),
         mde_relative=mde,
         underpowered=None if o.mde is None or mde is None else mde > o.mde,
         messages=tuple(messages),
+    )
+
+
+def _without_test(effect: Effect) -> Effect:
+    """No p-value and no interval where the statistic is undefined: a zero SE (e.g. a treatment
+    rate of 0 on the relative scale) would otherwise give p = 0 and a zero-width interval."""
+    return replace(
+        effect,
+        p_value=math.nan,
+        absolute=replace(effect.absolute, lower=math.nan, upper=math.nan),
+        relative=replace(effect.relative, lower=math.nan, upper=math.nan),
     )
 
 
@@ -227,6 +257,71 @@ def _bayesian_result(posterior: bayesian.Posterior | None) -> BayesianResult | N
         expected_loss_control=_num(posterior.expected_loss_control),
         credible_interval=(_num(posterior.lower), _num(posterior.upper)),
     )
+
+
+def _bayesian_read_out(
+    metric: Metric, c: Moments, t: Moments, o: Options, posterior: bayesian.Posterior | None
+) -> BayesianResult | None:
+    """The Gaussian model's result, or the Beta-binomial one on the raw conversion counts."""
+    counted = metric.kind == "proportion" and c.n > 0 and t.n > 0
+    if not (o.bayesian and o.bayesian.model == "beta_binomial" and counted):
+        return _bayesian_result(posterior)
+    b = beta_binomial(
+        c.sum,
+        c.n,
+        t.sum,
+        t.n,
+        alpha=o.alpha,
+        higher_is_better=metric.direction == "increase",
+        scale=o.scale,
+    )
+    return BayesianResult(
+        chance_to_beat_control=_num(b.chance_to_beat_control),
+        expected_loss=_num(b.expected_loss),
+        expected_loss_control=_num(b.expected_loss_control),
+        credible_interval=(_num(b.lower), _num(b.upper)),
+        model="beta_binomial",
+    )
+
+
+def _fisher_result(kind: MetricKind, c: Moments, t: Moments, o: Options) -> FisherResult | None:
+    if not o.fisher or kind != "proportion":
+        return None
+    r = fisher.fisher_exact(c.sum, c.n, t.sum, t.n)
+    return FisherResult(
+        p_value=r.p(o.sided),
+        odds_ratio=_num(r.odds_ratio),
+        conditional_odds_ratio=None if r.skipped else _num(r.conditional_odds_ratio),
+        skipped=r.skipped,
+    )
+
+
+def _read_out_notes(
+    metric: Metric,
+    o: Options,
+    cuped_adjusted: bool,
+    capped: tuple[capping.Capped, capping.Capped] | None,
+) -> list[str]:
+    """What the extra read-outs asked for do with this metric, when it is not the obvious."""
+    notes = []
+    if o.fisher and metric.kind != "proportion":
+        notes.append("Fisher's exact test applies to proportion metrics only")
+    if o.bayesian and o.bayesian.model == "beta_binomial":
+        if metric.kind != "proportion":
+            notes.append(
+                "the Beta-binomial model applies to proportions: "
+                "this metric's Bayesian read-out is the Gaussian one"
+            )
+        elif cuped_adjusted:
+            notes.append("the Beta-binomial read-out counts raw conversions: it ignores CUPED")
+    if capped is not None:
+        control, treatment = capped
+        notes.append(
+            f"values above {control.threshold:.6g} count as {control.threshold:.6g} "
+            f"({control.capped} in the control, {treatment.capped} in the treatment); "
+            "Mann-Whitney ranks the raw values"
+        )
+    return notes
 
 
 def _mde(effect: Effect, raw_c: Summary, o: Options) -> float | None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from common.stats.inputs import Moments
+from common.stats.inputs import Cap, Moments
 
 
 @dataclass(frozen=True)
@@ -51,3 +51,17 @@ def cap(values: Sequence[float], threshold: float) -> Capped:
         threshold=float(threshold),
         capped=int(np.count_nonzero(v > threshold)),
     )
+
+
+def cap_arms(
+    rule: Cap, control: Sequence[float], treatment: Sequence[float]
+) -> tuple[Capped, Capped]:
+    """Both compared arms capped at the rule's one threshold: (control, treatment)."""
+    threshold = rule.value
+    if threshold is None:
+        threshold = pooled_quantile(
+            (control, treatment), rule.quantile, ignore_zeros=rule.ignore_zeros
+        )
+        # Only zeros, none counted: every value is 0 and stays 0, as a cap at 0 leaves it.
+        threshold = 0.0 if np.isnan(threshold) else threshold
+    return cap(control, threshold), cap(treatment, threshold)

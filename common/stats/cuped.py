@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from common.stats.inputs import Moments
+from common.stats.inputs import Moments, RatioCovariate
 from common.stats.summary import Summary, ratio, sample_covariance, sample_variance
 
 
@@ -86,23 +86,6 @@ def adjust(c: Moments, t: Moments) -> Adjusted:
     unadjusted = arm_c.var_y / arm_c.n + arm_t.var_y / arm_t.n
     reduction = 1 - (control.mean_variance + treatment.mean_variance) / unadjusted
     return Adjusted(theta, control, treatment, reduction, _lift_variance(arm_c, treatment, slope))
-
-
-@dataclass(frozen=True)
-class RatioCovariate:
-    """The pre-period ratio Σx/Σe of a ratio metric Σy/Σd, with the sums ``Moments`` lacks.
-
-    ``Moments`` carries the post-period y and d and the pre-period numerator x
-    (covariate_sum Σx, covariate_sum_squares Σx², cross_product_sum Σxy); these complete the
-    sums of products of (y, d, x, e) the multivariate delta method needs.
-    """
-
-    e_sum: float  # Σe
-    e_squares: float  # Σe²
-    xe_sum: float  # Σxe
-    ye_sum: float  # Σye
-    de_sum: float  # Σde
-    dx_sum: float  # Σdx
 
 
 def _linearised_ratios(m: Moments, pre: RatioCovariate) -> tuple[Summary, Summary, float]:

@@ -16,6 +16,7 @@ Direction = Literal["increase", "decrease"]
 Sided = Literal["two-sided", "greater", "less"]  # H1 about treatment - control
 Correction = Literal["none", "bonferroni", "holm", "bh"]
 Scale = Literal["relative", "absolute"]
+BayesianModel = Literal["gaussian", "beta_binomial"]
 
 METRIC_KINDS: tuple[MetricKind, ...] = ("proportion", "mean", "ratio")
 ROLES: tuple[Role, ...] = ("primary", "secondary", "guardrail")
@@ -23,7 +24,25 @@ DIRECTIONS: tuple[Direction, ...] = ("increase", "decrease")
 SIDES: tuple[Sided, ...] = ("two-sided", "greater", "less")
 CORRECTIONS: tuple[Correction, ...] = ("none", "bonferroni", "holm", "bh")
 SCALES: tuple[Scale, ...] = ("relative", "absolute")
+BAYESIAN_MODELS: tuple[BayesianModel, ...] = ("gaussian", "beta_binomial")
 MAX_ARMS = 20
+
+
+@dataclass(frozen=True)
+class RatioCovariate:
+    """The pre-period ratio Σx/Σe of a ratio metric Σy/Σd, with the sums ``Moments`` lacks.
+
+    ``Moments`` carries the post-period y and d and the pre-period numerator x
+    (covariate_sum Σx, covariate_sum_squares Σx², cross_product_sum Σxy); these complete the
+    sums of products of (y, d, x, e) the multivariate delta method needs.
+    """
+
+    e_sum: float  # Σe
+    e_squares: float  # Σe²
+    xe_sum: float  # Σxe
+    ye_sum: float  # Σye
+    de_sum: float  # Σde
+    dx_sum: float  # Σdx
 
 
 @dataclass(frozen=True)
@@ -31,7 +50,8 @@ class Moments:
     """One arm's sufficient statistics for one metric y (per unit, summed over n units).
 
     A proportion needs only n and sum (successes); a mean adds sum_squares; CUPED adds the
-    pre-period covariate x; a ratio metric Σy/Σd adds its denominator d.
+    pre-period covariate x; a ratio metric Σy/Σd adds its denominator d, and its CUPED takes the
+    pre-period ratio Σx/Σe (x in the covariate sums, the rest in ``ratio_covariate``).
     """
 
     n: float
@@ -43,6 +63,7 @@ class Moments:
     denominator_sum: float | None = None  # Σd
     denominator_sum_squares: float | None = None  # Σd²
     numerator_denominator_sum: float | None = None  # Σyd
+    ratio_covariate: RatioCovariate | None = None  # CUPED of a ratio metric: pre-period Σx/Σe
     values: tuple[float, ...] | None = None  # raw per-unit y, for Mann-Whitney
 
     @property
@@ -55,6 +76,16 @@ class Moments:
 
 
 @dataclass(frozen=True)
+class Cap:
+    """Values above ``value``, or above the ``quantile`` of both compared arms' values pooled
+    (over the non-zero ones with ignore_zeros), count as that threshold (``capping``)."""
+
+    value: float | None = None
+    quantile: float | None = None
+    ignore_zeros: bool = False
+
+
+@dataclass(frozen=True)
 class Metric:
     name: str
     kind: MetricKind
@@ -63,6 +94,7 @@ class Metric:
     # Non-inferiority margin of a guardrail, relative to the control mean: 0.02 accepts up to 2%
     # worse (in the direction's bad sense). None: only a significant harm blocks.
     margin: float | None = None
+    cap: Cap | None = None  # winsorise a mean metric's raw values before the test
 
 
 @dataclass(frozen=True)
@@ -91,6 +123,8 @@ class BayesianOptions:
 
     prior_mean: float = 0.0
     prior_sd: float | None = None
+    # beta_binomial: Jeffreys' Beta priors on each arm's rate (proportions only; no prior_*).
+    model: BayesianModel = "gaussian"
 
 
 @dataclass(frozen=True)
@@ -103,6 +137,7 @@ class Options:
     correction: Correction = "holm"
     sequential: SequentialOptions | None = None
     cuped: bool = True  # applied wherever covariate statistics are given
+    fisher: bool = False  # Fisher's exact test as an extra read-out of proportion metrics
     bayesian: BayesianOptions | None = BayesianOptions()
     srm_threshold: float = 0.001
     weights: tuple[float, ...] | None = None  # planned split, in variant order; None: equal

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from common.stats.inputs import (
+    BAYESIAN_MODELS,
     CORRECTIONS,
     DIRECTIONS,
     MAX_ARMS,
@@ -21,10 +22,12 @@ from common.stats.inputs import (
     SCALES,
     SIDES,
     BayesianOptions,
+    Cap,
     Experiment,
     Metric,
     Moments,
     Options,
+    RatioCovariate,
     SequentialOptions,
     Variant,
 )
@@ -43,6 +46,17 @@ from common.validation import (
 
 MAX_METRICS = 50
 _MOMENT_FIELDS = tuple(Moments.__dataclass_fields__)  # the statistics, then raw "values"
+_NUMBERS = tuple(key for key in _MOMENT_FIELDS if key not in ("ratio_covariate", "values"))
+# The pre-period ratio Σx/Σe of a ratio metric Σy/Σd: JSON name -> RatioCovariate field. Its
+# numerator x is the arm's covariate; "metric_<a>_<b>" is a product of the metric's a and its b.
+_RATIO_COVARIATE_FIELDS = {
+    "denominator_sum": "e_sum",  # Σe
+    "denominator_sum_squares": "e_squares",  # Σe²
+    "numerator_denominator_sum": "xe_sum",  # Σxe
+    "metric_numerator_denominator_sum": "ye_sum",  # Σye
+    "metric_denominator_denominator_sum": "de_sum",  # Σde
+    "metric_denominator_numerator_sum": "dx_sum",  # Σdx
+}
 _OPTION_FIELDS = tuple(Options.__dataclass_fields__)
 _WEIGHT_TOLERANCE = 1e-6
 
@@ -77,7 +91,7 @@ def _moments(raw: Any, field: str, kind: str | None) -> tuple[Moments, str]:
     for required in ("n", "sum"):
         if required not in data:
             raise InvalidInput(f[required], "is required")
-    values = {key: number(data[key], f[key]) for key in _MOMENT_FIELDS[:-1] if key in data}
+    values = {key: number(data[key], f[key]) for key in _NUMBERS if key in data}
     n = count(data["n"], f["n"])
     kind = kind or _inferred_kind(values)
     if kind == "proportion":
@@ -106,8 +120,25 @@ def _moments(raw: Any, field: str, kind: str | None) -> tuple[Moments, str]:
         _check_spread(
             n, values["covariate_sum"], values["covariate_sum_squares"], f["covariate_sum_squares"]
         )
+    if "ratio_covariate" in data:
+        if kind != "ratio" or "covariate_sum" not in values:
+            raise InvalidInput(f["ratio_covariate"], "needs a ratio metric's covariate statistics")
+        values["ratio_covariate"] = _ratio_covariate(
+            data["ratio_covariate"], f["ratio_covariate"], n
+        )
     values["n"] = n
     return Moments(**values), kind
+
+
+def _ratio_covariate(raw: Any, field: str, n: float) -> RatioCovariate:
+    data = known_fields(raw, field, _RATIO_COVARIATE_FIELDS)
+    sums = {}
+    for key, attribute in _RATIO_COVARIATE_FIELDS.items():
+        if key not in data:
+            raise InvalidInput(join(field, key), "is required")
+        sums[attribute] = number(data[key], join(field, key))
+    _check_spread(n, sums["e_sum"], sums["e_squares"], join(field, "denominator_sum_squares"))
+    return RatioCovariate(**sums)
 
 
 def _require_pair(values: dict, f: dict, key: str, companion: str) -> None:
@@ -148,7 +179,7 @@ def _metric_defs(raw: Any) -> dict[str, dict]:
     defs: dict[str, dict] = {}
     for i, item in enumerate(raw):
         field = f"metrics[{i}]"
-        data = known_fields(item, field, ("name", "type", "role", "direction", "margin"))
+        data = known_fields(item, field, ("name", "type", "role", "direction", "margin", "cap"))
         metric_name = name(data.get("name"), f"{field}.name")
         if metric_name in defs:
             raise InvalidInput(f"{field}.name", "metric names must be unique")
@@ -160,12 +191,37 @@ def _metric_defs(raw: Any) -> dict[str, dict]:
                 data.get("direction", "increase"), f"{field}.direction", DIRECTIONS
             ),
             "margin": positive(data["margin"], f"{field}.margin") if "margin" in data else None,
+            "cap": _cap(data["cap"], f"{field}.cap", kind) if "cap" in data else None,
         }
         if defs[metric_name]["margin"] is not None and defs[metric_name]["role"] != "guardrail":
             raise InvalidInput(f"{field}.margin", "applies to guardrail metrics only")
     if sum(d["role"] == "primary" for d in defs.values()) > 1:
         raise InvalidInput("metrics", "at most one metric may have the role primary")
     return defs
+
+
+def _cap(raw: Any, field: str, kind: str | None) -> Cap:
+    """{"value": v} or {"quantile": q, "ignore_zeros"?: bool}, for a mean metric."""
+    if kind not in (None, "mean"):
+        raise InvalidInput(field, "applies to mean metrics only")
+    data = known_fields(raw, field, ("value", "quantile", "ignore_zeros"))
+    if ("value" in data) == ("quantile" in data):
+        raise InvalidInput(field, "give either value or quantile")
+    if "value" in data:
+        if "ignore_zeros" in data:
+            raise InvalidInput(join(field, "ignore_zeros"), "applies to a quantile cap only")
+        return Cap(value=number(data["value"], join(field, "value")))
+    return Cap(
+        quantile=probability(data["quantile"], join(field, "quantile")),
+        ignore_zeros=boolean(data.get("ignore_zeros", False), join(field, "ignore_zeros")),
+    )
+
+
+def _check_caps(defs: dict[str, dict], variants: tuple[Variant, ...]) -> None:
+    """A cap needs every arm's raw values: the quantile pools them, each arm's values are capped."""
+    for i, (metric_name, d) in enumerate(defs.items()):
+        if d["cap"] is not None and any(v.metrics[metric_name].values is None for v in variants):
+            raise InvalidInput(f"metrics[{i}].cap", "cap needs raw values in every arm")
 
 
 def _variants(raw: Any, defs: dict[str, dict] | None) -> tuple[tuple[Variant, ...], dict]:
@@ -220,6 +276,8 @@ def _options(raw: Any, n_variants: int | None) -> Options:
         o["scale"] = choice(data["scale"], "options.scale", SCALES)
     if "cuped" in data:
         o["cuped"] = boolean(data["cuped"], "options.cuped")
+    if "fisher" in data:
+        o["fisher"] = boolean(data["fisher"], "options.fisher")
     if "mde" in data:
         o["mde"] = positive(data["mde"], "options.mde")
     if "sequential" in data:
@@ -247,7 +305,15 @@ def _sequential(raw: Any) -> SequentialOptions | None:
 def _bayesian(raw: Any) -> BayesianOptions | None:
     if isinstance(raw, bool):
         return BayesianOptions() if raw else None
-    data = known_fields(raw, "options.bayesian", ("prior_mean", "prior_sd"))
+    data = known_fields(raw, "options.bayesian", ("model", "prior_mean", "prior_sd"))
+    model = choice(data.get("model", "gaussian"), "options.bayesian.model", BAYESIAN_MODELS)
+    if model == "beta_binomial":
+        prior = next((key for key in ("prior_mean", "prior_sd") if key in data), None)
+        if prior is not None:
+            raise InvalidInput(
+                f"options.bayesian.{prior}", "the beta_binomial model has Jeffreys' prior only"
+            )
+        return BayesianOptions(model=model)
     prior_mean = number(data.get("prior_mean", 0.0), "options.bayesian.prior_mean")
     prior_sd = data.get("prior_sd")
     if prior_sd is not None:
@@ -281,6 +347,8 @@ def analysis_request(body: Mapping[str, Any]) -> Experiment | ExperimentRef:
         raise InvalidInput("variants", "is required (or give experiment_id)")
     defs = _metric_defs(data["metrics"]) if "metrics" in data else None
     variants, kinds = _variants(data["variants"], defs)
+    if defs:
+        _check_caps(defs, variants)
     metrics = tuple(
         Metric(
             metric_name,
@@ -288,6 +356,7 @@ def analysis_request(body: Mapping[str, Any]) -> Experiment | ExperimentRef:
             (defs or {}).get(metric_name, {}).get("role", "secondary"),
             (defs or {}).get(metric_name, {}).get("direction", "increase"),
             (defs or {}).get(metric_name, {}).get("margin"),
+            cap=(defs or {}).get(metric_name, {}).get("cap"),
         )
         for metric_name in variants[0].metrics
     )

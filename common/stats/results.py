@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from common.stats.inputs import Direction, MetricKind, Options, Role, Scale
+from common.stats.inputs import BayesianModel, Direction, MetricKind, Options, Role, Scale
 from common.stats.srm import SrmResult
 
 Verdict = Literal["SHIP", "DO NOT SHIP", "INCONCLUSIVE"]
@@ -35,12 +35,35 @@ class BayesianResult:
     expected_loss: float | None  # of shipping the treatment, in relative-lift units
     expected_loss_control: float | None  # of keeping the control
     credible_interval: tuple[Bound, Bound]
+    # gaussian: on the test's estimate and SE; beta_binomial: on the arms' conversion counts
+    model: BayesianModel = "gaussian"
 
 
 @dataclass(frozen=True)
 class CupedResult:
     theta: float
     variance_reduction: float | None
+
+
+@dataclass(frozen=True)
+class FisherResult:
+    """Fisher's exact test of the conversion table, asked for with options.fisher.
+
+    A separate read-out: it never changes the comparison's p_value, significant or the
+    decision, which come from the comparison's one estimator.
+    """
+
+    p_value: float | None  # on options.sided; None when skipped
+    odds_ratio: float | None  # the sample cross-product ratio; None when unbounded or 0/0
+    conditional_odds_ratio: float | None  # R's fisher.test estimate; None likewise, or skipped
+    skipped: str | None  # why the exact test was not computed (a table too large to be worth it)
+
+
+@dataclass(frozen=True)
+class CappingResult:
+    threshold: float  # values above it counted as it
+    capped_control: int  # how many values each arm had above it
+    capped_treatment: int
 
 
 @dataclass(frozen=True)
@@ -76,6 +99,8 @@ class Comparison:
     mann_whitney: MannWhitneyResult | None
     cuped: CupedResult | None
     bayesian: BayesianResult | None
+    fisher: FisherResult | None  # only with options.fisher, for proportions
+    capping: CappingResult | None  # only for a metric with a cap
     mde_relative: float | None  # relative lift detectable with options.power at this size
     underpowered: bool | None  # mde_relative > options.mde; None without options.mde
     messages: tuple[str, ...]

@@ -4,8 +4,12 @@ import json
 from datetime import UTC, date, datetime
 
 import duckdb
+import numpy as np
 import pytest
-from scipy.stats import chisquare
+from scipy.integrate import quad
+from scipy.stats import beta, chisquare, mannwhitneyu
+from scipy.stats import fisher_exact as scipy_fisher_exact
+from scipy.stats.contingency import odds_ratio
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats.proportion import (
@@ -13,6 +17,7 @@ from statsmodels.stats.proportion import (
     proportion_effectsize,
     proportions_ztest,
 )
+from statsmodels.stats.weightstats import ttest_ind
 
 from common.experiments import assign_variant
 
@@ -347,6 +352,276 @@ def test_analyze_nan_literal_names_the_field(client):
     raw = json.dumps(two_arm_body()).replace('"sum": 120', '"sum": NaN')
     response = client.post("/ab/analyze", data=raw, content_type="application/json")
     assert error_of(response)["field"] == "variants[1].metrics.conversion.sum"
+
+
+# --- POST /ab/analyze: Fisher, Beta-binomial, capping, CUPED of ratio metrics ---------------------
+
+
+@pytest.mark.parametrize("sided", ["two-sided", "greater", "less"])
+def test_fisher_read_out_matches_scipy_and_changes_nothing_else(client, sided):
+    control, treatment = {"n": 40, "sum": 3}, {"n": 45, "sum": 11}
+    spend = {"n": 40, "sum": 80, "sum_squares": 400}
+    body = two_arm_body(control, treatment, options={"fisher": True, "sided": sided})
+    for arm, n in zip(body["variants"], (40, 45), strict=True):
+        arm["metrics"]["spend"] = {**spend, "n": n}
+    result = client.post("/ab/analyze", json=body).get_json()
+    conversion, spend_comparison = result["comparisons"]
+    table = [[11, 34], [3, 37]]  # rows treatment, control; columns successes, failures
+    reference = scipy_fisher_exact(table, alternative=sided)
+    assert conversion["fisher"]["p_value"] == pytest.approx(reference.pvalue, rel=1e-9)
+    assert conversion["fisher"]["odds_ratio"] == pytest.approx(reference.statistic, rel=1e-12)
+    conditional = odds_ratio(table, kind="conditional").statistic
+    assert conversion["fisher"]["conditional_odds_ratio"] == pytest.approx(conditional, rel=1e-8)
+    assert conversion["fisher"]["skipped"] is None
+    assert spend_comparison["fisher"] is None
+    assert any("Fisher" in m for m in spend_comparison["messages"])
+    # A separate read-out: the test, the flag and the decision are those without it.
+    body["options"]["fisher"] = False
+    plain = client.post("/ab/analyze", json=body).get_json()
+    assert plain["comparisons"][0]["fisher"] is None
+    for key in ("p_value", "p_value_adjusted", "significant", "relative", "method"):
+        assert conversion[key] == plain["comparisons"][0][key]
+    assert result["decision"] == plain["decision"]
+
+
+def beta_posteriors(x_c, n_c, x_t, n_t):
+    """Jeffreys' prior Beta(1/2, 1/2) updated by each arm's conversions."""
+    return beta(x_c + 0.5, n_c - x_c + 0.5), beta(x_t + 0.5, n_t - x_t + 0.5)
+
+
+@pytest.mark.parametrize("scale", ["relative", "absolute"])
+def test_beta_binomial_model_matches_the_integrals_of_its_posteriors(client, scale):
+    body = two_arm_body(
+        {"n": 1000, "sum": 100},
+        {"n": 1000, "sum": 128},
+        options={"bayesian": {"model": "beta_binomial"}, "scale": scale},
+    )
+    result = client.post("/ab/analyze", json=body).get_json()
+    (c,) = result["comparisons"]
+    control, treatment = beta_posteriors(100, 1000, 128, 1000)
+    chance = quad(lambda p: control.pdf(p) * treatment.sf(p), 0, 1, limit=400)[0]
+    assert c["bayesian"]["model"] == "beta_binomial"
+    # Four Monte Carlo standard errors of 100,000 draws.
+    assert c["bayesian"]["chance_to_beat_control"] == pytest.approx(chance, abs=0.0012)
+
+    def share_below(lift):  # P(lift <= L) = ∫ f_c(p) F_t(p + L) dp, or F_t(p (1 + L))
+        shift = (lambda p: p + lift) if scale == "absolute" else (lambda p: p * (1 + lift))
+        return quad(lambda p: control.pdf(p) * treatment.cdf(shift(p)), 0, 1, limit=400)[0]
+
+    lower, upper = c["bayesian"]["credible_interval"]
+    assert share_below(lower) == pytest.approx(0.025, abs=0.002)
+    assert share_below(upper) == pytest.approx(0.975, abs=0.002)
+
+
+def test_beta_binomial_falls_back_to_gaussian_for_means_and_ignores_cuped(client):
+    cuped = {"covariate_sum": 50, "covariate_sum_squares": 50, "cross_product_sum": 30}
+    body = two_arm_body(
+        {"n": 1000, "sum": 100, **cuped},
+        {"n": 1000, "sum": 120, **cuped},
+        options={"bayesian": {"model": "beta_binomial"}},
+    )
+    for arm, total in zip(body["variants"], (500, 560), strict=True):
+        arm["metrics"]["spend"] = {"n": 1000, "sum": total, "sum_squares": 3000}
+    conversion, spend = client.post("/ab/analyze", json=body).get_json()["comparisons"]
+    assert conversion["bayesian"]["model"] == "beta_binomial"
+    assert conversion["method"].endswith("_cuped")
+    assert any("ignores CUPED" in m for m in conversion["messages"])
+    assert spend["bayesian"]["model"] == "gaussian"
+    assert any("Gaussian" in m for m in spend["messages"])
+
+
+CAPPED = {
+    "control": [0.0, 3.0, 5.5, 0.0, 2.0, 8.0, 1.0, 250.0, 4.0, 0.0, 6.0, 2.5],
+    "treatment": [4.0, 0.0, 6.5, 3.0, 9.5, 2.5, 7.0, 0.0, 480.0, 5.0, 3.5, 6.0, 1.0],
+}
+
+
+def capped_body(cap, control=None):
+    control = control or {"values": CAPPED["control"]}
+    return {
+        "variants": [
+            {"name": "control", "metrics": {"spend": control}},
+            {"name": "treatment", "metrics": {"spend": {"values": CAPPED["treatment"]}}},
+        ],
+        "metrics": [{"name": "spend", "type": "mean", "role": "primary", "cap": cap}],
+        "options": {"scale": "absolute"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("cap", "threshold"),
+    [
+        ({"value": 20}, 20.0),
+        ({"quantile": 0.9}, np.quantile(CAPPED["control"] + CAPPED["treatment"], 0.9)),
+        (
+            {"quantile": 0.9, "ignore_zeros": True},
+            np.quantile([v for v in CAPPED["control"] + CAPPED["treatment"] if v], 0.9),
+        ),
+    ],
+)
+def test_capped_mean_is_welch_on_the_capped_values(client, cap, threshold):
+    response = client.post("/ab/analyze", json=capped_body(cap))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    (c,) = response.get_json()["comparisons"]
+    control, treatment = (np.minimum(CAPPED[arm], threshold) for arm in ("control", "treatment"))
+    _, p, _ = ttest_ind(treatment, control, usevar="unequal")  # statsmodels
+    assert c["p_value"] == pytest.approx(p, rel=1e-9)
+    assert c["control"]["mean"] == pytest.approx(control.mean(), rel=1e-12)
+    above = [int(np.sum(np.asarray(CAPPED[arm]) > threshold)) for arm in CAPPED]
+    assert c["capping"] == {
+        "threshold": pytest.approx(threshold, rel=1e-12),
+        "capped_control": above[0],
+        "capped_treatment": above[1],
+    }
+    assert any("count as" in m for m in c["messages"])
+    # Mann-Whitney keeps ranking the raw values (scipy).
+    raw = mannwhitneyu(CAPPED["treatment"], CAPPED["control"])
+    assert c["mann_whitney"]["p_value"] == pytest.approx(raw.pvalue, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (capped_body({"value": 20}, {"n": 12, "sum": 30, "sum_squares": 900}), "metrics[0].cap"),
+        (capped_body({"value": 20, "quantile": 0.9}), "metrics[0].cap"),
+        (capped_body({}), "metrics[0].cap"),
+        (capped_body({"quantile": 1.5}), "metrics[0].cap.quantile"),
+        (capped_body({"value": "20"}), "metrics[0].cap.value"),
+        (capped_body({"value": 20, "ignore_zeros": True}), "metrics[0].cap.ignore_zeros"),
+        (capped_body({"quantile": 0.9, "ignore_zeros": 1}), "metrics[0].cap.ignore_zeros"),
+        (capped_body({"percentile": 99}), "metrics[0].cap.percentile"),
+        (
+            {"variants": arms(2), "metrics": [{"name": "m", "type": "proportion", "cap": {}}]},
+            "metrics[0].cap",
+        ),
+        (two_arm_body(options={"fisher": "yes"}), "options.fisher"),
+        (two_arm_body(options={"bayesian": {"model": "poisson"}}), "options.bayesian.model"),
+        (
+            two_arm_body(options={"bayesian": {"model": "beta_binomial", "prior_sd": 0.1}}),
+            "options.bayesian.prior_sd",
+        ),
+        (
+            two_arm_body(options={"bayesian": {"model": "beta_binomial", "prior_mean": 0}}),
+            "options.bayesian.prior_mean",
+        ),
+    ],
+)
+def test_read_out_and_capping_invalid_inputs_name_the_field(client, body, field):
+    assert error_of(client.post("/ab/analyze", json=body))["field"] == field
+
+
+def gbstats_ratio_arm(n, m, d, m_pre, d_pre, mm, dd, mp_dp, m_d, m_dp, mp_d):
+    """gbstats' RegressionAdjustedRatioStatistic fields as an arm of the request."""
+    return {
+        "n": n,
+        "sum": m[0],
+        "sum_squares": m[1],
+        "denominator_sum": d[0],
+        "denominator_sum_squares": d[1],
+        "numerator_denominator_sum": m_d,
+        "covariate_sum": m_pre[0],
+        "covariate_sum_squares": m_pre[1],
+        "cross_product_sum": mm,
+        "ratio_covariate": {
+            "denominator_sum": d_pre[0],
+            "denominator_sum_squares": d_pre[1],
+            "numerator_denominator_sum": mp_dp,
+            "metric_numerator_denominator_sum": m_dp,
+            "metric_denominator_denominator_sum": dd,
+            "metric_denominator_numerator_sum": mp_d,
+        },
+    }
+
+
+GB_RATIO_CONTROL = gbstats_ratio_arm(
+    100,
+    (485.112236689623, 2715.484666118136),
+    (679.9093275844917, 4939.424001640236),
+    (192.59138069991536, 460.076026390857),
+    (290.1398399750233, 920.9461385038898),
+    1113.6215759318352,
+    2130.9404074446747,
+    634.239482353647,
+    3602.146836776702,
+    1559.2878434944676,
+    1460.3181079276983,
+)
+GB_RATIO_TREATMENT = gbstats_ratio_arm(
+    100,
+    (514.7757826608777, 2994.897482705013),
+    (705.4090874383759, 5291.36604146392),
+    (206.94157227402536, 514.2903702246757),
+    (302.54389139107326, 994.4506208125663),
+    1237.0953021125997,
+    2292.081739775257,
+    698.4173425817908,
+    3918.1561431600717,
+    1701.0287270040265,
+    1604.0759503266522,
+)
+
+
+def test_ratio_cuped_matches_the_gbstats_golden_values(client):
+    # growthbook/growthbook packages/stats/tests/frequentist/test_tests.py,
+    # test_two_sided_ttest_test_runs_ratio_ra (relative): expected -0.0007, sd 0.00391,
+    # pValue 0.85771 (on n_a + n_b - 2 df; this engine's Welch df moves it by < 1e-4).
+    body = two_arm_body(GB_RATIO_CONTROL, GB_RATIO_TREATMENT)
+    (c,) = client.post("/ab/analyze", json=body).get_json()["comparisons"]
+    assert (c["kind"], c["method"]) == ("ratio", "relative_welch_t_cuped")
+    assert round(c["relative"]["estimate"], 4) == -0.0007
+    assert round(c["relative"]["se"], 5) == 0.00391
+    assert c["p_value"] == pytest.approx(0.85771, abs=1e-4)
+    assert c["cuped"]["theta"] is not None and c["cuped"]["variance_reduction"] > 0
+    assert not any("CUPED" in m for m in c["messages"])
+    # Without the pre-period ratio's sums the metric stays unadjusted and says why.
+    bare = {k: v for k, v in GB_RATIO_CONTROL.items() if k != "ratio_covariate"}
+    body = two_arm_body(bare, GB_RATIO_TREATMENT)
+    (c,) = client.post("/ab/analyze", json=body).get_json()["comparisons"]
+    assert c["method"] == "relative_welch_t" and c["cuped"] is None
+    assert any("ratio_covariate" in m for m in c["messages"])
+
+
+RATIO_COVARIATE = "variants[0].metrics.conversion.ratio_covariate"
+
+
+@pytest.mark.parametrize(
+    ("control", "field"),
+    [
+        (
+            {**GB_RATIO_CONTROL, "ratio_covariate": {"denominator_sum": 1.0}},
+            RATIO_COVARIATE + ".denominator_sum_squares",
+        ),
+        (
+            {
+                **GB_RATIO_CONTROL,
+                "ratio_covariate": {**GB_RATIO_CONTROL["ratio_covariate"], "e_sum": 1},
+            },
+            RATIO_COVARIATE + ".e_sum",
+        ),
+        (
+            {
+                **GB_RATIO_CONTROL,
+                "ratio_covariate": {
+                    **GB_RATIO_CONTROL["ratio_covariate"],
+                    "denominator_sum_squares": 1.0,  # below (Σe)²/n: a negative variance
+                },
+            },
+            RATIO_COVARIATE + ".denominator_sum_squares",
+        ),
+        (
+            {k: v for k, v in GB_RATIO_CONTROL.items() if not k.startswith(("cov", "cross"))},
+            RATIO_COVARIATE,
+        ),
+        (
+            {"n": 100, "sum": 10, "ratio_covariate": GB_RATIO_CONTROL["ratio_covariate"]},
+            RATIO_COVARIATE,
+        ),
+        ({**GB_RATIO_CONTROL, "ratio_covariate": [1, 2]}, RATIO_COVARIATE),
+    ],
+)
+def test_ratio_covariate_invalid_inputs_name_the_field(client, control, field):
+    body = two_arm_body(control, GB_RATIO_TREATMENT)
+    assert error_of(client.post("/ab/analyze", json=body))["field"] == field
 
 
 # --- POST /ab/analyze from the warehouse --------------------------------------------------------

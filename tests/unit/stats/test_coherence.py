@@ -1,13 +1,15 @@
 """Every read-out agrees with itself: significant <=> the reported interval excludes 0 <=>
 adjusted p <= alpha; the summary quotes that interval and says "significant" exactly then; the
 verdict follows. A grid over kinds, sizes, rates near 0 and 1, unequal arms, alpha, sides,
-sequential, CUPED, Bayesian, corrections over 3 arms and both scales; the p-values are checked
-against statsmodels where it has the same test."""
+sequential, CUPED (of means and of ratios), Bayesian (Gaussian and Beta-binomial), Fisher's
+read-out, capped means, corrections over 3 arms and both scales; the p-values are checked against
+statsmodels where it has the same test."""
 
 import itertools
 import math
 import re
 import zlib
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -18,10 +20,12 @@ from common.stats.analyze import analyze
 from common.stats.decision import effect_text, improves, p_text
 from common.stats.inputs import (
     BayesianOptions,
+    Cap,
     Experiment,
     Metric,
     Moments,
     Options,
+    RatioCovariate,
     SequentialOptions,
     Variant,
 )
@@ -146,7 +150,7 @@ def check(analysis, alpha):
     assert o.alpha == alpha
 
 
-def experiment(seed, kind, sizes, level, lifts, options, cuped=False):
+def experiment(seed, kind, sizes, level, lifts, options, cuped=False, direction="increase"):
     rng = np.random.default_rng(seed)
     arms = [raw(rng, kind, n, level, lift) for n, lift in zip(sizes, lifts, strict=True)]
     variants = tuple(
@@ -154,7 +158,7 @@ def experiment(seed, kind, sizes, level, lifts, options, cuped=False):
         for name, arm in zip(("control", "b", "c"), arms, strict=False)
     )
     weights = tuple(n / sum(sizes) for n in sizes)
-    metric = Metric("m", kind, "primary")
+    metric = Metric("m", kind, "primary", direction)
     return Experiment(variants, (metric,), Options(**options, weights=weights)), arms
 
 
@@ -244,3 +248,119 @@ def test_printed_numbers_never_cross_alpha_or_lose_a_sign():
     c = analyze(exp).comparisons[0]
     assert effect_text(4.7e-5, c) == "+0.005%"
     assert effect_text(-4.7e-7, c) == "-0.00005%"
+
+
+@pytest.mark.parametrize("scale", ["relative", "absolute"])
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("lift", LIFTS)
+@pytest.mark.parametrize("sided", SIDES)
+def test_fisher_read_out_changes_no_other_read_out(scale, size, lift, sided):
+    options = dict(scale=scale, sided=sided, fisher=True)
+    exp, _ = experiment(5, "proportion", SIZES[size], 0.1, (0.0, lift), options)
+    with_fisher = analyze(exp)
+    check(with_fisher, 0.05)
+    without = analyze(replace(exp, options=replace(exp.options, fisher=False)))
+    c, plain = with_fisher.comparisons[0], without.comparisons[0]
+    assert c.fisher is not None and c.fisher.p_value is not None and plain.fisher is None
+    assert replace(c, fisher=None) == plain
+    assert with_fisher.decisions == without.decisions
+
+
+@pytest.mark.parametrize("scale", ["relative", "absolute"])
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("level", LEVELS["proportion"])
+@pytest.mark.parametrize("lift", LIFTS)
+@pytest.mark.parametrize("alpha", [0.01, 0.05, 0.1])
+@pytest.mark.parametrize("direction", ["increase", "decrease"])
+def test_beta_binomial_chance_and_credible_interval_agree(
+    scale, size, level, lift, alpha, direction
+):
+    options = dict(alpha=alpha, scale=scale, bayesian=BayesianOptions(model="beta_binomial"))
+    seed = zlib.crc32(repr((size, level, lift)).encode())
+    exp, _ = experiment(seed, "proportion", SIZES[size], level, (0.0, lift), options,
+                        direction=direction)  # fmt: skip
+    analysis = analyze(exp)
+    assert analysis.comparisons[0].bayesian.model == "beta_binomial"
+    check(analysis, alpha)
+
+
+def capped_experiment(seed, sizes, lift, cap, options):
+    """Revenue-like values (mostly 0, a heavy tail), given raw so that they can be capped."""
+    rng = np.random.default_rng(seed)
+    arms = [
+        rng.lognormal(1 + np.log1p(change), 1.5, n) * (rng.random(n) < 0.4)
+        for n, change in zip(sizes, (0.0, lift), strict=True)
+    ]
+    variants = tuple(
+        Variant(name, {"m": Moments(float(y.size), float(y.sum()), float(y @ y), values=tuple(y))})
+        for name, y in zip(("control", "b"), arms, strict=True)
+    )
+    metric = Metric("m", "mean", "primary", cap=cap)
+    return Experiment(variants, (metric,), Options(**options)), arms
+
+
+@pytest.mark.parametrize("scale", ["relative", "absolute"])
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("lift", LIFTS)
+@pytest.mark.parametrize("sided", SIDES)
+@pytest.mark.parametrize(
+    "cap", [Cap(value=20.0), Cap(quantile=0.99), Cap(quantile=0.9, ignore_zeros=True)]
+)
+def test_capped_mean_read_outs_agree(scale, size, lift, sided, cap):
+    options = dict(scale=scale, sided=sided, bayesian=BayesianOptions())
+    exp, arms = capped_experiment(13, SIZES[size], lift, cap, options)
+    analysis = analyze(exp)
+    check(analysis, 0.05)
+    c = analysis.comparisons[0]
+    capped = [np.minimum(y, c.capping.threshold) for y in arms]
+    assert c.capping.capped_treatment == np.count_nonzero(arms[1] > c.capping.threshold)
+    if scale == "absolute":
+        _, p, _ = ttest_ind(capped[1], capped[0], alternative=SIDES[sided], usevar="unequal")
+        assert c.p_value == pytest.approx(p, rel=1e-9, abs=1e-300)
+
+
+def ratio_arm(rng, n, lift):
+    """Sessions (post d, pre e) and clicks (post y, pre x) per user, correlated through the user."""
+    activity = rng.gamma(2.0, 2.0, n)
+    e, d = 1.0 + rng.poisson(activity), 1.0 + rng.poisson(activity)
+    propensity = rng.beta(2, 5, n)
+    x = rng.binomial(e.astype(int), propensity).astype(float)
+    y = rng.binomial(d.astype(int), np.clip(propensity * (1 + lift), 0, 1)).astype(float)
+    return Moments(
+        n=float(n),
+        sum=float(y.sum()),
+        sum_squares=float(y @ y),
+        covariate_sum=float(x.sum()),
+        covariate_sum_squares=float(x @ x),
+        cross_product_sum=float(x @ y),
+        denominator_sum=float(d.sum()),
+        denominator_sum_squares=float(d @ d),
+        numerator_denominator_sum=float(y @ d),
+        ratio_covariate=RatioCovariate(
+            e_sum=float(e.sum()),
+            e_squares=float(e @ e),
+            xe_sum=float(x @ e),
+            ye_sum=float(y @ e),
+            de_sum=float(d @ e),
+            dx_sum=float(d @ x),
+        ),
+    )
+
+
+@pytest.mark.parametrize("scale", ["relative", "absolute"])
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("lift", LIFTS)
+@pytest.mark.parametrize("sequential", [None, SequentialOptions()])
+@pytest.mark.parametrize("correction", ["none", "holm"])
+def test_cuped_ratio_read_outs_agree(scale, size, lift, sequential, correction):
+    rng = np.random.default_rng(zlib.crc32(repr((size, lift)).encode()))
+    sizes = SIZES[size] + (SIZES[size][0],)
+    variants = tuple(
+        Variant(name, {"m": ratio_arm(rng, n, change)})
+        for name, n, change in zip(("control", "b", "c"), sizes, (0.0, lift, -lift), strict=True)
+    )
+    options = Options(scale=scale, sequential=sequential, correction=correction)
+    analysis = analyze(Experiment(variants, (Metric("m", "ratio", "primary"),), options))
+    check(analysis, 0.05)
+    for c in analysis.comparisons:
+        assert "_cuped" in c.method and c.cuped is not None

@@ -78,6 +78,22 @@ def test_degenerate_input_is_defined_and_explained(case, options):
     assert analysis.decision.summary
 
 
+@pytest.mark.parametrize("options", [EVERYTHING, SEQUENTIAL], ids=["fixed", "sequential"])
+def test_a_zero_standard_error_of_the_lift_is_no_test(options):
+    # Treatment 0/55 against 2/40: the lift's delta-method SE is 0 (the treatment's rate has no
+    # variance and the control's term is scaled by that rate). It used to give p = 0 and
+    # "significant" next to an undefined statistic and a zero-width interval.
+    experiment = Experiment(
+        (Variant("control", {"m": Moments(40, 2)}), Variant("treatment", {"m": Moments(55, 0)})),
+        (Metric("m", "proportion", "primary"),),
+        options,
+    )
+    c = analyze(experiment).comparisons[0]
+    assert c.statistic is None and (c.p_value, c.significant) == (1.0, False)
+    assert c.relative.ci == (None, None) and c.relative.estimate == -1.0
+    assert any("test is undefined" in m for m in c.messages)
+
+
 def test_vectorised_kernel_marks_undefined_rows_with_nan_and_keeps_the_rest():
     n = np.array([1000.0, 0.0, 500.0])
     control = Moments(n, np.array([100.0, 0.0, 0.0]))
