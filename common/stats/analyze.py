@@ -141,7 +141,7 @@ def _degenerate(kind: MetricKind, c: Moments, t: Moments, arms: ArmComparison) -
     elif kind == "ratio" and 0 in (c.denominator_sum, t.denominator_sum):
         messages.append("a ratio's denominator sums to 0 in an arm")
     elif _num(arms.effect.statistic) is None:
-        messages.append("no variation within either arm: the test is undefined")
+        messages.append("the standard error is 0 (an arm without variation): the test is undefined")
     if arms.raw_control.unadjusted_mean == 0:
         messages.append("the control mean is 0: the relative lift is undefined")
     return messages

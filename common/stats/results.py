@@ -32,7 +32,7 @@ class Interval:
 @dataclass(frozen=True)
 class BayesianResult:
     chance_to_beat_control: float | None
-    expected_loss: float | None  # of shipping the treatment, in relative-lift units
+    expected_loss: float | None  # of shipping the treatment, in the scale's units
     expected_loss_control: float | None  # of keeping the control
     credible_interval: tuple[Bound, Bound]
     # gaussian: on the test's estimate and SE; beta_binomial: on the arms' conversion counts
