@@ -14,11 +14,21 @@ from functools import partial
 
 import numpy as np
 
-from common.stats import bayesian, capping, corrections, cuped, fisher, frequentist, sequential
+from common.stats import (
+    bayesian,
+    capping,
+    corrections,
+    cuped,
+    fisher,
+    frequentist,
+    planned_looks,
+    quantiles,
+    sequential,
+)
 from common.stats import distributions as dist
 from common.stats.beta_binomial import beta_binomial
 from common.stats.decision import decide, decide_variant
-from common.stats.frequentist import Effect, Estimate
+from common.stats.frequentist import Effect, Estimate, TestFamily
 from common.stats.inputs import (
     BayesianOptions,
     Experiment,
@@ -28,6 +38,7 @@ from common.stats.inputs import (
     Options,
     Variant,
 )
+from common.stats.quantiles import QuantileArm
 from common.stats.results import (
     Analysis,
     ArmValue,
@@ -56,8 +67,8 @@ class ArmComparison:
 
 def compare_arms(
     kind: MetricKind,
-    control: Moments,
-    treatment: Moments,
+    control: Moments | QuantileArm,
+    treatment: Moments | QuantileArm,
     options: Options,
     *,
     cuped_adjust: bool = False,
@@ -68,11 +79,12 @@ def compare_arms(
 
     level: the intervals' alpha when a multiple-comparison correction moved it (default
     options.alpha, which also tunes the always-valid mixture). With cuped_adjust, rows whose
-    covariate has no variance (theta NaN) stay unadjusted.
+    covariate has no variance (theta NaN) stay unadjusted. At a group-sequential look the test
+    runs at the look's nominal level (``planned_looks``).
     """
     level = options.alpha if level is None else level
     with np.errstate(all="ignore"):
-        raw_c, raw_t = summarize(kind, control), summarize(kind, treatment)
+        raw_c, raw_t = _summary(kind, control), _summary(kind, treatment)
         c, t, theta, reduction, lift_variance = raw_c, raw_t, None, None, None
         if cuped_adjust:
             adjusted = _cuped_adjustment(kind, control, treatment)
@@ -83,14 +95,22 @@ def compare_arms(
             c,
             t,
             scale=options.scale,
-            level=level,
+            level=planned_looks.level(options, level) if options.group_sequential else level,
             sided=options.sided,
-            z_test=kind == "proportion" and not cuped_adjust,
+            test=_test_family(kind, cuped_adjust),
             relative_variance=lift_variance,
         )
+        if options.group_sequential:
+            effect = planned_looks.p_value_at_look(effect, options)
         if options.sequential:
             effect = sequential.always_valid(
-                effect, c, t, alpha=options.alpha, level=level, tuning=options.sequential.tuning
+                effect,
+                c,
+                t,
+                alpha=options.alpha,
+                level=level,
+                tuning=options.sequential.tuning,
+                sided=options.sided,
             )
         posterior = None
         if options.bayesian:
@@ -102,6 +122,16 @@ def _cuped_adjustment(kind: MetricKind, c: Moments, t: Moments) -> cuped.Adjuste
     if kind == "ratio":  # the covariate is the pre-period ratio
         return cuped.adjust_ratio(c, t, c.ratio_covariate, t.ratio_covariate)
     return cuped.adjust(c, t)
+
+
+def _summary(kind: MetricKind, m: Moments | QuantileArm) -> Summary:
+    return quantiles.summarize(m) if kind == "quantile" else summarize(kind, m)
+
+
+def _test_family(kind: MetricKind, cuped_adjusted: bool) -> TestFamily:
+    if kind == "quantile":
+        return "z"
+    return "two_proportion_z" if kind == "proportion" and not cuped_adjusted else "welch_t"
 
 
 def _posterior(effect: Effect, raw_c: Summary, o: Options, higher_is_better: bool):
@@ -135,6 +165,8 @@ def _degenerate(kind: MetricKind, c: Moments, t: Moments, arms: ArmComparison) -
     """Why the numbers that came out undefined are undefined."""
     if c.n == 0 or t.n == 0:
         return ["an arm has no units: there is nothing to compare"]
+    if kind == "quantile":
+        return [reason] if (reason := quantiles.undefined_reason(c, t)) else []
     messages = []
     if kind != "proportion" and min(c.n, t.n) < 2:
         messages.append("each arm needs at least 2 units to estimate a variance")
@@ -157,12 +189,14 @@ def _cuped_note(metric: Metric, c: Moments, t: Moments, options: Options) -> str
 
 
 def _method(kind: MetricKind, adjusted: bool, options: Options) -> str:
-    z = kind == "proportion" and not adjusted
+    test = _test_family(kind, adjusted)
     if options.scale == "relative":
-        method = "relative_z" if z else "relative_welch_t"
+        method = "relative_welch_t" if test == "welch_t" else "relative_z"
     else:
-        method = "two_proportion_z" if z else "welch_t"
-    return method + ("_cuped" if adjusted else "") + ("_sequential" if options.sequential else "")
+        method = test
+    method += "_cuped" if adjusted else ""
+    method += "_group_sequential" if options.group_sequential else ""
+    return method + ("_sequential" if options.sequential else "")
 
 
 def _comparison(
@@ -353,7 +387,12 @@ def analyze(experiment: Experiment) -> Analysis:
                 m, role, t = family[i]
                 drafts[i] = _comparison(m, role, control, t, o, level)
     comparisons = tuple(
-        Comparison(**d, p_value_adjusted=p, significant=p <= o.alpha)
+        Comparison(
+            **d,
+            p_value_adjusted=p,
+            significant=p <= o.alpha,
+            group_sequential=planned_looks.look_result(o, crossed=p <= o.alpha),
+        )
         for d, p in zip(drafts, adjusted, strict=True)
     )
     decisions = tuple(
@@ -372,4 +411,5 @@ def analyze(experiment: Experiment) -> Analysis:
         comparisons=comparisons,
         decisions=decisions,
         decision=decide(decisions, primaries, srm),
+        group_sequential=planned_looks.design_result(o),
     )

@@ -76,9 +76,15 @@ def _level(level: float) -> str:
     return f"{text}%"
 
 
+def _interval_kind(options: Options) -> str:
+    if options.sequential:
+        return "always-valid CI"
+    return "repeated CI" if options.group_sequential else "CI"
+
+
 def interval_label(c: Comparison, options: Options) -> str:
-    """e.g. "95% CI", "Holm-adjusted 98.33% always-valid CI"."""
-    label = f"{_level(c.ci_level)} {'always-valid CI' if options.sequential else 'CI'}"
+    """e.g. "95% CI", "Holm-adjusted 98.33% always-valid CI", "95% repeated CI"."""
+    label = f"{_level(c.ci_level)} {_interval_kind(options)}"
     if c.ci_level != 1 - options.alpha:
         label = f"{_CORRECTION_NAMES[options.correction]}-adjusted {label}"
     return label

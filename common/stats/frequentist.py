@@ -8,7 +8,8 @@ estimate and SE only: it is not the test.
 absolute (as statsmodels and Spotify's confidence): Welch's t-test on t - c with the interval
 diff ± critical·SE, and for the lift Fieller's interval with the same critical value and
 variances, which inverts the same test. Proportions (without CUPED) use the pooled
-two-proportion z-test and the score intervals that invert it (``score_interval``).
+two-proportion z-test and the score intervals that invert it (``score_interval``); quantiles a
+z-test on the difference (their SE is a large-sample one), with Fieller's interval for the lift.
 
 Either way the reported interval excludes no change exactly when p < alpha.
 """
@@ -16,6 +17,7 @@ Either way the reported interval excludes no change exactly when p < alpha.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -24,6 +26,9 @@ from common.stats import score_interval
 from common.stats.inputs import Scale, Sided
 from common.stats.summary import Summary
 
+# welch_t: means and ratios; z: normal quantiles, unpooled (quantiles); two_proportion_z: normal
+# quantiles, and on the absolute scale the pooled score test (proportions without CUPED).
+TestFamily = Literal["welch_t", "z", "two_proportion_z"]
 _UNREPORTED = np.nan  # the bounds of the block that is not the test
 
 
@@ -98,26 +103,25 @@ def compare(
     scale: Scale,
     level: float,
     sided: Sided,
-    z_test: bool,
+    test: TestFamily,
     relative_variance=None,
 ) -> Effect:
     """The test on its scale, with intervals at the level alpha ``level``.
 
-    z_test: proportions without CUPED (normal quantiles; on the absolute scale, the pooled score
-    test). relative_variance: the lift's variance when the delta method needs more than the two
+    relative_variance: the lift's variance when the delta method needs more than the two
     arms' mean variances (CUPED); None for the plain one.
     """
     diff = t.mean - c.mean
     se = np.sqrt(c.mean_variance + t.mean_variance)
     lift = diff / c.unadjusted_mean
     lift_se = relative_se(c, t) if relative_variance is None else np.sqrt(relative_variance)
-    df = np.inf if z_test else welch_df(c.mean_variance, c.n, t.mean_variance, t.n)
+    df = np.inf if test != "welch_t" else welch_df(c.mean_variance, c.n, t.mean_variance, t.n)
     critical = critical_value(df, level, sided)
     if scale == "relative":
         statistic = lift / lift_se
         absolute = _unreported(diff, se)
         relative = interval(lift, lift_se, critical, sided)
-    elif z_test:
+    elif test == "two_proportion_z":
         counts = (t.mean * t.n, t.n, c.mean * c.n, c.n)
         statistic = score_interval.pooled_z(*counts)
         absolute = Estimate(diff, se, *score_interval.difference_interval(*counts, critical, sided))
@@ -126,7 +130,7 @@ def compare(
     else:
         statistic = diff / se
         absolute = interval(diff, se, critical, sided)
-        relative = Estimate(lift, lift_se, *_one_sided(*fieller_interval(c, t, critical), sided))
+        relative = Estimate(lift, lift_se, *fieller_bounds(c, t, critical, sided))
     return Effect(scale, absolute, relative, statistic, df, p_value(statistic, df, sided), critical)
 
 
@@ -151,6 +155,11 @@ def fieller_interval(c: Summary, t: Summary, critical) -> tuple:
     lower = np.where(bounded, (c.mean * t.mean - root) / a - 1, np.nan)
     upper = np.where(bounded, (c.mean * t.mean + root) / a - 1, np.nan)
     return lower, upper
+
+
+def fieller_bounds(c: Summary, t: Summary, critical, sided: Sided) -> tuple:
+    """Fieller's interval with the open end of a one-sided test at ±inf."""
+    return _one_sided(*fieller_interval(c, t, critical), sided)
 
 
 def mann_whitney(control: tuple[float, ...], treatment: tuple[float, ...], sided: Sided):

@@ -28,16 +28,14 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 
 from common.stats import distributions as dist
-from common.stats.inputs import Sided
+from common.stats.inputs import SPENDINGS as SPENDINGS  # with the other option values
+from common.stats.inputs import Sided, Spending
 from common.validation import InvalidInput
 
-Spending = Literal["obrien_fleming", "pocock", "power"]
-SPENDINGS: tuple[Spending, ...] = ("obrien_fleming", "pocock", "power")
 MAX_LOOKS = 20  # keeps every call well under a second
 MIN_STEP = 0.01  # the grid must resolve an increment's spread, √step: finer costs time
 _TAIL = 8.0  # Z beyond ±8 has probability < 2e-15 under H0: the grid stops there

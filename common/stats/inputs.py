@@ -8,23 +8,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-MetricKind = Literal["proportion", "mean", "ratio"]
+if TYPE_CHECKING:
+    from common.stats.quantiles import QuantileArm
+
+MetricKind = Literal["proportion", "mean", "ratio", "quantile"]
 Role = Literal["primary", "secondary", "guardrail"]
 Direction = Literal["increase", "decrease"]
 Sided = Literal["two-sided", "greater", "less"]  # H1 about treatment - control
 Correction = Literal["none", "bonferroni", "holm", "bh"]
 Scale = Literal["relative", "absolute"]
 BayesianModel = Literal["gaussian", "beta_binomial"]
+Spending = Literal["obrien_fleming", "pocock", "power"]  # group-sequential alpha spending
 
-METRIC_KINDS: tuple[MetricKind, ...] = ("proportion", "mean", "ratio")
+METRIC_KINDS: tuple[MetricKind, ...] = ("proportion", "mean", "ratio", "quantile")
 ROLES: tuple[Role, ...] = ("primary", "secondary", "guardrail")
 DIRECTIONS: tuple[Direction, ...] = ("increase", "decrease")
 SIDES: tuple[Sided, ...] = ("two-sided", "greater", "less")
 CORRECTIONS: tuple[Correction, ...] = ("none", "bonferroni", "holm", "bh")
 SCALES: tuple[Scale, ...] = ("relative", "absolute")
 BAYESIAN_MODELS: tuple[BayesianModel, ...] = ("gaussian", "beta_binomial")
+SPENDINGS: tuple[Spending, ...] = ("obrien_fleming", "pocock", "power")
 MAX_ARMS = 20
 
 
@@ -100,7 +105,7 @@ class Metric:
 @dataclass(frozen=True)
 class Variant:
     name: str
-    metrics: Mapping[str, Moments]
+    metrics: Mapping[str, Moments | QuantileArm]  # a QuantileArm for a quantile metric
     units: float | None = None  # assigned units, for SRM; default: the largest metric n
 
     @property
@@ -115,6 +120,16 @@ class SequentialOptions:
     # GrowthBook's tuning parameter: the sample size (both arms) at which the always-valid
     # interval is tightest. Its default is GrowthBook's.
     tuning: float = 5000.0
+
+
+@dataclass(frozen=True)
+class GroupSequentialOptions:
+    """A design of planned looks; the analysis is look ``look`` of it."""
+
+    information_fractions: tuple[float, ...]  # of every planned look, increasing, in (0, 1]
+    look: int  # 1-based
+    spending: Spending = "obrien_fleming"
+    rho: float = 3.0  # the power spending's exponent (Spotify's default)
 
 
 @dataclass(frozen=True)
@@ -136,6 +151,7 @@ class Options:
     scale: Scale = "relative"
     correction: Correction = "holm"
     sequential: SequentialOptions | None = None
+    group_sequential: GroupSequentialOptions | None = None  # exclusive with sequential
     cuped: bool = True  # applied wherever covariate statistics are given
     fisher: bool = False  # Fisher's exact test as an extra read-out of proportion metrics
     bayesian: BayesianOptions | None = BayesianOptions()

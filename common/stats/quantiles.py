@@ -12,9 +12,12 @@ before it knows n (GrowthBook uses a grid of n*). The width shrinks as 1/√n*, 
 it to n. The (n - 1)/n factor is GrowthBook's convention, kept so the results match it. It
 changes nothing at the sample sizes this method needs.
 
-Both arms are independent, so the difference has variance var_c + var_t. The relative effect
-(t - c)/c gets the delta-method SE, as for means. The test is a z-test: the SE comes from a
-large-sample normal approximation, so it has no degrees of freedom to lose.
+Each arm becomes a ``Summary`` whose mean is the quantile, and the engine compares it as any
+other metric (``frequentist.compare`` with the "z" family): a z-test, since the SE is a
+large-sample normal approximation with no degrees of freedom to lose; on the relative scale the
+lift's delta-method SE, on the absolute scale the difference with Fieller's interval for the lift.
+Sequential, group-sequential, corrections and the Bayesian read-out apply unchanged; CUPED does
+not (a quantile has no covariate statistics).
 
 Quantiles are linear-interpolated (numpy's default, DuckDB's ``quantile_cont``, PostgreSQL's
 ``percentile_cont``), so raw values and SQL give the same sufficient statistics.
@@ -28,8 +31,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from common.stats import frequentist
-from common.stats.inputs import Sided
 from common.stats.summary import Summary
 from common.validation import InvalidInput
 
@@ -41,6 +42,7 @@ BOUND_Z = 1.959963984540054  # Φ⁻¹(0.975)
 class QuantileArm:
     """One arm's sufficient statistics for the quantile at level q of a per-unit metric."""
 
+    level: float  # q: the bounds were chosen for it, so it belongs to the statistics
     n: float  # units with a value
     quantile: float  # the sample quantile at level q
     lower: float  # the sample quantile at bound_levels(q, n_star)[0]
@@ -51,14 +53,9 @@ class QuantileArm:
     def bound_n(self) -> float:
         return self.n if self.n_star is None else self.n_star
 
-
-@dataclass(frozen=True)
-class QuantileComparison:
-    level: float
-    control: QuantileArm
-    treatment: QuantileArm
-    effect: frequentist.Effect  # NaN where undefined, as for the other metric kinds
-    message: str | None  # why the effect is undefined, if it is
+    @property
+    def has_covariate(self) -> bool:
+        return False  # CUPED does not apply
 
 
 def bound_levels(level: float, n: float) -> tuple[float, float]:
@@ -78,7 +75,7 @@ def arm_from_values(values: Sequence[float], level: float) -> QuantileArm:
     data = np.asarray(values, dtype=float)
     lower_level, upper_level = bound_levels(level, data.size)
     quantile, lower, upper = np.quantile(data, (level, lower_level, upper_level))
-    return QuantileArm(data.size, float(quantile), float(lower), float(upper))
+    return QuantileArm(level, data.size, float(quantile), float(lower), float(upper))
 
 
 def check_arm(arm: QuantileArm, field: str) -> QuantileArm:
@@ -90,7 +87,7 @@ def check_arm(arm: QuantileArm, field: str) -> QuantileArm:
     return arm
 
 
-def summarize(arm: QuantileArm, level: float) -> Summary:
+def summarize(arm: QuantileArm) -> Summary:
     """The arm as a Summary: the quantile as its 'mean', with a per-unit variance.
 
     The variance is NaN when the bounds cannot give one: a bound level was clipped at 0 or 1
@@ -99,47 +96,19 @@ def summarize(arm: QuantileArm, level: float) -> Summary:
     n = np.float64(arm.n)
     half_spread = (arm.upper - arm.lower) / (2 * BOUND_Z)
     variance = arm.bound_n / n * (n - 1) * half_spread**2
-    if arm.bound_n <= min_units(level) or half_spread == 0:
+    if arm.bound_n <= min_units(arm.level) or half_spread == 0:
         variance = np.nan
     quantile = np.float64(arm.quantile)
     return Summary(n, quantile, variance, quantile)
 
 
-def undefined_reason(level: float, control: QuantileArm, treatment: QuantileArm) -> str | None:
+def undefined_reason(control: QuantileArm, treatment: QuantileArm) -> str | None:
     for name, arm in (("control", control), ("treatment", treatment)):
-        if arm.bound_n <= min_units(level):
-            needed = math.floor(min_units(level)) + 1
-            return f"the {name} arm needs at least {needed} units for the {level:g} quantile"
+        if arm.bound_n <= min_units(arm.level):
+            needed = math.floor(min_units(arm.level)) + 1
+            return f"the {name} arm needs at least {needed} units for the {arm.level:g} quantile"
         if arm.upper == arm.lower:
-            return f"the {name} arm's values do not vary around the {level:g} quantile"
+            return f"the {name} arm's values do not vary around the {arm.level:g} quantile"
     if control.quantile == 0:
         return "the control's quantile is 0: the relative effect is undefined"
     return None
-
-
-def compare(
-    control: QuantileArm,
-    treatment: QuantileArm,
-    *,
-    level: float,
-    alpha: float = 0.05,
-    sided: Sided = "two-sided",
-) -> QuantileComparison:
-    """The treatment's quantile minus the control's, absolute and relative, with a z-test."""
-    c, t = summarize(control, level), summarize(treatment, level)
-    with np.errstate(all="ignore"):  # undefined values are NaN, explained by the message
-        diff = t.mean - c.mean
-        se = np.sqrt(c.mean_variance + t.mean_variance)
-        statistic = diff / se
-        critical = frequentist.critical_value(np.inf, alpha, sided)
-        lift = diff / c.mean if c.mean != 0 else np.nan
-        effect = frequentist.Effect(
-            absolute=frequentist.interval(diff, se, critical, sided),
-            relative=frequentist.interval(lift, frequentist.relative_se(c, t), critical, sided),
-            statistic=statistic,
-            df=np.inf,
-            p_value=frequentist.p_value(statistic, np.inf, sided),
-            critical=critical,
-        )
-    message = undefined_reason(level, control, treatment)
-    return QuantileComparison(level, control, treatment, effect, message)

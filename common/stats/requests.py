@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from common.stats.group_sequential import Design, check
 from common.stats.inputs import (
     BAYESIAN_MODELS,
     CORRECTIONS,
@@ -21,9 +22,11 @@ from common.stats.inputs import (
     ROLES,
     SCALES,
     SIDES,
+    SPENDINGS,
     BayesianOptions,
     Cap,
     Experiment,
+    GroupSequentialOptions,
     Metric,
     Moments,
     Options,
@@ -31,6 +34,7 @@ from common.stats.inputs import (
     SequentialOptions,
     Variant,
 )
+from common.stats.quantiles import QuantileArm, arm_from_values, check_arm
 from common.validation import (
     InvalidInput,
     boolean,
@@ -42,6 +46,7 @@ from common.validation import (
     number,
     positive,
     probability,
+    whole_number,
 )
 
 MAX_METRICS = 50
@@ -58,6 +63,7 @@ _RATIO_COVARIATE_FIELDS = {
     "metric_denominator_numerator_sum": "dx_sum",  # Σdx
 }
 _OPTION_FIELDS = tuple(Options.__dataclass_fields__)
+_QUANTILE_FIELDS = ("n", "quantile", "lower", "upper", "n_star")
 _WEIGHT_TOLERANCE = 1e-6
 
 
@@ -179,7 +185,8 @@ def _metric_defs(raw: Any) -> dict[str, dict]:
     defs: dict[str, dict] = {}
     for i, item in enumerate(raw):
         field = f"metrics[{i}]"
-        data = known_fields(item, field, ("name", "type", "role", "direction", "margin", "cap"))
+        fields = ("name", "type", "role", "direction", "margin", "cap", "level")
+        data = known_fields(item, field, fields)
         metric_name = name(data.get("name"), f"{field}.name")
         if metric_name in defs:
             raise InvalidInput(f"{field}.name", "metric names must be unique")
@@ -195,6 +202,7 @@ def _metric_defs(raw: Any) -> dict[str, dict]:
         }
         if defs[metric_name]["margin"] is not None and defs[metric_name]["role"] != "guardrail":
             raise InvalidInput(f"{field}.margin", "applies to guardrail metrics only")
+        defs[metric_name]["level"] = _quantile_level(data, field, kind)
     if sum(d["role"] == "primary" for d in defs.values()) > 1:
         raise InvalidInput("metrics", "at most one metric may have the role primary")
     return defs
@@ -222,6 +230,32 @@ def _check_caps(defs: dict[str, dict], variants: tuple[Variant, ...]) -> None:
     for i, (metric_name, d) in enumerate(defs.items()):
         if d["cap"] is not None and any(v.metrics[metric_name].values is None for v in variants):
             raise InvalidInput(f"metrics[{i}].cap", "cap needs raw values in every arm")
+
+
+def _quantile_level(data: Mapping[str, Any], field: str, kind: str | None) -> float | None:
+    """The q of a quantile metric (0.5: the median); no other kind takes one."""
+    if kind != "quantile":
+        if "level" in data:
+            raise InvalidInput(f"{field}.level", "applies to quantile metrics only")
+        return None
+    if "level" not in data:
+        raise InvalidInput(f"{field}.level", "is required for a quantile metric")
+    return probability(data["level"], f"{field}.level")
+
+
+def _quantile_arm(raw: Any, field: str, level: float) -> QuantileArm:
+    """Raw per-unit values, or the statistics {n, quantile, lower, upper, n_star?} a query gives
+    (lower and upper at ``quantiles.bound_levels(level, n_star or n)``)."""
+    data = known_fields(raw, field, ("values", *_QUANTILE_FIELDS))
+    f = {key: join(field, key) for key in ("values", *_QUANTILE_FIELDS)}
+    if "values" in data:
+        return arm_from_values(_from_values(data, f, "mean").values, level)
+    for required in _QUANTILE_FIELDS[:-1]:
+        if required not in data:
+            raise InvalidInput(f[required], "is required (or give values)")
+    stats = {key: number(data[key], f[key]) for key in _QUANTILE_FIELDS[1:-1]}
+    n_star = positive(data["n_star"], f["n_star"]) if "n_star" in data else None
+    return check_arm(QuantileArm(level, count(data["n"], f["n"]), **stats, n_star=n_star), field)
 
 
 def _variants(raw: Any, defs: dict[str, dict] | None) -> tuple[tuple[Variant, ...], dict]:
@@ -255,7 +289,11 @@ def _variants(raw: Any, defs: dict[str, dict] | None) -> tuple[tuple[Variant, ..
             )
         parsed = {}
         for key in expected:
-            parsed[key], kinds[key] = _moments(stats[key], f"{field}.metrics.{key}", kinds.get(key))
+            where = f"{field}.metrics.{key}"
+            if kinds.get(key) == "quantile":
+                parsed[key] = _quantile_arm(stats[key], where, defs[key]["level"])
+                continue
+            parsed[key], kinds[key] = _moments(stats[key], where, kinds.get(key))
         units = count(data["units"], f"{field}.units") if "units" in data else None
         variants.append(Variant(variant_name, parsed, units))
     return tuple(variants), kinds
@@ -282,8 +320,8 @@ def _options(raw: Any, n_variants: int | None) -> Options:
         o["mde"] = positive(data["mde"], "options.mde")
     if "sequential" in data:
         o["sequential"] = _sequential(data["sequential"])
-        if o["sequential"] and o.get("sided", "two-sided") != "two-sided":
-            raise InvalidInput("options.sequential", "always-valid inference is two-sided only")
+    if "group_sequential" in data:
+        o["group_sequential"] = _group_sequential(data["group_sequential"], o)
     if "bayesian" in data:
         o["bayesian"] = _bayesian(data["bayesian"])
     if "weights" in data:
@@ -300,6 +338,38 @@ def _sequential(raw: Any) -> SequentialOptions | None:
     if "tuning" not in data:
         return SequentialOptions()
     return SequentialOptions(positive(data["tuning"], "options.sequential.tuning"))
+
+
+def _group_sequential(raw: Any, o: Mapping[str, Any]) -> GroupSequentialOptions | None:
+    """{information_fractions, look?, spending?, rho?}; o: the options parsed so far."""
+    field = "options.group_sequential"
+    if raw is None:
+        return None
+    if o.get("sequential"):
+        raise InvalidInput(field, "give sequential or group_sequential, not both")
+    data = known_fields(raw, field, tuple(GroupSequentialOptions.__dataclass_fields__))
+    f = {key: join(field, key) for key in GroupSequentialOptions.__dataclass_fields__}
+    fractions = data.get("information_fractions")
+    if not isinstance(fractions, list):
+        raise InvalidInput(f["information_fractions"], "is required: a list of numbers")
+    fractions = tuple(
+        number(t, f"{f['information_fractions']}[{i}]") for i, t in enumerate(fractions)
+    )
+    spending = choice(data.get("spending", "obrien_fleming"), f["spending"], SPENDINGS)
+    if "rho" in data and spending != "power":
+        raise InvalidInput(f["rho"], "applies to the power spending only")
+    rho = positive(data["rho"], f["rho"]) if "rho" in data else 3.0
+    design = Design(fractions, o.get("alpha", 0.05), o.get("sided", "two-sided"), spending, rho)
+    try:
+        check(design)
+    except InvalidInput as error:  # named after the design's fields
+        raise InvalidInput(
+            "options.alpha" if error.field == "alpha" else f[error.field], error.message
+        ) from None
+    look = len(fractions)
+    if "look" in data:
+        look = whole_number(data["look"], f["look"], 1, len(fractions))
+    return GroupSequentialOptions(fractions, look, spending, rho)
 
 
 def _bayesian(raw: Any) -> BayesianOptions | None:

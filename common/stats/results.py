@@ -82,7 +82,8 @@ class Comparison:
     role: Role
     direction: Direction
     margin: float | None  # a guardrail's non-inferiority margin, relative to the control mean
-    # relative_z | relative_welch_t | two_proportion_z | welch_t, + "_cuped", + "_sequential"
+    # relative_z | relative_welch_t | two_proportion_z | welch_t | z (quantiles), + "_cuped",
+    # + "_sequential" or "_group_sequential"
     method: str
     scale: Scale  # the block whose interval inverts the test: its ci excludes 0 iff significant
     ci_level: float  # of that interval: 1 - alpha, or 1 - alpha·p/p_adjusted after a correction
@@ -104,6 +105,7 @@ class Comparison:
     mde_relative: float | None  # relative lift detectable with options.power at this size
     underpowered: bool | None  # mde_relative > options.mde; None without options.mde
     messages: tuple[str, ...]
+    group_sequential: GroupSequentialLook | None = None  # with options.group_sequential
 
     @property
     def reported(self) -> Interval:
@@ -144,6 +146,28 @@ class VariantInfo:
 
 
 @dataclass(frozen=True)
+class GroupSequentialLook:
+    """The comparison at its planned look; boundaries are on the z scale."""
+
+    look: int  # 1-based
+    information_fraction: float
+    boundary: float | None  # c_k; None: nothing is spent by this look, no crossing possible
+    nominal_alpha: float  # the fixed-horizon level that c_k corresponds to
+    alpha_spent: float  # by this look, both sides together
+    crossed: bool  # after the correction: equals significant
+
+
+@dataclass(frozen=True)
+class GroupSequentialDesign:
+    """Every planned look's boundary (a look's boundary depends only on the looks before)."""
+
+    information_fractions: tuple[float, ...]
+    boundaries: tuple[Bound, ...]
+    nominal_alpha: tuple[float, ...]
+    alpha_spent: tuple[float, ...]  # cumulative
+
+
+@dataclass(frozen=True)
 class Analysis:
     control: str
     variants: tuple[VariantInfo, ...]
@@ -152,3 +176,4 @@ class Analysis:
     comparisons: tuple[Comparison, ...]
     decisions: tuple[ShipDecision, ...]  # one per treatment
     decision: ShipDecision  # for the experiment as a whole
+    group_sequential: GroupSequentialDesign | None = None  # with options.group_sequential

@@ -27,6 +27,8 @@ Its p-value is the alpha at which the bound reaches 0, r2 staying tuned to the d
     p = min(1, √(N·r2 + 1) / (2·(exp(r2·N·z² / (2(N·r2 + 1))) - 1)))   for z in the tested direction
 
 and 1 otherwise: no alpha makes the interval exclude 0 when the estimate points the other way.
+So here too the bound at a corrected level a (r2 kept tuned to alpha) excludes 0 exactly when
+p < a, and corrections keep their intervals in step with their adjusted p-values.
 """
 
 from __future__ import annotations
@@ -65,27 +67,41 @@ def p_value(estimate, se, n_total, *, alpha: float, tuning: float):
 
 
 def always_valid(
-    effect: Effect, c: Summary, t: Summary, *, alpha: float, level: float, tuning: float
+    effect: Effect,
+    c: Summary,
+    t: Summary,
+    *,
+    alpha: float,
+    level: float,
+    tuning: float,
+    sided: Sided = "two-sided",
 ) -> Effect:
-    """The fixed-horizon effect made always-valid on its own scale."""
+    """The fixed-horizon effect made always-valid on its own scale (one-sided: eq. 134)."""
     n_total = c.n + t.n
     reported = effect.reported
-    half = half_width(reported.se, n_total, alpha=alpha, tuning=tuning, level=level)
-    widened = Estimate(reported.value, reported.se, reported.value - half, reported.value + half)
+    value, se = reported.value, reported.se
+    if sided == "two-sided":
+        half = half_width(se, n_total, alpha=alpha, tuning=tuning, level=level)
+        p = p_value(value, se, n_total, alpha=alpha, tuning=tuning)
+    else:
+        half = one_sided_half_width(se, n_total, alpha=alpha, tuning=tuning, level=level)
+        p = one_sided_p_value(value, se, n_total, alpha=alpha, tuning=tuning, sided=sided)
+    critical = half / se
+    widened = frequentist.interval(value, se, critical, sided)
     if effect.scale == "relative":
         absolute, relative = effect.absolute, widened
     else:
-        bounds = frequentist.fieller_interval(c, t, half / reported.se)
+        bounds = frequentist.fieller_bounds(c, t, critical, sided)
         absolute, relative = widened, Estimate(effect.relative.value, effect.relative.se, *bounds)
-    statistic = reported.value / reported.se
-    p = p_value(reported.value, reported.se, n_total, alpha=alpha, tuning=tuning)
-    return Effect(effect.scale, absolute, relative, statistic, effect.df, p, half / reported.se)
+    return Effect(effect.scale, absolute, relative, value / se, effect.df, p, critical)
 
 
-def one_sided_half_width(se, n_total, *, alpha: float, tuning: float):
+def one_sided_half_width(se, n_total, *, alpha: float, tuning: float, level: float | None = None):
+    """level: the interval's alpha when a correction moved it (r2 stays at alpha's)."""
     r2 = rho_squared(2 * alpha, tuning)
     spread = n_total * r2 + 1
-    return se * np.sqrt(2 * spread * np.log(1 + np.sqrt(spread) / (2 * alpha)) / (n_total * r2))
+    log_term = np.log(1 + np.sqrt(spread) / (2 * (alpha if level is None else level)))
+    return se * np.sqrt(2 * spread * log_term / (n_total * r2))
 
 
 def one_sided_p_value(estimate, se, n_total, *, alpha: float, tuning: float, sided: Sided):

@@ -1,13 +1,14 @@
 """abtest through functions-framework's own app: real requests, real responses."""
 
 import json
+import math
 from datetime import UTC, date, datetime
 
 import duckdb
 import numpy as np
 import pytest
 from scipy.integrate import quad
-from scipy.stats import beta, chisquare, mannwhitneyu
+from scipy.stats import beta, chisquare, mannwhitneyu, norm
 from scipy.stats import fisher_exact as scipy_fisher_exact
 from scipy.stats.contingency import odds_ratio
 from statsmodels.stats.multitest import multipletests
@@ -332,7 +333,6 @@ STRANGER = {"name": "x", "metrics": {"other": {"n": 5, "sum": 1}}}
             "metrics[0].margin",
         ),
         ({"variants": arms(2), "metrics": [{"name": "m", "margin": 0.02}]}, "metrics[0].margin"),
-        (two_arm_body(options={"sequential": True, "sided": "greater"}), "options.sequential"),
         (two_arm_body(options={"sequential": {"tuning": 0}}), "options.sequential.tuning"),
         (two_arm_body(extra_field=1), "extra_field"),
         ({"variants": arms(1)}, "variants"),
@@ -346,6 +346,145 @@ STRANGER = {"name": "x", "metrics": {"other": {"n": 5, "sum": 1}}}
 )
 def test_analyze_invalid_inputs_name_the_field(client, body, field):
     assert error_of(client.post("/ab/analyze", json=body))["field"] == field
+
+
+# growthbook/growthbook packages/stats/tests/bayesian/test_tests.py (8f1db44): P90 statistics
+# of TestEffectBayesianABTest and its absolute and relative intervals (flat prior = frequentist).
+GB_P90 = [
+    {"n": 11054, "quantile": 7.157987489967789, "lower": 7.098780136176828,
+     "upper": 7.217194843758751},
+    {"n": 10861, "quantile": 7.694499927525767, "lower": 7.64180598628119,
+     "upper": 7.747193868770344},
+]  # fmt: skip
+P90 = [{"name": "p90", "type": "quantile", "level": 0.9, "role": "primary"}]
+
+
+def quantile_body(arms, metrics=P90, **options):
+    return {
+        "variants": [
+            {"name": name, "metrics": {"p90": arm}}
+            for name, arm in zip(("control", "treatment"), arms, strict=True)
+        ],
+        "metrics": metrics,
+        "options": options,
+    }
+
+
+@pytest.mark.parametrize(
+    ("scale", "expected"),
+    [
+        ("absolute", (0.4572559589115422, 0.6157689162044128)),
+        ("relative", (0.06341005842481906, 0.08649588602990732)),
+    ],
+)
+def test_quantile_metric_matches_growthbook(client, scale, expected):
+    response = client.post("/ab/analyze", json=quantile_body(GB_P90, scale=scale))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    (c,) = response.get_json()["comparisons"]
+    assert c["kind"] == "quantile" and c["method"] == ("z" if scale == "absolute" else "relative_z")
+    assert c[scale]["ci"] == pytest.approx(expected, abs=1e-10)
+    assert c["control"]["mean"] == GB_P90[0]["quantile"] and c["significant"]
+    assert c["bayesian"] is not None and c["cuped"] is None
+
+
+def test_quantile_metric_from_raw_values_sequential_and_corrected(client):
+    # The median of raw values is numpy's; two metrics make a Holm family.
+    rng = np.random.default_rng(8)
+    control, treatment = rng.exponential(1.0, 400), rng.exponential(1.3, 400)
+    metrics = [{"name": "p50", "type": "quantile", "level": 0.5, "role": "primary"},
+               {"name": "conversion", "type": "proportion"}]  # fmt: skip
+    body = {
+        "variants": [
+            {"name": name, "metrics": {"p50": {"values": v.tolist()}, "conversion": conv}}
+            for name, v, conv in (
+                ("control", control, {"n": 400, "sum": 40}),
+                ("treatment", treatment, {"n": 400, "sum": 41}),
+            )
+        ],
+        "metrics": metrics,
+        "options": {"sequential": True, "sided": "greater"},
+    }
+    result = client.post("/ab/analyze", json=body).get_json()
+    c = result["comparisons"][0]
+    assert c["control"]["mean"] == pytest.approx(float(np.median(control)))
+    assert c["method"] == "relative_z_sequential" and c["relative"]["ci"][1] is None
+    lower = c["relative"]["ci"][0]
+    assert c["significant"] == (lower > 0) == (c["p_value_adjusted"] <= 0.05)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (quantile_body(GB_P90, [{"name": "p90", "type": "quantile"}]), "metrics[0].level"),
+        (quantile_body(GB_P90, [{"name": "p90", "type": "quantile", "level": 1}]),
+         "metrics[0].level"),
+        (quantile_body(GB_P90, [{"name": "p90", "type": "mean", "level": 0.5}]),
+         "metrics[0].level"),
+        (quantile_body([GB_P90[0], {**GB_P90[1], "lower": 8.0}]), "variants[1].metrics.p90"),
+        (quantile_body([GB_P90[0], {**GB_P90[1], "n_star": 20000}]),
+         "variants[1].metrics.p90.n_star"),
+        (quantile_body([GB_P90[0], {"n": 10, "quantile": 1.0, "lower": 0.5}]),
+         "variants[1].metrics.p90.upper"),
+        (quantile_body([GB_P90[0], {**GB_P90[1], "sum": 3}]), "variants[1].metrics.p90.sum"),
+        (quantile_body([GB_P90[0], {"values": [1.0, "2"]}]), "variants[1].metrics.p90.values[1]"),
+        (quantile_body([GB_P90[0], {"values": [1.0], "n": 1}]), "variants[1].metrics.p90.n"),
+    ],
+)  # fmt: skip
+def test_quantile_invalid_inputs_name_the_field(client, body, field):
+    assert error_of(client.post("/ab/analyze", json=body))["field"] == field
+
+
+def test_group_sequential_look_against_rpact(client):
+    # rpact getDesignGroupSequential(kMax 3, alpha 0.09, sided 2, typeOfDesign "asOF",
+    # informationRates c(0.4, 0.65, 1))$criticalValues: 2.9623919, 2.2442359, 1.7391729 (rpact's
+    # tests, x7e). At look 2, z = 2.25 crosses 2.2442 and 2.24 does not.
+    design = {"information_fractions": [0.4, 0.65, 1.0], "look": 2}
+    options = {"alpha": 0.09, "scale": "absolute", "group_sequential": design, "bayesian": False}
+    se = math.sqrt(2 * 0.25 / 10000)  # two arms at 50%, 10000 each: unpooled = pooled SE
+    for z, crossed in ((2.25, True), (2.24, False)):
+        treatment = round(10000 * (0.5 + z * se))
+        arms = ({"n": 10000, "sum": 5000}, {"n": 10000, "sum": treatment})
+        body = two_arm_body(*arms, options=options)
+        result = client.post("/ab/analyze", json=body).get_json()
+        (c,) = result["comparisons"]
+        look = c["group_sequential"]
+        assert look["boundary"] == pytest.approx(2.2442359, abs=1e-6)
+        assert result["group_sequential"]["boundaries"] == pytest.approx(
+            [2.9623919, 2.2442359, 1.7391729], abs=1e-6
+        )
+        assert look["nominal_alpha"] == pytest.approx(2 * norm.sf(2.2442359), rel=1e-5)
+        assert look["crossed"] == c["significant"] == crossed == (c["absolute"]["ci"][0] > 0)
+        assert c["method"] == "two_proportion_z_group_sequential"
+        assert "repeated CI" in result["decision"]["summary"]
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"group_sequential": {"information_fractions": [0.5, 1]}, "sequential": True},
+         "options.group_sequential"),
+        ({"group_sequential": {}}, "options.group_sequential.information_fractions"),
+        ({"group_sequential": {"information_fractions": [0.6, 0.5]}},
+         "options.group_sequential.information_fractions"),
+        ({"group_sequential": {"information_fractions": [0.5, True]}},
+         "options.group_sequential.information_fractions[1]"),
+        ({"group_sequential": {"information_fractions": [0.5, 1], "look": 3}},
+         "options.group_sequential.look"),
+        ({"group_sequential": {"information_fractions": [0.5, 1], "spending": "haybittle"}},
+         "options.group_sequential.spending"),
+        ({"group_sequential": {"information_fractions": [0.5, 1], "rho": 2}},
+         "options.group_sequential.rho"),
+        ({"group_sequential": {"information_fractions": [1], "spending": "power", "rho": 50}},
+         "options.group_sequential.rho"),
+        ({"group_sequential": {"information_fractions": [1], "step": 1}},
+         "options.group_sequential.step"),
+        ({"alpha": 0.6, "group_sequential": {"information_fractions": [1]}}, "options.alpha"),
+    ],
+)  # fmt: skip
+def test_group_sequential_invalid_options_name_the_field(client, options, field):
+    assert error_of(client.post("/ab/analyze", json=two_arm_body(options=options)))["field"] == (
+        field
+    )
 
 
 def test_analyze_nan_literal_names_the_field(client):
@@ -677,8 +816,8 @@ def test_breakdown_by_country_against_statsmodels_and_scipy(client, warehouse):
     assert "exploratory" in result["warning"]
     assert result["correction_across_values"] == "holm"
     assert [v["dimension_value"] for v in result["values"]] == ["US", "DE", "JP", "other"]
-    # The references: statsmodels' pooled z-test per country (the absolute scale's), Holm across the countries with
-    # statsmodels' multipletests, scipy's chi-square against the planned 50/50 split.
+    # The references: statsmodels' pooled z-test per country (the absolute scale's), Holm across
+    # the countries with statsmodels' multipletests, scipy's chi-square against the 50/50 plan.
     raw = [
         proportions_ztest([t_x, c_x], [t_n, c_n])[1]
         for (c_n, c_x), (t_n, t_x) in BY_COUNTRY.values()

@@ -1,8 +1,9 @@
 """Every read-out agrees with itself: significant <=> the reported interval excludes 0 <=>
 adjusted p <= alpha; the summary quotes that interval and says "significant" exactly then; the
 verdict follows. A grid over kinds, sizes, rates near 0 and 1, unequal arms, alpha, sides,
-sequential, CUPED (of means and of ratios), Bayesian (Gaussian and Beta-binomial), Fisher's
-read-out, capped means, corrections over 3 arms and both scales; the p-values are checked against
+sequential (one- and two-sided), group-sequential looks, CUPED (of means and of ratios), Bayesian
+(Gaussian and Beta-binomial), Fisher's read-out, capped means, corrections over 3 arms and both
+scales, for proportions, means, ratios and quantiles; the p-values are checked against
 statsmodels where it has the same test."""
 
 import itertools
@@ -16,12 +17,14 @@ import pytest
 from statsmodels.stats.proportion import proportions_ztest
 from statsmodels.stats.weightstats import ttest_ind
 
+from common.stats import quantiles
 from common.stats.analyze import analyze
 from common.stats.decision import effect_text, improves, p_text
 from common.stats.inputs import (
     BayesianOptions,
     Cap,
     Experiment,
+    GroupSequentialOptions,
     Metric,
     Moments,
     Options,
@@ -36,16 +39,19 @@ CI = re.compile(rf"CI {NUMBER} to {NUMBER}|CI at least {NUMBER}|CI at most {NUMB
 
 
 def raw(rng, kind, n, level, lift):
-    """Per-unit values of one arm (y, covariate x, denominator d)."""
+    """Per-unit values of one arm (y, covariate x, denominator d); a quantile's level is q."""
     if kind == "proportion":
         return rng.binomial(1, min(level * (1 + lift), 1.0), n).astype(float), None, None
+    level = 1.0 if kind == "quantile" else level
     x = rng.gamma(2.0, 5.0, n)
     y = level * (1 + lift) * (0.5 * x + rng.gamma(1.5, 4.0, n))
     d = rng.poisson(3, n) + 1.0 if kind == "ratio" else None
     return (np.floor(y * d / 10) if kind == "ratio" else y), x, d
 
 
-def moments(kind, y, x, d, cuped):
+def moments(kind, y, x, d, cuped, level):
+    if kind == "quantile":
+        return quantiles.arm_from_values(y, level)
     if kind == "proportion":
         return Moments(float(y.size), float(y.sum()))
     covariate = {}
@@ -119,6 +125,13 @@ def check(analysis, alpha):
             assert c.ci_level == pytest.approx(1 - alpha * c.p_value / c.p_value_adjusted)
         else:
             assert c.ci_level == pytest.approx(1 - alpha)
+        if o.group_sequential:
+            look = c.group_sequential
+            assert look.crossed == c.significant
+            assert look.boundary == analysis.group_sequential.boundaries[look.look - 1]
+            assert look.look == o.group_sequential.look
+        else:
+            assert c.group_sequential is None and analysis.group_sequential is None
         if c.bayesian and c.bayesian.chance_to_beat_control is not None:
             chance = c.bayesian.chance_to_beat_control
             low, high = c.bayesian.credible_interval
@@ -154,7 +167,7 @@ def experiment(seed, kind, sizes, level, lifts, options, cuped=False, direction=
     rng = np.random.default_rng(seed)
     arms = [raw(rng, kind, n, level, lift) for n, lift in zip(sizes, lifts, strict=True)]
     variants = tuple(
-        Variant(name, {"m": moments(kind, *arm, cuped)}, units=float(arm[0].size))
+        Variant(name, {"m": moments(kind, *arm, cuped, level)}, units=float(arm[0].size))
         for name, arm in zip(("control", "b", "c"), arms, strict=False)
     )
     weights = tuple(n / sum(sizes) for n in sizes)
@@ -163,7 +176,9 @@ def experiment(seed, kind, sizes, level, lifts, options, cuped=False, direction=
 
 
 SIZES = {"small": (40, 55), "large": (20000, 26000)}
-LEVELS = {"proportion": (0.03, 0.5, 0.97), "mean": (1.0,), "ratio": (1.0,)}
+LEVELS = {"proportion": (0.03, 0.5, 0.97), "mean": (1.0,), "ratio": (1.0,), "quantile": (0.5, 0.9)}
+KINDS = tuple(LEVELS)
+LEVEL = {"proportion": 0.2, "mean": 1.0, "ratio": 1.0, "quantile": 0.9}  # one per kind
 LIFTS = (0.0, 0.05, -0.15)
 GRID = [
     (kind, size, level, lift, alpha, sided, scale)
@@ -197,15 +212,40 @@ def test_fixed_horizon_read_outs_agree(kind, size, level, lift, alpha, sided, sc
         assert c.p_value == pytest.approx(p, rel=1e-9, abs=1e-300)
 
 
+@pytest.mark.parametrize("sided", SIDES)
 @pytest.mark.parametrize("scale", ["relative", "absolute"])
-@pytest.mark.parametrize("kind", ["proportion", "mean", "ratio"])
+@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("lift", LIFTS)
 @pytest.mark.parametrize("alpha", [0.01, 0.05, 0.1])
-def test_sequential_read_outs_agree(scale, kind, lift, alpha):
-    options = dict(alpha=alpha, scale=scale, sequential=SequentialOptions(8000))
-    exp, _ = experiment(7, kind, (3000, 3500), 0.2 if kind == "proportion" else 1.0,
-                        (0.0, lift), options)  # fmt: skip
+def test_sequential_read_outs_agree(sided, scale, kind, lift, alpha):
+    options = dict(alpha=alpha, sided=sided, scale=scale, sequential=SequentialOptions(8000))
+    exp, _ = experiment(7, kind, (3000, 3500), LEVEL[kind], (0.0, lift), options)
     check(analyze(exp), alpha)
+
+
+DESIGNS = [
+    GroupSequentialOptions((0.3, 0.6, 1.0), 2),
+    GroupSequentialOptions((0.25, 0.5, 0.75, 1.0), 4, "pocock"),
+    GroupSequentialOptions((0.1, 0.45), 1, "power", 2.0),
+    GroupSequentialOptions((1.0,), 1),
+]
+
+
+@pytest.mark.parametrize("design", DESIGNS)
+@pytest.mark.parametrize("sided", SIDES)
+@pytest.mark.parametrize("scale", ["relative", "absolute"])
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("lift", LIFTS)
+def test_group_sequential_read_outs_agree(design, sided, scale, kind, lift):
+    options = dict(alpha=0.05, sided=sided, scale=scale, group_sequential=design)
+    exp, arms = experiment(5, kind, (3000, 3500), LEVEL[kind], (0.0, lift), options)
+    analysis = analyze(exp)
+    check(analysis, 0.05)
+    if design.information_fractions == (1.0,) and scale == "absolute" and kind == "mean":
+        # One look at the end spends all of alpha: the fixed-horizon Welch test (statsmodels).
+        (y_c, *_), (y_t, *_) = arms
+        _, p, _ = ttest_ind(y_t, y_c, alternative=SIDES[sided], usevar="unequal")
+        assert analysis.comparisons[0].p_value == pytest.approx(p, rel=1e-9)
 
 
 @pytest.mark.parametrize("scale", ["relative", "absolute"])
@@ -220,14 +260,22 @@ def test_cuped_read_outs_agree(scale, size, lift, sequential):
     check(analysis, 0.05)
 
 
+MONITORING = {
+    "fixed": {},
+    "sequential": {"sequential": SequentialOptions()},
+    "group_sequential": {"group_sequential": DESIGNS[0]},
+}
+
+
 @pytest.mark.parametrize("correction", ["bonferroni", "holm", "bh"])
 @pytest.mark.parametrize("scale", ["relative", "absolute"])
-@pytest.mark.parametrize("kind", ["proportion", "mean", "ratio"])
-@pytest.mark.parametrize("sequential", [None, SequentialOptions()])
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("monitoring", MONITORING)
+@pytest.mark.parametrize("sided", SIDES)
 @pytest.mark.parametrize("seed", range(4))
-def test_corrected_three_arm_read_outs_agree(correction, scale, kind, sequential, seed):
-    options = dict(correction=correction, scale=scale, sequential=sequential)
-    level = 0.1 if kind == "proportion" else 1.0
+def test_corrected_three_arm_read_outs_agree(correction, scale, kind, monitoring, sided, seed):
+    options = dict(correction=correction, scale=scale, sided=sided, **MONITORING[monitoring])
+    level = {"proportion": 0.1, "quantile": 0.5}.get(kind, 1.0)
     sizes = (4000, 3000, 5000) if seed % 2 else (300, 250, 400)
     exp, _ = experiment(seed, kind, sizes, level, (0.0, 0.06, -0.04), options)
     analysis = analyze(exp)

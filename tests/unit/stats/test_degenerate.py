@@ -25,10 +25,10 @@ SEQUENTIAL_ABSOLUTE = Options(scale="absolute", sequential=SequentialOptions())
 CASES = {
     "0/0 in the control": ("proportion", Moments(0, 0), Moments(100, 10), "no units"),
     "both rates 0%": ("proportion", Moments(500, 0), Moments(500, 0), "control mean is 0"),
-    "both rates 100%": ("proportion", Moments(500, 500), Moments(400, 400), "no variation"),
+    "both rates 100%": ("proportion", Moments(500, 500), Moments(400, 400), "without variation"),
     "control rate 0%": ("proportion", Moments(100, 0), Moments(100, 9), "control mean is 0"),
     "one unit per arm": ("mean", Moments(1, 5.0, 25.0), Moments(1, 7.0, 49.0), "at least 2 units"),
-    "zero variance": ("mean", Moments(10, 50.0, 250.0), Moments(12, 72.0, 432.0), "no variation"),
+    "zero variance": ("mean", Moments(10, 50.0, 250.0), Moments(12, 72.0, 432.0), "variation"),
     "zero control mean": ("mean", Moments(10, 0.0, 4.0), Moments(10, 3.0, 9.0), "mean is 0"),
     "empty arms": ("mean", Moments(0, 0.0, 0.0), Moments(0, 0.0, 0.0), "no units"),
     "zero denominators": (
@@ -49,7 +49,7 @@ CASES = {
     ),
     "identical raw values": (
         "mean", Moments(3, 3.0, 3.0, values=(1.0, 1.0, 1.0)),
-        Moments(2, 2.0, 2.0, values=(1.0, 1.0)), "no variation",
+        Moments(2, 2.0, 2.0, values=(1.0, 1.0)), "without variation",
     ),
 }  # fmt: skip
 
