@@ -200,9 +200,19 @@ def _method(kind: MetricKind, adjusted: bool, options: Options) -> str:
 
 
 def _comparison(
-    metric: Metric, role: str, control: Variant, treatment: Variant, o: Options, level: float
+    metric: Metric,
+    role: str,
+    control: Variant,
+    treatment: Variant,
+    o: Options,
+    level: float,
+    read_outs: dict | None = None,
 ) -> dict:
-    """One comparison's fields at the interval level ``level``, all but the correction's."""
+    """One comparison's fields at the interval level ``level``, all but the correction's.
+
+    read_outs: the level-free read-outs of an earlier pass (see ``_read_outs``), so that a
+    correction's second pass does not pay again for exact tests and Monte Carlo draws.
+    """
     raw = control.metrics[metric.name], treatment.metrics[metric.name]
     capped = capping.cap_arms(metric.cap, raw[0].values, raw[1].values) if metric.cap else None
     c, t = raw if capped is None else (capped[0].moments, capped[1].moments)
@@ -245,10 +255,8 @@ def _comparison(
         df=_num(effect.df),
         p_value=1.0 if p is None else p,
         cohens_d=_num(frequentist.cohens_d(raw_c, raw_t)) if metric.kind == "mean" else None,
-        mann_whitney=_mann_whitney(metric.kind, *raw, o),
         cuped=_cuped_result(result),
-        bayesian=_bayesian_read_out(metric, c, t, o, result.posterior),
-        fisher=_fisher_result(metric.kind, c, t, o),
+        **(read_outs or _read_outs(metric, raw, c, t, o, result.posterior)),
         capping=None
         if capped is None
         else CappingResult(capped[0].threshold, capped[0].capped, capped[1].capped),
@@ -266,6 +274,25 @@ def _without_test(effect: Effect) -> Effect:
         p_value=math.nan,
         absolute=replace(effect.absolute, lower=math.nan, upper=math.nan),
         relative=replace(effect.relative, lower=math.nan, upper=math.nan),
+    )
+
+
+_LEVEL_FREE = ("mann_whitney", "bayesian", "fisher")  # the keys of _read_outs
+
+
+def _read_outs(
+    metric: Metric,
+    raw: tuple[Moments, Moments],
+    c: Moments,
+    t: Moments,
+    o: Options,
+    posterior: bayesian.Posterior | None,
+) -> dict:
+    """The read-outs that do not depend on the interval level: the costly ones."""
+    return dict(
+        mann_whitney=_mann_whitney(metric.kind, *raw, o),
+        bayesian=_bayesian_read_out(metric, c, t, o, posterior),
+        fisher=_fisher_result(metric.kind, c, t, o),
     )
 
 
@@ -385,7 +412,8 @@ def analyze(experiment: Experiment) -> Analysis:
             level = corrections.interval_level(o.alpha, draft["p_value"], p_adjusted)
             if level != o.alpha:  # the interval that agrees with the adjusted p-value
                 m, role, t = family[i]
-                drafts[i] = _comparison(m, role, control, t, o, level)
+                read_outs = {key: draft[key] for key in _LEVEL_FREE}
+                drafts[i] = _comparison(m, role, control, t, o, level, read_outs)
     comparisons = tuple(
         Comparison(
             **d,

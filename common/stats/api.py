@@ -75,7 +75,9 @@ def analyze_experiment(experiment: Experiment) -> dict[str, Any]:
 
 def analyze_stored(ref: requests.ExperimentRef, stored: StoredExperiment) -> dict[str, Any]:
     """Statistics of an experiment stored in the warehouse, read by the caller."""
-    result = analyze(stored.engine_input(ref.options))
+    experiment = stored.engine_input(ref.options)
+    requests.check_cost([experiment])
+    result = analyze(experiment)
     return {"experiment_id": ref.experiment_id, **asdict(result)}
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from common.stats import corrections
 from common.stats.analyze import analyze
 from common.stats.inputs import Correction, Options
+from common.stats.requests import check_cost
 from common.stats.results import Analysis
 
 if TYPE_CHECKING:
@@ -50,7 +51,9 @@ class Breakdown:
 def analyze_breakdown(
     stored: StoredBreakdown, options: Options, correction: Correction
 ) -> Breakdown:
-    analyses = [(value, analyze(s.engine_input(options))) for value, s in stored.values]
+    inputs = [(value, s.engine_input(options)) for value, s in stored.values]
+    check_cost([experiment for _, experiment in inputs])
+    analyses = [(value, analyze(experiment)) for value, experiment in inputs]
     families: dict[tuple[str, str], list[tuple[int, int]]] = {}
     for i, (_, analysis) in enumerate(analyses):
         for j, c in enumerate(analysis.comparisons):

@@ -8,7 +8,7 @@ summing to 1.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +50,7 @@ from common.validation import (
 )
 
 MAX_METRICS = 50
+MAX_EXACT_COMPARISONS = 20  # with Fisher's or the Beta-binomial read-out: ~35 ms each at worst
 _MOMENT_FIELDS = tuple(Moments.__dataclass_fields__)  # the statistics, then raw "values"
 _NUMBERS = tuple(key for key in _MOMENT_FIELDS if key not in ("ratio_covariate", "values"))
 # The pre-period ratio Σx/Σe of a ratio metric Σy/Σd: JSON name -> RatioCovariate field. Its
@@ -430,7 +431,36 @@ def analysis_request(body: Mapping[str, Any]) -> Experiment | ExperimentRef:
         )
         for metric_name in variants[0].metrics
     )
-    return Experiment(variants, metrics, _options(data.get("options"), len(variants)))
+    experiment = Experiment(variants, metrics, _options(data.get("options"), len(variants)))
+    check_cost([experiment])
+    return experiment
+
+
+def check_cost(experiments: Sequence[Experiment]) -> None:
+    """Fisher's exact test and the Beta-binomial draws cost up to ~35 ms per comparison, so one
+    request may ask for them on a bounded number of proportion comparisons."""
+    if not experiments:
+        return
+    options = experiments[0].options
+    costly = [
+        field
+        for field, asked in (
+            ("options.fisher", options.fisher),
+            ("options.bayesian.model", options.bayesian and options.bayesian.model != "gaussian"),
+        )
+        if asked
+    ]
+    if not costly:
+        return
+    comparisons = sum(
+        (len(e.variants) - 1) * sum(m.kind == "proportion" for m in e.metrics) for e in experiments
+    )
+    if comparisons > MAX_EXACT_COMPARISONS:
+        raise InvalidInput(
+            costly[0],
+            f"applies to at most {MAX_EXACT_COMPARISONS} proportion comparisons per request; "
+            f"this one has {comparisons}: ask for fewer arms or metrics",
+        )
 
 
 # --- the original two-proportion request ------------------------------------------------------

@@ -1142,3 +1142,24 @@ def test_unknown_path_and_wrong_method(client):
     assert error_of(response, 405)["field"] == "method"
     assert response.headers["Allow"] == "POST"
     assert client.post("/ab/assign").status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"fisher": True}, "options.fisher"),
+        ({"bayesian": {"model": "beta_binomial"}}, "options.bayesian.model"),
+    ],
+)
+def test_costly_read_outs_are_bounded_per_request(client, options, field):
+    metrics = {f"m{i}": {"n": 1000, "sum": 100 + i} for i in range(21)}
+    body = {
+        "variants": [{"name": "control", "metrics": metrics}, {"name": "b", "metrics": metrics}],
+        "options": options,
+    }
+    error = error_of(client.post("/ab/analyze", json=body))
+    assert error["field"] == field and "at most 20" in error["message"]
+    body["variants"][1]["metrics"] = body["variants"][0]["metrics"] = dict(
+        list(metrics.items())[:20]
+    )
+    assert client.post("/ab/analyze", json=body).status_code == 200
