@@ -1050,6 +1050,7 @@ def test_power_invalid_inputs_name_the_field(client, body, field):
         ({"baseline": 0.1, "n_per_arm": 1e308}, "n_per_arm"),
         ({"baseline": 5e-324, "mde": 0.5}, "mde"),
         ({"baseline": 1e-300, "mde": 0.1}, "mde"),
+        ({"baseline": 1e-300, "mde": 0.1, "method": "delta"}, "baseline"),
         ({"baseline": 0.5, "mde": 1e-17, "mde_type": "absolute"}, "mde"),
         ({"baseline": 0.1, "mde": 0.1, "alpha": 1e-300}, "alpha"),
         ({"baseline": 0.1, "mde": 0.1, "power": 1 - 1e-16}, "power"),

@@ -7,6 +7,7 @@ and standard deviations within 1e±150, ratios 1e±3, arms of at most 1e15 units
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -61,7 +62,8 @@ def power_request(body: Mapping[str, Any]) -> PowerQuery:
         method = choice(data["method"], "method", METHODS[metric])
     sided = choice(data.get("sided", "two-sided"), "sided", SIDES)
     tuning = _sequential(data.get("sequential", False), sided, method)
-    if method == "delta" and sd is not None and sd > MAX_CV * abs(baseline):
+    spread = math.sqrt(baseline * (1 - baseline)) if sd is None else sd  # per unit
+    if method == "delta" and spread > MAX_CV * abs(baseline):
         raise InvalidInput("baseline", "too close to 0 for a relative (delta-method) test")
     ratio = _bounded(positive(data.get("ratio", 1.0), "ratio"), "ratio", 1 / MAX_RATIO, MAX_RATIO)
     arms = whole_number(data.get("arms", 2), "arms", 2, MAX_ARMS)
