@@ -50,7 +50,7 @@ from common.validation import (
 )
 
 MAX_METRICS = 50
-MAX_EXACT_COMPARISONS = 20  # with Fisher's or the Beta-binomial read-out: ~35 ms each at worst
+MAX_EXACT_COMPARISONS = 8  # with Fisher's or the Beta-binomial read-out: up to ~80 ms each
 _MOMENT_FIELDS = tuple(Moments.__dataclass_fields__)  # the statistics, then raw "values"
 _NUMBERS = tuple(key for key in _MOMENT_FIELDS if key not in ("ratio_covariate", "values"))
 # The pre-period ratio Σx/Σe of a ratio metric Σy/Σd: JSON name -> RatioCovariate field. Its

@@ -30,7 +30,7 @@ import numpy as np
 from common.stats import inputs
 from common.stats.analyze import analyze, compare_arms
 from scripts.benchmarks.cold_import import measure
-from scripts.benchmarks.timing import best_seconds, stopwatch
+from scripts.benchmarks.timing import best_seconds, samples_ms, stopwatch
 from scripts.deploy.catalog import REPO_ROOT, discover
 from scripts.deploy.function_envs import find_uv
 from scripts.local.emulators import free_port, stop_process_group, wait_for_port
@@ -256,6 +256,123 @@ def vectorised(count: int) -> None:
     print()
 
 
+def _ratio_arm(rng: np.random.Generator, n: int, lift: float) -> dict:
+    """Revenue per session with last month's revenue per session as its CUPED covariate."""
+    d, e = rng.poisson(3, n) + 1.0, rng.poisson(3, n) + 1.0  # sessions now and before
+    x = e * rng.gamma(2.0, 5.0, n)
+    y = lift * (0.5 * x / e * d + d * rng.gamma(2.0, 4.0, n))
+    return {
+        "n": n, "sum": y.sum(), "sum_squares": (y * y).sum(),
+        "denominator_sum": d.sum(), "denominator_sum_squares": (d * d).sum(),
+        "numerator_denominator_sum": (y * d).sum(),
+        "covariate_sum": x.sum(), "covariate_sum_squares": (x * x).sum(),
+        "cross_product_sum": (x * y).sum(),
+        "ratio_covariate": {
+            "denominator_sum": e.sum(), "denominator_sum_squares": (e * e).sum(),
+            "numerator_denominator_sum": (x * e).sum(),
+            "metric_numerator_denominator_sum": (y * e).sum(),
+            "metric_denominator_denominator_sum": (d * e).sum(),
+            "metric_denominator_numerator_sum": (d * x).sum(),
+        },
+    }  # fmt: skip
+
+
+def _toolbox_cases() -> dict[str, tuple[str, dict]]:
+    """One request per analysis of the toolbox, each at a costly but allowed size."""
+    rng = np.random.default_rng(11)
+    conversions = [{"n": 100_000, "sum": 50_000}, {"n": 100_000, "sum": 50_600}]
+    raw = [rng.lognormal(3, 1, 10_000).round(2).tolist() for _ in range(2)]
+
+    def two_arms(metrics: list[dict], arms: list[dict], **options) -> dict:
+        name = metrics[0]["name"]
+        variants = [{"name": v, "metrics": {name: arm}} for v, arm in zip("ab", arms, strict=True)]
+        return {"variants": variants, "metrics": metrics, "options": options}
+
+    proportion = [{"name": "conversion", "type": "proportion"}]
+    revenue = [{"name": "revenue", "type": "mean"}]
+    return {
+        "default read-out (proportion)": ("/ab/analyze", two_arms(proportion, conversions)),
+        "Fisher's exact test (margins 100k)": (
+            "/ab/analyze",
+            two_arms(proportion, conversions, fisher=True),
+        ),
+        "Beta-binomial (100k draws)": (
+            "/ab/analyze",
+            two_arms(proportion, conversions, bayesian={"model": "beta_binomial"}),
+        ),
+        "P90 from 2 x 10k raw values": (
+            "/ab/analyze",
+            two_arms(
+                [{"name": "p90", "type": "quantile", "level": 0.9}],
+                [{"values": v} for v in raw],
+            ),
+        ),
+        "P99-capped mean, 2 x 10k raw values": (
+            "/ab/analyze",
+            two_arms([{**revenue[0], "cap": {"quantile": 0.99}}], [{"values": v} for v in raw]),
+        ),
+        "CUPED ratio metric": (
+            "/ab/analyze",
+            two_arms(
+                [{"name": "revenue_per_session", "type": "ratio"}],
+                [_ratio_arm(rng, 20_000, 1.0), _ratio_arm(rng, 20_000, 1.02)],
+            ),
+        ),
+        "group-sequential, look 3 of 5 (OBF)": (
+            "/ab/analyze",
+            two_arms(
+                proportion,
+                conversions,
+                group_sequential={"information_fractions": [0.2, 0.4, 0.6, 0.8, 1], "look": 3},
+            ),
+        ),
+        "one-sided always-valid": (
+            "/ab/analyze",
+            two_arms(proportion, conversions, sequential=True, sided="greater"),
+        ),
+        "power: pooled n per arm": ("/ab/power", {"baseline": 0.03, "mde": 0.05}),
+        "power: t-test MDE, 5 arms, days": (
+            "/ab/power",
+            {
+                "metric": "mean",
+                "baseline": 40,
+                "sd": 60,
+                "n_per_arm": 5000,
+                "arms": 5,
+                "daily_traffic": 8000,
+                "mde_type": "absolute",
+            },
+        ),
+        "power: sequential delta n": (
+            "/ab/power",
+            {"baseline": 0.03, "mde": 0.05, "method": "delta", "sequential": True},
+        ),
+    }
+
+
+def toolbox(runs: int) -> None:
+    """Each analysis of the toolbox as a request through the function's own app."""
+    spec = next(s for s in discover() if s.name == "abtest")
+    with tempfile.TemporaryDirectory(prefix="bench-stats-toolbox-") as tmp:
+        os.environ.setdefault("EXECKPI_DUCKDB_PATH", str(Path(tmp) / "none.duckdb"))
+        from functions_framework import create_app
+
+        client = create_app(spec.entry_point, str(spec.source), "http").test_client()
+        print(f"toolbox: one request each through the abtest app (median and max of {runs})\n")
+        print("| analysis | median ms | max ms |")
+        print("|---|---:|---:|")
+        for label, (path, body) in _toolbox_cases().items():
+
+            def post(path=path, body=body, label=label):
+                response = client.post(path, json=body)
+                if response.status_code != 200:
+                    raise RuntimeError(f"{label}: {response.get_data(as_text=True)}")
+
+            timings = samples_ms(post, runs, warmup=1)
+            print(f"| {label} | {statistics.median(timings):.1f} | {max(timings):.1f} |")
+    print()
+
+
 def _request(conn: HTTPConnection, path: str, body: bytes) -> float:
     with stopwatch() as took:
         conn.request("POST", path, body, {"Content-Type": "application/json"})
@@ -367,6 +484,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--vectorised", type=int, default=10_000)
+    parser.add_argument("--toolbox-runs", type=int, default=20)
     parser.add_argument("--requests", type=int, default=600)
     parser.add_argument("--rate", type=float, default=50.0, help="requests per second")
     parser.add_argument("--cold-runs", type=int, default=7)
@@ -377,6 +495,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     engine_vs_gbstats(make_experiments(args.experiments), args.repeats, args.rounds)
     vectorised(args.vectorised)
+    toolbox(args.toolbox_runs)
     http_load(args.requests, args.rate)
     cold_import(args.cold_runs)
 
