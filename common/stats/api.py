@@ -21,6 +21,8 @@ from common.validation import InvalidInput, known_fields, name, number
 if TYPE_CHECKING:
     from common.stats.warehouse_source import StoredExperiment
 
+# The original README's example: what GET /ab/sample returns, ready to POST to /ab/test.
+SAMPLE_TEST_REQUEST = {"a_success": 13880, "a_total": 49962, "b_success": 13971, "b_total": 50038}
 Z_95 = 1.959963984540054  # Φ⁻¹(0.975): ci_95 stays a 95% interval whatever alpha is
 
 

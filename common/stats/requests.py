@@ -42,6 +42,22 @@ from common.validation import (
 )
 
 MAX_METRICS = 50
+# n·|Σ of squares or products| at most this: every variance, covariance and two-arm pooled sum
+# the engine derives from it then stays far below float64's 1.8e308 (and (Σv)² ≤ n·Σv²).
+MAX_SECOND_MOMENT = 1e300
+_SECOND_MOMENTS = (
+    "sum_squares",
+    "covariate_sum_squares",
+    "cross_product_sum",
+    "denominator_sum_squares",
+    "numerator_denominator_sum",
+)
+_SECOND_MOMENT_RULE = (
+    "n times its sum of squares or products must be at most 1e300 (or variances overflow)"
+)
+# The prior's precision 1/sd² must be a positive finite float64.
+PRIOR_SD_RANGE = (1e-150, 1e150)
+_PRIOR_SD_RULE = "must be from 1e-150 to 1e150 (its square must be a positive float64)"
 _MOMENT_FIELDS = tuple(Moments.__dataclass_fields__)  # the statistics, then raw "values"
 _OPTION_FIELDS = tuple(Options.__dataclass_fields__)
 _WEIGHT_TOLERANCE = 1e-6
@@ -68,6 +84,12 @@ def _check_spread(n: float, total: float, squares: float, field: str) -> None:
         raise InvalidInput(field, "is inconsistent with n and the sum (negative variance)")
 
 
+def _check_second_moments(n: float, values: Mapping[str, float], f: dict) -> None:
+    for key in _SECOND_MOMENTS:
+        if key in values and max(n, 1) * abs(values[key]) > MAX_SECOND_MOMENT:
+            raise InvalidInput(f[key], _SECOND_MOMENT_RULE)
+
+
 def _moments(raw: Any, field: str, kind: str | None) -> tuple[Moments, str]:
     """One arm's statistics for one metric, and the metric's kind (inferred when None)."""
     data = known_fields(raw, field, _MOMENT_FIELDS)
@@ -79,6 +101,7 @@ def _moments(raw: Any, field: str, kind: str | None) -> tuple[Moments, str]:
             raise InvalidInput(f[required], "is required")
     values = {key: number(data[key], f[key]) for key in _MOMENT_FIELDS[:-1] if key in data}
     n = count(data["n"], f["n"])
+    _check_second_moments(n, values, f)
     kind = kind or _inferred_kind(values)
     if kind == "proportion":
         count(data["sum"], f["sum"])
@@ -131,12 +154,14 @@ def _from_values(data: Mapping[str, Any], f: dict, kind: str | None) -> Moments:
     if not isinstance(raw, list) or not raw:
         raise InvalidInput(f["values"], "must be a non-empty list of numbers")
     values = tuple(number(v, f"{f['values']}[{i}]") for i, v in enumerate(raw))
-    return Moments(
-        n=float(len(values)),
-        sum=math.fsum(values),
-        sum_squares=math.fsum(v * v for v in values),
-        values=values,
-    )
+    n = float(len(values))
+    try:
+        squares = math.fsum(v * v for v in values)  # inf once some |v| > 1.3e154
+    except OverflowError:  # finite squares whose sum overflows
+        squares = math.inf
+    if n * squares > MAX_SECOND_MOMENT:
+        raise InvalidInput(f["values"], _SECOND_MOMENT_RULE)
+    return Moments(n=n, sum=math.fsum(values), sum_squares=squares, values=values)
 
 
 # --- the analysis request ---------------------------------------------------------------------
@@ -248,6 +273,8 @@ def _bayesian(raw: Any) -> BayesianOptions | None:
     prior_sd = data.get("prior_sd")
     if prior_sd is not None:
         prior_sd = positive(prior_sd, "options.bayesian.prior_sd")
+        if not PRIOR_SD_RANGE[0] <= prior_sd <= PRIOR_SD_RANGE[1]:
+            raise InvalidInput("options.bayesian.prior_sd", _PRIOR_SD_RULE)
     return BayesianOptions(prior_mean, prior_sd)
 
 

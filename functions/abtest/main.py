@@ -5,6 +5,7 @@ POST /ab/test      {a_success, a_total, b_success, b_total, alpha?}: the origina
 POST /ab/analyze   {variants, metrics?, options?} or {experiment_id, options?} (from ab_metrics)
 POST /ab/power     {baseline, mde?, n_per_arm?, ...}: sample size, detectable effect or power
 GET  /ab/assign    ?experiment_id=&user_id=[&variants=a,b&weights=0.5,0.5]
+GET  /ab/sample    a payload for /ab/test (the original README example)
 """
 
 import json
@@ -17,7 +18,7 @@ from common.http import Router, json_body
 from common.stats import api
 from common.stats.requests import ExperimentRef
 from common.stats.warehouse_source import experiment_definition, stored_experiment
-from common.validation import InvalidInput
+from common.validation import InvalidInput, known_fields
 
 CONFIG, BACKENDS = start_function("abtest")
 # DuckDB names the marts schema after dbt's target schema; BigQuery uses the configured dataset.
@@ -34,7 +35,7 @@ def _body(request: flask.Request) -> dict:
             raise
         try:  # lenient parsing differs from strict only in accepting NaN and Infinity
             body = json.loads(request.get_data(cache=True))
-        except ValueError:
+        except (ValueError, RecursionError):
             raise strict from None
         if not isinstance(body, dict):
             raise strict from None
@@ -44,6 +45,12 @@ def _body(request: flask.Request) -> dict:
 @router.route("/test", methods=("POST",))
 def two_proportion_test(request: flask.Request) -> dict:
     return api.two_proportion_test(_body(request))
+
+
+@router.route("/sample", methods=("GET",))
+def sample(request: flask.Request) -> dict:
+    known_fields(request.args, "", ())
+    return dict(api.SAMPLE_TEST_REQUEST)
 
 
 @router.route("/analyze", methods=("POST",))

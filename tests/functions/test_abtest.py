@@ -164,6 +164,20 @@ def test_nan_infinity_and_malformed_bodies(client, raw, field):
     assert error_of(response)["field"] == field
 
 
+# --- GET /ab/sample ----------------------------------------------------------------------------
+
+
+def test_sample_is_the_readme_example_and_posts_back_as_curl_sends_it(client):
+    sample = client.get("/ab/sample")
+    assert sample.status_code == 200 and sample.get_json() == README_EXAMPLE
+    # curl /ab/sample | curl -d @- /ab/test: curl -d says form-urlencoded, the body is the JSON
+    form = "application/x-www-form-urlencoded"
+    response = client.post("/ab/test", data=sample.get_data(), content_type=form)
+    assert response.status_code == 200 and round(response.get_json()["p_value"], 4) == 0.6223
+    assert error_of(client.get("/ab/sample", query_string={"n": "5"}))["field"] == "n"
+    assert error_of(client.post("/ab/sample"), 405)["field"] == "method"
+
+
 # --- POST /ab/analyze with statistics -----------------------------------------------------------
 
 
