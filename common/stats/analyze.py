@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -17,7 +18,15 @@ from common.stats import bayesian, corrections, cuped, frequentist, sequential
 from common.stats import distributions as dist
 from common.stats.decision import decide, decide_variant
 from common.stats.frequentist import Effect, Estimate
-from common.stats.inputs import Experiment, Metric, MetricKind, Moments, Options, Variant
+from common.stats.inputs import (
+    BayesianOptions,
+    Experiment,
+    Metric,
+    MetricKind,
+    Moments,
+    Options,
+    Variant,
+)
 from common.stats.results import (
     Analysis,
     ArmValue,
@@ -42,26 +51,6 @@ class ArmComparison:
     posterior: bayesian.Posterior | None
 
 
-def _always_valid(effect: Effect, n_total, options: Options) -> Effect:
-    alpha, tuning = options.alpha, options.sequential.tuning
-
-    def widen(e: Estimate) -> Estimate:
-        half = sequential.half_width(e.se, n_total, alpha=alpha, tuning=tuning)
-        return Estimate(e.value, e.se, e.value - half, e.value + half)
-
-    p = sequential.p_value(
-        effect.absolute.value, effect.absolute.se, n_total, alpha=alpha, tuning=tuning
-    )
-    return Effect(
-        widen(effect.absolute),
-        widen(effect.relative),
-        effect.statistic,
-        effect.df,
-        p,
-        effect.critical,
-    )
-
-
 def compare_arms(
     kind: MetricKind,
     control: Moments,
@@ -70,32 +59,58 @@ def compare_arms(
     *,
     cuped_adjust: bool = False,
     higher_is_better: bool = True,
+    level: float | None = None,
 ) -> ArmComparison:
     """Treatment vs control on one metric: fixed-horizon or always-valid, optionally CUPED.
 
-    With cuped_adjust, rows whose covariate has no variance (theta NaN) stay unadjusted.
+    level: the intervals' alpha when a multiple-comparison correction moved it (default
+    options.alpha, which also tunes the always-valid mixture). With cuped_adjust, rows whose
+    covariate has no variance (theta NaN) stay unadjusted.
     """
+    level = options.alpha if level is None else level
     with np.errstate(all="ignore"):
         raw_c, raw_t = summarize(kind, control), summarize(kind, treatment)
-        c, t, theta, reduction = raw_c, raw_t, None, None
+        c, t, theta, reduction, lift_variance = raw_c, raw_t, None, None, None
         if cuped_adjust:
             adjusted = cuped.adjust(control, treatment)
             c, t = adjusted.control, adjusted.treatment
             theta, reduction = adjusted.theta, adjusted.variance_reduction
-        pooled = kind == "proportion" and not cuped_adjust
-        effect = frequentist.compare(c, t, alpha=options.alpha, sided=options.sided, pooled=pooled)
+            lift_variance = adjusted.relative_variance
+        effect = frequentist.compare(
+            c,
+            t,
+            scale=options.scale,
+            level=level,
+            sided=options.sided,
+            z_test=kind == "proportion" and not cuped_adjust,
+            relative_variance=lift_variance,
+        )
         if options.sequential:
-            effect = _always_valid(effect, c.n + t.n, options)
+            effect = sequential.always_valid(
+                effect, c, t, alpha=options.alpha, level=level, tuning=options.sequential.tuning
+            )
         posterior = None
         if options.bayesian:
-            posterior = bayesian.posterior(
-                effect.relative.value,
-                effect.relative.se,
-                prior=options.bayesian,
-                alpha=options.alpha,
-                higher_is_better=higher_is_better,
-            )
+            posterior = _posterior(effect, raw_c, options, higher_is_better)
     return ArmComparison(effect, raw_c, raw_t, theta, reduction, posterior)
+
+
+def _posterior(effect: Effect, raw_c: Summary, o: Options, higher_is_better: bool):
+    """On the comparison's scale; the prior is on the lift, so on the absolute scale it is scaled
+    by the control mean (as gbstats does for a relative prior on an absolute effect)."""
+    prior = o.bayesian
+    if o.scale == "absolute":
+        base = np.abs(raw_c.unadjusted_mean)
+        sd = None if prior.prior_sd is None else prior.prior_sd * base
+        prior = BayesianOptions(prior.prior_mean * base, sd)
+    estimate = effect.relative if o.scale == "relative" else effect.absolute
+    return bayesian.posterior(
+        estimate.value,
+        estimate.se,
+        prior=prior,
+        alpha=o.alpha,
+        higher_is_better=higher_is_better,
+    )
 
 
 def _num(x) -> float | None:
@@ -131,40 +146,37 @@ def _cuped_note(metric: Metric, c: Moments, t: Moments, options: Options) -> str
 
 
 def _method(kind: MetricKind, adjusted: bool, options: Options) -> str:
-    method = "two_proportion_z" if kind == "proportion" and not adjusted else "welch_t"
+    z = kind == "proportion" and not adjusted
+    if options.scale == "relative":
+        method = "relative_z" if z else "relative_welch_t"
+    else:
+        method = "two_proportion_z" if z else "welch_t"
     return method + ("_cuped" if adjusted else "") + ("_sequential" if options.sequential else "")
 
 
 def _comparison(
-    metric: Metric, role: str, control: Variant, treatment: Variant, o: Options
+    metric: Metric, role: str, control: Variant, treatment: Variant, o: Options, level: float
 ) -> dict:
-    """One comparison's fields, all but the multiple-comparison correction's."""
+    """One comparison's fields at the interval level ``level``, all but the correction's."""
     c, t = control.metrics[metric.name], treatment.metrics[metric.name]
     note = _cuped_note(metric, c, t, o)
     adjusted = note is None
-    higher_is_better = metric.direction == "increase"
-    arms = compare_arms(
-        metric.kind, c, t, o, cuped_adjust=adjusted, higher_is_better=higher_is_better
+    arms = partial(
+        compare_arms, metric.kind, c, t, o, higher_is_better=metric.direction == "increase"
     )
-    if adjusted and math.isnan(arms.theta):  # rare: redo it the unadjusted way
+    result = arms(cuped_adjust=adjusted, level=level)
+    if adjusted and math.isnan(result.theta):  # rare: redo it the unadjusted way
         adjusted, note = False, "the covariate has no variance: CUPED skipped"
-        arms = compare_arms(metric.kind, c, t, o, higher_is_better=higher_is_better)
-    effect, raw_c, raw_t = arms.effect, arms.raw_control, arms.raw_treatment
+        result = arms(level=level)
+    effect, raw_c, raw_t = result.effect, result.raw_control, result.raw_treatment
     messages = [note] if note else []  # None and "" mean nothing to say
-    messages += _degenerate(metric.kind, c, t, arms)
-    method = _method(metric.kind, adjusted, o)
-    statistic, df, p = _num(effect.statistic), _num(effect.df), _num(effect.p_value)
-    if (
-        method == "two_proportion_z"
-        and min(c.n, t.n) > 0
-        and frequentist.min_expected_cell(raw_c, raw_t) < 5
-    ):
-        method, statistic = "fisher_exact", None
-        p = frequentist.fisher_exact_p(raw_c, raw_t, o.sided)
+    messages += _degenerate(metric.kind, c, t, result)
+    absolute, relative = _interval(effect.absolute), _interval(effect.relative)
+    if o.scale == "absolute" and relative.ci == (None, None) and absolute.ci != (None, None):
         messages.append(
-            "an expected cell count is below 5: Fisher's exact test gives the p-value "
-            "(the intervals stay Wald intervals)"
+            "the lift's interval (Fieller's) is unbounded: the control mean is not clearly ≠ 0"
         )
+    p = _num(effect.p_value)
     mde = _mde(effect, raw_c, o)
     return dict(
         variant=treatment.name,
@@ -172,39 +184,24 @@ def _comparison(
         kind=metric.kind,
         role=role,
         direction=metric.direction,
-        method=method,
+        margin=metric.margin,
+        method=_method(metric.kind, adjusted, o),
+        scale=o.scale,
+        ci_level=1 - level,
         control=ArmValue(float(c.n), _num(raw_c.mean)),
         treatment=ArmValue(float(t.n), _num(raw_t.mean)),
-        absolute=_interval(effect.absolute),
-        relative=_interval(effect.relative),
-        statistic=statistic,
-        df=df,
+        absolute=absolute,
+        relative=relative,
+        statistic=_num(effect.statistic),
+        df=_num(effect.df),
         p_value=1.0 if p is None else p,
         cohens_d=_num(frequentist.cohens_d(raw_c, raw_t)) if metric.kind == "mean" else None,
-        fieller_ci=_fieller(raw_c, raw_t, effect, o, messages),
         mann_whitney=_mann_whitney(metric.kind, c, t, o),
-        cuped=_cuped_result(arms),
-        bayesian=_bayesian_result(arms.posterior),
+        cuped=_cuped_result(result),
+        bayesian=_bayesian_result(result.posterior),
         mde_relative=mde,
         underpowered=None if o.mde is None or mde is None else mde > o.mde,
         messages=tuple(messages),
-    )
-
-
-def _fieller(raw_c: Summary, raw_t: Summary, effect: Effect, o: Options, messages: list[str]):
-    """Fieller's interval on the unadjusted means; fixed-horizon, so not under sequential."""
-    if not o.fieller:
-        return None
-    if o.sequential:
-        messages.append("Fieller's interval is fixed-horizon: not computed under sequential")
-        return None
-    lower, upper = frequentist.fieller_interval(raw_c, raw_t, effect.critical)
-    if _num(lower) is None:
-        messages.append("Fieller's interval is unbounded: the control mean is not clearly ≠ 0")
-        return (None, None)
-    return (
-        None if o.sided == "less" else _num(lower),
-        None if o.sided == "greater" else _num(upper),
     )
 
 
@@ -233,8 +230,10 @@ def _bayesian_result(posterior: bayesian.Posterior | None) -> BayesianResult | N
 
 
 def _mde(effect: Effect, raw_c: Summary, o: Options) -> float | None:
-    """The relative lift this comparison detects with power o.power (normal approximation)."""
-    shift = (effect.critical + dist.norm_ppf(o.power)) * effect.absolute.se
+    """The relative lift this comparison detects with power o.power (normal approximation, at
+    the fixed-horizon critical value of the nominal alpha)."""
+    critical = frequentist.critical_value(effect.df, o.alpha, o.sided)
+    shift = (critical + dist.norm_ppf(o.power)) * effect.absolute.se
     return _num(shift / abs(raw_c.unadjusted_mean))
 
 
@@ -245,15 +244,21 @@ def analyze(experiment: Experiment) -> Analysis:
     units = [float(v.assigned) for v in experiment.variants]
     srm = srm_test(units, weights, o.srm_threshold)
     primary = experiment.primary
+    family = [
+        (m, "primary" if m is primary else m.role, t)
+        for t in treatments
+        for m in experiment.metrics
+    ]
     with np.errstate(all="ignore"):  # undefined values become None with a message
-        drafts = [
-            _comparison(m, "primary" if m is primary else m.role, control, t, o)
-            for t in treatments
-            for m in experiment.metrics
-        ]
-    adjusted = corrections.adjust([d["p_value"] for d in drafts], o.correction)
+        drafts = [_comparison(m, role, control, t, o, o.alpha) for m, role, t in family]
+        adjusted = corrections.adjust([d["p_value"] for d in drafts], o.correction)
+        for i, (draft, p_adjusted) in enumerate(zip(drafts, adjusted, strict=True)):
+            level = corrections.interval_level(o.alpha, draft["p_value"], p_adjusted)
+            if level != o.alpha:  # the interval that agrees with the adjusted p-value
+                m, role, t = family[i]
+                drafts[i] = _comparison(m, role, control, t, o, level)
     comparisons = tuple(
-        Comparison(**d, p_value_adjusted=p, significant=p < o.alpha)
+        Comparison(**d, p_value_adjusted=p, significant=p <= o.alpha)
         for d, p in zip(drafts, adjusted, strict=True)
     )
     decisions = tuple(

@@ -2,7 +2,13 @@
 
 bonferroni and holm control the family-wise error rate (Holm is never less powerful), bh
 (Benjamini-Hochberg) the false discovery rate. Same results as statsmodels' ``multipletests``
-with "bonferroni", "holm" and "fdr_bh". Families are small (arms x metrics), so plain Python.
+with "bonferroni", "holm" and "fdr_bh"; significant means adjusted p <= alpha, as there.
+Families are small (arms x metrics), so plain Python.
+
+A corrected comparison reports its interval at the level alpha' = alpha·p/p_adjusted: the test
+rejects at alpha' exactly when p < alpha', i.e. when p_adjusted < alpha, so the interval excludes
+0 exactly when the adjusted p-value is significant. (GrowthBook's adjusted intervals follow the
+same idea, backing a normal SE out of the adjusted p-value.) For Bonferroni alpha' is alpha/m.
 """
 
 from __future__ import annotations
@@ -34,3 +40,10 @@ def adjust(p_values: Sequence[float], method: Correction) -> tuple[float, ...]:
             running = min(running, p_values[i] * m / k)
             adjusted[i] = running
     return tuple(adjusted)
+
+
+def interval_level(alpha: float, p: float, p_adjusted: float) -> float:
+    """The alpha of the interval that agrees with the adjusted p-value (alpha when unchanged)."""
+    if p_adjusted <= p or p <= 0:  # unchanged, or both 0: no ratio to scale by
+        return alpha
+    return alpha * (p / p_adjusted)

@@ -15,12 +15,14 @@ Role = Literal["primary", "secondary", "guardrail"]
 Direction = Literal["increase", "decrease"]
 Sided = Literal["two-sided", "greater", "less"]  # H1 about treatment - control
 Correction = Literal["none", "bonferroni", "holm", "bh"]
+Scale = Literal["relative", "absolute"]
 
 METRIC_KINDS: tuple[MetricKind, ...] = ("proportion", "mean", "ratio")
 ROLES: tuple[Role, ...] = ("primary", "secondary", "guardrail")
 DIRECTIONS: tuple[Direction, ...] = ("increase", "decrease")
 SIDES: tuple[Sided, ...] = ("two-sided", "greater", "less")
 CORRECTIONS: tuple[Correction, ...] = ("none", "bonferroni", "holm", "bh")
+SCALES: tuple[Scale, ...] = ("relative", "absolute")
 MAX_ARMS = 20
 
 
@@ -58,6 +60,9 @@ class Metric:
     kind: MetricKind
     role: Role = "secondary"
     direction: Direction = "increase"
+    # Non-inferiority margin of a guardrail, relative to the control mean: 0.02 accepts up to 2%
+    # worse (in the direction's bad sense). None: only a significant harm blocks.
+    margin: float | None = None
 
 
 @dataclass(frozen=True)
@@ -92,13 +97,15 @@ class BayesianOptions:
 class Options:
     alpha: float = 0.05
     sided: Sided = "two-sided"
+    # The scale of the test and of the interval it inverts: the relative lift (GrowthBook's
+    # default; comparable across metrics) or treatment - control (statsmodels, Spotify).
+    scale: Scale = "relative"
     correction: Correction = "holm"
     sequential: SequentialOptions | None = None
     cuped: bool = True  # applied wherever covariate statistics are given
     bayesian: BayesianOptions | None = BayesianOptions()
     srm_threshold: float = 0.001
     weights: tuple[float, ...] | None = None  # planned split, in variant order; None: equal
-    fieller: bool = False
     mde: float | None = None  # relative lift worth detecting; flags underpowered comparisons
     power: float = 0.8  # for the detectable effect reported with each comparison
 

@@ -18,6 +18,7 @@ from common.stats.inputs import (
     MAX_ARMS,
     METRIC_KINDS,
     ROLES,
+    SCALES,
     SIDES,
     BayesianOptions,
     Experiment,
@@ -173,7 +174,7 @@ def _metric_defs(raw: Any) -> dict[str, dict]:
     defs: dict[str, dict] = {}
     for i, item in enumerate(raw):
         field = f"metrics[{i}]"
-        data = known_fields(item, field, ("name", "type", "role", "direction"))
+        data = known_fields(item, field, ("name", "type", "role", "direction", "margin"))
         metric_name = name(data.get("name"), f"{field}.name")
         if metric_name in defs:
             raise InvalidInput(f"{field}.name", "metric names must be unique")
@@ -184,7 +185,10 @@ def _metric_defs(raw: Any) -> dict[str, dict]:
             "direction": choice(
                 data.get("direction", "increase"), f"{field}.direction", DIRECTIONS
             ),
+            "margin": positive(data["margin"], f"{field}.margin") if "margin" in data else None,
         }
+        if defs[metric_name]["margin"] is not None and defs[metric_name]["role"] != "guardrail":
+            raise InvalidInput(f"{field}.margin", "applies to guardrail metrics only")
     if sum(d["role"] == "primary" for d in defs.values()) > 1:
         raise InvalidInput("metrics", "at most one metric may have the role primary")
     return defs
@@ -238,9 +242,10 @@ def _options(raw: Any, n_variants: int | None) -> Options:
         o["sided"] = choice(data["sided"], "options.sided", SIDES)
     if "correction" in data:
         o["correction"] = choice(data["correction"], "options.correction", CORRECTIONS)
-    for key in ("cuped", "fieller"):
-        if key in data:
-            o[key] = boolean(data[key], f"options.{key}")
+    if "scale" in data:
+        o["scale"] = choice(data["scale"], "options.scale", SCALES)
+    if "cuped" in data:
+        o["cuped"] = boolean(data["cuped"], "options.cuped")
     if "mde" in data:
         o["mde"] = positive(data["mde"], "options.mde")
     if "sequential" in data:
@@ -310,6 +315,7 @@ def analysis_request(body: Mapping[str, Any]) -> Experiment | ExperimentRef:
             kinds[metric_name],
             (defs or {}).get(metric_name, {}).get("role", "secondary"),
             (defs or {}).get(metric_name, {}).get("direction", "increase"),
+            (defs or {}).get(metric_name, {}).get("margin"),
         )
         for metric_name in variants[0].metrics
     )
@@ -332,7 +338,8 @@ def legacy_test_request(body: Mapping[str, Any]) -> Experiment:
         if success > total:
             raise InvalidInput(f"{arm}_success", f"must not exceed {arm}_total")
         arms.append(Variant(arm.upper(), {"conversion": Moments(total, success)}))
-    options = Options(alpha=probability(data.get("alpha", 0.05), "alpha"))
+    # The original contract: the pooled two-proportion z-test on the difference.
+    options = Options(alpha=probability(data.get("alpha", 0.05), "alpha"), scale="absolute")
     return Experiment(tuple(arms), (Metric("conversion", "proportion", "primary"),), options)
 
 

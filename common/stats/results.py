@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from common.stats.inputs import Direction, MetricKind, Options, Role
+from common.stats.inputs import Direction, MetricKind, Options, Role, Scale
 from common.stats.srm import SrmResult
 
 Verdict = Literal["SHIP", "DO NOT SHIP", "INCONCLUSIVE"]
@@ -26,7 +26,7 @@ class ArmValue:
 class Interval:
     estimate: float | None
     se: float | None
-    ci: tuple[Bound, Bound]
+    ci: tuple[Bound, Bound]  # (None, None) on the block that is not the comparison's scale
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,11 @@ class Comparison:
     kind: MetricKind
     role: Role
     direction: Direction
-    method: str  # two_proportion_z | fisher_exact | welch_t, + "_cuped", + "_sequential"
+    margin: float | None  # a guardrail's non-inferiority margin, relative to the control mean
+    # relative_z | relative_welch_t | two_proportion_z | welch_t, + "_cuped", + "_sequential"
+    method: str
+    scale: Scale  # the block whose interval inverts the test: its ci excludes 0 iff significant
+    ci_level: float  # of that interval: 1 - alpha, or 1 - alpha·p/p_adjusted after a correction
     control: ArmValue
     treatment: ArmValue
     absolute: Interval  # treatment - control
@@ -67,15 +71,19 @@ class Comparison:
     df: float | None  # None for z-tests
     p_value: float  # 1.0 where the test is undefined
     p_value_adjusted: float
-    significant: bool
+    significant: bool  # p_value_adjusted <= alpha
     cohens_d: float | None
-    fieller_ci: tuple[Bound, Bound] | None
     mann_whitney: MannWhitneyResult | None
     cuped: CupedResult | None
     bayesian: BayesianResult | None
     mde_relative: float | None  # relative lift detectable with options.power at this size
     underpowered: bool | None  # mde_relative > options.mde; None without options.mde
     messages: tuple[str, ...]
+
+    @property
+    def reported(self) -> Interval:
+        """The interval of the comparison's scale: the one the test inverts."""
+        return self.relative if self.scale == "relative" else self.absolute
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,7 @@ class Reason:
         "significant_win",
         "significant_harm",
         "guardrail_harmed",
+        "guardrail_not_noninferior",
         "ci_crosses_zero",
         "underpowered",
         "untestable",

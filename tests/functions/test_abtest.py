@@ -193,14 +193,14 @@ def test_analyze_abn_with_every_option(client):
         ],
         "metrics": [
             {"name": "conversion", "type": "proportion", "role": "primary"},
-            {"name": "spend", "type": "mean", "role": "guardrail"},
+            {"name": "spend", "type": "mean", "role": "guardrail", "margin": 0.05},
         ],
         "options": {
             "alpha": 0.1,
             "correction": "bh",
             "bayesian": {"prior_mean": 0, "prior_sd": 0.5},
             "weights": [0.5, 0.25, 0.25],
-            "fieller": True,
+            "scale": "absolute",
             "mde": 0.1,
             "power": 0.9,
         },
@@ -217,9 +217,32 @@ def test_analyze_abn_with_every_option(client):
     ]
     spend = result["comparisons"][1]
     assert spend["mann_whitney"]["p_value"] > 0 and spend["cohens_d"] is not None
+    assert (spend["scale"], spend["margin"]) == ("absolute", 0.05)
+    assert "fieller_ci" not in spend
     assert result["decision"]["verdict"] in {"SHIP", "DO NOT SHIP", "INCONCLUSIVE"}
     assert len(result["decisions"]) == 2 and result["decision"]["summary"]
     assert result["options"]["weights"] == [0.5, 0.25, 0.25]
+
+
+@pytest.mark.parametrize(
+    ("control", "treatment"), [((1000, 120), (1000, 150)), ((20, 5), (21, 12))]
+)
+@pytest.mark.parametrize("scale", ["relative", "absolute"])
+def test_significance_and_the_quoted_interval_agree(client, control, treatment, scale):
+    # The examples: "significant" with a relative CI from -2.93% to +52.93%, SHIP with
+    # -64% to +322%. Now the flag, the interval and the sentence come from one estimator.
+    body = two_arm_body(
+        {"n": control[0], "sum": control[1]},
+        {"n": treatment[0], "sum": treatment[1]},
+        options={"scale": scale},
+    )
+    result = client.post("/ab/analyze", json=body).get_json()
+    (c,) = result["comparisons"]
+    lower, upper = c[scale]["ci"]
+    assert c["significant"] == (lower > 0 or upper < 0) == (c["p_value_adjusted"] <= 0.05)
+    summary = result["decision"]["summary"]
+    assert ("a significant improvement" in summary) == c["significant"]
+    assert result["decision"]["verdict"] == ("SHIP" if c["significant"] else "INCONCLUSIVE")
 
 
 def test_degenerate_statistics_answer_200_with_messages(client):
@@ -256,6 +279,13 @@ STRANGER = {"name": "x", "metrics": {"other": {"n": 5, "sum": 1}}}
         (two_arm_body(options={"weights": [1.5, -0.5]}), "options.weights[1]"),
         (two_arm_body(options={"sided": "left"}), "options.sided"),
         (two_arm_body(options={"correction": "sidak"}), "options.correction"),
+        (two_arm_body(options={"scale": "log"}), "options.scale"),
+        (two_arm_body(options={"fieller": True}), "options.fieller"),  # removed: see scale
+        (
+            {"variants": arms(2), "metrics": [{"name": "m", "role": "guardrail", "margin": 0}]},
+            "metrics[0].margin",
+        ),
+        ({"variants": arms(2), "metrics": [{"name": "m", "margin": 0.02}]}, "metrics[0].margin"),
         (two_arm_body(options={"sequential": True, "sided": "greater"}), "options.sequential"),
         (two_arm_body(options={"sequential": {"tuning": 0}}), "options.sequential.tuning"),
         (two_arm_body(extra_field=1), "extra_field"),
@@ -285,7 +315,8 @@ def test_analyze_experiment_from_the_warehouse(client, warehouse):
     result = client.post("/ab/analyze", json={"experiment_id": "ab_even"}).get_json()
     assert result["experiment_id"] == "ab_even"
     (conversion,) = result["comparisons"]
-    assert conversion["method"] == "welch_t_cuped" and conversion["cuped"]["theta"] is not None
+    assert conversion["method"] == "relative_welch_t_cuped" and conversion["cuped"]["theta"]
+    assert conversion["scale"] == "relative" and conversion["absolute"]["ci"] == [None, None]
     assert conversion["control"] == {"n": 5000.0, "mean": 0.1}
 
 

@@ -27,7 +27,7 @@ def test_spotify_multiple_difference_golden():
     experiment = Experiment(
         variants,
         (Metric("conversion", "proportion"),),
-        Options(correction="bonferroni", weights=weights),
+        Options(correction="bonferroni", weights=weights, scale="absolute"),
     )
     analysis = analyze(experiment)
     p = [c.p_value for c in analysis.comparisons]

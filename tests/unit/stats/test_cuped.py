@@ -55,7 +55,7 @@ def test_theta_is_the_ols_slope_over_both_arms_pooled(data):
 
 
 def test_adjusted_test_is_welch_on_the_adjusted_values(data):
-    c = comparison(data)
+    c = comparison(data, scale="absolute")
     (y_c, x_c), (y_t, x_t) = data
     theta = c.cuped.theta
     t, p, df = ttest_ind(y_t - theta * x_t, y_c - theta * x_c, usevar="unequal")
@@ -65,7 +65,7 @@ def test_adjusted_test_is_welch_on_the_adjusted_values(data):
         ((y_t - theta * x_t).mean() - (y_c - theta * x_c).mean()) / y_c.mean(), abs=1e-12
     )
     # A strong covariate removes most of the variance, so the interval narrows.
-    raw = comparison(data, cuped=False)
+    raw = comparison(data, cuped=False, scale="absolute")
     assert c.cuped.variance_reduction > 0.75
     assert c.absolute.se < raw.absolute.se / 2
 
@@ -98,5 +98,5 @@ def test_no_covariate_variance_skips_cuped_with_a_message(data):
         (Metric("m", "mean", "primary"),),
     )
     c = analyze(experiment).comparisons[0]
-    assert c.cuped is None and c.method == "welch_t"
+    assert c.cuped is None and c.method == "relative_welch_t"
     assert any("CUPED skipped" in m for m in c.messages)

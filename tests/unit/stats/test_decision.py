@@ -1,5 +1,7 @@
 """SHIP / DO NOT SHIP / INCONCLUSIVE: each rule, its precedence, and the generated summary."""
 
+import pytest
+
 from common.stats.analyze import analyze
 from common.stats.inputs import Experiment, Metric, Moments, Options, Variant
 
@@ -33,7 +35,7 @@ def test_significant_improvement_ships_with_a_summary_built_from_the_numbers():
         ["significant_win"],
     )
     assert decision.summary.startswith("Ship treatment.")
-    for text in ("10.00%", "11.50%", "+15.00%", "p < 0.001", "SRM p = 1.000"):
+    for text in ("10.00%", "11.50%", "+15.00%", "95% CI +5.79% to +24.21%", "SRM p = 1.000"):
         assert text in decision.summary
 
 
@@ -90,12 +92,13 @@ def test_the_correction_decides_borderline_results():
     metrics = (CONVERSION, Metric("retention", "proportion"), Metric("signup", "proportion"))
     arm = lambda x: {m.name: Moments(10000, x) for m in metrics}  # noqa: E731
     arms = [("control", arm(1000), None), ("treatment", arm(1085), None)]
-    raw = run(arms, metrics=metrics, correction="none")
-    corrected = run(arms, metrics=metrics, correction="bonferroni")
+    raw = run(arms, metrics=metrics, correction="none", scale="absolute")
+    corrected = run(arms, metrics=metrics, correction="bonferroni", scale="absolute")
     assert raw.comparisons[0].p_value < 0.05 < corrected.comparisons[0].p_value_adjusted
     assert corrected.comparisons[0].p_value_adjusted == min(1.0, 3 * raw.comparisons[0].p_value)
     assert (raw.decision.verdict, corrected.decision.verdict) == ("SHIP", "INCONCLUSIVE")
-    assert "Bonferroni-adjusted" in corrected.decision.summary
+    assert "Bonferroni-adjusted 98.33% CI" in corrected.decision.summary
+    assert corrected.comparisons[0].ci_level == pytest.approx(1 - 0.05 / 3)
 
 
 def test_abn_ships_the_winner_with_the_largest_lift():

@@ -17,8 +17,10 @@ from common.stats.inputs import (
     Variant,
 )
 
-EVERYTHING = Options(fieller=True, mde=0.05, bayesian=BayesianOptions(0.0, 0.1))
+EVERYTHING = Options(mde=0.05, bayesian=BayesianOptions(0.0, 0.1))
+ABSOLUTE = Options(scale="absolute", mde=0.05, bayesian=BayesianOptions(0.0, 0.1))
 SEQUENTIAL = Options(sequential=SequentialOptions(), bayesian=BayesianOptions())
+SEQUENTIAL_ABSOLUTE = Options(scale="absolute", sequential=SequentialOptions())
 
 CASES = {
     "0/0 in the control": ("proportion", Moments(0, 0), Moments(100, 10), "no units"),
@@ -52,7 +54,11 @@ CASES = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("options", [EVERYTHING, SEQUENTIAL], ids=["fixed", "sequential"])
+@pytest.mark.parametrize(
+    "options",
+    [EVERYTHING, ABSOLUTE, SEQUENTIAL, SEQUENTIAL_ABSOLUTE],
+    ids=["fixed", "fixed-absolute", "sequential", "sequential-absolute"],
+)
 @pytest.mark.parametrize("case", CASES)
 def test_degenerate_input_is_defined_and_explained(case, options):
     kind, control, treatment, message = CASES[case]
@@ -67,7 +73,7 @@ def test_degenerate_input_is_defined_and_explained(case, options):
     c = analysis.comparisons[0]
     assert any(message in m for m in c.messages), c.messages
     assert 0.0 <= c.p_value <= 1.0
-    if c.statistic is None and c.method != "fisher_exact":  # no test: never significant
+    if c.statistic is None:  # no test: never significant
         assert (c.p_value, c.significant) == (1.0, False)
     assert analysis.decision.summary
 
@@ -76,7 +82,7 @@ def test_vectorised_kernel_marks_undefined_rows_with_nan_and_keeps_the_rest():
     n = np.array([1000.0, 0.0, 500.0])
     control = Moments(n, np.array([100.0, 0.0, 0.0]))
     treatment = Moments(np.array([1000.0, 10.0, 500.0]), np.array([130.0, 1.0, 0.0]))
-    effect = compare_arms("proportion", control, treatment, Options()).effect
+    effect = compare_arms("proportion", control, treatment, Options(scale="absolute")).effect
     assert np.isfinite(effect.p_value[0]) and effect.p_value[0] < 0.05
     assert np.isnan(effect.absolute.value[1])  # no units in the control
     assert np.isnan(effect.p_value[2])  # no variation at all

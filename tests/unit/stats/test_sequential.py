@@ -41,8 +41,11 @@ def test_tuning_near_the_sample_size_gives_the_tightest_interval():
 
 
 def test_always_valid_interval_is_wider_and_p_value_larger_than_fixed_horizon():
-    fixed = compare_arms("mean", STAT_A, STAT_B, Options()).effect
-    always = compare_arms("mean", STAT_A, STAT_B, Options(sequential=SequentialOptions())).effect
+    absolute = Options(scale="absolute")
+    fixed = compare_arms("mean", STAT_A, STAT_B, absolute).effect
+    always = compare_arms(
+        "mean", STAT_A, STAT_B, Options(scale="absolute", sequential=SequentialOptions())
+    ).effect
     assert (
         always.absolute.lower < fixed.absolute.lower < fixed.absolute.upper < always.absolute.upper
     )
@@ -70,6 +73,6 @@ def test_sequential_analysis_reports_always_valid_numbers():
         Options(sequential=SequentialOptions(1000), bayesian=None),
     )
     c = analyze(experiment).comparisons[0]
-    assert c.method == "welch_t_sequential"
+    assert c.method == "relative_welch_t_sequential"
     assert rounded(*c.relative.ci) == (-0.55844, 1.56516)
     assert "always-valid" in analyze(experiment).decision.summary
