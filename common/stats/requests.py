@@ -324,6 +324,14 @@ def analysis_request(body: Mapping[str, Any]) -> Experiment | ExperimentRef:
 
 # --- the original two-proportion request ------------------------------------------------------
 
+# Its ci_95 is a 95% interval: a larger alpha could call "significant" a difference whose ci_95
+# holds 0.
+LEGACY_MAX_ALPHA = 0.05
+_LEGACY_ALPHA_RULE = (
+    "must be above 0 and at most 0.05 here, since ci_95 is a 95% interval "
+    "(POST /ab/analyze with options.scale absolute takes any alpha)"
+)
+
 
 def legacy_test_request(body: Mapping[str, Any]) -> Experiment:
     """{a_success, a_total, b_success, b_total, alpha?}: A is the control."""
@@ -338,8 +346,11 @@ def legacy_test_request(body: Mapping[str, Any]) -> Experiment:
         if success > total:
             raise InvalidInput(f"{arm}_success", f"must not exceed {arm}_total")
         arms.append(Variant(arm.upper(), {"conversion": Moments(total, success)}))
+    alpha = probability(data.get("alpha", 0.05), "alpha")
+    if alpha > LEGACY_MAX_ALPHA:
+        raise InvalidInput("alpha", _LEGACY_ALPHA_RULE)
     # The original contract: the pooled two-proportion z-test on the difference.
-    options = Options(alpha=probability(data.get("alpha", 0.05), "alpha"), scale="absolute")
+    options = Options(alpha=alpha, scale="absolute")
     return Experiment(tuple(arms), (Metric("conversion", "proportion", "primary"),), options)
 
 

@@ -219,9 +219,9 @@ def analyze_cases(arms: int, metrics: int) -> Iterator[Case]:
         "bayesian prior_sd 1e-308": {"bayesian": {"prior_mean": 0, "prior_sd": 1e-308}},
         "bayesian prior_sd 1e308": {"bayesian": {"prior_mean": HUGE, "prior_sd": HUGE}},
         "mde 1e-308, power 1e-16": {"mde": 1e-308, "power": 1e-16},
-        "mde 1e308, fieller": {"mde": HUGE, "fieller": True},
+        "mde 1e308, absolute scale": {"mde": HUGE, "scale": "absolute"},
         "weights 1e-300": {"weights": [1e-300, 1 - 1e-300]},
-        "one-sided, bonferroni": {"sided": "less", "correction": "bonferroni", "fieller": True},
+        "one-sided, bonferroni": {"sided": "less", "correction": "bonferroni", "scale": "absolute"},
     }
     for label, opts in options.items():
         vectors[f"options {label}"] = _two_arms(
@@ -230,7 +230,7 @@ def analyze_cases(arms: int, metrics: int) -> Iterator[Case]:
     wide = {
         "fixed + CUPED + bayesian": {"bayesian": {"prior_mean": 0, "prior_sd": 0.3}},
         "sequential + CUPED": {"sequential": True, "correction": "bh"},
-        "no CUPED, fieller": {"cuped": False, "fieller": True, "mde": 0.01},
+        "no CUPED, absolute scale": {"cuped": False, "scale": "absolute", "mde": 0.01},
     }
     for label, opts in wide.items():
         vectors[f"{arms} arms x {metrics} metrics, {label}"] = _wide(arms, metrics, opts)
