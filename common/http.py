@@ -124,6 +124,8 @@ def json_body(request: flask.Request) -> dict[str, Any]:
         body = json.loads(raw, parse_constant=reject_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput("body", f"malformed JSON: {exc}") from None
+    except RecursionError:  # the decoder recurses once per nesting level
+        raise InvalidInput("body", "JSON nested too deeply") from None
     if not isinstance(body, dict):
         raise InvalidInput("body", "must be a JSON object")
     return body

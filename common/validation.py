@@ -27,6 +27,9 @@ KEY_SEGMENT = r"[A-Za-z0-9_][A-Za-z0-9_.=-]*"
 MAX_RUN_ID = 128
 RUN_ID_RULE = "must be 1-128 letters, digits, _ . = - (a letter, digit or _ first; no '..')"
 MAX_REASON = 200
+# The largest count float64 statistics honour: every whole number up to 2**53 is exact, and
+# 2**53 + 1 is not (float() rounds it to 2**53, and n + 1 == n beyond).
+MAX_COUNT = 2**53
 _RUN_ID = re.compile(KEY_SEGMENT)
 _WHOLE_NUMBER = re.compile(r"-?[0-9]{1,9}")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -83,6 +86,8 @@ def count(value: Any, field: str) -> float:
     x = number(value, field)
     if x < 0 or x != int(x):
         raise InvalidInput(field, "must be a non-negative whole number")
+    if value > MAX_COUNT:  # the raw value: float(2**53 + 1) would round down to the limit
+        raise InvalidInput(field, f"must be at most 2**53 = {MAX_COUNT} (exact in float64)")
     return x
 
 

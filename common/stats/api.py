@@ -9,6 +9,7 @@ experiment list reads a ``warehouse_source.Catalog``. Invalid input raises ``Inv
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,7 @@ from common.experiments import (
     check_weights,
     hash_bucket,
 )
-from common.stats import requests
+from common.stats import requests, score_interval
 from common.stats.analyze import analyze
 from common.stats.breakdown import DIMENSIONS, WARNING, analyze_breakdown
 from common.stats.inputs import CORRECTIONS, Correction, Experiment, Options
@@ -32,32 +33,38 @@ from common.validation import InvalidInput, choice, known_fields, name, number
 if TYPE_CHECKING:
     from common.stats.warehouse_source import Catalog, StoredBreakdown, StoredExperiment
 
+# The original README's example: what GET /ab/sample returns, ready to POST to /ab/test.
+SAMPLE_TEST_REQUEST = {"a_success": 13880, "a_total": 49962, "b_success": 13971, "b_total": 50038}
 Z_95 = 1.959963984540054  # Φ⁻¹(0.975): ci_95 stays a 95% interval whatever alpha is
 
 
 def two_proportion_test(body: Mapping[str, Any]) -> dict[str, Any]:
-    """The original ExecKPI test: its fields first, then the richer analysis."""
-    analysis = analyze(requests.legacy_test_request(body))
+    """The original ExecKPI test, field for field, then the richer read-out of the same test.
+
+    The engine runs once on the absolute scale: the pooled two-proportion z-test and the score
+    intervals that invert it, so ``ci`` (at 1 - alpha) excludes 0 exactly when ``significant``;
+    ``ci_95`` is the same interval at 95% (alpha ≤ 0.05 here, so never significant with a
+    ci_95 through 0).
+    """
+    experiment = requests.legacy_test_request(body)
+    analysis = analyze(experiment)
     c = analysis.comparisons[0]
-    rate_a, rate_b = c.control.mean, c.treatment.mean
-    lift, se = c.relative.estimate, c.relative.se
-    ci_95 = [None, None] if lift is None or se is None else [lift - Z_95 * se, lift + Z_95 * se]
-    group = "tie"  # the group with the higher conversion rate
-    if rate_a is not None and rate_b is not None and rate_a != rate_b:
-        group = "B" if rate_b > rate_a else "A"
+    a, b = (v.metrics["conversion"] for v in experiment.variants)
+    ci_95 = score_interval.difference_interval(b.sum, b.n, a.sum, a.n, Z_95)
     return {
-        "group": group,
-        "uplift": lift,  # relative: (rate B - rate A) / rate A
+        "group": {
+            "A": {"success": int(a.sum), "total": int(a.n), "rate": c.control.mean},
+            "B": {"success": int(b.sum), "total": int(b.n), "rate": c.treatment.mean},
+        },
+        "uplift": c.absolute.estimate,  # rate B - rate A
+        "ci_95": [float(x) if math.isfinite(x) else None for x in ci_95],
         "p_value": c.p_value,
-        "ci_95": ci_95,
-        "srm_p": analysis.srm.p_value,
+        "srm_p": analysis.srm.p_value,  # a_total vs b_total against 50/50
         "significant": c.significant,
-        "alpha": analysis.options.alpha,
-        "method": c.method,
-        "rates": {"A": rate_a, "B": rate_b},
-        "absolute": asdict(c.absolute),
-        "relative": asdict(c.relative),
-        "bayesian": asdict(c.bayesian) if c.bayesian else None,
+        "alpha": experiment.options.alpha,
+        "ci": list(c.absolute.ci),
+        "ci_level": c.ci_level,
+        "comparison": asdict(c),
         "srm": asdict(analysis.srm),
         "decision": asdict(analysis.decision),
         "messages": list(c.messages),

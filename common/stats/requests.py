@@ -51,6 +51,22 @@ from common.validation import (
 
 MAX_METRICS = 50
 MAX_EXACT_COMPARISONS = 8  # with Fisher's or the Beta-binomial read-out: up to ~80 ms each
+# n·|Σ of squares or products| at most this: every variance, covariance and two-arm pooled sum
+# the engine derives from it then stays far below float64's 1.8e308 (and (Σv)² ≤ n·Σv²).
+MAX_SECOND_MOMENT = 1e300
+_SECOND_MOMENTS = (
+    "sum_squares",
+    "covariate_sum_squares",
+    "cross_product_sum",
+    "denominator_sum_squares",
+    "numerator_denominator_sum",
+)
+_SECOND_MOMENT_RULE = (
+    "n times its sum of squares or products must be at most 1e300 (or variances overflow)"
+)
+# The prior's precision 1/sd² must be a positive finite float64.
+PRIOR_SD_RANGE = (1e-150, 1e150)
+_PRIOR_SD_RULE = "must be from 1e-150 to 1e150 (its square must be a positive float64)"
 _MOMENT_FIELDS = tuple(Moments.__dataclass_fields__)  # the statistics, then raw "values"
 _NUMBERS = tuple(key for key in _MOMENT_FIELDS if key not in ("ratio_covariate", "values"))
 # The pre-period ratio Σx/Σe of a ratio metric Σy/Σd: JSON name -> RatioCovariate field. Its
@@ -89,6 +105,12 @@ def _check_spread(n: float, total: float, squares: float, field: str) -> None:
         raise InvalidInput(field, "is inconsistent with n and the sum (negative variance)")
 
 
+def _check_second_moments(n: float, values: Mapping[str, float], f: dict) -> None:
+    for key in _SECOND_MOMENTS:
+        if key in values and max(n, 1) * abs(values[key]) > MAX_SECOND_MOMENT:
+            raise InvalidInput(f[key], _SECOND_MOMENT_RULE)
+
+
 def _moments(raw: Any, field: str, kind: str | None) -> tuple[Moments, str]:
     """One arm's statistics for one metric, and the metric's kind (inferred when None)."""
     data = known_fields(raw, field, _MOMENT_FIELDS)
@@ -100,6 +122,7 @@ def _moments(raw: Any, field: str, kind: str | None) -> tuple[Moments, str]:
             raise InvalidInput(f[required], "is required")
     values = {key: number(data[key], f[key]) for key in _NUMBERS if key in data}
     n = count(data["n"], f["n"])
+    _check_second_moments(n, values, f)
     kind = kind or _inferred_kind(values)
     if kind == "proportion":
         count(data["sum"], f["sum"])
@@ -169,12 +192,14 @@ def _from_values(data: Mapping[str, Any], f: dict, kind: str | None) -> Moments:
     if not isinstance(raw, list) or not raw:
         raise InvalidInput(f["values"], "must be a non-empty list of numbers")
     values = tuple(number(v, f"{f['values']}[{i}]") for i, v in enumerate(raw))
-    return Moments(
-        n=float(len(values)),
-        sum=math.fsum(values),
-        sum_squares=math.fsum(v * v for v in values),
-        values=values,
-    )
+    n = float(len(values))
+    try:
+        squares = math.fsum(v * v for v in values)  # inf once some |v| > 1.3e154
+    except OverflowError:  # finite squares whose sum overflows
+        squares = math.inf
+    if n * squares > MAX_SECOND_MOMENT:
+        raise InvalidInput(f["values"], _SECOND_MOMENT_RULE)
+    return Moments(n=n, sum=math.fsum(values), sum_squares=squares, values=values)
 
 
 # --- the analysis request ---------------------------------------------------------------------
@@ -389,6 +414,8 @@ def _bayesian(raw: Any) -> BayesianOptions | None:
     prior_sd = data.get("prior_sd")
     if prior_sd is not None:
         prior_sd = positive(prior_sd, "options.bayesian.prior_sd")
+        if not PRIOR_SD_RANGE[0] <= prior_sd <= PRIOR_SD_RANGE[1]:
+            raise InvalidInput("options.bayesian.prior_sd", _PRIOR_SD_RULE)
     return BayesianOptions(prior_mean, prior_sd)
 
 
@@ -465,6 +492,14 @@ def check_cost(experiments: Sequence[Experiment]) -> None:
 
 # --- the original two-proportion request ------------------------------------------------------
 
+# Its ci_95 is a 95% interval: a larger alpha could call "significant" a difference whose ci_95
+# holds 0.
+LEGACY_MAX_ALPHA = 0.05
+_LEGACY_ALPHA_RULE = (
+    "must be above 0 and at most 0.05 here, since ci_95 is a 95% interval "
+    "(POST /ab/analyze with options.scale absolute takes any alpha)"
+)
+
 
 def legacy_test_request(body: Mapping[str, Any]) -> Experiment:
     """{a_success, a_total, b_success, b_total, alpha?}: A is the control."""
@@ -479,6 +514,9 @@ def legacy_test_request(body: Mapping[str, Any]) -> Experiment:
         if success > total:
             raise InvalidInput(f"{arm}_success", f"must not exceed {arm}_total")
         arms.append(Variant(arm.upper(), {"conversion": Moments(total, success)}))
+    alpha = probability(data.get("alpha", 0.05), "alpha")
+    if alpha > LEGACY_MAX_ALPHA:
+        raise InvalidInput("alpha", _LEGACY_ALPHA_RULE)
     # The original contract: the pooled two-proportion z-test on the difference.
-    options = Options(alpha=probability(data.get("alpha", 0.05), "alpha"), scale="absolute")
+    options = Options(alpha=alpha, scale="absolute")
     return Experiment(tuple(arms), (Metric("conversion", "proportion", "primary"),), options)

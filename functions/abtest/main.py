@@ -7,6 +7,7 @@ POST /ab/breakdown {experiment_id, dimension, options?, correction_across_values
                    analysis per browser, traffic_source or country (ab_metrics_by_dimension)
 POST /ab/power     {baseline, mde?, n_per_arm?, ...}: sample size, detectable effect or power
 GET  /ab/assign    ?experiment_id=&user_id=[&variants=a,b&weights=0.5,0.5]
+GET  /ab/sample    a payload for /ab/test (the original README example)
 GET  /ab/experiments[?status=planned|running|finished], GET /ab/experiments/<experiment_id>
 
 An unknown experiment_id answers 404 with the known ids in the error's "known".
@@ -27,7 +28,7 @@ from common.stats.warehouse_source import (
     stored_breakdown,
     stored_experiment,
 )
-from common.validation import InvalidInput
+from common.validation import InvalidInput, known_fields
 
 CONFIG, BACKENDS = start_function("abtest")
 # DuckDB names the marts schema after dbt's target schema; BigQuery uses the configured dataset.
@@ -44,7 +45,7 @@ def _body(request: flask.Request) -> dict:
             raise
         try:  # lenient parsing differs from strict only in accepting NaN and Infinity
             body = json.loads(request.get_data(cache=True))
-        except ValueError:
+        except (ValueError, RecursionError):
             raise strict from None
         if not isinstance(body, dict):
             raise strict from None
@@ -54,6 +55,12 @@ def _body(request: flask.Request) -> dict:
 @router.route("/test", methods=("POST",))
 def two_proportion_test(request: flask.Request) -> dict:
     return api.two_proportion_test(_body(request))
+
+
+@router.route("/sample", methods=("GET",))
+def sample(request: flask.Request) -> dict:
+    known_fields(request.args, "", ())
+    return dict(api.SAMPLE_TEST_REQUEST)
 
 
 @router.route("/analyze", methods=("POST",))

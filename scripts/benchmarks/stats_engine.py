@@ -29,6 +29,7 @@ import numpy as np
 
 from common.stats import inputs
 from common.stats.analyze import analyze, compare_arms
+from scripts.benchmarks.ab_extremes import abtest_client
 from scripts.benchmarks.cold_import import measure
 from scripts.benchmarks.timing import best_seconds, samples_ms, stopwatch
 from scripts.deploy.catalog import REPO_ROOT, discover
@@ -352,12 +353,9 @@ def _toolbox_cases() -> dict[str, tuple[str, dict]]:
 
 def toolbox(runs: int) -> None:
     """Each analysis of the toolbox as a request through the function's own app."""
-    spec = next(s for s in discover() if s.name == "abtest")
     with tempfile.TemporaryDirectory(prefix="bench-stats-toolbox-") as tmp:
         os.environ.setdefault("EXECKPI_DUCKDB_PATH", str(Path(tmp) / "none.duckdb"))
-        from functions_framework import create_app
-
-        client = create_app(spec.entry_point, str(spec.source), "http").test_client()
+        client = abtest_client()
         print(f"toolbox: one request each through the abtest app (median and max of {runs})\n")
         print("| analysis | median ms | max ms |")
         print("|---|---:|---:|")

@@ -8,12 +8,14 @@ import duckdb
 import numpy as np
 import pytest
 from scipy.integrate import quad
+from scipy.optimize import minimize_scalar
 from scipy.stats import beta, chisquare, mannwhitneyu, norm
 from scipy.stats import fisher_exact as scipy_fisher_exact
 from scipy.stats.contingency import odds_ratio
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import NormalIndPower
 from statsmodels.stats.proportion import (
+    confint_proportions_2indep,
     power_proportions_2indep,
     proportion_effectsize,
     proportions_ztest,
@@ -155,31 +157,165 @@ def two_arm_body(control=None, treatment=None, **extra):
 # --- POST /ab/test: the original payload --------------------------------------------------------
 
 
+ORIGINAL_FIELDS = {"group", "uplift", "ci_95", "p_value", "srm_p", "significant"}
+RICHER_FIELDS = {"alpha", "ci", "ci_level", "comparison", "srm", "decision", "messages"}
+
+
+def references(a_success, a_total, b_success, b_total):
+    """statsmodels' pooled two-sided z-test and scipy's chi-square of the totals against 50/50:
+    what /ab/test must answer."""
+    _, p = proportions_ztest([b_success, a_success], [b_total, a_total])
+    return {
+        "uplift": b_success / b_total - a_success / a_total,
+        "p_value": p,
+        "srm_p": chisquare([a_total, b_total]).pvalue,
+    }
+
+
+def score_statistic(a_success, a_total, b_success, b_total, delta):
+    """The score statistic of rate B - rate A = delta, its variance at the rates that maximise
+    the likelihood under that hypothesis, found numerically (scipy). statsmodels' own score
+    interval for a difference solves a cubic with a wrong coefficient (statsmodels #10269), so
+    each bound is checked here to be where this statistic reaches ±critical."""
+    x1, n1, x0, n0 = b_success, b_total, a_success, a_total
+
+    def minus_loglik(p0):
+        p1 = p0 + delta
+        return -(
+            x1 * np.log(p1)
+            + (n1 - x1) * np.log1p(-p1)
+            + x0 * np.log(p0)
+            + (n0 - x0) * np.log1p(-p0)
+        )
+
+    bounds = (max(0.0, -delta) + 1e-12, min(1.0, 1 - delta) - 1e-12)
+    p0 = minimize_scalar(minus_loglik, bounds=bounds, method="bounded", options={"xatol": 1e-14}).x
+    p1 = p0 + delta
+    return (x1 / n1 - x0 / n0 - delta) / np.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)
+
+
+def assert_score_interval(interval, counts, alpha):
+    """Both bounds invert the score test at alpha (a bound at ±1 is the parameter's end)."""
+    critical = norm.isf(alpha / 2)
+    for bound, sign in zip(interval, (1, -1), strict=True):
+        if abs(bound) < 1:
+            assert score_statistic(**counts, delta=bound) == pytest.approx(
+                sign * critical, abs=1e-6
+            )
+
+
 @pytest.mark.parametrize("path", ["/ab/test", "/test"])
-def test_original_readme_example(client, path):
+def test_original_readme_example_field_for_field(client, path):
     response = client.post(path, json=README_EXAMPLE)
     assert response.status_code == 200
     body = response.get_json()
+    assert set(body) == ORIGINAL_FIELDS | RICHER_FIELDS
+    assert body["group"] == {
+        "A": {"success": 13880, "total": 49962, "rate": pytest.approx(13880 / 49962, rel=1e-15)},
+        "B": {"success": 13971, "total": 50038, "rate": pytest.approx(13971 / 50038, rel=1e-15)},
+    }
+    # The original README's numbers, rounded as it printed them.
+    assert round(body["uplift"], 7) == 0.0013967
     assert round(body["p_value"], 4) == 0.6223
+    assert [round(x, 4) for x in body["ci_95"]] == [-0.0042, 0.0070]
     assert round(body["srm_p"], 4) == 0.8101
-    assert (body["group"], body["significant"], body["method"]) == ("B", False, "two_proportion_z")
-    assert body["uplift"] == pytest.approx(13971 / 50038 / (13880 / 49962) - 1)
-    assert body["ci_95"][0] < body["uplift"] < body["ci_95"][1]
+    assert body["significant"] is False
+    # And to full precision, against statsmodels and scipy.
+    expected = references(**README_EXAMPLE)
+    assert body["uplift"] == pytest.approx(expected["uplift"], rel=1e-12)
+    assert body["p_value"] == pytest.approx(expected["p_value"], rel=1e-9)
+    assert_score_interval(body["ci_95"], README_EXAMPLE, 0.05)
+    # statsmodels' score interval, off by about 1e-7 here (see score_statistic)
+    statsmodels_ci = confint_proportions_2indep(
+        13971, 50038, 13880, 49962, method="score", correction=False
+    )
+    assert body["ci_95"] == pytest.approx(list(statsmodels_ci), abs=1e-6)
+    assert body["srm_p"] == pytest.approx(expected["srm_p"], rel=1e-9)
+    # The richer read-out comes from the same test.
+    assert (body["alpha"], body["ci_level"]) == (0.05, 0.95)
+    assert body["ci"] == pytest.approx(body["ci_95"], rel=1e-12)
+    assert body["comparison"]["p_value"] == body["p_value"]
+    assert body["comparison"]["absolute"]["estimate"] == body["uplift"]
+    assert body["srm"]["p_value"] == body["srm_p"]
     assert body["decision"]["verdict"] == "INCONCLUSIVE"
-    assert "27.78%" in body["decision"]["summary"]
 
 
-def test_original_alpha_decides_significance(client):
-    body = client.post("/ab/test", json={**README_EXAMPLE, "alpha": 0.7}).get_json()
-    assert body["significant"] is True and body["alpha"] == 0.7
+# Pairs around p = 0.05 where the unpooled Wald interval and the pooled z-test disagree, plus
+# unequal and small arms: the score interval excludes 0 exactly when p < alpha.
+NEAR_THE_EDGE = [
+    (11, 200, 21, 800),  # p 0.039, Wald's 95% interval includes 0
+    (36, 200, 101, 800),  # p 0.048, likewise
+    (51, 200, 261, 800),  # p 0.052, Wald's 95% interval excludes 0
+    (1, 1000, 1, 100),  # p 0.044, one success each
+    (100, 1000, 130, 1000),
+    (30, 30, 24, 30),  # a_success == a_total
+    (400, 5000, 470, 5200),
+]
+
+
+@pytest.mark.parametrize("counts", NEAR_THE_EDGE)
+@pytest.mark.parametrize("alpha", [0.05, 0.01, 0.001])
+def test_intervals_agree_with_significance_and_the_score_test(client, counts, alpha):
+    body = dict(zip(["a_success", "a_total", "b_success", "b_total"], counts, strict=True))
+    result = client.post("/ab/test", json={**body, "alpha": alpha}).get_json()
+    expected = references(**body)
+    assert result["p_value"] == pytest.approx(expected["p_value"], rel=1e-9)
+    assert result["uplift"] == pytest.approx(expected["uplift"], rel=1e-12)
+    assert_score_interval(result["ci_95"], body, 0.05)
+    assert_score_interval(result["ci"], body, alpha)
+    assert result["ci_level"] == pytest.approx(1 - alpha)
+    excludes_zero = not result["ci"][0] <= 0 <= result["ci"][1]
+    assert excludes_zero == result["significant"] == (expected["p_value"] < alpha)
+    excludes_zero_95 = not result["ci_95"][0] <= 0 <= result["ci_95"][1]
+    assert excludes_zero_95 == (expected["p_value"] < 0.05)
+    assert not (result["significant"] and not excludes_zero_95)  # alpha ≤ 0.05: never both
+
+
+@pytest.mark.parametrize("alpha", [0.0500001, 0.1, 0.7])
+def test_original_alpha_is_at_most_0_05(client, alpha):
+    error = error_of(client.post("/ab/test", json={**README_EXAMPLE, "alpha": alpha}))
+    assert error["field"] == "alpha" and "0.05" in error["message"]
+    assert "/ab/analyze" in error["message"]
 
 
 def test_original_payload_with_no_visitors_is_defined(client):
     body = {"a_success": 0, "a_total": 0, "b_success": 0, "b_total": 0}
     result = client.post("/ab/test", json=body).get_json()
-    assert (result["p_value"], result["significant"], result["group"]) == (1.0, False, "tie")
+    assert result["group"] == {
+        "A": {"success": 0, "total": 0, "rate": None},
+        "B": {"success": 0, "total": 0, "rate": None},
+    }
+    assert (result["p_value"], result["significant"], result["srm_p"]) == (1.0, False, 1.0)
     assert result["uplift"] is None and result["ci_95"] == [None, None]
     assert result["messages"] and result["decision"]["verdict"] == "INCONCLUSIVE"
+
+
+@pytest.mark.parametrize(
+    "counts",
+    [
+        (0, 0, 5, 10),  # one arm without visitors
+        (100, 100, 100, 100),  # every visitor converts: no variation
+        (0, 100, 0, 100),  # nobody converts
+        (1, 1, 0, 1),
+    ],
+)
+def test_original_degenerate_payloads_are_defined(client, counts):
+    body = dict(zip(["a_success", "a_total", "b_success", "b_total"], counts, strict=True))
+    response = client.post("/ab/test", json=body)
+    assert response.status_code == 200
+    result = response.get_json()
+    assert result["significant"] is False and result["p_value"] <= 1
+    low, high = result["ci_95"]
+    assert (low is None) == (high is None)
+    if low is not None:
+        assert low <= result["uplift"] <= high
+
+
+def test_one_visitor_each_matches_the_z_test(client):
+    body = {"a_success": 1, "a_total": 1, "b_success": 0, "b_total": 1}
+    result = client.post("/ab/test", json=body).get_json()
+    assert result["uplift"] == -1.0
+    assert result["p_value"] == pytest.approx(proportions_ztest([0, 1], [1, 1])[1], rel=1e-9)
 
 
 @pytest.mark.parametrize(
@@ -195,6 +331,7 @@ def test_original_payload_with_no_visitors_is_defined(client):
         ({"alpha": 0}, "alpha"),
         ({"alpha": 1}, "alpha"),
         ({"alpha": 1.5}, "alpha"),
+        ({"alpha": 0.06}, "alpha"),
         ({"alpha": -0.05}, "alpha"),
         ({"beta": 0.2}, "beta"),  # unknown field
     ],
@@ -223,6 +360,20 @@ def test_missing_field(client):
 def test_nan_infinity_and_malformed_bodies(client, raw, field):
     response = client.post("/ab/test", data=raw, content_type="application/json")
     assert error_of(response)["field"] == field
+
+
+# --- GET /ab/sample ----------------------------------------------------------------------------
+
+
+def test_sample_is_the_readme_example_and_posts_back_as_curl_sends_it(client):
+    sample = client.get("/ab/sample")
+    assert sample.status_code == 200 and sample.get_json() == README_EXAMPLE
+    # curl /ab/sample | curl -d @- /ab/test: curl -d says form-urlencoded, the body is the JSON
+    form = "application/x-www-form-urlencoded"
+    response = client.post("/ab/test", data=sample.get_data(), content_type=form)
+    assert response.status_code == 200 and round(response.get_json()["p_value"], 4) == 0.6223
+    assert error_of(client.get("/ab/sample", query_string={"n": "5"}))["field"] == "n"
+    assert error_of(client.post("/ab/sample"), 405)["field"] == "method"
 
 
 # --- POST /ab/analyze with statistics -----------------------------------------------------------

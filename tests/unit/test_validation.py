@@ -56,7 +56,7 @@ def test_is_number_holds_for_finite_numbers_only():
 @pytest.mark.parametrize(
     ("rule", "good", "bad"),
     [
-        (validation.count, [0, 7, 3.0], [-1, 1.5, True, HUGE]),
+        (validation.count, [0, 7, 3.0, 2**53, 2.0**53], [-1, 1.5, True, HUGE, 2**53 + 1, 1e16]),
         (validation.probability, [0.05, 0.999], [0, 1, -0.1, "0.5", HUGE]),
         (validation.positive, [1e-9, 4], [0, -2, None, HUGE]),
     ],

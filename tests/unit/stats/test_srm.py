@@ -41,3 +41,11 @@ def test_no_units_is_defined_with_a_message():
     result = srm_test([0, 0], [0.5, 0.5])
     assert (result.p_value, result.passed) == (1.0, True)
     assert "cannot be checked" in result.message
+
+
+def test_counts_at_the_input_limit_do_not_overflow():
+    observed = [2**53] * 19 + [2**53 - 10**9]  # 20 arms, the largest counts a request may give
+    result = srm_test(observed, [0.05] * 20)
+    expected = chisquare(observed)
+    assert result.chi_square == pytest.approx(expected.statistic, rel=1e-6)
+    assert result.p_value == pytest.approx(expected.pvalue, rel=1e-6)
