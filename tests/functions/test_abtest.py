@@ -8,7 +8,6 @@ import duckdb
 import numpy as np
 import pytest
 from scipy.integrate import quad
-from scipy.optimize import minimize_scalar
 from scipy.stats import beta, chisquare, mannwhitneyu, norm
 from scipy.stats import fisher_exact as scipy_fisher_exact
 from scipy.stats.contingency import odds_ratio
@@ -23,6 +22,7 @@ from statsmodels.stats.proportion import (
 from statsmodels.stats.weightstats import ttest_ind
 
 from common.experiments import assign_variant
+from tests.support.score_reference import assert_score_interval
 
 README_EXAMPLE = {"a_success": 13880, "a_total": 49962, "b_success": 13971, "b_total": 50038}
 
@@ -170,38 +170,6 @@ def references(a_success, a_total, b_success, b_total):
         "p_value": p,
         "srm_p": chisquare([a_total, b_total]).pvalue,
     }
-
-
-def score_statistic(a_success, a_total, b_success, b_total, delta):
-    """The score statistic of rate B - rate A = delta, its variance at the rates that maximise
-    the likelihood under that hypothesis, found numerically (scipy). statsmodels' own score
-    interval for a difference solves a cubic with a wrong coefficient (statsmodels #10269), so
-    each bound is checked here to be where this statistic reaches ±critical."""
-    x1, n1, x0, n0 = b_success, b_total, a_success, a_total
-
-    def minus_loglik(p0):
-        p1 = p0 + delta
-        return -(
-            x1 * np.log(p1)
-            + (n1 - x1) * np.log1p(-p1)
-            + x0 * np.log(p0)
-            + (n0 - x0) * np.log1p(-p0)
-        )
-
-    bounds = (max(0.0, -delta) + 1e-12, min(1.0, 1 - delta) - 1e-12)
-    p0 = minimize_scalar(minus_loglik, bounds=bounds, method="bounded", options={"xatol": 1e-14}).x
-    p1 = p0 + delta
-    return (x1 / n1 - x0 / n0 - delta) / np.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)
-
-
-def assert_score_interval(interval, counts, alpha):
-    """Both bounds invert the score test at alpha (a bound at ±1 is the parameter's end)."""
-    critical = norm.isf(alpha / 2)
-    for bound, sign in zip(interval, (1, -1), strict=True):
-        if abs(bound) < 1:
-            assert score_statistic(**counts, delta=bound) == pytest.approx(
-                sign * critical, abs=1e-6
-            )
 
 
 @pytest.mark.parametrize("path", ["/ab/test", "/test"])
