@@ -22,6 +22,7 @@ from statsmodels.stats.proportion import (
 from statsmodels.stats.weightstats import ttest_ind
 
 from common.experiments import assign_variant
+from tests.support.ratio_metrics import GBSTATS_RATIO_CONTROL, GBSTATS_RATIO_TREATMENT
 from tests.support.score_reference import assert_score_interval
 
 README_EXAMPLE = {"a_success": 13880, "a_total": 49962, "b_success": 13971, "b_total": 50038}
@@ -791,32 +792,8 @@ def gbstats_ratio_arm(n, m, d, m_pre, d_pre, mm, dd, mp_dp, m_d, m_dp, mp_d):
     }
 
 
-GB_RATIO_CONTROL = gbstats_ratio_arm(
-    100,
-    (485.112236689623, 2715.484666118136),
-    (679.9093275844917, 4939.424001640236),
-    (192.59138069991536, 460.076026390857),
-    (290.1398399750233, 920.9461385038898),
-    1113.6215759318352,
-    2130.9404074446747,
-    634.239482353647,
-    3602.146836776702,
-    1559.2878434944676,
-    1460.3181079276983,
-)
-GB_RATIO_TREATMENT = gbstats_ratio_arm(
-    100,
-    (514.7757826608777, 2994.897482705013),
-    (705.4090874383759, 5291.36604146392),
-    (206.94157227402536, 514.2903702246757),
-    (302.54389139107326, 994.4506208125663),
-    1237.0953021125997,
-    2292.081739775257,
-    698.4173425817908,
-    3918.1561431600717,
-    1701.0287270040265,
-    1604.0759503266522,
-)
+GB_RATIO_CONTROL = gbstats_ratio_arm(*GBSTATS_RATIO_CONTROL)
+GB_RATIO_TREATMENT = gbstats_ratio_arm(*GBSTATS_RATIO_TREATMENT)
 
 
 def test_ratio_cuped_matches_the_gbstats_golden_values(client):

@@ -28,10 +28,10 @@ from common.stats.inputs import (
     Metric,
     Moments,
     Options,
-    RatioCovariate,
     SequentialOptions,
     Variant,
 )
+from tests.support.ratio_metrics import ratio_moments
 
 SIDES = {"two-sided": "two-sided", "greater": "larger", "less": "smaller"}
 NUMBER = r"([+-]?[\d,]*\.?\d+(?:e[+-]?\d+)?)(%| pp)?"
@@ -374,25 +374,7 @@ def ratio_arm(rng, n, lift):
     propensity = rng.beta(2, 5, n)
     x = rng.binomial(e.astype(int), propensity).astype(float)
     y = rng.binomial(d.astype(int), np.clip(propensity * (1 + lift), 0, 1)).astype(float)
-    return Moments(
-        n=float(n),
-        sum=float(y.sum()),
-        sum_squares=float(y @ y),
-        covariate_sum=float(x.sum()),
-        covariate_sum_squares=float(x @ x),
-        cross_product_sum=float(x @ y),
-        denominator_sum=float(d.sum()),
-        denominator_sum_squares=float(d @ d),
-        numerator_denominator_sum=float(y @ d),
-        ratio_covariate=RatioCovariate(
-            e_sum=float(e.sum()),
-            e_squares=float(e @ e),
-            xe_sum=float(x @ e),
-            ye_sum=float(y @ e),
-            de_sum=float(d @ e),
-            dx_sum=float(d @ x),
-        ),
-    )
+    return ratio_moments(y, d, x, e)
 
 
 @pytest.mark.parametrize("scale", ["relative", "absolute"])

@@ -7,7 +7,7 @@ from statsmodels.regression.linear_model import OLS
 from statsmodels.stats.weightstats import ttest_ind
 
 from common.stats.analyze import analyze, compare_arms
-from common.stats.cuped import RatioCovariate, adjust_ratio, pooled_theta
+from common.stats.cuped import adjust_ratio, pooled_theta
 from common.stats.inputs import (
     Experiment,
     Metric,
@@ -15,6 +15,12 @@ from common.stats.inputs import (
     Options,
     SequentialOptions,
     Variant,
+)
+from tests.support.ratio_metrics import (
+    GBSTATS_RATIO_CONTROL,
+    GBSTATS_RATIO_TREATMENT,
+    gbstats_moments,
+    ratio_moments,
 )
 
 
@@ -104,27 +110,9 @@ def test_no_covariate_variance_skips_cuped_with_a_message(data):
 
 
 def ratio_arm(y, d, x, e):
-    """A ratio metric's sums: post-period Σy/Σd, pre-period Σx/Σe."""
-    moments = Moments(
-        n=float(y.size),
-        sum=float(y.sum()),
-        sum_squares=float(y @ y),
-        covariate_sum=float(x.sum()),
-        covariate_sum_squares=float(x @ x),
-        cross_product_sum=float(x @ y),
-        denominator_sum=float(d.sum()),
-        denominator_sum_squares=float(d @ d),
-        numerator_denominator_sum=float(y @ d),
-    )
-    pre = RatioCovariate(
-        e_sum=float(e.sum()),
-        e_squares=float(e @ e),
-        xe_sum=float(x @ e),
-        ye_sum=float(y @ e),
-        de_sum=float(d @ e),
-        dx_sum=float(d @ x),
-    )
-    return moments, pre
+    """A ratio metric's sums and its pre-period ratio's."""
+    moments = ratio_moments(y, d, x, e)
+    return moments, moments.ratio_covariate
 
 
 def simulate_ratio_arm(rng, n, lift):
@@ -139,42 +127,11 @@ def simulate_ratio_arm(rng, n, lift):
 
 
 def test_gbstats_ratio_regression_adjusted_golden():
-    # growthbook/growthbook packages/stats/tests/frequentist/test_tests.py,
-    # TestTwoSidedTTest.test_two_sided_ttest_test_runs_ratio_ra (relative): expected -0.0007,
+    # gbstats' golden case (tests/support/ratio_metrics.py), relative: expected -0.0007,
     # sd 0.00391, ci (-0.00841, 0.00700), pValue 0.85771; its t-test has n_a + n_b - 2 df.
-    def gb_arm(n, m, d, m_pre, d_pre, mm, dd, mp_dp, m_d, m_dp, mp_d):
-        # gbstats' fields: (sum, sum_squares) of m_post, d_post, m_pre, d_pre, then the sums of
-        # products m_post·m_pre, d_post·d_pre, m_pre·d_pre, m_post·d_post, m_post·d_pre,
-        # m_pre·d_post.
-        moments = Moments(n, m[0], m[1], m_pre[0], m_pre[1], mm, d[0], d[1], m_d)
-        return moments, RatioCovariate(d_pre[0], d_pre[1], mp_dp, m_dp, dd, mp_d)
-
-    control, control_pre = gb_arm(
-        100,
-        (485.112236689623, 2715.484666118136),
-        (679.9093275844917, 4939.424001640236),
-        (192.59138069991536, 460.076026390857),
-        (290.1398399750233, 920.9461385038898),
-        1113.6215759318352,
-        2130.9404074446747,
-        634.239482353647,
-        3602.146836776702,
-        1559.2878434944676,
-        1460.3181079276983,
-    )
-    treatment, treatment_pre = gb_arm(
-        100,
-        (514.7757826608777, 2994.897482705013),
-        (705.4090874383759, 5291.36604146392),
-        (206.94157227402536, 514.2903702246757),
-        (302.54389139107326, 994.4506208125663),
-        1237.0953021125997,
-        2292.081739775257,
-        698.4173425817908,
-        3918.1561431600717,
-        1701.0287270040265,
-        1604.0759503266522,
-    )
+    control = gbstats_moments(*GBSTATS_RATIO_CONTROL)
+    treatment = gbstats_moments(*GBSTATS_RATIO_TREATMENT)
+    control_pre, treatment_pre = control.ratio_covariate, treatment.ratio_covariate
     a = adjust_ratio(control, treatment, control_pre, treatment_pre)
     lift = (a.treatment.mean - a.control.mean) / a.control.unadjusted_mean
     critical = student_t.ppf(0.975, 198)

@@ -3,11 +3,11 @@ direct maximisation of the constrained likelihood."""
 
 import numpy as np
 import pytest
-from scipy.optimize import minimize_scalar
 from scipy.stats import norm
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
 from common.stats.score_interval import difference_interval, pooled_z, ratio_interval
+from tests.support.score_reference import score_statistic
 
 Z95 = norm.isf(0.025)
 TABLES = [  # (x1, n1, x0, n0): treatment first, as statsmodels' count1/nobs1
@@ -25,20 +25,7 @@ TABLES = [  # (x1, n1, x0, n0): treatment first, as statsmodels' count1/nobs1
 
 def constrained_score(x1, n1, x0, n0, delta):
     """The score statistic at p1 - p0 = delta, maximising the restricted likelihood numerically."""
-
-    def minus_loglik(p0):
-        p1 = p0 + delta
-        return -(
-            x1 * np.log(p1)
-            + (n1 - x1) * np.log1p(-p1)
-            + x0 * np.log(p0)
-            + (n0 - x0) * np.log1p(-p0)
-        )
-
-    bounds = (max(0.0, -delta) + 1e-12, min(1.0, 1 - delta) - 1e-12)
-    p0 = minimize_scalar(minus_loglik, bounds=bounds, method="bounded", options={"xatol": 1e-13}).x
-    p1 = p0 + delta
-    return (x1 / n1 - x0 / n0 - delta) / np.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)
+    return score_statistic(x0, n0, x1, n1, delta)
 
 
 def test_pooled_z_matches_statsmodels_proportions_ztest():
