@@ -10,12 +10,7 @@ final as (
         experiment_id,
         variant,
         metric,
-        count(*) as n,
-        sum(y) as sum,
-        sum(y * y) as sum_squares,
-        sum(x) as covariate_sum,
-        sum(x * x) as covariate_sum_squares,
-        sum(x * y) as cross_product_sum
+        {{ ab_sufficient_statistics() }}
     from user_values
     group by experiment_id, variant, metric
 )

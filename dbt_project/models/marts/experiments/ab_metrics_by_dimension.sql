@@ -61,12 +61,7 @@ final as (
         metric,
         dimension,
         dimension_value,
-        count(*) as n,
-        sum(y) as sum,
-        sum(y * y) as sum_squares,
-        sum(x) as covariate_sum,
-        sum(x * x) as covariate_sum_squares,
-        sum(x * y) as cross_product_sum
+        {{ ab_sufficient_statistics() }}
     from capped
     group by experiment_id, variant, metric, dimension, dimension_value
 )
