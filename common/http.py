@@ -19,6 +19,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 API_KEY_HEADER = "X-API-Key"
 _BODY_LIMIT_KEY = "execkpi.max_request_bytes"
 _CORS_HEADERS = "Content-Type, Authorization, " + API_KEY_HEADER
+_SLASHES = re.compile("/{2,}")
 
 # Each kind of domain error, its status and its code unless the error names its own; the first
 # row the error is an instance of wins (a warehouse that is down is Unavailable and an
@@ -144,7 +146,9 @@ class Router:
     def __init__(self, config: Config, prefix: str = ""):
         self.config = config
         self.prefix = prefix.rstrip("/")
-        self._map = Map(strict_slashes=False, merge_slashes=True)
+        # Slashes are merged before matching (a base URL ending in "/" gives "//"), not by the
+        # map, which would answer with a redirect.
+        self._map = Map(strict_slashes=False, merge_slashes=False)
         self._handlers: dict[str, Handler] = {}
 
     def route(self, path: str, methods: tuple[str, ...] = ("GET",)) -> Callable[[Handler], Handler]:
@@ -183,7 +187,7 @@ class Router:
             if (request.content_length or 0) > self.config.max_request_bytes:
                 raise RequestEntityTooLarge()
             adapter = self._map.bind_to_environ(request.environ)
-            endpoint, args = adapter.match()
+            endpoint, args = adapter.match(_SLASHES.sub("/", request.path))
             return _as_response(self._handlers[endpoint](request, **args))
         except HttpError as exc:
             return error_response(exc)
@@ -210,7 +214,9 @@ class Router:
         if not self.config.api_keys:
             return
         given = request.headers.get(API_KEY_HEADER, "")
-        if not any(hmac.compare_digest(given, key) for key in self.config.api_keys):
+        # As bytes: compare_digest refuses non-ASCII str, and a header may hold any Latin-1.
+        given_bytes = given.encode()
+        if not any(hmac.compare_digest(given_bytes, key.encode()) for key in self.config.api_keys):
             problem = "is missing" if not given else "is not valid"
             raise HttpError(401, "unauthenticated", f"API key {problem}", API_KEY_HEADER)
 

@@ -104,4 +104,5 @@ def _message_id(cloud_event: Any) -> str:
         raw = str(cloud_event["id"])
     except (KeyError, TypeError):
         raw = ""
-    return re.sub(r"[^A-Za-z0-9_=-]", "_", raw)[:128] or "unknown"
+    # A key segment starts with a letter, digit or _ (common.validation.is_run_id).
+    return re.sub(r"[^A-Za-z0-9_=-]", "_", raw)[:128].lstrip("-=") or "unknown"

@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from common.validation import RUN_ID_RULE, is_run_id
+
 SCHEMA_VERSION = "1"
 PUBSUB_MESSAGE_PUBLISHED = "google.cloud.pubsub.topic.v1.messagePublished"
 
@@ -56,6 +58,10 @@ class Event:
     schema_version: str = SCHEMA_VERSION
 
     def __post_init__(self) -> None:
+        # Both name artifact keys (handled-event markers, run folders): one rule for both.
+        for name in ("event_id", "run_id"):
+            if not is_run_id(getattr(self, name)):
+                raise InvalidEvent(f"{name} {RUN_ID_RULE}")
         if self.event_type not in EVENT_TYPES:
             raise InvalidEvent(f"unknown event_type {self.event_type!r}")
         if self.occurred_at.tzinfo is None:
@@ -87,6 +93,8 @@ class Event:
             body = json.loads(data)
         except (ValueError, UnicodeDecodeError) as exc:
             raise InvalidEvent(f"message data is not JSON: {exc}") from None
+        except RecursionError:
+            raise InvalidEvent("message data is nested too deeply") from None
         if not isinstance(body, dict):
             raise InvalidEvent("message data must be a JSON object")
         missing = [name for name in _FIELDS if not isinstance(body.get(name), str)]

@@ -74,6 +74,22 @@ def test_invalid_envelopes_are_rejected(data, problem):
         Event.from_bytes(data)
 
 
+def _with(**change) -> bytes:
+    return json.dumps({**json.loads(make_event().to_bytes()), **change}).encode()
+
+
+@pytest.mark.parametrize("field", ["event_id", "run_id"])
+@pytest.mark.parametrize("value", ["", "-1", "=x", "../x", "a/b", "rün", "r" * 1025])
+def test_ids_that_cannot_name_an_artifact_are_invalid(field, value):
+    with pytest.raises(InvalidEvent, match=f"{field} must be"):
+        Event.from_bytes(_with(**{field: value}))
+
+
+def test_deeply_nested_data_is_invalid_not_a_crash():
+    with pytest.raises(InvalidEvent, match="nested too deeply"):
+        Event.from_bytes(b'{"payload":' + b"[" * 100_000 + b"]" * 100_000 + b"}")
+
+
 def test_local_bus_delivers_a_pubsub_cloud_event():
     received = []
     bus = LocalBus(project="local", topic_prefix="dev-")
@@ -180,6 +196,15 @@ def test_old_events_are_dropped(store):
     later = lambda: datetime.now(UTC) + timedelta(hours=2)  # noqa: E731
     assert deliver(store, handler, now=later) == Outcome.EXPIRED
     assert handler.calls == 0
+
+
+@pytest.mark.parametrize(
+    ("message_id", "recorded"), [("-1", "1"), ("==", "unknown"), ("ü" * 2000, "_" * 128)]
+)
+def test_any_cloud_event_id_names_its_invalid_record(store, message_id, recorded):
+    cloud_event = {"id": message_id, "data": {"message": {"data": "bm90IGpzb24="}}}
+    assert deliver(store, Recorder(), cloud_event=cloud_event) == Outcome.INVALID
+    assert store.list("events/validate/invalid/") == [f"events/validate/invalid/{recorded}.json"]
 
 
 def test_invalid_messages_are_acknowledged_and_recorded(store):

@@ -76,3 +76,32 @@ def test_only_an_error_about_a_name_lists_the_known_names():
     assert body["known"] == ["aa_test", "checkout"] and "aa_test, checkout" in body["message"]
     _, body = answer(errors.NotFound("gone"))
     assert set(body) == {"code", "message", "field"}
+
+
+def _router(**env) -> Router:
+    router = Router(load_config(env), prefix="/kpi")
+
+    @router.route("/revenue")
+    def revenue(request: flask.Request) -> dict:
+        return {"ok": True}
+
+    return router
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [("/kpi//revenue", 200), ("//kpi/revenue/", 200), ("/kpi///nothing", 404)],
+)
+def test_double_slashes_are_merged_not_redirected(path, status):
+    with APP.test_request_context(path):
+        response = _router().dispatch(flask.request)
+    assert response.status_code == status and response.is_json
+
+
+@pytest.mark.parametrize("given", ["schlüssel-0123456789", "\u2603" * 20, ""])
+def test_a_wrong_api_key_of_any_characters_is_a_401(given):
+    router = _router(EXECKPI_API_KEYS="0123456789abcdef")
+    headers = {"X-API-Key": given.encode("utf-8").decode("latin-1")}
+    with APP.test_request_context("/kpi/revenue", headers=headers):
+        response = router.dispatch(flask.request)
+    assert response.status_code == 401 and response.get_json()["error"]["field"] == "X-API-Key"
