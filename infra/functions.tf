@@ -4,7 +4,7 @@
 # CloudEvent functions whatever the trigger says.
 
 resource "google_cloudfunctions2_function" "fn" {
-  #checkov:skip=CKV_GCP_124:Public HTTP functions take identity-token callers from outside Google (IAM is the gate, never allUsers); event functions are ALLOW_INTERNAL_ONLY.
+  #checkov:skip=CKV_GCP_124:Public HTTP functions take identity-token callers (API Gateway's included) from outside Google; IAM is the gate, never allUsers; event functions are ALLOW_INTERNAL_ONLY.
   for_each    = local.functions
   project     = var.project_id
   location    = var.region
@@ -54,6 +54,11 @@ resource "google_cloudfunctions2_function" "fn" {
     precondition {
       condition     = alltrue([for e in each.value.events : contains(local.event_types, e)])
       error_message = "${each.key}: a trigger event has no topic (locals.tf event_types)."
+    }
+    precondition {
+      # API Gateway calls from outside the project's network: internal ingress would refuse it.
+      condition     = each.value.path_prefix == null || each.value.ingress == "all"
+      error_message = "${each.key}: a function behind the front door (path_prefix) needs ingress all."
     }
   }
 

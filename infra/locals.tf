@@ -86,8 +86,12 @@ locals {
       is_http     = length(local.trigger_events[name]) == 0
       # Event functions are reached by their Pub/Sub push subscriptions, internal traffic on the
       # run.app URL. HTTP functions (dbt_build included: Cloud Scheduler and var.invokers call
-      # it) take identity-token callers from anywhere, IAM being the gate.
+      # it) take identity-token callers from anywhere, IAM being the gate: API Gateway too
+      # calls from outside the project's network, with its own identity token.
       ingress = try(m.ingress, length(local.trigger_events[name]) > 0 ? "internal" : "all")
+      # The gateway paths it serves ("" = every path no other prefix claims); null: not
+      # behind the front door. scripts/deploy/gateway_config.py routes by it.
+      path_prefix = try(m.path_prefix, null)
       # Warehouse/artifact access: none, read or write (see iam.tf for the roles each means).
       warehouse = try(m.permissions.warehouse, "none")
       artifacts = try(m.permissions.artifacts, "none")
@@ -138,6 +142,8 @@ locals {
   ]...)
   http_functions = { for name, f in local.functions : name => f if f.is_http }
   public_http    = { for name, f in local.http_functions : name => f if f.ingress == "all" }
+  # The functions API Gateway routes to (gateway.tf): those with a path_prefix.
+  gateway_backends = { for name, f in local.http_functions : name => f if f.path_prefix != null }
 
   # Scheduler jobs whose target function exists; the rest wait for their function's folder.
   schedules = {

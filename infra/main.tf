@@ -1,10 +1,12 @@
 # ExecKPI on Google Cloud: the functions in functions/*/function.yaml, the event topics of
 # common/events/envelope.py, a daily dbt build, the artifact bucket and the BigQuery datasets.
-# One file per concern: functions.tf, iam.tf, pubsub.tf, scheduler.tf, storage.tf, bigquery.tf;
+# One file per concern: functions.tf, iam.tf, pubsub.tf, scheduler.tf, storage.tf, bigquery.tf,
+# gateway.tf (the front door: one origin for every HTTP route);
 # locals.tf derives everything from the manifests and the dbt project.
 
 locals {
   services = toset([
+    "apigateway.googleapis.com",       # the front door (gateway.tf)
     "artifactregistry.googleapis.com", # function images
     "bigquery.googleapis.com",
     "cloudbuild.googleapis.com", # function builds
@@ -15,6 +17,8 @@ locals {
     "pubsub.googleapis.com",
     "run.googleapis.com", # 2nd gen functions are Cloud Run services
     "secretmanager.googleapis.com",
+    "servicecontrol.googleapis.com",    # API Gateway reports each call to it
+    "servicemanagement.googleapis.com", # API Gateway's configs are managed services
     "storage.googleapis.com",
   ])
 }

@@ -47,3 +47,8 @@ output "scheduler_jobs" {
   description = "Cloud Scheduler jobs created (empty until their target function exists)."
   value       = { for key, job in google_cloud_scheduler_job.this : key => job.name }
 }
+
+output "gateway_url" {
+  description = "The front door: every HTTP route of every function behind one origin (gateway.tf)."
+  value       = "https://${google_api_gateway_gateway.this.default_hostname}"
+}

@@ -9,6 +9,11 @@ terraform {
       # default_labels as used here; a new major version is adopted deliberately.
       version = ">= 6.0.0, < 7.0.0"
     }
+    # API Gateway's resources (gateway.tf) exist only in the beta provider; same version line.
+    google-beta = {
+      source  = "hashicorp/google-beta"
+      version = ">= 6.0.0, < 7.0.0"
+    }
   }
 
   # State lives in a GCS bucket made once per project (infra/README.md):
@@ -20,5 +25,11 @@ provider "google" {
   project = var.project_id
   region  = var.region
   # Belt and braces: labelable resources also set labels explicitly (tests check them).
+  default_labels = local.labels
+}
+
+provider "google-beta" {
+  project        = var.project_id
+  region         = var.region
   default_labels = local.labels
 }

@@ -26,6 +26,7 @@ import yaml
 from common.config import SETTINGS, load_config
 from common.events.envelope import EVENT_TYPES
 from scripts.deploy.catalog import FUNCTIONS_DIR, REPO_ROOT, FunctionSpec, discover
+from scripts.deploy.gateway_config import TEMPLATE as GATEWAY_TEMPLATE
 
 INFRA = REPO_ROOT / "infra"
 CLOUDBUILD = REPO_ROOT / "cloudbuild.yaml"
@@ -33,6 +34,9 @@ PUBLIC_PRINCIPALS = ("allUsers", "allAuthenticatedUsers")
 
 # Resource types that take labels, and the ones that do not: every type used must be in one.
 LABELABLE = {
+    "google_api_gateway_api",
+    "google_api_gateway_api_config",
+    "google_api_gateway_gateway",
     "google_bigquery_dataset",
     "google_cloudfunctions2_function",
     "google_pubsub_subscription",
@@ -194,6 +198,7 @@ def test_every_terraform_file_parses() -> None:
     names = {f.name for f in tf().files}
     expected = {"versions.tf", "variables.tf", "locals.tf", "main.tf", "outputs.tf"}
     concerns = {"functions.tf", "iam.tf", "pubsub.tf", "scheduler.tf", "storage.tf", "bigquery.tf"}
+    concerns |= {"gateway.tf"}
     assert expected | concerns <= names
     assert set(tfvars()) >= {"dev", "prod"}
 
@@ -205,6 +210,10 @@ def test_versions_pin_terraform_and_the_provider() -> None:
     google = providers["google"]
     assert google["source"] == "hashicorp/google"
     assert re.fullmatch(r">= ?\d+\.\d+\.\d+, < ?\d+\.0\.0", google["version"]), google["version"]
+    # API Gateway's resources are beta-only: the beta provider on the same version line.
+    beta = providers["google-beta"]
+    assert beta == {"source": "hashicorp/google-beta", "version": google["version"]}
+    assert tf().providers["google-beta"]["project"] == tf().providers["google"]["project"]
     assert "gcs" in block["backend"][0], "state must live in a GCS backend"
 
 
@@ -260,6 +269,7 @@ def test_attributes_used_on_a_function_entry_exist() -> None:
         "local.event_functions",
         "local.http_functions",
         "local.public_http",
+        "local.gateway_backends",
     }
     loops |= {f"local.{n}" for n in ("warehouse_users", "artifact_readers", "artifact_writers")}
     for (rtype, name), body in tf().resources.items():
@@ -451,7 +461,8 @@ def test_what_a_function_uses_is_granted() -> None:
 
 
 # Every key a function.yaml may carry (infra/README.md documents them). Terraform reads all
-# but package_include, which only scripts/deploy/package.py uses.
+# but package_include, which only scripts/deploy/package.py uses (path_prefix: both Terraform
+# and scripts/deploy/gateway_config.py).
 MANIFEST_KEYS = {
     "entry_point",
     "description",
@@ -466,6 +477,7 @@ MANIFEST_KEYS = {
     "env",
     "runtime",
     "package_include",
+    "path_prefix",
 }
 PERMISSION_KEYS = {"warehouse", "artifacts", "artifact_prefixes", "publishes", "secrets"}
 
@@ -586,6 +598,79 @@ def test_scheduler_targets_only_existing_http_functions() -> None:
     )
 
 
+# --- front door -----------------------------------------------------------------------------------
+
+GATEWAY_TYPES = (
+    "google_api_gateway_api",
+    "google_api_gateway_api_config",
+    "google_api_gateway_gateway",
+)
+
+
+def test_front_door_is_one_api_gateway() -> None:
+    for rtype in GATEWAY_TYPES:
+        (body,) = tf().of_type(rtype).values()
+        assert body["provider"] == "google-beta", f"{rtype} exists in the beta provider only"
+        assert expr(body["project"]) == "var.project_id"
+    gateway = tf().resource("google_api_gateway_gateway", "this")
+    assert expr(gateway["api_config"]) == "google_api_gateway_api_config.this.id"
+    assert expr(gateway["region"]) == "var.region"
+    assert gateway["depends_on"] == ["${google_cloud_run_service_iam_member.gateway_invoker}"]
+    url = tf().outputs["gateway_url"]["value"]
+    assert url == "https://${google_api_gateway_gateway.this.default_hostname}"
+    services = expr(tf().locals["services"])
+    for api in ("apigateway", "servicemanagement", "servicecontrol"):
+        assert f'"{api}.googleapis.com"' in services, api
+
+
+def test_gateway_config_is_the_generated_template() -> None:
+    config = tf().resource("google_api_gateway_api_config", "this")
+    assert expr(config["api"]) == "google_api_gateway_api.this.api_id"
+    # A config is immutable: each change makes a new one (fresh id) before the old one goes.
+    assert "api_config_id" not in config and config["api_config_id_prefix"]
+    assert config["lifecycle"] == [{"create_before_destroy": True}]
+    (documents,) = config["openapi_documents"]
+    (document,) = documents["document"]
+    template = GATEWAY_TEMPLATE.relative_to(INFRA).as_posix()
+    assert expr(document["contents"]) == (
+        f'base64encode(templatefile("${{path.module}}/{template}", '
+        '{for name in keys(local.gateway_backends) : "backend_${name}" => '
+        "google_cloudfunctions2_function.fn[name].service_config[0].uri}))"
+    )
+    (gateway_config,) = config["gateway_config"]
+    (backend,) = gateway_config["backend_config"]
+    assert expr(backend["google_service_account"]) == "google_service_account.gateway.email"
+    # templatefile() fails on a placeholder without a value: every function the template
+    # routes to is one Terraform passes a URL for.
+    routed = set(re.findall(r"(?<!\$)\$\{backend_(\w+)\}", GATEWAY_TEMPLATE.read_text()))
+    assert routed <= {n for n, s in specs().items() if s.is_http and s.path_prefix is not None}
+
+
+def test_gateway_invokes_its_backends_and_nothing_else() -> None:
+    assert expr(tf().locals["gateway_backends"]) == (
+        "{for name, f in local.http_functions : name => f if f.path_prefix != null}"
+    )
+    invoker = tf().resource("google_cloud_run_service_iam_member", "gateway_invoker")
+    assert expr(invoker["for_each"]) == "local.gateway_backends"
+    assert invoker["role"] == "roles/run.invoker"
+    assert expr(invoker["member"]) == "google_service_account.gateway.member"
+    assert expr(invoker["service"]) == "google_cloudfunctions2_function.fn[each.key].name"
+    assert tf().resource("google_service_account", "gateway")["account_id"] == "gateway-${var.env}"
+    # Its one grant: no project role, no other binding names the gateway's account.
+    granting = [
+        key
+        for key, body in tf().resources.items()
+        if "google_service_account.gateway."
+        in json.dumps([body.get("member"), body.get("members")])
+    ]
+    assert granting == [("google_cloud_run_service_iam_member", "gateway_invoker")]
+    # API Gateway calls from outside the project's network: a backend must allow it.
+    (fn,) = tf().of_type("google_cloudfunctions2_function").values()
+    conditions = [expr(p["condition"]) for p in fn["lifecycle"][0]["precondition"]]
+    assert 'each.value.path_prefix == null || each.value.ingress == "all"' in conditions
+    assert "path_prefix = try(m.path_prefix, null)" in expr(tf().locals["functions"])
+
+
 # --- settings -------------------------------------------------------------------------------------
 
 
@@ -648,7 +733,8 @@ def test_labels_on_every_labelable_resource() -> None:
     labels = expr(tf().locals["labels"])
     for key in ("app =", "env = var.env", "managed-by ="):
         assert key in labels
-    assert expr(tf().providers["google"]["default_labels"]) == "local.labels"
+    for provider in ("google", "google-beta"):
+        assert expr(tf().providers[provider]["default_labels"]) == "local.labels"
     for (rtype, name), body in tf().resources.items():
         assert rtype in LABELABLE | NOT_LABELABLE, f"classify {rtype} as labelable or not"
         if rtype in LABELABLE:
@@ -798,6 +884,7 @@ def test_evaluated_functions_env_and_topics(console, env: str) -> None:
         assert f["entry_point"] == spec.entry_point
         assert f["events"] == list(spec.events)
         assert f["is_http"] == spec.is_http
+        assert f["path_prefix"] == spec.path_prefix
         assert (f["memory"], f["timeout_seconds"], f["max_instances"]) == (
             spec.memory,
             spec.timeout_seconds,
@@ -846,6 +933,21 @@ def test_evaluated_schedule_appears_with_its_function(console) -> None:
 def test_evaluated_validation_refuses(console, bad: str) -> None:
     rc, _, err = console("local.labels", "-var=project_id=execkpi-test", "-var=env=test", bad)
     assert rc != 0 and "Invalid value for variable" in err
+
+
+@needs_terraform
+def test_evaluated_gateway_backends(console) -> None:
+    """One invoker binding per function with a path_prefix: the HTTP functions that own a path
+    behind the front door, each with ingress all."""
+    rc, value, err = console(
+        "local.gateway_backends", "-var=project_id=execkpi-test", "-var=env=test"
+    )
+    assert rc == 0, err
+    expected = {name for name, spec in specs().items() if spec.path_prefix is not None}
+    assert set(value) == expected >= {"kpi", "abtest", "model", "dbt_build"}
+    for name, f in value.items():
+        assert f["is_http"] and f["ingress"] == "all", name
+        assert f["path_prefix"] == specs()[name].path_prefix
 
 
 @needs_terraform
