@@ -20,7 +20,7 @@ from common.traffic_sources import EVENT_TRAFFIC_SOURCES, USER_TRAFFIC_SOURCES
 FUNNEL_STEPS = ("home", "department", "product", "cart", "purchase")
 
 
-def _start(days: int) -> Param:
+def start_param(days: int) -> Param:
     return Param("start", "date", f"first day (default: {days} days before end)")
 
 
@@ -51,10 +51,6 @@ class Kpi:
         }
 
 
-def _between(bind: Binder, column: str) -> str:
-    return f"{column} between {bind('start')} and {bind('end')}"
-
-
 def _revenue(d: Dialect, p: Mapping[str, Any]) -> Query:
     bind = Binder(d, p)
     period = d.truncate(p["grain"], "order_date")
@@ -68,7 +64,7 @@ def _revenue(d: Dialect, p: Mapping[str, Any]) -> Query:
             cast(sum(cancelled_orders) as bigint) as cancelled_orders,
             cast(sum(returned_orders) as bigint) as returned_orders
         from {d.table("revenue_daily")}
-        where {_between(bind, "order_date")}
+        where {bind.between("order_date")}
         group by 1
         order by 1
     """)
@@ -81,7 +77,7 @@ def _funnel(d: Dialect, p: Mapping[str, Any]) -> Query:
         with totals as (
             select traffic_source, cast(sum(sessions) as bigint) as sessions, {sums}
             from {d.table("funnel")}
-            where {_between(bind, "session_date")}{bind.equals("traffic_source", "traffic_source")}
+            where {bind.between("session_date")}{bind.equals("traffic_source", "traffic_source")}
             group by traffic_source
         )
         select
@@ -113,7 +109,7 @@ def _retention(d: Dialect, p: Mapping[str, Any]) -> Query:
             active_users,
             retention_rate
         from {d.table(table)}
-        where {_between(bind, cohort)}
+        where {bind.between(cohort)}
             and {grain}s_since_signup <= {bind("max_periods")}
         order by 1, 2
     """)
@@ -170,7 +166,7 @@ def _mom_growth(d: Dialect, p: Mapping[str, Any]) -> Query:
     return bind.query(f"""
         select month, revenue, orders, aov, previous_revenue, revenue_growth_mom
         from {d.table("revenue_monthly")}
-        where {_between(bind, "month")}
+        where {bind.between("month")}
         order by month
     """)
 
@@ -202,7 +198,7 @@ CATALOGUE: dict[str, Kpi] = {
             "revenue",
             "Revenue, orders and AOV over time. Revenue counts items neither cancelled nor "
             "returned; orders are the orders holding such an item (AOV = revenue / orders).",
-            (_start(90), END, _grain("day")),
+            (start_param(90), END, _grain("day")),
             (
                 ("period", "date"),
                 ("orders", "integer"),
@@ -221,7 +217,7 @@ CATALOGUE: dict[str, Kpi] = {
             "Sessions reaching each funnel step (home → department → product → cart → "
             "purchase) by traffic source, with step and session conversion rates.",
             (
-                _start(30),
+                start_param(30),
                 END,
                 Param("traffic_source", "enum", "only this source", allowed=EVENT_TRAFFIC_SOURCES),
             ),
@@ -245,7 +241,7 @@ CATALOGUE: dict[str, Kpi] = {
             "Signup cohorts (weeks start Monday) by periods since signup: cohort size, active "
             "users (a signed-in session or an order) and retention rate.",
             (
-                _start(182),
+                start_param(182),
                 END,
                 _grain("week", ("week", "month")),
                 Param("max_periods", "int", "periods after signup", 12, minimum=0, maximum=156),
@@ -318,7 +314,7 @@ CATALOGUE: dict[str, Kpi] = {
         Kpi(
             "mom_growth",
             "Monthly revenue, orders and AOV with month-over-month revenue growth.",
-            (_start(366), END),
+            (start_param(366), END),
             (
                 ("month", "date"),
                 ("revenue", "number"),

@@ -59,6 +59,10 @@ class Binder:
         self._bound[name] = self._values[name]
         return self._dialect.placeholder(name)
 
+    def between(self, column: str) -> str:
+        """The date range filter: ``<column> between <start> and <end>``."""
+        return f"{column} between {self('start')} and {self('end')}"
+
     def equals(self, column: str, name: str, keyword: str = "and") -> str:
         """`` <keyword> <column> = <placeholder>`` when the optional parameter is given, else
         nothing: the filter and its value come together or not at all."""

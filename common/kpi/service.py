@@ -94,11 +94,16 @@ class KpiService:
         self._version_lock = threading.Lock()
 
     def prepare(self, name: str, raw: Mapping[str, Any]) -> PreparedKpi:
-        """The request checked and keyed; may read the newest date (cached per data version)
-        to fill a default range, never the KPI itself."""
+        """The request for a catalogue KPI checked and keyed (see ``prepare_kpi``)."""
         kpi = CATALOGUE.get(name)
         if kpi is None:
             raise UnknownKpi(name)
+        return self.prepare_kpi(kpi, raw)
+
+    def prepare_kpi(self, kpi: Kpi, raw: Mapping[str, Any]) -> PreparedKpi:
+        """The request checked and keyed; may read the newest date (cached per data version)
+        to fill a default range, never the KPI itself. Any ``Kpi`` runs here, also one that
+        is not in the catalogue (the original API's queries), so its name must be unique."""
         values = parse_params(kpi.params, raw)
         version = self.data_version()
         values = self._with_default_dates(kpi, values, version)

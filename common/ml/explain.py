@@ -69,6 +69,20 @@ def summary(explanation: Explanation, frame: Frame, features: tuple[Feature, ...
     }
 
 
+def with_importances(summary: dict, features: tuple[Feature, ...]) -> dict:
+    """A stored summary plus the original ExecKPI fields: ``feature_names`` in the model's input
+    order and ``importances`` ({feature, mean_abs_shap}, largest first), read from the summary's
+    own rows so both show the same numbers, also for summaries stored before these fields."""
+    return {
+        **summary,
+        "feature_names": [feature.name for feature in features],
+        "importances": [
+            {"feature": row["feature"], "mean_abs_shap": row["mean_abs_shap"]}
+            for row in summary["features"]
+        ],
+    }
+
+
 def reasons(
     explanation: Explanation, frame: Frame, features: tuple[Feature, ...]
 ) -> list[list[dict[str, Any]]]:

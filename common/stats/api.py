@@ -33,9 +33,22 @@ from common.validation import InvalidInput, choice, known_fields, name, number
 if TYPE_CHECKING:
     from common.stats.warehouse_source import Catalog, StoredBreakdown, StoredExperiment
 
-# The original README's example: what GET /ab/sample returns, ready to POST to /ab/test.
-SAMPLE_TEST_REQUEST = {"a_success": 13880, "a_total": 49962, "b_success": 13971, "b_total": 50038}
+# The original backend's GET /ab/sample, whose UI read sample.A.success and so on.
+SAMPLE = {"A": {"success": 120, "total": 1000}, "B": {"success": 150, "total": 980}}
 Z_95 = 1.959963984540054  # Φ⁻¹(0.975): ci_95 stays a 95% interval whatever alpha is
+
+
+def sample() -> dict[str, Any]:
+    """The original ``{"sample": {"A": {success, total}, "B": ...}}`` and the same counts as the
+    fields of a POST /ab/test body (``a_success``, ``a_total``, ``b_success``, ``b_total``)."""
+    return {
+        "sample": {arm: dict(counts) for arm, counts in SAMPLE.items()},
+        **{
+            f"{arm.lower()}_{key}": value
+            for arm, counts in SAMPLE.items()
+            for key, value in counts.items()
+        },
+    }
 
 
 def two_proportion_test(body: Mapping[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,8 @@ POST /ab/breakdown {experiment_id, dimension, options?, correction_across_values
                    analysis per browser, traffic_source or country (ab_metrics_by_dimension)
 POST /ab/power     {baseline, mde?, n_per_arm?, ...}: sample size, detectable effect or power
 GET  /ab/assign    ?experiment_id=&user_id=[&variants=a,b&weights=0.5,0.5]
-GET  /ab/sample    a payload for /ab/test (the original README example)
+GET  /ab/sample    the original sample {"sample": {"A": {success, total}, "B": ...}}, with the
+                   same counts as /ab/test fields
 GET  /ab/experiments[?status=planned|running|finished], GET /ab/experiments/<experiment_id>
 
 An unknown experiment_id answers 404 with the known ids in the error's "known".
@@ -60,7 +61,7 @@ def two_proportion_test(request: flask.Request) -> dict:
 @router.route("/sample", methods=("GET",))
 def sample(request: flask.Request) -> dict:
     known_fields(request.args, "", ())
-    return dict(api.SAMPLE_TEST_REQUEST)
+    return api.sample()
 
 
 @router.route("/analyze", methods=("POST",))

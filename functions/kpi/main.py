@@ -3,6 +3,7 @@
 GET  /kpi                      the catalogue: every KPI, its parameters, columns and grains
 GET  /kpi/<name>?param=value   one KPI (query-string parameters)
 POST /kpi/<name>               one KPI (parameters as a JSON object)
+POST /kpi/query                the original ExecKPI API: {sql_file, params} → {rows, columns, data}
 
 Add ?format=csv (or send Accept: text/csv) for CSV. Responses carry an ETag; a request with
 If-None-Match gets 304 while the data has not changed, and Cache-Control: no-cache skips the
@@ -15,9 +16,11 @@ import io
 
 import flask
 import functions_framework
+from werkzeug.exceptions import MethodNotAllowed
 
 from common.backends import start_function
 from common.http import Router, json_body, json_response
+from common.kpi import original_queries
 from common.kpi.catalogue import CATALOGUE
 from common.kpi.service import KpiResult, KpiService
 from common.validation import InvalidInput
@@ -38,8 +41,15 @@ def catalogue(request: flask.Request) -> dict:
     return {"kpis": [kpi.describe() for kpi in CATALOGUE.values()]}
 
 
+@router.route("/query", methods=("POST",))
+def original_query(request: flask.Request) -> dict:
+    return original_queries.answer(service(), json_body(request))
+
+
 @router.route("/<name>", methods=("GET", "POST"))
 def run_kpi(request: flask.Request, name: str) -> flask.Response:
+    if name == "query":  # /query takes POST only; werkzeug hands its other methods to this rule
+        raise MethodNotAllowed(valid_methods=["POST"])
     wants_csv = _wants_csv(request)  # a bad format is refused before the warehouse is asked
     if request.method == "POST":
         raw = json_body(request)

@@ -1,7 +1,8 @@
 """model: the conversion model's champion, its explanations and history, predictions, retraining.
 
 GET  /ml/latest    the champion: pointer, holdout metrics and model card
-GET  /ml/shap      the champion's global SHAP summary with per-feature chart data
+GET  /ml/shap      the champion's global SHAP summary with per-feature chart data, and the
+                   original feature_names and importances [{feature, mean_abs_shap}]
 GET  /ml/models    every training run, newest first: metrics, promotion decision and reasons
 POST /ml/predict   {"rows": [{feature: value}]} (≤ 10,000) → probability + top 3 SHAP reasons
 POST /ml/train     publishes model-retrain-requested; 202 with the run id
@@ -19,6 +20,7 @@ from common import validation
 from common.backends import start_function
 from common.events.envelope import Event
 from common.http import Router, json_body
+from common.ml.explain import with_importances
 from common.ml.features import CONVERSION
 from common.ml.prediction_request import parse_rows
 from common.ml.registry import HISTORY_LIMIT, Registry
@@ -50,7 +52,8 @@ def latest(request: flask.Request) -> dict:
 
 @router.route("/shap")
 def shap(request: flask.Request) -> dict:
-    return CHAMPIONS.get().shap_summary
+    champion = CHAMPIONS.get()
+    return with_importances(champion.shap_summary, champion.features)
 
 
 @router.route("/models")

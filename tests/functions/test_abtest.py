@@ -334,13 +334,20 @@ def test_nan_infinity_and_malformed_bodies(client, raw, field):
 # --- GET /ab/sample ----------------------------------------------------------------------------
 
 
-def test_sample_is_the_readme_example_and_posts_back_as_curl_sends_it(client):
+def test_sample_is_the_original_and_posts_back_as_curl_sends_it(client):
     sample = client.get("/ab/sample")
-    assert sample.status_code == 200 and sample.get_json() == README_EXAMPLE
-    # curl /ab/sample | curl -d @- /ab/test: curl -d says form-urlencoded, the body is the JSON
+    counts = {"a_success": 120, "a_total": 1000, "b_success": 150, "b_total": 980}
+    original = {"A": {"success": 120, "total": 1000}, "B": {"success": 150, "total": 980}}
+    assert sample.status_code == 200 and sample.get_json() == {"sample": original, **counts}
+    # curl /ab/sample | jq 'del(.sample)' | curl -d @- /ab/test: curl -d says form-urlencoded,
+    # the body is the JSON
     form = "application/x-www-form-urlencoded"
-    response = client.post("/ab/test", data=sample.get_data(), content_type=form)
-    assert response.status_code == 200 and round(response.get_json()["p_value"], 4) == 0.6223
+    body = json.dumps({k: v for k, v in sample.get_json().items() if k != "sample"})
+    response = client.post("/ab/test", data=body, content_type=form)
+    _, p_value = proportions_ztest([150, 120], [980, 1000])  # statsmodels' pooled z-test
+    assert response.status_code == 200
+    assert response.get_json()["p_value"] == pytest.approx(p_value, rel=1e-9)
+    assert error_of(client.post("/ab/test", json=sample.get_json()))["field"] == "sample"
     assert error_of(client.get("/ab/sample", query_string={"n": "5"}))["field"] == "n"
     assert error_of(client.post("/ab/sample"), 405)["field"] == "method"
 
