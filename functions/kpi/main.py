@@ -20,7 +20,7 @@ from common.backends import start_function
 from common.http import Router, json_body, json_response
 from common.kpi.catalogue import CATALOGUE
 from common.kpi.service import KpiResult, KpiService
-from common.validation import InvalidInput
+from common.validation import InvalidInput, known_fields
 
 CONFIG, BACKENDS = start_function("kpi")
 router = Router(CONFIG, prefix="/kpi")
@@ -38,10 +38,11 @@ def catalogue(request: flask.Request) -> dict:
     return {"kpis": [kpi.describe() for kpi in CATALOGUE.values()]}
 
 
-@router.route("/<name>", methods=("GET", "POST"))
+@router.route("/<name>", methods=("GET", "POST"), query=None)
 def run_kpi(request: flask.Request, name: str) -> flask.Response:
     wants_csv = _wants_csv(request)  # a bad format is refused before the warehouse is asked
     if request.method == "POST":
+        known_fields(request.args, "", ("format",))  # the KPI's parameters are in the body
         raw = json_body(request)
     else:
         raw = {key: value for key, value in request.args.items() if key != "format"}
