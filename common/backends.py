@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from common.artifacts import open_artifact_store
 from common.config import Config, load_config
+from common.edge import install_edge
 from common.events.consumer import Outcome, consume
 from common.events.publishers import open_publisher
 from common.logs import setup_logging
@@ -55,7 +56,9 @@ class Backends:
 
 def start_function(name: str) -> tuple[Config, Backends]:
     """What every function does at import: read and check its settings, log as ``name`` in
-    Cloud Logging's format, and get its back-ends ready to open on first use."""
+    Cloud Logging's format, answer ``GET /healthz`` and Flask's own errors in the JSON error
+    shape (``common.edge``), and get its back-ends ready to open on first use."""
     config = load_config()
     setup_logging(name, config.log_level, config.gcp_project)
+    install_edge(name)
     return config, Backends(config)

@@ -11,7 +11,9 @@ client must hear about raise a kind from ``common.errors``; ``DOMAIN_ERRORS`` tu
 
 with the kind's status (400 for bad input, 404, 409, 422, 503, 502). An error that names the
 valid choices adds them as ``"known": [...]`` (a 404 for an unknown experiment lists the known
-ones); no other key is ever added.
+ones); no other key is ever added. Errors of the request itself (path, method, Host, size, a
+chunked body with broken framing, unknown query parameters) get the same shape, here for what
+the Router sees and in ``common.edge`` for what Flask answers before or after it.
 """
 
 from __future__ import annotations
@@ -27,13 +29,13 @@ from decimal import Decimal
 from typing import Any
 
 import flask
-from werkzeug.exceptions import MethodNotAllowed, NotFound, RequestEntityTooLarge
+from werkzeug.exceptions import BadHost, HTTPException, MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
 
 from common import errors
 from common.config import Config
 from common.logs import parse_trace_header, reset_trace, set_trace
-from common.validation import InvalidInput
+from common.validation import InvalidInput, known_fields
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,10 @@ API_KEY_HEADER = "X-API-Key"
 _BODY_LIMIT_KEY = "execkpi.max_request_bytes"
 _CORS_HEADERS = "Content-Type, Authorization, " + API_KEY_HEADER
 _SLASHES = re.compile("/{2,}")
+# The real server (gunicorn) decodes a chunked body while the application reads it, and raises
+# its parser's errors then. Matched by module: importing gunicorn would cost every cold start.
+_SERVER_BODY_ERRORS = "gunicorn.http.errors"
+BROKEN_FRAMING = "its chunked transfer encoding is malformed or cut short"
 
 # Each kind of domain error, its status and its code unless the error names its own; the first
 # row the error is an instance of wins (a warehouse that is down is Unavailable and an
@@ -106,19 +112,72 @@ def domain_error_response(error: errors.DomainError) -> flask.Response:
     return error_response(HttpError(status, code, error.message, error.field, known=error.known))
 
 
+def http_error(exc: HTTPException, body_limit: int | None = None) -> HttpError:
+    """What werkzeug raises about a request (no route, wrong method, bad Host, size), as an
+    error in the one shape; ``body_limit`` names the limit a 413 is about, when known."""
+    if isinstance(exc, BadHost):
+        return HttpError(400, "invalid_argument", "is not a valid host name", "Host")
+    if isinstance(exc, MethodNotAllowed):
+        allowed = ", ".join(sorted(exc.valid_methods or []))
+        return HttpError(405, "method_not_allowed", f"use {allowed}", "method", {"Allow": allowed})
+    if isinstance(exc, RequestEntityTooLarge):
+        limit = f"{body_limit} bytes" if body_limit is not None else "the limit"
+        return HttpError(413, "payload_too_large", f"the body exceeds {limit}", "body")
+    status = exc.code or 500
+    if status == 404:
+        return HttpError(404, "not_found", "no such resource", "path")
+    if status == 400:  # werkzeug's other 400s are about the body (a CloudEvent, a form)
+        return HttpError(400, "invalid_argument", "the body is malformed", "body")
+    if status >= 500:  # a 5xx names no internals
+        return HttpError(status, "internal", "internal error")
+    return HttpError(status, re.sub(r"\W+", "_", exc.name.lower()), exc.name.lower())
+
+
+def is_broken_framing(exc: BaseException) -> bool:
+    """Whether reading the body failed because the client's chunked framing is broken."""
+    return type(exc).__module__ == _SERVER_BODY_ERRORS
+
+
 def json_body(request: flask.Request) -> dict[str, Any]:
     """The request body as a JSON object, or a 400 saying why it is not one."""
-    limit = request.environ.get(_BODY_LIMIT_KEY)
-    if request.content_length is None and limit is not None:
-        # A chunked body has no declared length: read one byte past the limit to detect excess.
-        raw = request.stream.read(limit + 1)
-        if len(raw) > limit:
-            raise RequestEntityTooLarge()
-    else:
-        raw = request.get_data(cache=True)  # the router already refused a declared excess
+    raw = _read_body(request)
     if not raw.strip():
         raise InvalidInput("body", "a JSON object is required")
+    return _json_object(raw)
 
+
+def optional_json_body(request: flask.Request) -> dict[str, Any]:
+    """The request body as a JSON object, ``{}`` when there is none (absent or blank, declared
+    or chunked); anything else must be a JSON object as for ``json_body``."""
+    raw = _read_body(request)
+    return _json_object(raw) if raw.strip() else {}
+
+
+def _read_body(request: flask.Request) -> bytes:
+    limit = request.environ.get(_BODY_LIMIT_KEY)
+    try:
+        if request.content_length is None and limit is not None:
+            return _read_undeclared(request.stream, limit)
+        return request.get_data(cache=True)  # the router already refused a declared excess
+    except Exception as exc:
+        if is_broken_framing(exc):
+            raise InvalidInput("body", BROKEN_FRAMING) from None
+        raise
+
+
+def _read_undeclared(stream: Any, limit: int) -> bytes:
+    """A body without a declared length (chunked), read to its end or one byte past the limit.
+    A read may return less than asked (a decoder hands out a chunk at a time): read on."""
+    raw = bytearray()
+    while len(raw) <= limit:
+        piece = stream.read(limit + 1 - len(raw))
+        if not piece:
+            return bytes(raw)
+        raw += piece
+    raise RequestEntityTooLarge()
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
     def reject_constant(name: str) -> float:
         raise ValueError(f"{name} is not allowed in JSON")
 
@@ -150,11 +209,19 @@ class Router:
         # map, which would answer with a redirect.
         self._map = Map(strict_slashes=False, merge_slashes=False)
         self._handlers: dict[str, Handler] = {}
+        self._queries: dict[str, tuple[str, ...] | None] = {}
 
-    def route(self, path: str, methods: tuple[str, ...] = ("GET",)) -> Callable[[Handler], Handler]:
+    def route(
+        self, path: str, methods: tuple[str, ...] = ("GET",), query: tuple[str, ...] | None = ()
+    ) -> Callable[[Handler], Handler]:
+        """``query``: the query parameters the handler reads; any other is refused (400 naming
+        it) before the handler runs. None: the handler checks them itself, as when they depend
+        on the path (a KPI's parameters)."""
+
         def register(handler: Handler) -> Handler:
             endpoint = f"{handler.__name__}:{len(self._handlers)}"
             self._handlers[endpoint] = handler
+            self._queries[endpoint] = query
             paths = {path} | ({self.prefix + path.rstrip("/")} if self.prefix else set())
             for p in sorted(paths):
                 self._map.add(Rule(p or "/", endpoint=endpoint, methods=list(methods)))
@@ -188,23 +255,15 @@ class Router:
                 raise RequestEntityTooLarge()
             adapter = self._map.bind_to_environ(request.environ)
             endpoint, args = adapter.match(_SLASHES.sub("/", request.path))
+            if (known := self._queries[endpoint]) is not None:
+                known_fields(request.args, "", known)
             return _as_response(self._handlers[endpoint](request, **args))
         except HttpError as exc:
             return error_response(exc)
         except errors.DomainError as exc:
             return domain_error_response(exc)
-        except NotFound:
-            return error_response(HttpError(404, "not_found", "no such resource", "path"))
-        except MethodNotAllowed as exc:
-            allowed = ", ".join(sorted(exc.valid_methods or []))
-            return error_response(
-                HttpError(405, "method_not_allowed", f"use {allowed}", "method", {"Allow": allowed})
-            )
-        except RequestEntityTooLarge:
-            limit = self.config.max_request_bytes
-            return error_response(
-                HttpError(413, "payload_too_large", f"the body exceeds {limit} bytes", "body")
-            )
+        except HTTPException as exc:
+            return error_response(http_error(exc, self.config.max_request_bytes))
         except Exception:
             # A bug, not bad input: log it in full, answer without internals.
             log.exception("unhandled error in %s %s", request.method, request.path)

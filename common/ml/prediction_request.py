@@ -2,8 +2,11 @@
 of the model that will answer them (from its model card), then turned into columns.
 
 Every row must hold exactly the model's features. Numbers must be JSON numbers (not booleans or
-strings); null only where the feature allows it. Categories are strings; a value the model never
-saw is accepted only if training folded rare values into a learned "other" level.
+strings), within the range the card documents for the feature (its definition's ``minimum`` and
+``maximum``: an age of 130 or a negative order count is a client's mistake, not a prediction);
+null only where the feature allows it. A card written before features had ranges bounds no
+value. Categories are strings; a value the model never saw is accepted only if training folded
+rare values into a learned "other" level.
 """
 
 from __future__ import annotations
@@ -51,12 +54,25 @@ def parse_rows(
 
 def _numeric(feature: Feature, values: list[Any]) -> np.ndarray:
     allowed = "a number or null" if feature.nullable else "a number"
+    low = -math.inf if feature.minimum is None else feature.minimum
+    high = math.inf if feature.maximum is None else feature.maximum
     for i, value in enumerate(values):
         if value is None and feature.nullable:
             continue
         if not is_number(value) or abs(value) > _FLOAT32_MAX:
             raise InvalidInput(f"rows[{i}].{feature.name}", f"must be {allowed}")
+        if not low <= value <= high:
+            raise InvalidInput(f"rows[{i}].{feature.name}", _range_rule(feature))
     return np.array([math.nan if v is None else v for v in values], dtype=np.float32)
+
+
+def _range_rule(feature: Feature) -> str:
+    card = "(the range in the model card)"
+    if feature.maximum is None:
+        return f"must be at least {feature.minimum:g} {card}"
+    if feature.minimum is None:
+        return f"must be at most {feature.maximum:g} {card}"
+    return f"must be from {feature.minimum:g} to {feature.maximum:g} {card}"
 
 
 def _categorical(feature: Feature, values: list[Any], levels: Any) -> Categorical:

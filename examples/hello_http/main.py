@@ -21,7 +21,7 @@ CONFIG, BACKENDS = start_function("hello_http")
 router = Router(CONFIG, prefix="/hello")
 
 
-@router.route("/", methods=("GET",))
+@router.route("/", methods=("GET",), query=("name",))
 def greet(request: flask.Request) -> dict:
     name = validation.name(request.args.get("name", "world"), "name")
     warehouse = BACKENDS.warehouse
@@ -35,7 +35,8 @@ def greet(request: flask.Request) -> dict:
 
 @router.route("/", methods=("POST",))
 def request_greeting(request: flask.Request) -> tuple[dict, int]:
-    name = validation.name(json_body(request).get("name"), "name")
+    body = validation.known_fields(json_body(request), "", ("name",))
+    name = validation.name(body.get("name"), "name")
     run_id = uuid.uuid4().hex
     event = Event("greeting-requested", "hello_http", run_id, {"name": name})
     BACKENDS.publisher.publish(event)

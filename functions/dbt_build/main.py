@@ -23,7 +23,7 @@ import functions_framework
 from common import validation
 from common.backends import start_function
 from common.events.envelope import Event
-from common.http import Router, json_body
+from common.http import Router, optional_json_body
 from common.pipeline.builds import build_run_id, slot_of, summarize
 from common.pipeline.ledger import Ledger, RunNotFound
 from common.pipeline.triggers import scheduled_time
@@ -53,7 +53,7 @@ def now() -> datetime:
 @router.route("/", methods=("POST",))
 @router.route("/build", methods=("POST",))
 def build(request: flask.Request) -> dict:
-    body = json_body(request) if request.content_length else {}
+    body = optional_json_body(request)
     scheduled_at, trigger = scheduled_time(request.headers, body, now())
     slot = slot_of(scheduled_at)
     run_id = build_run_id(slot)
@@ -95,7 +95,7 @@ def _build(claimed: Claim) -> dict:
     return finish(store, claimed, {"status": summary["status"], "summary": summary}, now())
 
 
-@router.route("/runs")
+@router.route("/runs", query=("limit",))
 def runs(request: flask.Request) -> dict:
     limit = validation.whole_number(request.args.get("limit", "20"), "limit", 1, RUNS_LIMIT)
     return {"runs": Ledger(BACKENDS.artifacts).runs(limit)}

@@ -23,7 +23,7 @@ from common.http import Router, json_body, json_response
 from common.kpi import original_queries
 from common.kpi.catalogue import CATALOGUE
 from common.kpi.service import KpiResult, KpiService
-from common.validation import InvalidInput
+from common.validation import InvalidInput, known_fields
 
 CONFIG, BACKENDS = start_function("kpi")
 router = Router(CONFIG, prefix="/kpi")
@@ -46,12 +46,13 @@ def original_query(request: flask.Request) -> dict:
     return original_queries.answer(service(), json_body(request))
 
 
-@router.route("/<name>", methods=("GET", "POST"))
+@router.route("/<name>", methods=("GET", "POST"), query=None)
 def run_kpi(request: flask.Request, name: str) -> flask.Response:
     if name == "query":  # /query takes POST only; werkzeug hands its other methods to this rule
         raise MethodNotAllowed(valid_methods=["POST"])
     wants_csv = _wants_csv(request)  # a bad format is refused before the warehouse is asked
     if request.method == "POST":
+        known_fields(request.args, "", ("format",))  # the KPI's parameters are in the body
         raw = json_body(request)
     else:
         raw = {key: value for key, value in request.args.items() if key != "format"}

@@ -5,7 +5,8 @@ GET  /ml/shap      the champion's global SHAP summary with per-feature chart dat
                    original feature_names and importances [{feature, mean_abs_shap}]
 GET  /ml/models    every training run, newest first: metrics, promotion decision and reasons
 POST /ml/predict   {"rows": [{feature: value}]} (≤ 10,000) → probability + top 3 SHAP reasons
-POST /ml/train     publishes model-retrain-requested; 202 with the run id
+POST /ml/train     {"reason"?} (the body is optional): publishes model-retrain-requested; 202 with
+                   the run id
 
 xgboost is imported on the first prediction only; the read endpoints serve JSON documents.
 """
@@ -19,7 +20,7 @@ import functions_framework
 from common import validation
 from common.backends import start_function
 from common.events.envelope import Event
-from common.http import Router, json_body
+from common.http import Router, json_body, optional_json_body
 from common.ml.explain import with_importances
 from common.ml.features import CONVERSION
 from common.ml.prediction_request import parse_rows
@@ -56,7 +57,7 @@ def shap(request: flask.Request) -> dict:
     return with_importances(champion.shap_summary, champion.features)
 
 
-@router.route("/models")
+@router.route("/models", query=("limit",))
 def models(request: flask.Request) -> dict:
     limit = validation.whole_number(request.args.get("limit", "50"), "limit", 1, HISTORY_LIMIT)
     pointer = registry().latest()
@@ -75,7 +76,8 @@ def predict(request: flask.Request) -> dict:
 
 @router.route("/train", methods=("POST",))
 def request_training(request: flask.Request) -> tuple[dict, int]:
-    why = validation.reason(json_body(request).get("reason", "") if request.content_length else "")
+    body = validation.known_fields(optional_json_body(request), "", ("reason",))
+    why = validation.reason(body.get("reason", ""))
     run_id = new_run_id("retrain", datetime.now(UTC))
     event = Event("model-retrain-requested", "model", run_id, {"reason": why})
     BACKENDS.publisher.publish(event)

@@ -68,7 +68,8 @@ def test_post_publishes_an_event_and_answers_202(client, bus):
         ('{"name": NaN}', "application/json", "body"),
         ("", "application/json", "body"),
         ('{"name": 5}', "application/json", "name"),
-        ('{"nom": "x"}', "application/json", "name"),
+        ("{}", "application/json", "name"),
+        ('{"nom": "x"}', "application/json", "nom"),  # an unknown field is named, not ignored
     ],
 )
 def test_malformed_bodies_are_400s(client, bus, body, content_type, field):

@@ -16,6 +16,7 @@ from common.artifacts.local import LocalArtifactStore
 from common.events.envelope import Event
 from common.runs import BUILD, run_key
 from scripts.local.emulators import free_port
+from tests.support.chunked import chunked
 from tests.support.cloud_events import published
 
 SLOT = "2026-10-15T05:00:00+00:00"
@@ -135,6 +136,18 @@ def test_bad_build_requests_answer_400_naming_the_field_and_claim_nothing(
     assert error["message"]
     assert store.list("runs/") == []
     assert published(bus) == []
+
+
+@pytest.mark.parametrize("path", ["/", "/pipeline/build"])
+def test_a_chunked_body_is_read_not_ignored(client, store, bus, path):
+    response = client.post(path, **chunked(b'{"scheduled_at": "2026-10-15T05:00:00Z", "x": 1}'))
+    assert_error(response, 400, "invalid_argument", "x")
+    assert store.list("runs/") == []
+
+    store.put_json(run_key(RUN_ID, BUILD), finished_record())
+    response = client.post(path, **chunked(b'{"scheduled_at": "2026-10-15T05:00:00Z"}'))
+    assert response.status_code == 200 and response.get_json()["run_id"] == RUN_ID
+    assert response.get_json()["repeated"] and len(published(bus)) == 1
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """model through functions-framework, serving a champion trained on generated thelook data:
 latest, SHAP summary, history, predictions with reasons, retrain requests, reloads."""
 
+import json
 import math
 import shutil
 
@@ -12,7 +13,8 @@ from common.artifacts.local import LocalArtifactStore
 from common.ml.encoding import Categorical, Encoder
 from common.ml.features import CONVERSION
 from common.ml.models import load_model
-from common.ml.registry import Registry
+from common.ml.registry import CARD, Registry
+from tests.support.chunked import chunked
 
 ROWS_SQL = f"select {', '.join(CONVERSION.names)} from execkpi_marts.features_conversion"
 BIG_BODIES = str(8 * 1024**2)
@@ -127,6 +129,12 @@ def test_ten_thousand_rows_are_served(serve, champion_artifacts, feature_rows):
         (lambda r: r.update(recency_days="x"), "rows[0].recency_days", "number or null"),
         (lambda r: r.update(gender="X"), "rows[0].gender", "must be one of"),
         (lambda r: r.update(country=7), "rows[0].country", "must be a string"),
+        # Outside the ranges the model card documents for each feature (features.py).
+        (lambda r: r.update(age=121), "rows[0].age", "must be from 0 to 120"),
+        (lambda r: r.update(age=-1), "rows[0].age", "must be from 0 to 120"),
+        (lambda r: r.update(frequency=-0.5), "rows[0].frequency", "must be at least 0"),
+        (lambda r: r.update(recency_days=-3), "rows[0].recency_days", "must be at least 0"),
+        (lambda r: r.update(traffic_share_email=1.01), "rows[0].traffic_share_email", "0 to 1"),
     ],
 )
 def test_bad_rows_are_400s_naming_the_feature(client, feature_rows, change, field, words):
@@ -136,6 +144,24 @@ def test_bad_rows_are_400s_naming_the_feature(client, feature_rows, change, fiel
     assert response.status_code == 400
     error = error_of(response)
     assert error["field"] == field and words in error["message"]
+
+
+def test_a_card_without_feature_ranges_checks_none(
+    serve, champion_artifacts, tmp_path, feature_rows
+):
+    """Cards written before features had ranges keep serving: they bound no value."""
+    store = tmp_path / "artifacts"
+    shutil.copytree(champion_artifacts, store)
+    registry = Registry(LocalArtifactStore(store), CONVERSION.model)
+    version = registry.latest().version
+    card = registry.read_json(version, CARD)
+    for feature in card["features"]:
+        del feature["minimum"], feature["maximum"]
+    (store / "models" / CONVERSION.model / version / CARD).write_text(json.dumps(card))
+    row = {**feature_rows[0], "age": 130, "frequency": -1}
+
+    response = serve(store).post("/ml/predict", json={"rows": [row]})
+    assert response.status_code == 200, response.get_json()
 
 
 @pytest.mark.parametrize(
@@ -184,3 +210,14 @@ def test_train_publishes_a_retrain_request(serve, champion_artifacts, bus):
     assert client.post("/ml/train").status_code == 202  # no body: no reason
     response = client.post("/ml/train", json={"reason": 5})
     assert response.status_code == 400 and error_of(response)["field"] == "reason"
+    response = client.post("/ml/train", json={"reason": "x", "priority": "high"})
+    assert response.status_code == 400 and error_of(response)["field"] == "priority"
+
+
+def test_train_reads_a_chunked_body(serve, champion_artifacts, bus):
+    client = serve(champion_artifacts, EXECKPI_LOCAL_BUS_URL=bus.url)
+    response = client.post("/ml/train", **chunked(b'{"reason": 5}'))
+    assert response.status_code == 400 and error_of(response)["field"] == "reason"
+    assert client.post("/ml/train", **chunked(b"")).status_code == 202
+    assert client.post("/ml/train", **chunked(b'{"reason": "backfill"}')).status_code == 202
+    assert bus.wait_idle(10) and len(bus.received) == 2

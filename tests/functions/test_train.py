@@ -2,6 +2,7 @@
 version, promotes it over the champion and publishes model-trained; redeliveries train nothing;
 a deliberately worse challenger is rejected and LATEST stays where it was."""
 
+import json
 import os
 import shutil
 
@@ -14,7 +15,8 @@ from common.ml.features import CONVERSION
 from common.ml.registry import Registry
 from common.runs import TRAINING, run_key
 from common.warehouse.duckdb_engine import DuckDBWarehouse
-from tests.support.cloud_events import published, push
+from scripts.local.emulators import free_port
+from tests.support.cloud_events import delivery_of, post_cloud_event, published, push
 
 MART = "execkpi_marts.features_conversion"
 
@@ -173,3 +175,54 @@ def test_data_validated_without_a_data_version_is_refused(
     assert push(train_client(generated_warehouse), event) == 200
     marker = registry.store.get_json(f"events/train/{event.event_id}.json")
     assert marker["outcome"] == "failed" and "data_version" in marker["error"]
+
+
+def _envelope(**change) -> bytes:
+    event = Event("model-retrain-requested", "model", "f" * 32, {"reason": ""})
+    return json.dumps({**json.loads(event.to_bytes()), **change}).encode()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"not json",
+        b'{"payload":' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        _envelope(run_id="../x"),
+        _envelope(run_id="-1"),
+        _envelope(event_id=""),
+        _envelope(event_id="r" * 1025),
+    ],
+    ids=["not-json", "deep", "run-id-path", "run-id-dash", "event-id-empty", "event-id-long"],
+)
+def test_a_message_that_can_never_be_an_event_is_acknowledged_and_recorded(
+    function_client, execkpi_env, bus, data
+):
+    """Retrying cannot fix it: a 5xx would only have Pub/Sub redeliver it up to the dead-letter
+    limit. It is acknowledged (2xx) and kept under events/train/invalid/ for a person."""
+    delivery = delivery_of(data)
+    client = function_client("train", EXECKPI_LOCAL_BUS_URL=bus.url)
+    assert post_cloud_event(client, delivery) == 200
+
+    store = LocalArtifactStore(execkpi_env["EXECKPI_ARTIFACT_DIR"])
+    record = store.get_json(f"events/train/invalid/{delivery['id']}.json")
+    assert record["error"]
+    assert published(bus) == []
+
+
+def test_a_transient_failure_answers_5xx_so_that_pubsub_redelivers(
+    function_client, execkpi_env, tmp_path
+):
+    """The bus is down when train publishes its outcome: the delivery fails (5xx) and the event
+    is not marked handled, so the redelivery runs it again."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    duckdb.connect(str(warehouse)).close()
+    event = Event("data-validated", "validate", "g" * 32, {"data_version": "replaced since"})
+    client = function_client(
+        "train",
+        EXECKPI_DUCKDB_PATH=str(warehouse),
+        EXECKPI_LOCAL_BUS_URL=f"http://127.0.0.1:{free_port()}",  # nothing listens
+    )
+    assert push(client, event) >= 500
+
+    store = LocalArtifactStore(execkpi_env["EXECKPI_ARTIFACT_DIR"])
+    assert not store.exists(f"events/train/{event.event_id}.json")

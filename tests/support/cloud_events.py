@@ -8,7 +8,7 @@ import base64
 from cloudevents.conversion import to_binary
 
 from common.events.envelope import Event
-from scripts.local.bus import LocalBus, LocalBusServer
+from scripts.local.bus import LocalBus, LocalBusServer, new_message
 
 
 def as_cloud_event(event: Event):
@@ -18,6 +18,14 @@ def as_cloud_event(event: Event):
     bus.subscribe(event.event_type, captured.append)
     bus.publish(event)
     return captured[0]
+
+
+def delivery_of(data: bytes, topic: str = "data-validated"):
+    """Any bytes published to ``topic``, as Pub/Sub pushes them to a subscriber: how a message
+    that is no valid envelope arrives."""
+    bus = LocalBus()
+    subscription = bus.subscribe(topic, lambda _: None)
+    return bus.cloud_event(subscription, new_message(topic, data, {}))
 
 
 def post_cloud_event(client, cloud_event) -> int:

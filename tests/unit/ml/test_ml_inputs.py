@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from common.ml.encoding import Categorical, Encoder, Levels
+from common.ml.features import Feature
 from common.ml.prediction_request import MAX_ROWS, parse_rows
 from common.validation import InvalidInput
 from tests.support.ml_synthetic import SPEC
@@ -75,3 +76,33 @@ def test_unseen_category_needs_a_learned_other_level():
         parse_rows({"rows": [{**ROW, "channel": "Display"}]}, SPEC.features, closed)
     assert caught.value.field == "rows[0].channel"
     assert "Search, Email" in caught.value.message
+
+
+RANGED = (
+    Feature("age", "numeric", "years", minimum=0, maximum=120),
+    Feature("orders", "numeric", "orders so far", nullable=True, minimum=0),
+    Feature("balance", "numeric", "credit left", maximum=1000.5),
+)
+RANGED_ENCODER = Encoder(tuple(f.name for f in RANGED), ("age", "orders", "balance"), ())
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "rule"),
+    [
+        ({"age": 120.01}, "rows[0].age", "must be from 0 to 120"),
+        ({"age": -1e-9}, "rows[0].age", "must be from 0 to 120"),
+        ({"orders": -1}, "rows[0].orders", "must be at least 0"),
+        ({"balance": 1001}, "rows[0].balance", "must be at most 1000.5"),
+    ],
+)
+def test_values_outside_the_cards_ranges_are_refused(change, field, rule):
+    row = {"age": 30, "orders": None, "balance": -5.0, **change}
+    with pytest.raises(InvalidInput) as caught:
+        parse_rows({"rows": [row]}, RANGED, RANGED_ENCODER)
+    assert caught.value.field == field and caught.value.message.startswith(rule)
+
+
+def test_the_ends_of_a_range_are_inside_it():
+    rows = [{"age": 0, "orders": 0, "balance": 1000.5}, {"age": 120, "orders": None, "balance": -9}]
+    frame = parse_rows({"rows": rows}, RANGED, RANGED_ENCODER)
+    assert frame["age"].tolist() == [0, 120]
