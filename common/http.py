@@ -210,6 +210,7 @@ class Router:
         self._map = Map(strict_slashes=False, merge_slashes=False)
         self._handlers: dict[str, Handler] = {}
         self._queries: dict[str, tuple[str, ...] | None] = {}
+        self._routes: list[tuple[tuple[str, ...], str]] = []
 
     def route(
         self, path: str, methods: tuple[str, ...] = ("GET",), query: tuple[str, ...] | None = ()
@@ -225,9 +226,15 @@ class Router:
             paths = {path} | ({self.prefix + path.rstrip("/")} if self.prefix else set())
             for p in sorted(paths):
                 self._map.add(Rule(p or "/", endpoint=endpoint, methods=list(methods)))
+            self._routes.append((methods, (self.prefix + path.rstrip("/")) or "/"))
             return handler
 
         return register
+
+    def routes(self) -> list[tuple[tuple[str, ...], str]]:
+        """Each route's methods and its path under the prefix, in werkzeug's syntax
+        (``/kpi/<name>``): what the API description must list."""
+        return list(self._routes)
 
     def dispatch(self, request: flask.Request) -> flask.Response:
         trace_id, span_id = parse_trace_header(
