@@ -1183,6 +1183,9 @@ def test_power_extreme_inputs_are_refused_by_name(client, body, field):
         {"metric": "mean", "baseline": 1, "sd": 1e11, "n_per_arm": 1e15, "method": "delta"},
         {"baseline": 0.3, "mde": 0.01, "sequential": {"tuning": 1e15}, "daily_traffic": 1e-3},
         {"baseline": 0.3, "n_per_arm": 2, "ratio": 1000, "alpha": 0.999, "power": 0.9999},
+        # before: a 500, the mde relative to a mean this near 0 overflowing to infinity
+        {"metric": "mean", "baseline": 6e-308, "sd": 2, "n_per_arm": 2},
+        {"metric": "mean", "baseline": -6e-201, "sd": 6.6e149, "n_per_arm": 3e14, "arms": 9},
     ],
 )
 def test_power_extreme_inputs_get_defined_answers(client, body):

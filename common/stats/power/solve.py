@@ -58,7 +58,7 @@ def solve(q: PowerQuery) -> PowerResult:
         total=sum(sizes),
         days=days,
         mde_absolute=absolute,
-        mde_relative=None if absolute is None or q.baseline == 0 else absolute / q.baseline,
+        mde_relative=_relative(absolute, q.baseline),
         effect_size=effect,
         power=power,
         alpha=q.alpha,
@@ -92,6 +92,15 @@ def _detectable(
     if power_at(lo) >= q.power:
         return lo, None
     return increasing_root(lambda delta: power_at(delta) - q.power, lo, hi), None
+
+
+def _relative(absolute: float | None, baseline: float) -> float | None:
+    """The mde as a share of the baseline: None at a baseline of 0, or one so near 0 that the
+    share exceeds a float (a mean of 1e-300 and an mde of 1)."""
+    if absolute is None or baseline == 0:
+        return None
+    share = absolute / baseline
+    return share if math.isfinite(share) else None
 
 
 def _whole(x: float) -> int:
