@@ -94,13 +94,21 @@ def worked_example(document: dict[str, Any], operation: Operation) -> WorkedExam
     body = None
     if "requestBody" in operation.spec:
         content = resolve(document, operation.spec["requestBody"])["content"]
-        body = content.get(JSON, {}).get("example")
+        body = media_example(document, content.get(JSON, {}))
     status = operation.success_status
     answer = resolve(document, operation.spec["responses"][str(status)])
-    response = answer.get("content", {}).get(JSON, {}).get("example")
+    response = media_example(document, answer.get("content", {}).get(JSON, {}))
     return WorkedExample(
         operation.method, path, values["query"], values["header"], body, status, response
     )
+
+
+def media_example(document: dict[str, Any], media: dict[str, Any]) -> Any:
+    """A media type's ``example``, or else the first of its named ``examples``; None if neither."""
+    if "example" in media:
+        return media["example"]
+    named = list(media.get("examples", {}).values())
+    return resolve(document, named[0]).get("value") if named else None
 
 
 def _text(value: Any) -> str:
