@@ -36,6 +36,9 @@ from common.validation import InvalidInput
 log = logging.getLogger(__name__)
 
 HEALTH_PATH = "/healthz"
+# The same answer on a path Cloud Run leaves alone: it reserves some paths ending in "z", so the
+# production gateway asks the portal for this one (x-execkpi-backend-path in portal.yaml).
+CLOUD_RUN_HEALTH_PATH = "/health"
 # functions-framework marks a crashed request with this header for its logs.
 _CRASHED = {"X-Google-Status": "crash"}
 _INSTALLED = "execkpi.edge"
@@ -69,6 +72,7 @@ def install_edge(name: str) -> None:
         return json_response({"status": "ok", "ok": True, "function": name})
 
     app.add_url_rule(HEALTH_PATH, "execkpi_healthz", healthz, methods=["GET"])
+    app.add_url_rule(CLOUD_RUN_HEALTH_PATH, "execkpi_health", healthz, methods=["GET"])
 
 
 def _client_error(exc: HTTPException) -> flask.Response:

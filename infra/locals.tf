@@ -92,6 +92,8 @@ locals {
       # The gateway paths it serves ("" = every path no other prefix claims); null: not
       # behind the front door. scripts/deploy/gateway_config.py routes by it.
       path_prefix = try(m.path_prefix, null)
+      # false: IAM is its only gate, so the public gateway must not route to it.
+      public_gateway = try(m.public_gateway, true)
       # Warehouse/artifact access: none, read or write (see iam.tf for the roles each means).
       warehouse = try(m.permissions.warehouse, "none")
       artifacts = try(m.permissions.artifacts, "none")
@@ -142,8 +144,11 @@ locals {
   ]...)
   http_functions = { for name, f in local.functions : name => f if f.is_http }
   public_http    = { for name, f in local.http_functions : name => f if f.ingress == "all" }
-  # The functions API Gateway routes to (gateway.tf): those with a path_prefix.
-  gateway_backends = { for name, f in local.http_functions : name => f if f.path_prefix != null }
+  # The functions API Gateway routes to (gateway.tf): those with a path_prefix, unless IAM is
+  # their only gate (public_gateway: false).
+  gateway_backends = {
+    for name, f in local.http_functions : name => f if f.path_prefix != null && f.public_gateway
+  }
 
   # Scheduler jobs whose target function exists; the rest wait for their function's folder.
   schedules = {

@@ -52,6 +52,8 @@ _SIMPLE_KEYWORDS = (
     "multipleOf",
 )
 _SIMPLE_TYPES = {"string", "number", "integer", "boolean", "array"}
+# An operation the function answers on another path than the gateway's (see portal.yaml).
+BACKEND_PATH = "x-execkpi-backend-path"
 _COLLECTION_FORMATS = {"spaceDelimited": "ssv", "pipeDelimited": "pipes"}
 # 3.0 schema keywords without a 2.0 counterpart: kept for readers as x- extensions.
 _AS_EXTENSION = {"oneOf", "anyOf", "not", "writeOnly", "deprecated"}
@@ -96,16 +98,20 @@ def swagger(description: dict[str, Any], specs: Sequence[FunctionSpec]) -> dict[
             n: _response(r, components) for n, r in components["responses"].items()
         }
     document = _escaped(document)  # before the placeholders, which must stay expressions
-    for path, item in document["paths"].items():
+    for path, item in list(document["paths"].items()):
         function = backend_for(path, specs)
-        for operation in item.values():
-            operation["x-google-backend"] = _backend(function)
+        if not function.public_gateway:
+            del document["paths"][path]  # IAM is its only gate: the gateway would open it
+            continue
+        for method, operation in item.items():
+            backend_path = description["paths"][path][method].get(BACKEND_PATH)
+            operation["x-google-backend"] = _backend(function, backend_path)
     return document
 
 
-def _backend(function: FunctionSpec) -> dict[str, Any]:
+def _backend(function: FunctionSpec, backend_path: str | None = None) -> dict[str, Any]:
     url = f"${{backend_{function.name}}}"
-    return {
+    backend = {
         "address": url,
         # /kpi/revenue reaches <kpi URL>/kpi/revenue: the functions serve the gateway paths.
         "path_translation": "APPEND_PATH_TO_ADDRESS",
@@ -113,6 +119,9 @@ def _backend(function: FunctionSpec) -> dict[str, Any]:
         "jwt_audience": url,
         "deadline": float(function.timeout_seconds),
     }
+    if backend_path is not None:  # the function answers this operation on another path
+        backend |= {"address": url + backend_path, "path_translation": "CONSTANT_ADDRESS"}
+    return backend
 
 
 def _security_definitions(

@@ -464,6 +464,7 @@ def test_what_a_function_uses_is_granted() -> None:
 # but package_include, which only scripts/deploy/package.py uses (path_prefix: both Terraform
 # and scripts/deploy/gateway_config.py).
 MANIFEST_KEYS = {
+    "public_gateway",
     "entry_point",
     "description",
     "trigger",
@@ -648,7 +649,8 @@ def test_gateway_config_is_the_generated_template() -> None:
 
 def test_gateway_invokes_its_backends_and_nothing_else() -> None:
     assert expr(tf().locals["gateway_backends"]) == (
-        "{for name, f in local.http_functions : name => f if f.path_prefix != null}"
+        "{for name, f in local.http_functions : name => f if f.path_prefix != null &&"
+        " f.public_gateway}"
     )
     invoker = tf().resource("google_cloud_run_service_iam_member", "gateway_invoker")
     assert expr(invoker["for_each"]) == "local.gateway_backends"
@@ -943,8 +945,14 @@ def test_evaluated_gateway_backends(console) -> None:
         "local.gateway_backends", "-var=project_id=execkpi-test", "-var=env=test"
     )
     assert rc == 0, err
-    expected = {name for name, spec in specs().items() if spec.path_prefix is not None}
-    assert set(value) == expected >= {"kpi", "abtest", "model", "dbt_build"}
+    expected = {
+        name
+        for name, spec in specs().items()
+        if spec.path_prefix is not None and spec.public_gateway
+    }
+    # dbt_build is IAM-only (no API key): behind the local gateway, never the public one.
+    assert set(value) == expected >= {"kpi", "abtest", "model"}
+    assert "dbt_build" not in value
     for name, f in value.items():
         assert f["is_http"] and f["ingress"] == "all", name
         assert f["path_prefix"] == specs()[name].path_prefix
