@@ -6,6 +6,7 @@ for the local stack, the packager, the tests and Terraform to pick a function up
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 # Samples with the same layout; nothing deploys or packages them.
 EXAMPLES_DIR = REPO_ROOT / "examples"
+# "" (every path no other prefix claims) or whole path segments such as /kpi or /ml.
+_PATH_PREFIX = re.compile(r"(/[a-z0-9_-]+)*")
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,9 @@ class FunctionSpec:
     max_instances: int
     description: str
     package_include: tuple[str, ...] = ()  # repository folders the deployed package also needs
+    # The gateway paths this function serves (the front door routes by the longest match);
+    # None for an event function, which the front door never routes to.
+    path_prefix: str | None = None
 
     @property
     def is_http(self) -> bool:
@@ -52,6 +58,14 @@ def _load(folder: Path) -> FunctionSpec:
     unknown = [event for event in events if event not in EVENT_TYPES]
     if unknown:
         raise ValueError(f"{folder.name}: trigger events {unknown} are not in EVENT_TYPES")
+    path_prefix = manifest.get("path_prefix")
+    if path_prefix is not None and (events or not _PATH_PREFIX.fullmatch(str(path_prefix))):
+        raise ValueError(
+            f'{folder.name}: path_prefix must be "" or whole path segments such as /kpi,'
+            " on an HTTP function"
+        )
+    if path_prefix is None and not events:
+        raise ValueError(f'{folder.name}: an HTTP function needs path_prefix ("" for the rest)')
     for required in ("main.py", "requirements.txt"):
         if not (folder / required).is_file():
             raise ValueError(f"{folder.name}: {required} is missing")
@@ -65,6 +79,7 @@ def _load(folder: Path) -> FunctionSpec:
         max_instances=int(manifest["max_instances"]),
         description=manifest["description"],
         package_include=tuple(manifest.get("package_include", ())),
+        path_prefix=path_prefix,
     )
 
 
@@ -75,4 +90,9 @@ def discover(functions_dir: Path = FUNCTIONS_DIR) -> list[FunctionSpec]:
     if duplicates:
         # functions-framework keys its registry by entry-point name.
         raise ValueError(f"entry points must be unique; repeated: {sorted(duplicates)}")
+    prefixes = [s.path_prefix for s in specs if s.path_prefix is not None]
+    shared = {p for p in prefixes if prefixes.count(p) > 1}
+    if shared:
+        # One function per prefix, or the front door could not choose.
+        raise ValueError(f"path prefixes must be unique; repeated: {sorted(shared)}")
     return specs
