@@ -34,7 +34,7 @@ class FunctionSpec:
     description: str
     package_include: tuple[str, ...] = ()  # repository folders the deployed package also needs
     # The gateway paths this function serves (the front door routes by the longest match);
-    # None for an event function, which the front door never routes to.
+    # None: not behind the front door (event functions, HTTP functions without the key).
     path_prefix: str | None = None
 
     @property
@@ -64,8 +64,6 @@ def _load(folder: Path) -> FunctionSpec:
             f'{folder.name}: path_prefix must be "" or whole path segments such as /kpi,'
             " on an HTTP function"
         )
-    if path_prefix is None and not events:
-        raise ValueError(f'{folder.name}: an HTTP function needs path_prefix ("" for the rest)')
     for required in ("main.py", "requirements.txt"):
         if not (folder / required).is_file():
             raise ValueError(f"{folder.name}: {required} is missing")

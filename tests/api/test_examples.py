@@ -87,23 +87,33 @@ class Request:
 def requests_of(operation: Operation) -> list[Request]:
     body = resolve(operation.spec.get("requestBody") or {})
     body_examples = examples_of(body.get("content", {}).get("application/json", {}))
-    by_parameter = {(p["name"], p["in"]): examples_of(p) for p in operation.parameters}
-    names = sorted(set(body_examples) or {n for ex in by_parameter.values() for n in ex} or {""})
+    shown = [(p, examples_of(p)) for p in operation.parameters]
+    names = sorted(set(body_examples) or {n for _, ex in shown for n in ex} or {""})
     made = []
     for name in names:
         path, query, headers = operation.path, {}, {}
-        for (parameter, where), examples in by_parameter.items():
+        for parameter, examples in shown:
             if not examples:
                 continue
             value = examples.get(name, next(iter(examples.values())))
-            if where == "path":
-                path = path.replace("{" + parameter + "}", quote(str(value), safe=""))
-            elif where == "query":
-                query[parameter] = value
-            elif where == "header":
-                headers[parameter] = str(value)
+            if parameter["in"] == "path":
+                path = path.replace("{" + parameter["name"] + "}", quote(str(value), safe=""))
+            elif parameter["in"] == "query":
+                query[parameter["name"]] = query_value(parameter, value)
+            elif parameter["in"] == "header":
+                headers[parameter["name"]] = str(value)
         made.append(Request(operation, name, path, query, headers, body_examples.get(name)))
     return made
+
+
+def query_value(parameter: dict[str, Any], value: Any) -> Any:
+    """A query value as OpenAPI serialises it (style form): an array repeats the name unless
+    ``explode: false`` joins it with commas; booleans are true and false."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list) and parameter.get("explode", True) is False:
+        return ",".join(str(v) for v in value)
+    return value
 
 
 OPERATIONS = operations()

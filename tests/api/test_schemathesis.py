@@ -1,6 +1,7 @@
 """Property-based requests drawn from the description by Schemathesis, sent to the local gateway:
 no answer may be a 5xx, and every answer must have a documented status, a documented media type
-and a body its schema accepts.
+and a body its schema accepts. The description is the code's (common.openapi, which the portal
+serves unchanged: test_portal.py), so the operations are known when pytest collects.
 
 Bounded and reproducible: a fixed number of generated cases per operation, derandomized (the
 same requests on every run, in CI too) and no example database. The number of requests sent
@@ -21,6 +22,8 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+
+from common.openapi import description
 
 MAX_EXAMPLES = 10  # per operation: the whole run stays within about two minutes on 2 cores
 SEED = 14
@@ -49,21 +52,13 @@ def sent(request) -> list[int]:
         reporter.write_line(line)
 
 
-@pytest.fixture(scope="module")
-def api_schema(gateway: str):
-    config = SchemathesisConfig.from_dict(
-        {
-            "seed": SEED,
-            "base-url": gateway,
-            "generation": {"max-examples": MAX_EXAMPLES, "database": "none"},
-        }
-    )
-    loaded = schemathesis.openapi.from_url(f"{gateway}/openapi.json", config=config)
-    # Each build starts dbt build (a minute or more); the examples test sends the worked one.
-    return loaded.exclude(method="POST", path="/pipeline/build")
-
-
-schema = schemathesis.pytest.from_fixture("api_schema")
+CONFIG = SchemathesisConfig.from_dict(
+    {"seed": SEED, "generation": {"max-examples": MAX_EXAMPLES, "database": "none"}}
+)
+# Each build runs dbt build (a minute or more); the examples test sends the worked one.
+schema = schemathesis.openapi.from_dict(description(), config=CONFIG).exclude(
+    method="POST", path="/pipeline/build"
+)
 
 
 @schema.parametrize()
@@ -74,7 +69,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
     deadline=None,
     suppress_health_check=list(HealthCheck),
 )
-def test_no_5xx_and_every_answer_as_described(case, sent: list[int]) -> None:
-    response = case.call(timeout=60)
+def test_no_5xx_and_every_answer_as_described(case, gateway: str, sent: list[int]) -> None:
+    response = case.call(base_url=gateway, timeout=60)
     sent.append(response.status_code)
     case.validate_response(response, checks=CHECKS)
