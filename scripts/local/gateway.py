@@ -59,6 +59,8 @@ HOP_BY_HOP = frozenset(
     }
 )
 PER_CONNECTION = frozenset({"host", "expect", "date", "server"})
+# Set by the gateway, from what it saw (a client's X-Forwarded-For is kept and extended).
+FORWARDING = frozenset({"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"})
 _SLASHES = re.compile("/{2,}")
 _CONTROL = re.compile("[\x00-\x1f\x7f]")
 
@@ -182,11 +184,10 @@ def _request_headers(environ: dict[str, Any]) -> list[tuple[str, str]]:
             name = key.replace("_", "-").title()
         else:
             continue
-        if _passes(name, connection):
+        if _passes(name, connection) and name.lower() not in FORWARDING:
             headers.append((name, value))
     client = environ.get("REMOTE_ADDR", "")
     forwarded_for = environ.get("HTTP_X_FORWARDED_FOR")
-    headers = [(n, v) for n, v in headers if n != "X-Forwarded-For"]
     headers.append(("X-Forwarded-For", f"{forwarded_for}, {client}" if forwarded_for else client))
     headers.append(("X-Forwarded-Proto", environ.get("wsgi.url_scheme", "http")))
     if environ.get("HTTP_HOST"):
@@ -296,7 +297,8 @@ PARSE_ERRORS: tuple[tuple[_Kinds, int, str, str | None], ...] = (
     ),
     (parse_errors.LimitRequestLine, 414, "uri_too_long", "path"),
     (parse_errors.LimitRequestHeaders, 431, "headers_too_large", "headers"),
-    (parse_errors.UnsupportedTransferCoding, 501, "not_implemented", "Transfer-Encoding"),
+    # RFC 9112 says 501, but an unknown coding is the client's mistake: 4xx, as for "gzip" above.
+    (parse_errors.UnsupportedTransferCoding, 400, "invalid_argument", "Transfer-Encoding"),
     (parse_errors.ExpectationFailed, 417, "expectation_failed", "Expect"),
     (
         (

@@ -172,13 +172,19 @@ class LocalStack:
         if self.gateway_url is not None:
             lines.append(self._line(GATEWAY, self.gateway_url, "routes by path prefix"))
         for spec in self.specs:
-            paths = f"HTTP {spec.path_prefix or '/ (the rest)'}"
-            trigger = paths if spec.is_http else "on " + ", ".join(spec.events)
-            lines.append(self._line(spec.name, self.urls[spec.name], trigger))
+            lines.append(self._line(spec.name, self.urls[spec.name], _serves(spec)))
         return "\n".join(lines)
 
     def _line(self, name: str, url: str, role: str) -> str:
         return f"  {name:<14} {url:<24} log {_shown(self.log_path(name)):<28} {role}"
+
+
+def _serves(spec: FunctionSpec) -> str:
+    if spec.events:
+        return "on " + ", ".join(spec.events)
+    if spec.path_prefix is None:
+        return "HTTP, not behind the gateway"
+    return f"HTTP {spec.path_prefix or '/ (the rest)'}"
 
 
 def _shown(path: Path) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import requests
 
 from scripts.local.emulators import free_port
-from scripts.local.stack import LocalStack
+from scripts.local.stack import GATEWAY, LocalStack
 
 ERROR_FIELDS = {"code", "message", "field", "known"}
 
@@ -33,14 +33,14 @@ def free_ports_for_stack(processes: int) -> tuple[int, int]:
 
 
 def served_by(stack: LocalStack, method: str, path: str, timeout: float = 10) -> set[str]:
-    """The processes whose access log shows ``method path`` (the stack copies each process's
-    output to its log as it comes, so wait for the lines)."""
+    """The processes, the gateway included, whose access log shows ``method path`` (the stack
+    copies each process's output to its log as it comes, so wait for the lines)."""
     line = f"access {method} {path} "
-    names = [spec.name for spec in stack.specs]
+    names = [GATEWAY, *(spec.name for spec in stack.specs)]
     deadline = time.monotonic() + timeout
     while True:
         found = {n for n in names if line in stack.log_path(n).read_text(errors="replace")}
-        if found or time.monotonic() > deadline:
+        if GATEWAY in found or time.monotonic() > deadline:  # it logs after the function
             return found
         time.sleep(0.1)
 
