@@ -18,7 +18,7 @@ DESCRIPTION_PATH = "/openapi.json"
 # What the page loads, and the type each is served as.
 ASSET_TYPES = {
     "swagger-ui.css": "text/css; charset=utf-8",
-    "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+    "swagger-ui-bundle.js": "application/javascript; charset=utf-8",  # as the description says
     "favicon-32x32.png": "image/png",
     "favicon-16x16.png": "image/png",
 }

@@ -3,7 +3,7 @@
 GET /               what this service is: its project, the marts dataset, where the docs are
 GET /openapi.json   the OpenAPI 3.0 description of every route (built on the first request)
 GET /docs           the API reference (Swagger UI from the installed swagger-ui-bundle)
-GET /docs/<name>    the reference's scripts, style and icons
+GET /docs/<asset>   the reference's scripts, style and icons
 
 Anything else answers the JSON 404 of every function. yaml and the bundle load on first use.
 """
@@ -50,9 +50,9 @@ def docs(request: flask.Request) -> flask.Response:
     return _send(reference.page(), "no-cache")
 
 
-@router.route(reference.DOCS_PATH + "/<name>")
-def docs_asset(request: flask.Request, name: str) -> flask.Response:
-    return _send(reference.asset(name), "public, max-age=86400")
+@router.route(reference.DOCS_PATH + "/<asset>")
+def docs_asset(request: flask.Request, asset: str) -> flask.Response:
+    return _send(reference.asset(asset), "public, max-age=86400")
 
 
 def _send(document: reference.Document, cache_control: str) -> flask.Response:
