@@ -36,6 +36,9 @@ class FunctionSpec:
     # The gateway paths this function serves (the front door routes by the longest match);
     # None: not behind the front door (event functions, HTTP functions without the key).
     path_prefix: str | None = None
+    # False: IAM is its only gate (no API key), so the public API Gateway, an invoker of what it
+    # routes to, leaves it out; the local gateway still routes to it.
+    public_gateway: bool = True
 
     @property
     def is_http(self) -> bool:
@@ -78,6 +81,7 @@ def _load(folder: Path) -> FunctionSpec:
         description=manifest["description"],
         package_include=tuple(manifest.get("package_include", ())),
         path_prefix=path_prefix,
+        public_gateway=bool(manifest.get("public_gateway", True)),
     )
 
 
