@@ -1,11 +1,16 @@
 """Shared fixtures: a clean EXECKPI_* environment per test, emulators, function test clients,
-and warehouses built once per session (raw thelook data loaded into DuckDB, then dbt build):
-one from the generator (always available), one from the real shared exports (skipped when
-../shared is absent)."""
+warehouses built once per session (raw thelook data loaded into DuckDB, then dbt build): one
+from the generator (always available), one from the real shared exports (skipped when
+../shared is absent), and the API as a client meets it: the HTTP functions behind the gateway,
+on the generated warehouse with a champion model trained on it."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -15,9 +20,11 @@ import pytest
 from common.events.envelope import EVENT_TYPES
 from scripts.data.dbt_runner import run_dbt
 from scripts.data.thelook.load import load_generated, load_shared
-from scripts.deploy.catalog import EXAMPLES_DIR, discover
+from scripts.deploy.catalog import EXAMPLES_DIR, REPO_ROOT, discover
 from scripts.local.bus import LocalBus, LocalBusServer
 from scripts.local.emulators import GcsEmulator, PubSubEmulator
+from scripts.local.stack import LocalStack
+from tests.support.api import clean_env, free_ports_for_stack
 from tests.support.datasets import SHARED_DATASETS
 
 # Nothing in the tests may wait on the network.
@@ -137,3 +144,51 @@ def warehouse(request) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(str(path), read_only=True)
     yield con
     con.close()
+
+
+# --- the API behind the gateway (tests/api) -------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def api_settings(generated_warehouse: Path, tmp_path_factory) -> dict[str, str]:
+    root = tmp_path_factory.mktemp("api")
+    warehouse = root / "warehouse.duckdb"
+    shutil.copyfile(generated_warehouse, warehouse)  # a build through the API replaces it
+    settings = {
+        "EXECKPI_DUCKDB_PATH": str(warehouse),
+        "EXECKPI_ARTIFACT_DIR": str(root / "artifacts"),
+    }
+    trained = subprocess.run(
+        [sys.executable, "-m", "scripts.local.train_model", "--run-id", "champion"],
+        cwd=REPO_ROOT,
+        env=clean_env(**settings),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    assert json.loads(trained.stdout)["promoted"], trained.stdout[-3000:]
+    return settings
+
+
+@pytest.fixture(scope="session")
+def api_stack(api_settings: dict[str, str], tmp_path_factory) -> Iterator[LocalStack]:
+    """The HTTP functions and the gateway in front of them. Event functions stay out: nothing
+    routes to them, and a retrain requested through the API would train for minutes."""
+    specs = [spec for spec in discover() if spec.is_http]
+    base_port, gateway_port = free_ports_for_stack(len(specs))
+    stack = LocalStack(
+        specs,
+        base_port,
+        api_settings,
+        log_dir=tmp_path_factory.mktemp("api-logs"),
+        gateway_port=gateway_port,
+    ).start()
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture(scope="session")
+def gateway(api_stack: LocalStack) -> str:
+    """The one URL of the API."""
+    return api_stack.gateway_url

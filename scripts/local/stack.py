@@ -4,9 +4,11 @@ together by an event bus: the local bus (default) or Google's Pub/Sub emulator (
     python -m scripts.local.stack            # serve until Ctrl-C
     python -m scripts.local.stack --emulator # events through the Pub/Sub emulator
 
-Ports: the bus (or emulator) listens on --base-port, functions on the following ports in name
-order. Each function's output goes to .local/logs/<name>.log; the console shows one line per
-request (function, method, path, status, milliseconds).
+One origin serves them all: the gateway (scripts/local/gateway.py) on --port (8080) routes each
+path to its function by path_prefix, the API reference at /docs. The bus (or emulator) listens
+on --base-port, functions on the following ports in name order. Each process's output goes to
+.local/logs/<name>.log; the console shows one line per request (process, method, path, status,
+milliseconds): the gateway's, then the function's.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 
 from common.config import load_config_or_exit
 from common.events.envelope import EVENT_TYPES
+from common.openapi.reference import DOCS_PATH
 from scripts.deploy.catalog import REPO_ROOT, FunctionSpec, discover
 from scripts.local.bus import LocalBus, LocalBusServer
 from scripts.local.emulators import PubSubEmulator, stop_process_group, wait_for_port
@@ -30,6 +33,7 @@ from scripts.local.serve_function import ACCESS_PREFIX
 
 LOCAL_DIR = REPO_ROOT / ".local"
 EMULATOR_PROJECT = "execkpi-local"
+GATEWAY = "gateway"
 
 
 @dataclass
@@ -43,6 +47,8 @@ class LocalStack:
     bus: LocalBusServer | None = None
     emulator: PubSubEmulator | None = None
     show_requests: bool = False  # echo each function's access lines on the console
+    gateway_port: int | None = None  # None: no gateway, each function on its own port only
+    gateway_url: str | None = None
     _processes: list[subprocess.Popen] = field(default_factory=list)
 
     def start(self) -> LocalStack:
@@ -52,6 +58,8 @@ class LocalStack:
             for spec in self.specs:
                 self._start_function(spec, port_of(spec.name, self.specs, self.base_port), env)
             self._subscribe()
+            if self.gateway_port is not None:
+                self._start_gateway(env)
         except BaseException:
             self.stop()
             raise
@@ -81,6 +89,17 @@ class LocalStack:
         ]
         command += ["--source", str(spec.source), "--signature-type", spec.signature_type]
         command += ["--host", "127.0.0.1", "--port", str(port)]
+        self.urls[spec.name] = self._start_process(spec.name, command, port, env)
+
+    def _start_gateway(self, env: dict[str, str]) -> None:
+        command = [sys.executable, "-m", "scripts.local.gateway", "--port", str(self.gateway_port)]
+        for spec in self.specs:
+            if spec.path_prefix is not None:
+                timeout = str(spec.timeout_seconds)
+                command += ["--route", spec.name, spec.path_prefix, self.urls[spec.name], timeout]
+        self.gateway_url = self._start_process(GATEWAY, command, self.gateway_port, env)
+
+    def _start_process(self, name: str, command: list[str], port: int, env: dict[str, str]) -> str:
         process = subprocess.Popen(
             command,
             env={**env, "PYTHONUNBUFFERED": "1"},
@@ -90,17 +109,15 @@ class LocalStack:
             start_new_session=True,
         )
         self._processes.append(process)
-        threading.Thread(target=self._copy_output, args=(spec.name, process), daemon=True).start()
+        threading.Thread(target=self._copy_output, args=(name, process), daemon=True).start()
         try:
             wait_for_port(port, timeout=60, process=process)
         except RuntimeError as exc:
-            raise RuntimeError(
-                f"{spec.name} did not start; see {self.log_path(spec.name)}"
-            ) from exc
-        self.urls[spec.name] = f"http://127.0.0.1:{port}"
+            raise RuntimeError(f"{name} did not start; see {self.log_path(name)}") from exc
+        return f"http://127.0.0.1:{port}"
 
     def _copy_output(self, name: str, process: subprocess.Popen) -> None:
-        """All a function prints goes to its log file; its access lines also to the console
+        """All a process prints goes to its log file; its access lines also to the console
         while ``show_requests`` is set."""
         with self.log_path(name).open("ab") as log:
             for line in process.stdout:
@@ -145,14 +162,29 @@ class LocalStack:
         """True once the local bus has delivered everything (always True on the emulator)."""
         return self.bus.wait_idle(timeout) if self.bus is not None else True
 
+    def banner(self) -> str:
+        """The one URL to use: every route of every function, the description and the docs."""
+        return f"ExecKPI at {self.gateway_url} - API reference at {DOCS_PATH}"
+
     def describe(self) -> str:
         bus = self.bus.url if self.bus else f"Pub/Sub emulator at {self.emulator.host}"
         lines = [f"  {'event bus':<14} {bus}"]
+        if self.gateway_url is not None:
+            lines.append(self._line(GATEWAY, self.gateway_url, "routes by path prefix"))
         for spec in self.specs:
-            trigger = "HTTP" if spec.is_http else "on " + ", ".join(spec.events)
-            log = _shown(self.log_path(spec.name))
-            lines.append(f"  {spec.name:<14} {self.urls[spec.name]:<24} log {log:<28} {trigger}")
+            lines.append(self._line(spec.name, self.urls[spec.name], _serves(spec)))
         return "\n".join(lines)
+
+    def _line(self, name: str, url: str, role: str) -> str:
+        return f"  {name:<14} {url:<24} log {_shown(self.log_path(name)):<28} {role}"
+
+
+def _serves(spec: FunctionSpec) -> str:
+    if spec.events:
+        return "on " + ", ".join(spec.events)
+    if spec.path_prefix is None:
+        return "HTTP, not behind the gateway"
+    return f"HTTP {spec.path_prefix or '/ (the rest)'}"
 
 
 def _shown(path: Path) -> str:
@@ -182,13 +214,17 @@ def serve_until_interrupted(stack: LocalStack) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--port", type=int, default=8080, help="the gateway's: the one URL")
     parser.add_argument("--base-port", type=int, default=8090)
     parser.add_argument("--emulator", action="store_true", help="use the Pub/Sub emulator")
     args = parser.parse_args(argv)
     load_config_or_exit()  # the functions would each fail on it; say why once, here
-    stack = LocalStack(discover(), args.base_port, use_emulator=args.emulator).start()
+    stack = LocalStack(
+        discover(), args.base_port, use_emulator=args.emulator, gateway_port=args.port
+    ).start()
     try:
-        print("ExecKPI local stack:\n" + stack.describe(), flush=True)
+        print(stack.banner(), flush=True)
+        print("\nProcesses of the local stack:\n" + stack.describe(), flush=True)
         serve_until_interrupted(stack)
     finally:
         stack.stop()
