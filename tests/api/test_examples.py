@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import pytest
 import requests
+
+from common.openapi import description
+from scripts.deploy.catalog import discover
+from scripts.local.gateway import Route, route_for
 from tests.support.openapi import (
     JSON,
     Operation,
@@ -15,10 +19,6 @@ from tests.support.openapi import (
     validator,
     worked_example,
 )
-
-from common.openapi import description
-from scripts.deploy.catalog import discover
-from scripts.local.gateway import Route, route_for
 
 DOCUMENT = description()
 OPERATIONS = operations(DOCUMENT)

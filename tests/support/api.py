@@ -38,11 +38,16 @@ def served_by(stack: LocalStack, method: str, path: str, timeout: float = 10) ->
     line = f"access {method} {path} "
     names = [GATEWAY, *(spec.name for spec in stack.specs)]
     deadline = time.monotonic() + timeout
-    while True:
-        found = {n for n in names if line in stack.log_path(n).read_text(errors="replace")}
-        if GATEWAY in found or time.monotonic() > deadline:  # it logs after the function
-            return found
+
+    def found() -> set[str]:
+        return {n for n in names if line in stack.log_path(n).read_text(errors="replace")}
+
+    while GATEWAY not in found() and time.monotonic() < deadline:
         time.sleep(0.1)
+    # The gateway logs after the function answered, but each process's output reaches its log
+    # through its own copying thread: give the function's line a moment to land too.
+    time.sleep(0.5)
+    return found()
 
 
 def error_of(response: requests.Response) -> dict:

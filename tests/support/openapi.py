@@ -114,6 +114,8 @@ def media_example(document: dict[str, Any], media: dict[str, Any]) -> Any:
 def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, list):  # style form, explode false: one comma-separated value
+        return ",".join(_text(item) for item in value)
     return str(value)
 
 
