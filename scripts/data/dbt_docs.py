@@ -1,6 +1,6 @@
 """Build dbt's documentation site from the local warehouse and serve it on 127.0.0.1.
 
-    python -m scripts.data.dbt_docs [--port 8080]      # ./dev docs
+    python -m scripts.data.dbt_docs [--port 8081]      # ./dev docs
 
 Works while the local stack serves: ``docs generate`` reads a copy of the DuckDB file.
 """
@@ -17,7 +17,7 @@ from scripts.data.dbt_runner import DbtFailed, run_on_copy
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--port", type=int, default=8080, help="default: %(default)s")
+    parser.add_argument("--port", type=int, default=8081, help="default: %(default)s")
     args = parser.parse_args(argv)
     try:
         run_on_copy(["docs", "generate"])
