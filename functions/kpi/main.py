@@ -5,14 +5,13 @@ GET  /kpi/<name>?param=value   one KPI (query-string parameters)
 POST /kpi/<name>               one KPI (parameters as a JSON object)
 POST /kpi/query                the original ExecKPI API: {sql_file, params} → {rows, columns, data}
 
-Add ?format=csv (or send Accept: text/csv) for CSV. Responses carry an ETag; a request with
-If-None-Match gets 304 while the data has not changed, and Cache-Control: no-cache skips the
-instance's result cache.
+Add ?format=csv or ?format=xlsx (or send Accept: text/csv or the XLSX media type) for a file
+to download; ?locale=de-DE (or Accept-Language: de) formats it the German way. Responses carry
+an ETag; a request with If-None-Match gets 304 while the data has not changed, and
+Cache-Control: no-cache skips the instance's result cache.
 """
 
-import csv
 import functools
-import io
 
 import flask
 import functions_framework
@@ -22,11 +21,17 @@ from common.backends import start_function
 from common.http import Router, json_body, json_response
 from common.kpi import original_queries
 from common.kpi.catalogue import CATALOGUE
+from common.kpi.downloads import CSV, XLSX, as_csv, as_xlsx
+from common.kpi.locales import DownloadLocale, choose_locale
 from common.kpi.service import KpiResult, KpiService
-from common.validation import InvalidInput, known_fields
+from common.validation import choice, known_fields
 
 CONFIG, BACKENDS = start_function("kpi")
 router = Router(CONFIG, prefix="/kpi")
+
+RESPONSE_OPTIONS = ("format", "locale")  # query parameters of the answer, not of the KPI
+FORMATS = {"json": "application/json", "csv": CSV, "xlsx": XLSX}  # the first is the default
+DOWNLOADS = {"csv": as_csv, "xlsx": as_xlsx}
 
 
 @functools.cache
@@ -50,38 +55,42 @@ def original_query(request: flask.Request) -> dict:
 def run_kpi(request: flask.Request, name: str) -> flask.Response:
     if name == "query":  # /query takes POST only; werkzeug hands its other methods to this rule
         raise MethodNotAllowed(valid_methods=["POST"])
-    wants_csv = _wants_csv(request)  # a bad format is refused before the warehouse is asked
+    # A bad format or locale is refused before the warehouse is asked.
+    answer_format = _format(request)
+    locale = choose_locale(request.args.get("locale"), request.accept_languages)
     if request.method == "POST":
-        known_fields(request.args, "", ("format",))  # the KPI's parameters are in the body
+        known_fields(request.args, "", RESPONSE_OPTIONS)  # the KPI's parameters are in the body
         raw = json_body(request)
     else:
-        raw = {key: value for key, value in request.args.items() if key != "format"}
+        raw = {k: v for k, v in request.args.items() if k not in RESPONSE_OPTIONS}
     use_cache = "no-cache" not in request.headers.get("Cache-Control", "")
     prepared = service().prepare(name, raw)
-    headers = {"ETag": f'"{prepared.etag}"', "Cache-Control": "private, max-age=60"}
+    headers = {
+        "ETag": f'"{prepared.etag}"',
+        "Cache-Control": "private, max-age=60",
+        "Vary": "Accept, Accept-Language",  # both choose the representation
+    }
     if request.if_none_match.contains(prepared.etag):
         return flask.Response(status=304, headers=headers)
     result = service().run(prepared, use_cache=use_cache)
-    return _respond(result, wants_csv, headers)
+    return _respond(result, answer_format, locale, headers)
 
 
-def _wants_csv(request: flask.Request) -> bool:
+def _format(request: flask.Request) -> str:
     requested = request.args.get("format")
-    if requested not in (None, "json", "csv"):
-        raise InvalidInput("format", "must be json or csv")
-    return requested == "csv" or (
-        requested is None
-        and request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv"
-    )
+    if requested is not None:
+        return choice(requested, "format", tuple(FORMATS))
+    media = request.accept_mimetypes.best_match(list(FORMATS.values()))
+    return next((name for name, m in FORMATS.items() if m == media), "json")
 
 
-def _respond(result: KpiResult, wants_csv: bool, headers: dict[str, str]) -> flask.Response:
-    if wants_csv:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow([column["name"] for column in result.columns])
-        writer.writerows(result.rows)
-        return flask.Response(buffer.getvalue(), 200, headers, mimetype="text/csv")
+def _respond(
+    result: KpiResult, answer_format: str, locale: DownloadLocale, headers: dict[str, str]
+) -> flask.Response:
+    if answer_format in DOWNLOADS:
+        download = DOWNLOADS[answer_format](result, locale)
+        headers = {**headers, "Content-Disposition": download.disposition}
+        return flask.Response(download.body, 200, headers, mimetype=download.mimetype)
     body = {
         "kpi": result.kpi,
         "params": result.params,

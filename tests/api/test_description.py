@@ -252,7 +252,7 @@ def test_the_kpi_names_and_parameters_are_the_catalogues():
     assert kpi_query_schema("name")["enum"] == list(CATALOGUE)
     declared = {p.name for kpi in CATALOGUE.values() for p in kpi.params}
     query = {p["name"] for p in operation("GET", "/kpi/{name}").parameters if p["in"] == "query"}
-    assert query - {"format"} == declared
+    assert query - {"format", "locale"} == declared  # the answer's, not the KPI's
     assert set(resolve(DOCUMENT, kpi_body_schema())["properties"]) == declared
     for kpi in CATALOGUE.values():
         for param in kpi.params:
@@ -439,6 +439,12 @@ def test_a_kpi_answers_csv_and_304_as_described(request, function_client):
     as_csv = client.get(example.path, query_string={**example.query, "format": "csv"})
     assert (as_csv.status_code, as_csv.mimetype) == (200, "text/csv")
     assert_answered_as_described(op, as_csv)
+    success = resolve(DOCUMENT, op.spec["responses"]["200"])
+    disposition = resolve(DOCUMENT, success["headers"]["Content-Disposition"])["schema"]
+    assert problems(disposition, as_csv.headers["Content-Disposition"]) == []
+    as_xlsx = client.get(example.path, query_string={**example.query, "format": "xlsx"})
+    assert as_xlsx.status_code == 200 and as_xlsx.mimetype in success["content"]
+    assert problems(disposition, as_xlsx.headers["Content-Disposition"]) == []
     etag = as_csv.headers["ETag"]
     headers = resolve(DOCUMENT, op.spec["responses"]["304"])["headers"]
     assert problems(resolve(DOCUMENT, headers["ETag"])["schema"], etag) == []

@@ -1,0 +1,99 @@
+"""A KPI result as a file to download: CSV or an Excel workbook, formatted for a locale, under a
+name that says what it holds (``revenue_2026-09-04_2026-12-02.csv``).
+
+Babel and xlsxwriter are imported here on first use only: most requests want JSON, and a
+function instance should not pay their import on every cold start."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from common.kpi.locales import DownloadLocale
+from common.kpi.service import KpiResult
+from common.validation import is_number
+
+CSV = "text/csv"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class Download:
+    body: bytes
+    mimetype: str
+    file_name: str
+
+    @property
+    def disposition(self) -> str:  # the name is a KPI's and ISO dates: nothing to escape
+        return f'attachment; filename="{self.file_name}"'
+
+
+def file_name(result: KpiResult, extension: str) -> str:
+    """The KPI's name and, if the answer covers a date range, its first and last day."""
+    span = [result.params[key] for key in ("start", "end") if result.params.get(key)]
+    return "_".join([result.kpi, *span]) + f".{extension}"
+
+
+def as_csv(result: KpiResult, locale: DownloadLocale) -> Download:
+    buffer = io.StringIO()
+    if locale.bom:
+        buffer.write("\ufeff")
+    writer = csv.writer(buffer, delimiter=locale.delimiter, lineterminator="\n")
+    writer.writerow([column["name"] for column in result.columns])
+    if locale.babel is None:
+        writer.writerows(result.rows)
+    else:
+        cell = _localized_cell(locale.babel)
+        kinds = [column["type"] for column in result.columns]
+        for row in result.rows:
+            writer.writerow([cell(v, k) for v, k in zip(row, kinds, strict=True)])
+    return Download(buffer.getvalue().encode("utf-8"), CSV, file_name(result, "csv"))
+
+
+def _localized_cell(babel_locale: str) -> Callable[[Any, str], Any]:
+    from babel.dates import format_date
+    from babel.numbers import format_decimal
+
+    def cell(value: Any, kind: str) -> Any:
+        if value is None:
+            return None
+        if kind == "date":  # CLDR's medium date: dd.MM.y in German
+            return format_date(date.fromisoformat(value), "medium", locale=babel_locale)
+        if is_number(value):  # every digit kept; no grouping, which other readers misparse
+            return format_decimal(
+                value, locale=babel_locale, group_separator=False, decimal_quantization=False
+            )
+        return value
+
+    return cell
+
+
+def as_xlsx(result: KpiResult, locale: DownloadLocale) -> Download:
+    """One sheet named after the KPI: a header row of its columns, then typed cells (numbers
+    as numbers, dates as dates shown in the locale's format), so Excel can sum and sort."""
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = workbook.add_worksheet(result.kpi[:31])  # Excel's limit on a sheet's name
+    sheet.write_row(0, 0, [c["name"] for c in result.columns], workbook.add_format({"bold": True}))
+    sheet.freeze_panes(1, 0)
+    dates = workbook.add_format({"num_format": locale.excel_date})
+    kinds = [column["type"] for column in result.columns]
+    for r, row in enumerate(result.rows, start=1):
+        for c, (value, kind) in enumerate(zip(row, kinds, strict=True)):
+            if value is None:
+                continue
+            if kind == "date":
+                sheet.write_datetime(r, c, date.fromisoformat(value), dates)
+            elif is_number(value):
+                sheet.write_number(r, c, value)
+            else:  # never a formula, whatever the text starts with
+                sheet.write_string(r, c, str(value))
+    sheet.autofit()
+    workbook.close()
+    return Download(buffer.getvalue(), XLSX, file_name(result, "xlsx"))
