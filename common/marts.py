@@ -12,6 +12,7 @@ MARTS = (
     "ab_metrics_by_dimension",
     "channel_performance",
     "customer_ltv",
+    "customer_revenue_daily",
     "features_conversion",
     "funnel",
     "retention_monthly",

@@ -54,19 +54,122 @@ class Kpi:
 def _revenue(d: Dialect, p: Mapping[str, Any]) -> Query:
     bind = Binder(d, p)
     period = d.truncate(p["grain"], "order_date")
+    # Distinct customers do not add up across days: counted from the per-customer rows.
     return bind.query(f"""
+        with money as (
+            select
+                {period} as period,
+                cast(sum(orders) as bigint) as orders,
+                cast(sum(items) as bigint) as items,
+                sum(revenue) as revenue,
+                cast(sum(cancelled_orders) as bigint) as cancelled_orders,
+                cast(sum(returned_orders) as bigint) as returned_orders
+            from {d.table("revenue_daily")}
+            where {bind.between("order_date")}
+            group by 1
+        ),
+        buyers as (
+            select {period} as period, count(distinct user_id) as customers
+            from {d.table("customer_revenue_daily")}
+            where {bind.between("order_date")}
+            group by 1
+        )
         select
-            {period} as period,
-            cast(sum(orders) as bigint) as orders,
-            cast(sum(items) as bigint) as items,
-            sum(revenue) as revenue,
-            sum(revenue) / nullif(sum(orders), 0) as aov,
-            cast(sum(cancelled_orders) as bigint) as cancelled_orders,
-            cast(sum(returned_orders) as bigint) as returned_orders
-        from {d.table("revenue_daily")}
-        where {bind.between("order_date")}
-        group by 1
+            money.period,
+            money.orders,
+            money.items,
+            money.revenue,
+            money.revenue / nullif(money.orders, 0) as aov,
+            money.cancelled_orders,
+            money.returned_orders,
+            cast(coalesce(buyers.customers, 0) as bigint) as customers
+        from money
+        left join buyers on money.period = buyers.period
         order by 1
+    """)
+
+
+def _new_vs_returning(d: Dialect, p: Mapping[str, Any]) -> Query:
+    bind = Binder(d, p)
+    period = d.truncate(p["grain"], "order_date")
+    first_period = d.truncate(p["grain"], "first_order_date")
+    # A customer is new in the period holding their first kept order, returning after it.
+    return bind.query(f"""
+        with flagged as (
+            select {period} as period, user_id, revenue, {first_period} = {period} as is_new
+            from {d.table("customer_revenue_daily")}
+            where {bind.between("order_date")}
+        ),
+        totals as (
+            select
+                period,
+                cast(count(distinct case when is_new then user_id end) as bigint)
+                    as new_customers,
+                cast(count(distinct case when not is_new then user_id end) as bigint)
+                    as returning_customers,
+                coalesce(sum(case when is_new then revenue end), 0) as new_customer_revenue,
+                coalesce(sum(case when not is_new then revenue end), 0)
+                    as returning_customer_revenue,
+                sum(revenue) as revenue
+            from flagged
+            group by period
+        )
+        select
+            period,
+            new_customers,
+            returning_customers,
+            new_customer_revenue,
+            returning_customer_revenue,
+            new_customer_revenue / nullif(revenue, 0) as new_customer_revenue_share
+        from totals
+        order by period
+    """)
+
+
+def _refund_rate(d: Dialect, p: Mapping[str, Any]) -> Query:
+    bind = Binder(d, p)
+    period = d.truncate(p["grain"], "order_date")
+    return bind.query(f"""
+        with totals as (
+            select
+                {period} as period,
+                sum(gross_revenue) as gross_revenue,
+                sum(returned_value) as returned_revenue
+            from {d.table("revenue_daily")}
+            where {bind.between("order_date")}
+            group by 1
+        )
+        select
+            period,
+            gross_revenue,
+            returned_revenue,
+            returned_revenue / nullif(gross_revenue, 0) as refund_rate
+        from totals
+        order by period
+    """)
+
+
+def _gross_margin(d: Dialect, p: Mapping[str, Any]) -> Query:
+    bind = Binder(d, p)
+    period = d.truncate(p["grain"], "order_date")
+    return bind.query(f"""
+        with totals as (
+            select
+                {period} as period,
+                sum(revenue) as revenue,
+                sum(cost_of_revenue) as cost_of_revenue
+            from {d.table("revenue_daily")}
+            where {bind.between("order_date")}
+            group by 1
+        )
+        select
+            period,
+            revenue,
+            cost_of_revenue,
+            revenue - cost_of_revenue as gross_profit,
+            (revenue - cost_of_revenue) / nullif(revenue, 0) as gross_margin
+        from totals
+        order by period
     """)
 
 
@@ -187,6 +290,10 @@ def _experiment_metrics(d: Dialect, p: Mapping[str, Any]) -> Query:
     """)
 
 
+def _revenue_dates(p: Mapping[str, Any]) -> tuple[str, str]:
+    return ("revenue_daily", "order_date")
+
+
 def _grain(default: str, allowed: tuple[str, ...] = GRAINS) -> Param:
     return Param("grain", "enum", "time grain", default=default, allowed=allowed)
 
@@ -196,8 +303,9 @@ CATALOGUE: dict[str, Kpi] = {
     for kpi in (
         Kpi(
             "revenue",
-            "Revenue, orders and AOV over time. Revenue counts items neither cancelled nor "
-            "returned; orders are the orders holding such an item (AOV = revenue / orders).",
+            "Revenue, orders, AOV and paying customers over time. Revenue counts items neither "
+            "cancelled nor returned; orders are the orders holding such an item (AOV = revenue "
+            "/ orders) and customers the distinct users who placed them.",
             (start_param(90), END, _grain("day")),
             (
                 ("period", "date"),
@@ -207,10 +315,59 @@ CATALOGUE: dict[str, Kpi] = {
                 ("aov", "number"),
                 ("cancelled_orders", "integer"),
                 ("returned_orders", "integer"),
+                ("customers", "integer"),
             ),
             _revenue,
             grains=GRAINS,
-            date_source=lambda p: ("revenue_daily", "order_date"),
+            date_source=_revenue_dates,
+        ),
+        Kpi(
+            "new_vs_returning",
+            "Revenue from new and from returning paying customers over time. A customer is new "
+            "in the period holding their first order with a kept item, returning afterwards.",
+            (start_param(90), END, _grain("month")),
+            (
+                ("period", "date"),
+                ("new_customers", "integer"),
+                ("returning_customers", "integer"),
+                ("new_customer_revenue", "number"),
+                ("returning_customer_revenue", "number"),
+                ("new_customer_revenue_share", "number"),
+            ),
+            _new_vs_returning,
+            grains=GRAINS,
+            date_source=_revenue_dates,
+        ),
+        Kpi(
+            "refund_rate",
+            "Returned revenue as a share of gross revenue (items not cancelled) over time, by "
+            "the day the order was placed.",
+            (start_param(90), END, _grain("month")),
+            (
+                ("period", "date"),
+                ("gross_revenue", "number"),
+                ("returned_revenue", "number"),
+                ("refund_rate", "number"),
+            ),
+            _refund_rate,
+            grains=GRAINS,
+            date_source=_revenue_dates,
+        ),
+        Kpi(
+            "gross_margin",
+            "Kept revenue less the product cost of the kept items, and that profit as a share "
+            "of revenue, over time.",
+            (start_param(90), END, _grain("month")),
+            (
+                ("period", "date"),
+                ("revenue", "number"),
+                ("cost_of_revenue", "number"),
+                ("gross_profit", "number"),
+                ("gross_margin", "number"),
+            ),
+            _gross_margin,
+            grains=GRAINS,
+            date_source=_revenue_dates,
         ),
         Kpi(
             "funnel",
@@ -332,7 +489,13 @@ CATALOGUE: dict[str, Kpi] = {
             "Per variant of an experiment: exposed users (n), metric mean and standard "
             "deviation after exposure, and the pre-period covariate mean.",
             (
-                Param("experiment_id", "id", "the experiment", required=True),
+                Param(
+                    "experiment_id",
+                    "id",
+                    "the experiment",
+                    required=True,
+                    known_in=("ab_experiments", "experiment_id"),
+                ),
                 Param(
                     "metric", "enum", "only this metric", allowed=("conversion", "revenue_per_user")
                 ),

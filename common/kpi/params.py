@@ -30,6 +30,8 @@ class Param:
     minimum: int | None = None  # int parameters declare both bounds
     maximum: int | None = None
     required: bool = False
+    # For an id: the (mart, column) listing the ids that exist; an unknown one is a 404.
+    known_in: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         if self.type == "int" and (self.minimum is None or self.maximum is None):

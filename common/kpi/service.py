@@ -107,6 +107,7 @@ class KpiService:
         values = parse_params(kpi.params, raw)
         version = self.data_version()
         values = self._with_default_dates(kpi, values, version)
+        self._check_known_ids(kpi, values, version)
         params = _normalised(values)
         key = json.dumps([kpi.name, params, version])
         etag = hashlib.sha256(key.encode()).hexdigest()[:32]
@@ -143,6 +144,31 @@ class KpiService:
         latest = self.warehouse.query(sql).table.column("latest")[0].as_py() or date.today()
         self.cache.put(key, latest)
         return latest
+
+    def _check_known_ids(self, kpi: Kpi, values: Mapping[str, Any], version: str) -> None:
+        """An id that names nothing is a 404 listing the ids that exist, not 200 with no rows."""
+        for param in kpi.params:
+            value = values[param.name]
+            if param.known_in is None or value is None:
+                continue
+            known = self._known_values(*param.known_in, version)
+            if value not in known:
+                raise NotFound(
+                    f"no {param.name} {value!r}; see known",
+                    field=param.name,
+                    known=known,
+                )
+
+    def _known_values(self, table: str, column: str, version: str) -> tuple[str, ...]:
+        key = ("known", table, column, version)
+        if (cached := self.cache.get(key)) is not None:
+            return cached
+        # Table and column come from the catalogue; the client's value is compared in Python.
+        sql = f"select distinct {column} as value from {self.dialect.table(table)} order by 1"  # noqa: S608
+        column_values = self.warehouse.query(sql).table.column("value").to_pylist()
+        known = tuple(str(v) for v in column_values if v is not None)
+        self.cache.put(key, known)
+        return known
 
     def _execute(self, prepared: PreparedKpi) -> KpiResult:
         kpi = prepared.kpi

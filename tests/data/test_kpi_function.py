@@ -44,6 +44,9 @@ def test_catalogue_describes_every_kpi(client):
         "channel_performance",
         "mom_growth",
         "experiment_metrics",
+        "new_vs_returning",
+        "refund_rate",
+        "gross_margin",
     } <= set(names)
     revenue = body["kpis"][0]
     assert {p["name"] for p in revenue["parameters"]} == {"start", "end", "grain"}
@@ -185,10 +188,9 @@ def test_hostile_values_in_every_parameter_are_4xx_and_change_nothing(client, ge
                 client.get(f"/kpi/{name}", query_string=params),
                 client.post(f"/kpi/{name}", json=params),
             ):
-                if response.status_code == 200:  # a well-formed id that matches no experiment
-                    assert param.type == "id" and response.get_json()["rows"] == []
-                    continue
-                assert response.status_code == 400, (name, param.name, value)
+                # A well-formed id that names nothing is a 404 (see the test below).
+                allowed = (400, 404) if param.type == "id" else (400,)
+                assert response.status_code in allowed, (name, param.name, value)
                 assert error_of(response)["field"] == param.name
     assert warehouse_digest(generated_warehouse) == before
 
@@ -222,6 +224,31 @@ def test_unknown_kpi_missing_required_and_bad_format(client):
     assert error_of(client.get("/kpi/experiment_metrics"))["field"] == "experiment_id"
     assert error_of(client.get("/kpi/revenue?format=xml"))["field"] == "format"
     assert client.delete("/kpi/revenue").status_code == 405
+
+
+def test_every_id_parameter_names_where_its_ids_are_listed():
+    ids = [p for kpi in CATALOGUE.values() for p in kpi.params if p.type == "id"]
+    assert ids and all(p.known_in is not None for p in ids)
+
+
+def test_an_unknown_experiment_id_is_a_404_listing_the_known_ones(client, generated_warehouse):
+    with duckdb.connect(str(generated_warehouse), read_only=True) as con:
+        known = [
+            row[0]
+            for row in con.execute(  # the seed defining the experiments
+                "select distinct experiment_id from execkpi_marts.experiments order by 1"
+            ).fetchall()
+        ]
+    assert known
+    for response in (
+        client.get("/kpi/experiment_metrics", query_string={"experiment_id": "nope"}),
+        client.post("/kpi/experiment_metrics", json={"experiment_id": "nope", "metric": None}),
+    ):
+        assert response.status_code == 404
+        error = error_of(response)
+        assert error["field"] == "experiment_id" and error["known"] == known
+    found = client.get("/kpi/experiment_metrics", query_string={"experiment_id": known[0]})
+    assert found.status_code == 200 and found.get_json()["rows"]
 
 
 def test_engine_failures_are_safe_5xx(function_client, tmp_path):

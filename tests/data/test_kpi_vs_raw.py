@@ -47,7 +47,8 @@ def test_revenue_by_month(dataset):
         select date_trunc('month', o.created_at)::date,
                count(distinct case when i.status in {KEPT} then o.order_id end),
                coalesce(sum(case when i.status in {KEPT} then i.sale_price end), 0),
-               count(distinct case when o.status = 'Cancelled' then o.order_id end)
+               count(distinct case when o.status = 'Cancelled' then o.order_id end),
+               count(distinct case when i.status in {KEPT} then o.user_id end)
         from raw.orders o left join raw.order_items i using (order_id)
         where o.created_at::date between '{span["start"]}' and '{span["end"]}'
         group by 1 order by 1
@@ -55,9 +56,10 @@ def test_revenue_by_month(dataset):
     ).fetchall()
     rows = kpi(client, "revenue", grain="month", **span)
     assert [
-        (date.fromisoformat(r["period"]), r["orders"], r["cancelled_orders"]) for r in rows
-    ] == [(m, orders, cancelled) for m, orders, _, cancelled in expected]
-    for row, (_, orders, revenue, _) in zip(rows, expected, strict=True):
+        (date.fromisoformat(r["period"]), r["orders"], r["cancelled_orders"], r["customers"])
+        for r in rows
+    ] == [(m, orders, cancelled, customers) for m, orders, _, cancelled, customers in expected]
+    for row, (_, orders, revenue, _, _) in zip(rows, expected, strict=True):
         assert row["revenue"] == pytest.approx(revenue, abs=1e-6)
         assert row["aov"] == (pytest.approx(revenue / orders) if orders else None)
 
@@ -70,6 +72,91 @@ def test_revenue_by_week_starts_on_monday(dataset):
         f"select coalesce(sum(sale_price), 0) from raw.order_items where status in {KEPT}"
     ).fetchone()[0]
     assert sum(r["revenue"] for r in rows) == pytest.approx(total, abs=1e-6)
+
+
+def by_period(rows: list[dict]) -> dict[date, dict]:
+    return {date.fromisoformat(r["period"]): r for r in rows}
+
+
+@pytest.mark.parametrize("grain", ["week", "month"])
+def test_new_vs_returning_customer_revenue(dataset, grain):
+    _, client, con = dataset
+    span = full_range(con)
+    # New: the customer's first order holding a kept item falls in the same period.
+    expected = con.execute(
+        f"""
+        with kept as (
+            select o.user_id, o.created_at::date as day, i.sale_price
+            from raw.orders o join raw.order_items i using (order_id)
+            where i.status in {KEPT}
+        ),
+        firsts as (select user_id, min(day) as first_day from kept group by 1)
+        select date_trunc('{grain}', day)::date as period,
+               count(distinct case when date_trunc('{grain}', first_day)
+                   = date_trunc('{grain}', day) then user_id end),
+               count(distinct case when date_trunc('{grain}', first_day)
+                   < date_trunc('{grain}', day) then user_id end),
+               sum(case when date_trunc('{grain}', first_day)
+                   = date_trunc('{grain}', day) then sale_price else 0 end),
+               sum(sale_price)
+        from kept join firsts using (user_id)
+        group by 1 order by 1
+        """
+    ).fetchall()
+    rows = by_period(kpi(client, "new_vs_returning", grain=grain, **span))
+    assert list(rows) == [period for period, *_ in expected]
+    for period, new, returning, new_revenue, revenue in expected:
+        row = rows[period]
+        assert (row["new_customers"], row["returning_customers"]) == (new, returning)
+        assert row["new_customer_revenue"] == pytest.approx(new_revenue, abs=1e-6)
+        assert row["returning_customer_revenue"] == pytest.approx(revenue - new_revenue, abs=1e-6)
+        assert row["new_customer_revenue_share"] == pytest.approx(new_revenue / revenue)
+
+
+def test_refund_rate_in_money_by_month(dataset):
+    _, client, con = dataset
+    span = full_range(con)
+    expected = con.execute(
+        """
+        select date_trunc('month', o.created_at)::date,
+               coalesce(sum(case when i.status <> 'Cancelled' then i.sale_price end), 0),
+               coalesce(sum(case when i.status = 'Returned' then i.sale_price end), 0)
+        from raw.orders o left join raw.order_items i using (order_id)
+        group by 1 order by 1
+        """
+    ).fetchall()
+    rows = by_period(kpi(client, "refund_rate", grain="month", **span))
+    assert list(rows) == [period for period, *_ in expected]
+    assert any(returned for *_, returned in expected)  # the data has returns to measure
+    for period, gross, returned in expected:
+        row = rows[period]
+        assert row["gross_revenue"] == pytest.approx(gross, abs=1e-6)
+        assert row["returned_revenue"] == pytest.approx(returned, abs=1e-6)
+        assert row["refund_rate"] == (pytest.approx(returned / gross) if gross else None)
+
+
+def test_gross_margin_from_product_cost_by_month(dataset):
+    _, client, con = dataset
+    span = full_range(con)
+    expected = con.execute(
+        f"""
+        select date_trunc('month', o.created_at)::date,
+               coalesce(sum(case when i.status in {KEPT} then i.sale_price end), 0),
+               coalesce(sum(case when i.status in {KEPT} then p.cost end), 0)
+        from raw.orders o
+        left join raw.order_items i using (order_id)
+        left join raw.products p on p.id = i.product_id
+        group by 1 order by 1
+        """
+    ).fetchall()
+    rows = by_period(kpi(client, "gross_margin", grain="month", **span))
+    assert list(rows) == [period for period, *_ in expected]
+    for period, revenue, cost in expected:
+        row = rows[period]
+        assert row["revenue"] == pytest.approx(revenue, abs=1e-6)
+        assert row["cost_of_revenue"] == pytest.approx(cost, abs=1e-6)
+        assert row["gross_profit"] == pytest.approx(revenue - cost, abs=1e-6)
+        assert row["gross_margin"] == (pytest.approx(1 - cost / revenue) if revenue else None)
 
 
 def test_funnel_by_source(dataset):

@@ -1,4 +1,5 @@
--- Per order day: orders placed, orders and items that count as revenue, revenue, AOV, returns.
+-- Per order day: orders placed, orders and items that count as revenue, revenue, AOV, returns,
+-- gross revenue (before returns) and the product cost of the kept items.
 -- Revenue counts items that are not Cancelled or Returned (Processing, Shipped, Complete).
 with orders as (
     select * from {{ ref('int_orders') }}
@@ -13,7 +14,9 @@ daily as (
         sum(revenue) as revenue,
         count(case when status = 'Cancelled' then 1 end) as cancelled_orders,
         count(case when status = 'Returned' then 1 end) as returned_orders,
-        sum(returned_value) as returned_value
+        sum(returned_value) as returned_value,
+        sum(gross_revenue) as gross_revenue,
+        sum(cost_of_revenue) as cost_of_revenue
     from orders
     group by order_date
 ),
@@ -28,7 +31,9 @@ final as (
         {{ safe_divide('revenue', 'orders') }} as aov,
         cancelled_orders,
         returned_orders,
-        returned_value
+        returned_value,
+        gross_revenue,
+        cost_of_revenue
     from daily
 )
 
