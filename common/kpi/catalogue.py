@@ -25,6 +25,9 @@ def start_param(days: int) -> Param:
 
 
 END = Param("end", "date", "last day, inclusive (default: the newest day in the data)")
+INCLUDE_PARTIAL = Param(
+    "include_partial", "bool", "also the rows of incomplete periods", default=False
+)
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,20 @@ class Kpi:
     # Where the default date range is read from: (table, date column) for the given params.
     date_source: Callable[[Mapping[str, Any]], tuple[str, str]] | None = None
     default_days: int = 90
+    # The column holding each row's period (its first day): each row then says in an added
+    # ``complete`` column whether that whole period is answered and has data.
+    period: str | None = None
+    # Compares periods: rows of incomplete periods only with include_partial=true.
+    growth: bool = False
+
+    @property
+    def output_columns(self) -> tuple[tuple[str, str], ...]:
+        """The query's columns, then what the service adds."""
+        return (*self.columns, ("complete", "boolean")) if self.period else self.columns
+
+    def period_grain(self, values: Mapping[str, Any]) -> str:
+        """The grain chosen, or the only one a KPI with a single grain has."""
+        return values.get("grain") or self.grains[0]
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -47,7 +64,7 @@ class Kpi:
             "parameters": [p.describe() for p in self.params],
             "dimensions": list(self.dimensions),
             "grains": list(self.grains),
-            "columns": [{"name": n, "type": t} for n, t in self.columns],
+            "columns": [{"name": n, "type": t} for n, t in self.output_columns],
         }
 
 
@@ -320,6 +337,7 @@ CATALOGUE: dict[str, Kpi] = {
             _revenue,
             grains=GRAINS,
             date_source=_revenue_dates,
+            period="period",
         ),
         Kpi(
             "new_vs_returning",
@@ -337,6 +355,7 @@ CATALOGUE: dict[str, Kpi] = {
             _new_vs_returning,
             grains=GRAINS,
             date_source=_revenue_dates,
+            period="period",
         ),
         Kpi(
             "refund_rate",
@@ -352,6 +371,7 @@ CATALOGUE: dict[str, Kpi] = {
             _refund_rate,
             grains=GRAINS,
             date_source=_revenue_dates,
+            period="period",
         ),
         Kpi(
             "gross_margin",
@@ -368,6 +388,7 @@ CATALOGUE: dict[str, Kpi] = {
             _gross_margin,
             grains=GRAINS,
             date_source=_revenue_dates,
+            period="period",
         ),
         Kpi(
             "funnel",
@@ -470,8 +491,9 @@ CATALOGUE: dict[str, Kpi] = {
         ),
         Kpi(
             "mom_growth",
-            "Monthly revenue, orders and AOV with month-over-month revenue growth.",
-            (start_param(366), END),
+            "Monthly revenue, orders and AOV with month-over-month revenue growth. A month not "
+            "wholly within the range or not yet over is left out unless include_partial=true.",
+            (start_param(366), END, INCLUDE_PARTIAL),
             (
                 ("month", "date"),
                 ("revenue", "number"),
@@ -481,8 +503,12 @@ CATALOGUE: dict[str, Kpi] = {
                 ("revenue_growth_mom", "number"),
             ),
             _mom_growth,
-            date_source=lambda p: ("revenue_monthly", "month"),
+            grains=("month",),
+            # The newest day, not month: it tells whether the newest month is complete.
+            date_source=_revenue_dates,
             default_days=366,
+            period="month",
+            growth=True,
         ),
         Kpi(
             "experiment_metrics",

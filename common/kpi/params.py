@@ -9,6 +9,7 @@ from typing import Any
 
 from common.validation import (
     InvalidInput,
+    boolean,
     choice,
     identifier,
     iso_date,
@@ -17,13 +18,14 @@ from common.validation import (
 )
 
 EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
+QUERY_BOOLEANS = {"true": True, "false": False}
 MAX_SPAN_DAYS = 3660  # ten years: more is a mistake or an attempt to scan everything
 
 
 @dataclass(frozen=True)
 class Param:
     name: str
-    type: str  # "date" | "int" | "enum" | "id"
+    type: str  # "date" | "int" | "enum" | "id" | "bool"
     description: str
     default: Any = None
     allowed: tuple[str, ...] = ()  # enum values
@@ -56,6 +58,10 @@ class Param:
 
     def _parse_enum(self, raw: Any) -> str:
         return choice(raw, self.name, self.allowed)
+
+    def _parse_bool(self, raw: Any) -> bool:
+        # A query string carries text; a JSON body carries true/false.
+        return boolean(QUERY_BOOLEANS.get(raw, raw) if isinstance(raw, str) else raw, self.name)
 
     def _parse_id(self, raw: Any) -> str:
         return identifier(raw, self.name)

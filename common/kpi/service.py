@@ -21,6 +21,7 @@ from common.kpi.cache import TtlCache
 from common.kpi.catalogue import CATALOGUE, Kpi
 from common.kpi.dialect import Dialect
 from common.kpi.params import check_range, parse_params
+from common.kpi.periods import Coverage
 from common.warehouse import Warehouse
 
 DATA_VERSION_SECONDS = 30.0  # how long a data version is trusted before asking again
@@ -48,6 +49,7 @@ class PreparedKpi:
     values: dict[str, Any]  # parsed, default dates filled in
     params: dict[str, Any]  # the same values as JSON, echoed in the response
     etag: str  # of (kpi, params, data version); also the result cache's key
+    version: str  # of the data the answer is drawn from
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ class KpiService:
         params = _normalised(values)
         key = json.dumps([kpi.name, params, version])
         etag = hashlib.sha256(key.encode()).hexdigest()[:32]
-        return PreparedKpi(kpi, values, params, etag)
+        return PreparedKpi(kpi, values, params, etag, version)
 
     def run(self, prepared: PreparedKpi, *, use_cache: bool = True) -> KpiResult:
         if use_cache and (cached := self.cache.get(prepared.etag)) is not None:
@@ -187,6 +189,12 @@ class KpiService:
             [_plain(value, kind) for value, kind in zip(row, kinds, strict=True)]
             for row in zip(*columns, strict=True)
         ]
+        if kpi.period is not None:
+            # Flagged here, not in SQL: one calendar rule for both engines and every KPI, and
+            # the newest day is the cached lookup that fills default dates.
+            newest = self._latest_date(*kpi.date_source(prepared.values), prepared.version)
+            first_days = table.column(kpi.period).to_pylist()
+            rows = _marked_complete(prepared, newest, first_days, rows)
         meta = {
             "engine": self.warehouse.engine,
             "rows": len(rows),
@@ -198,7 +206,23 @@ class KpiService:
         return KpiResult(
             kpi=kpi.name,
             params=prepared.params,
-            columns=[{"name": n, "type": t} for n, t in kpi.columns],
+            columns=[{"name": n, "type": t} for n, t in kpi.output_columns],
             rows=rows,
             meta=meta,
         )
+
+
+def _marked_complete(
+    prepared: PreparedKpi, newest: date, first_days: list[date], rows: list[list[Any]]
+) -> list[list[Any]]:
+    """Each row with its period's ``complete`` flag; a growth KPI keeps only complete periods
+    unless include_partial is set, so a running month is never compared with a whole one."""
+    kpi, values = prepared.kpi, prepared.values
+    coverage = Coverage(values["start"], values["end"], newest)
+    grain = kpi.period_grain(values)
+    marked = [
+        [*row, coverage.complete(first, grain)] for first, row in zip(first_days, rows, strict=True)
+    ]
+    if kpi.growth and not values["include_partial"]:
+        return [row for row in marked if row[-1]]
+    return marked
