@@ -45,7 +45,7 @@ def as_csv(result: KpiResult, locale: DownloadLocale) -> Download:
     writer = csv.writer(buffer, delimiter=locale.delimiter, lineterminator="\n")
     writer.writerow([column["name"] for column in result.columns])
     if locale.babel is None:
-        writer.writerows(result.rows)
+        writer.writerows([[_boolean_as_json(v) for v in row] for row in result.rows])
     else:
         cell = _localized_cell(locale.babel)
         kinds = [column["type"] for column in result.columns]
@@ -54,13 +54,18 @@ def as_csv(result: KpiResult, locale: DownloadLocale) -> Download:
     return Download(buffer.getvalue().encode("utf-8"), CSV, file_name(result, "csv"))
 
 
+def _boolean_as_json(value: Any) -> Any:
+    """true/false as JSON spells them, in every locale: a flag, not words to translate."""
+    return ("true" if value else "false") if isinstance(value, bool) else value
+
+
 def _localized_cell(babel_locale: str) -> Callable[[Any, str], Any]:
     from babel.dates import format_date
     from babel.numbers import format_decimal
 
     def cell(value: Any, kind: str) -> Any:
-        if value is None:
-            return None
+        if value is None or isinstance(value, bool):
+            return _boolean_as_json(value)
         if kind == "date":  # CLDR's medium date: dd.MM.y in German
             return format_date(date.fromisoformat(value), "medium", locale=babel_locale)
         if is_number(value):  # every digit kept; no grouping, which other readers misparse
@@ -88,7 +93,9 @@ def as_xlsx(result: KpiResult, locale: DownloadLocale) -> Download:
         for c, (value, kind) in enumerate(zip(row, kinds, strict=True)):
             if value is None:
                 continue
-            if kind == "date":
+            if isinstance(value, bool):
+                sheet.write_boolean(r, c, value)
+            elif kind == "date":
                 sheet.write_datetime(r, c, date.fromisoformat(value), dates)
             elif is_number(value):
                 sheet.write_number(r, c, value)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import datetime
 
 import openpyxl
@@ -31,6 +32,8 @@ def german_cell(text: str, kind: str):
         return datetime.strptime(text, "%d.%m.%Y").date().isoformat()
     if kind == "integer":
         return int(text)
+    if kind == "boolean":  # a flag, spelt as in JSON whatever the locale
+        return {"true": True, "false": False}[text]
     if kind == "number":
         assert "." not in text, f"{text!r}: a grouping or decimal point in a German number"
         return float(text.replace(",", "."))
@@ -69,12 +72,13 @@ def test_an_xlsx_of_revenue_reads_back_as_the_json_answer(client):
         assert [c.value for c in header] == [c["name"] for c in as_json["columns"]]
         assert len(cells) == len(as_json["rows"])
         for row, expected in zip(cells, as_json["rows"], strict=True):
-            period, *numbers = row
+            period, *numbers, complete = row
             assert period.is_date and period.number_format == date_format
             assert period.value.date().isoformat() == expected[0]
             assert all(c.data_type == "n" for c in numbers)  # numbers, not text
             # xlsxwriter writes 16 significant digits, one more than Excel computes with.
-            assert [c.value for c in numbers] == pytest.approx(expected[1:], rel=1e-15)
+            assert [c.value for c in numbers] == pytest.approx(expected[1:-1], rel=1e-15)
+            assert (complete.data_type, complete.value) == ("b", expected[-1])
 
 
 def test_downloads_are_named_after_the_kpi_and_the_answered_range(client):
@@ -113,7 +117,7 @@ def test_the_default_csv_is_the_machine_format_it_always_was(client):
     body = client.get("/kpi/revenue", query_string={**SPAN, "format": "csv"}).get_data(as_text=True)
     header, *rows = csv.reader(io.StringIO(body, newline=""))
     assert header == [c["name"] for c in as_json["columns"]]
-    parse = {"date": str, "integer": int, "number": float}
+    parse = {"date": str, "integer": int, "number": float, "boolean": json.loads}
     kinds = [parse[c["type"]] for c in as_json["columns"]]
     assert [[k(v) for k, v in zip(kinds, row, strict=True)] for row in rows] == as_json["rows"]
 
