@@ -32,7 +32,7 @@ import flask
 from werkzeug.exceptions import BadHost, HTTPException, MethodNotAllowed, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
 
-from common import errors
+from common import audit, errors
 from common.config import Config
 from common.logs import parse_trace_header, reset_trace, set_trace
 from common.validation import InvalidInput, known_fields
@@ -157,12 +157,15 @@ def _read_body(request: flask.Request) -> bytes:
     limit = request.environ.get(_BODY_LIMIT_KEY)
     try:
         if request.content_length is None and limit is not None:
-            return _read_undeclared(request.stream, limit)
-        return request.get_data(cache=True)  # the router already refused a declared excess
+            raw = _read_undeclared(request.stream, limit)
+        else:
+            raw = request.get_data(cache=True)  # the router already refused a declared excess
     except Exception as exc:
         if is_broken_framing(exc):
             raise InvalidInput("body", BROKEN_FRAMING) from None
         raise
+    audit.keep_body(request, raw)
+    return raw
 
 
 def _read_undeclared(stream: Any, limit: int) -> bytes:
@@ -200,16 +203,20 @@ class Router:
 
     Routes answer both at the function's root and under ``prefix``: the cloudfunctions.net URL
     strips the function name from the path while a run.app URL or a local gateway keeps it.
+    With ``audit_as`` (the service name), every request but a CORS preflight writes one audit
+    log entry (``common.audit``), errors included.
     """
 
-    def __init__(self, config: Config, prefix: str = ""):
+    def __init__(self, config: Config, prefix: str = "", audit_as: str | None = None):
         self.config = config
         self.prefix = prefix.rstrip("/")
+        self.audit_as = audit_as
         # Slashes are merged before matching (a base URL ending in "/" gives "//"), not by the
         # map, which would answer with a redirect.
         self._map = Map(strict_slashes=False, merge_slashes=False)
         self._handlers: dict[str, Handler] = {}
         self._queries: dict[str, tuple[str, ...] | None] = {}
+        self._patterns: dict[str, str] = {}
         self._routes: list[tuple[tuple[str, ...], str]] = []
 
     def route(
@@ -223,10 +230,11 @@ class Router:
             endpoint = f"{handler.__name__}:{len(self._handlers)}"
             self._handlers[endpoint] = handler
             self._queries[endpoint] = query
+            self._patterns[endpoint] = (self.prefix + path.rstrip("/")) or "/"
             paths = {path} | ({self.prefix + path.rstrip("/")} if self.prefix else set())
             for p in sorted(paths):
                 self._map.add(Rule(p or "/", endpoint=endpoint, methods=list(methods)))
-            self._routes.append((methods, (self.prefix + path.rstrip("/")) or "/"))
+            self._routes.append((methods, self._patterns[endpoint]))
             return handler
 
         return register
@@ -244,6 +252,8 @@ class Router:
         token = set_trace(request_id, span_id)
         try:
             response = self._dispatch(request)
+            if self.audit_as and request.method != "OPTIONS":  # in the trace: joins the request log
+                audit.record(self.audit_as, self.prefix, request, response, self.config.api_keys)
         finally:
             reset_trace(token)
         response.headers["X-Request-Id"] = request_id
@@ -262,9 +272,13 @@ class Router:
                 raise RequestEntityTooLarge()
             adapter = self._map.bind_to_environ(request.environ)
             endpoint, args = adapter.match(_SLASHES.sub("/", request.path))
+            handler = self._handlers[endpoint]
+            audit.reached(request, audit.Route(handler.__name__, self._patterns[endpoint]))
             if (known := self._queries[endpoint]) is not None:
                 known_fields(request.args, "", known)
-            return _as_response(self._handlers[endpoint](request, **args))
+            answer = handler(request, **args)
+            audit.count_answer(request, answer)
+            return _as_response(answer)
         except HttpError as exc:
             return error_response(exc)
         except errors.DomainError as exc:
@@ -285,6 +299,7 @@ class Router:
         if not any(hmac.compare_digest(given_bytes, key.encode()) for key in self.config.api_keys):
             problem = "is missing" if not given else "is not valid"
             raise HttpError(401, "unauthenticated", f"API key {problem}", API_KEY_HEADER)
+        audit.key_accepted(request, given)
 
     def _allowed_origin(self, request: flask.Request) -> str | None:
         origin = request.headers.get("Origin")

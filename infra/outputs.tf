@@ -52,3 +52,8 @@ output "gateway_url" {
   description = "The front door: every HTTP route of every function behind one origin (gateway.tf)."
   value       = "https://${google_api_gateway_gateway.this.default_hostname}"
 }
+
+output "audit_log_bucket" {
+  description = "The log bucket holding every request's audit entry (Logs Explorer: refine scope to it)."
+  value       = google_logging_project_bucket_config.audit.id
+}

@@ -198,3 +198,23 @@ variable "source_dir" {
   type        = string
   default     = null
 }
+
+variable "audit_log_retention_days" {
+  description = "Days the audit log bucket keeps each request's audit entry (400: as Google keeps its own Admin Activity audit logs; a year's closing plus a quarter)."
+  type        = number
+  default     = 400
+  validation {
+    condition     = var.audit_log_retention_days >= 30 && var.audit_log_retention_days <= 3650
+    error_message = "audit_log_retention_days must be between 30 and 3650."
+  }
+}
+
+variable "default_log_retention_days" {
+  description = "Days the _Default log bucket keeps request and application logs (30: Google's default, made explicit; they hold callers' IPs)."
+  type        = number
+  default     = 30
+  validation {
+    condition     = var.default_log_retention_days >= 1 && var.default_log_retention_days <= 3650
+    error_message = "default_log_retention_days must be between 1 and 3650."
+  }
+}

@@ -34,7 +34,7 @@ from common.validation import InvalidInput
 CONFIG, BACKENDS = start_function("abtest")
 # DuckDB names the marts schema after dbt's target schema; BigQuery uses the configured dataset.
 MARTS = CONFIG.marts_schema
-router = Router(CONFIG, prefix="/ab")
+router = Router(CONFIG, prefix="/ab", audit_as="abtest")
 
 
 def _body(request: flask.Request) -> dict:

@@ -17,6 +17,7 @@ import flask
 import functions_framework
 from werkzeug.exceptions import MethodNotAllowed
 
+from common import audit
 from common.backends import start_function
 from common.http import Router, json_body, json_response
 from common.kpi import original_queries
@@ -27,7 +28,7 @@ from common.kpi.service import KpiResult, KpiService
 from common.validation import choice, known_fields
 
 CONFIG, BACKENDS = start_function("kpi")
-router = Router(CONFIG, prefix="/kpi")
+router = Router(CONFIG, prefix="/kpi", audit_as="kpi")
 
 RESPONSE_OPTIONS = ("format", "locale")  # query parameters of the answer, not of the KPI
 FORMATS = {"json": "application/json", "csv": CSV, "xlsx": XLSX}  # the first is the default
@@ -73,6 +74,7 @@ def run_kpi(request: flask.Request, name: str) -> flask.Response:
     if request.if_none_match.contains(prepared.etag):
         return flask.Response(status=304, headers=headers)
     result = service().run(prepared, use_cache=use_cache)
+    audit.answered(request, len(result.rows))  # a download hides them from the Router
     return _respond(result, answer_format, locale, headers)
 
 

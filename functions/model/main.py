@@ -29,7 +29,7 @@ from common.ml.serving import ChampionCache
 from common.runs import new_run_id
 
 CONFIG, BACKENDS = start_function("model")
-router = Router(CONFIG, prefix="/ml")
+router = Router(CONFIG, prefix="/ml", audit_as="model")
 
 
 @functools.cache

@@ -23,6 +23,7 @@ import hcl2
 import pytest
 import yaml
 
+from common.audit import AUDIT_LABELS
 from common.config import SETTINGS, load_config
 from common.events.envelope import EVENT_TYPES
 from scripts.deploy.catalog import FUNCTIONS_DIR, REPO_ROOT, FunctionSpec, discover
@@ -48,6 +49,8 @@ NOT_LABELABLE = {
     "google_bigquery_dataset_iam_member",
     "google_cloud_run_service_iam_member",
     "google_cloud_scheduler_job",
+    "google_logging_project_bucket_config",
+    "google_logging_project_sink",
     "google_project_iam_member",
     "google_project_service",
     "google_pubsub_subscription_iam_member",
@@ -198,7 +201,7 @@ def test_every_terraform_file_parses() -> None:
     names = {f.name for f in tf().files}
     expected = {"versions.tf", "variables.tf", "locals.tf", "main.tf", "outputs.tf"}
     concerns = {"functions.tf", "iam.tf", "pubsub.tf", "scheduler.tf", "storage.tf", "bigquery.tf"}
-    concerns |= {"gateway.tf"}
+    concerns |= {"gateway.tf", "logging.tf"}
     assert expected | concerns <= names
     assert set(tfvars()) >= {"dev", "prod"}
 
@@ -726,6 +729,23 @@ def test_datasets_follow_the_dbt_project() -> None:
     assert '["+schema"]' in datasets["marts"] and "marts" in datasets["marts"]
     assert "var.bq_location" in tf().resource("google_bigquery_dataset", "this")["location"]
     assert tf().variables["bq_location"]["default"] == "EU"
+
+
+def test_audit_entries_go_to_their_own_log_bucket_and_default_retention_is_explicit() -> None:
+    buckets = tf().of_type("google_logging_project_bucket_config")
+    assert set(buckets) == {"audit", "default"}
+    audit, default = buckets["audit"], buckets["default"]
+    assert expr(audit["retention_days"]) == "var.audit_log_retention_days"
+    assert tf().variables["audit_log_retention_days"]["default"] == 400
+    assert (default["bucket_id"], default["location"]) == ("_Default", "global")
+    assert expr(default["retention_days"]) == "var.default_log_retention_days"
+    assert tf().variables["default_log_retention_days"]["default"] == 30
+    sink = tf().resource("google_logging_project_sink", "audit")
+    assert "google_logging_project_bucket_config.audit.id" in sink["destination"]
+    assert sink["destination"].startswith("logging.googleapis.com/")
+    # The sink's filter selects the label the code puts on every audit entry, and only that.
+    ((label, value),) = AUDIT_LABELS.items()
+    assert sink["filter"] == f'labels.{label}="{value}"'
 
 
 # --- labels and checkov ---------------------------------------------------------------------------
