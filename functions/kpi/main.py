@@ -21,8 +21,8 @@ from common.backends import start_function
 from common.http import Router, json_body, json_response
 from common.kpi import original_queries
 from common.kpi.catalogue import CATALOGUE
-from common.kpi.downloads import CSV, XLSX, as_csv, as_xlsx
-from common.kpi.locales import DownloadLocale, choose_locale
+from common.downloads import CSV, XLSX, as_csv, as_xlsx
+from common.locales import DownloadLocale, choose_locale
 from common.kpi.service import KpiResult, KpiService
 from common.validation import choice, known_fields
 

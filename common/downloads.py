@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from common.kpi.locales import DownloadLocale
+from common.locales import DownloadLocale
 from common.kpi.service import KpiResult
 from common.validation import is_number
 
