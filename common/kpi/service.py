@@ -189,18 +189,22 @@ class KpiService:
             [_plain(value, kind) for value, kind in zip(row, kinds, strict=True)]
             for row in zip(*columns, strict=True)
         ]
-        if kpi.period is not None:
-            # Flagged here, not in SQL: one calendar rule for both engines and every KPI, and
-            # the newest day is the cached lookup that fills default dates.
+        newest = None
+        if kpi.date_source is not None:
+            # The newest day is the cached lookup that fills default dates.
             newest = self._latest_date(*kpi.date_source(prepared.values), prepared.version)
-            first_days = table.column(kpi.period).to_pylist()
-            rows = _marked_complete(prepared, newest, first_days, rows)
+            if kpi.period is not None:
+                # Flagged here, not in SQL: one calendar rule for both engines and every KPI.
+                first_days = table.column(kpi.period).to_pylist()
+                rows = _marked_complete(prepared, newest, first_days, rows)
         meta = {
             "engine": self.warehouse.engine,
             "rows": len(rows),
             "elapsed_ms": round((time.perf_counter() - started) * 1000, 2),
             "cached": False,
         }
+        if newest is not None:
+            meta["date_range"] = _covered(prepared.values, newest)
         if result.bytes_processed is not None:
             meta["bytes_processed"] = result.bytes_processed
         return KpiResult(
@@ -210,6 +214,16 @@ class KpiService:
             rows=rows,
             meta=meta,
         )
+
+
+def _covered(values: Mapping[str, Any], newest: date) -> dict[str, str] | None:
+    """The first and last day the answer covers: the range answered, ending on the newest day
+    with data when it reaches past it (days not loaded yet are not covered; days before the
+    first order are, with nothing in them); None when no day of the range has data yet."""
+    end = min(values["end"], newest)
+    if end < values["start"]:
+        return None
+    return {"start": values["start"].isoformat(), "end": end.isoformat()}
 
 
 def _marked_complete(

@@ -12,9 +12,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from common.experiments import (
+    MART_METRIC_UNITS,
     STATUSES,
     ExperimentDefinition,
     Status,
@@ -28,9 +30,12 @@ from common.stats.breakdown import DIMENSIONS, WARNING, analyze_breakdown
 from common.stats.inputs import CORRECTIONS, Correction, Experiment, Options
 from common.stats.power import solve
 from common.stats.power.request import power_request
+from common.stats.result_table import results_table
+from common.stats.results import Analysis
 from common.validation import InvalidInput, choice, known_fields, name, number
 
 if TYPE_CHECKING:
+    from common.downloads import Table
     from common.stats.warehouse_source import Catalog, StoredBreakdown, StoredExperiment
 
 # The original backend's GET /ab/sample, whose UI read sample.A.success and so on.
@@ -95,10 +100,21 @@ def analyze_experiment(experiment: Experiment) -> dict[str, Any]:
 
 def analyze_stored(ref: requests.ExperimentRef, stored: StoredExperiment) -> dict[str, Any]:
     """Statistics of an experiment stored in the warehouse, read by the caller."""
+    return {"experiment_id": ref.experiment_id, **asdict(_stored_analysis(ref, stored))}
+
+
+def experiment_results(stored: StoredExperiment, as_of: date) -> Table:
+    """The analysis POST /ab/analyze {experiment_id} answers (its default options) as the
+    table a person reads, named after the experiment and ``as_of``, the day of its data."""
+    ref = requests.analysis_request({"experiment_id": stored.definition.experiment_id})
+    analysis = _stored_analysis(ref, stored)
+    return results_table(stored.definition, as_of, analysis, MART_METRIC_UNITS)
+
+
+def _stored_analysis(ref: requests.ExperimentRef, stored: StoredExperiment) -> Analysis:
     experiment = stored.engine_input(ref.options)
     requests.check_cost([experiment])
-    result = analyze(experiment)
-    return {"experiment_id": ref.experiment_id, **asdict(result)}
+    return analyze(experiment)
 
 
 @dataclass(frozen=True)

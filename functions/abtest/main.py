@@ -10,6 +10,8 @@ GET  /ab/assign    ?experiment_id=&user_id=[&variants=a,b&weights=0.5,0.5]
 GET  /ab/sample    the original sample {"sample": {"A": {success, total}, "B": ...}}, with the
                    same counts as /ab/test fields
 GET  /ab/experiments[?status=planned|running|finished], GET /ab/experiments/<experiment_id>
+                   [?format=csv|xlsx&locale=en-US|de-DE]: with a format, the file of the
+                   experiment's results (the analysis POST /ab/analyze answers by default)
 
 An unknown experiment_id answers 404 with the known ids in the error's "known".
 """
@@ -19,8 +21,10 @@ import json
 import flask
 import functions_framework
 
+from common import audit
 from common.backends import start_function
-from common.http import Router, json_body
+from common.http import Router, json_body, json_response
+from common.negotiation import RESPONSE_OPTIONS, VARY, download_response, requested
 from common.stats import api
 from common.stats.requests import ExperimentRef
 from common.stats.warehouse_source import (
@@ -85,9 +89,18 @@ def experiments(request: flask.Request) -> dict:
     return api.experiment_list(catalog(BACKENDS.warehouse, MARTS), status)
 
 
-@router.route("/experiments/<experiment_id>", methods=("GET",))
-def experiment(request: flask.Request, experiment_id: str) -> dict:
-    return api.experiment(catalog(BACKENDS.warehouse, MARTS), experiment_id)
+@router.route("/experiments/<experiment_id>", methods=("GET",), query=RESPONSE_OPTIONS)
+def experiment(request: flask.Request, experiment_id: str) -> flask.Response:
+    wanted = requested(request)  # a bad format or locale: 400 before the warehouse is read
+    found = catalog(BACKENDS.warehouse, MARTS)
+    answer = api.experiment(found, experiment_id)  # 404 for an unknown id
+    headers = {"Vary": VARY}
+    if not wanted.is_download:
+        return json_response(answer, 200, headers)
+    stored = stored_experiment(BACKENDS.warehouse, MARTS, answer["experiment_id"])
+    results = api.experiment_results(stored, found.as_of)
+    audit.answered(request, len(results.rows))  # a download hides them from the Router
+    return download_response(results, wanted, headers)
 
 
 @router.route("/power", methods=("POST",))

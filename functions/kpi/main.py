@@ -19,20 +19,16 @@ from werkzeug.exceptions import MethodNotAllowed
 
 from common import audit
 from common.backends import start_function
+from common.downloads import Table
 from common.http import Router, json_body, json_response
 from common.kpi import original_queries
 from common.kpi.catalogue import CATALOGUE
-from common.kpi.downloads import CSV, XLSX, as_csv, as_xlsx
-from common.kpi.locales import DownloadLocale, choose_locale
 from common.kpi.service import KpiResult, KpiService
-from common.validation import choice, known_fields
+from common.negotiation import RESPONSE_OPTIONS, VARY, Representation, download_response, requested
+from common.validation import known_fields
 
 CONFIG, BACKENDS = start_function("kpi")
 router = Router(CONFIG, prefix="/kpi", audit_as="kpi")
-
-RESPONSE_OPTIONS = ("format", "locale")  # query parameters of the answer, not of the KPI
-FORMATS = {"json": "application/json", "csv": CSV, "xlsx": XLSX}  # the first is the default
-DOWNLOADS = {"csv": as_csv, "xlsx": as_xlsx}
 
 
 @functools.cache
@@ -57,8 +53,7 @@ def run_kpi(request: flask.Request, name: str) -> flask.Response:
     if name == "query":  # /query takes POST only; werkzeug hands its other methods to this rule
         raise MethodNotAllowed(valid_methods=["POST"])
     # A bad format or locale is refused before the warehouse is asked.
-    answer_format = _format(request)
-    locale = choose_locale(request.args.get("locale"), request.accept_languages)
+    wanted = requested(request)
     if request.method == "POST":
         known_fields(request.args, "", RESPONSE_OPTIONS)  # the KPI's parameters are in the body
         raw = json_body(request)
@@ -69,30 +64,18 @@ def run_kpi(request: flask.Request, name: str) -> flask.Response:
     headers = {
         "ETag": f'"{prepared.etag}"',
         "Cache-Control": "private, max-age=60",
-        "Vary": "Accept, Accept-Language",  # both choose the representation
+        "Vary": VARY,
     }
     if request.if_none_match.contains(prepared.etag):
         return flask.Response(status=304, headers=headers)
     result = service().run(prepared, use_cache=use_cache)
     audit.answered(request, len(result.rows))  # a download hides them from the Router
-    return _respond(result, answer_format, locale, headers)
+    return _respond(result, wanted, headers)
 
 
-def _format(request: flask.Request) -> str:
-    requested = request.args.get("format")
-    if requested is not None:
-        return choice(requested, "format", tuple(FORMATS))
-    media = request.accept_mimetypes.best_match(list(FORMATS.values()))
-    return next((name for name, m in FORMATS.items() if m == media), "json")
-
-
-def _respond(
-    result: KpiResult, answer_format: str, locale: DownloadLocale, headers: dict[str, str]
-) -> flask.Response:
-    if answer_format in DOWNLOADS:
-        download = DOWNLOADS[answer_format](result, locale)
-        headers = {**headers, "Content-Disposition": download.disposition}
-        return flask.Response(download.body, 200, headers, mimetype=download.mimetype)
+def _respond(result: KpiResult, wanted: Representation, headers: dict[str, str]) -> flask.Response:
+    if wanted.is_download:
+        return download_response(_table(result), wanted, headers)
     body = {
         "kpi": result.kpi,
         "params": result.params,
@@ -101,6 +84,12 @@ def _respond(
         "meta": result.meta,
     }
     return json_response(body, 200, headers)
+
+
+def _table(result: KpiResult) -> Table:
+    """Named after the KPI and, if the answer covers a date range, its first and last day."""
+    span = [result.params[key] for key in ("start", "end") if result.params.get(key)]
+    return Table(result.kpi, result.columns, result.rows, "_".join([result.kpi, *span]))
 
 
 @functions_framework.http

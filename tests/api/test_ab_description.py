@@ -161,16 +161,19 @@ def worked_examples() -> list:
 
 def worked_request(path: str, operation: dict[str, Any], name: str) -> dict[str, Any]:
     """The Flask test client's arguments for the example ``name``: the parameters' examples
-    (arrays comma-separated, as style form without explode says) and the body example."""
-    query = {}
+    (arrays comma-separated, as style form without explode says; headers as headers) and the
+    body example."""
+    query, headers = {}, {}
     for parameter in operation.get("parameters", ()):
         value = parameter["example"]
         text = ",".join(map(str, value)) if isinstance(value, list) else str(value)
         if parameter["in"] == "path":
             path = path.replace("{" + parameter["name"] + "}", text)
+        elif parameter["in"] == "header":
+            headers[parameter["name"]] = text
         else:
             query[parameter["name"]] = text
-    request = {"path": path, "method": "GET", "query_string": query}
+    request = {"path": path, "method": "GET", "query_string": query, "headers": headers}
     if "requestBody" in operation:
         examples = operation["requestBody"]["content"]["application/json"]["examples"]
         request.update(method="POST", json=resolved(examples[name])["value"])

@@ -112,3 +112,38 @@ def test_every_row_of_a_periodic_kpi_says_whether_its_period_is_complete(
     )
     if grain == "month" and start == "2026-01-01":
         assert flags == {"2026-01-01": True}  # a whole month answered is complete
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "covered"),
+    [
+        (
+            "gross_margin",
+            {"start": "2026-01-07", "end": "2026-02-28"},
+            ("2026-01-07", "2026-02-28"),
+        ),
+        # Days past the newest day of data are not covered: not loaded yet.
+        (
+            "gross_margin",
+            {"start": "2025-12-15", "end": "2026-03-31"},
+            ("2025-12-15", "2026-03-01"),
+        ),
+        (
+            "mom_growth",
+            {"end": "2026-06-30", "include_partial": True},
+            ("2025-06-30", "2026-03-01"),
+        ),
+        ("gross_margin", {"start": "2026-03-02", "end": "2026-03-31"}, None),
+    ],
+)
+def test_the_answer_states_the_days_it_covers(service, name, raw, covered):
+    meta = service.run(service.prepare(name, raw)).meta
+    expected = None if covered is None else dict(zip(("start", "end"), covered, strict=True))
+    assert meta["date_range"] == expected
+
+
+def test_a_default_range_states_its_days(service):
+    result = service.run(service.prepare("mom_growth", {}))
+    first = NEWEST_DAY - timedelta(days=365)  # mom_growth's default span: 366 days
+    assert result.meta["date_range"] == {"start": first.isoformat(), "end": "2026-03-01"}
+    assert result.params["start"] == first.isoformat()

@@ -1,5 +1,6 @@
-"""A KPI result as a file to download: CSV or an Excel workbook, formatted for a locale, under a
-name that says what it holds (``revenue_2026-09-04_2026-12-02.csv``).
+"""A table (a KPI's answer, an experiment's results) as a file to download: CSV or an Excel
+workbook, formatted for a locale, under a name that says what it holds
+(``revenue_2026-09-04_2026-12-02.csv``).
 
 Babel and xlsxwriter are imported here on first use only: most requests want JSON, and a
 function instance should not pay their import on every cold start."""
@@ -13,12 +14,25 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from common.kpi.locales import DownloadLocale
-from common.kpi.service import KpiResult
+from common.locales import DownloadLocale
 from common.validation import is_number
 
 CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows under named, typed columns (``{"name", "type"}``; types as a KPI's: date, number,
+    integer, boolean, string, ...), the sheet's name and the file's name without extension."""
+
+    name: str
+    columns: list[dict[str, str]]
+    rows: list[list[Any]]
+    file_stem: str
+
+    def file_name(self, extension: str) -> str:
+        return f"{self.file_stem}.{extension}"
 
 
 @dataclass(frozen=True)
@@ -28,17 +42,11 @@ class Download:
     file_name: str
 
     @property
-    def disposition(self) -> str:  # the name is a KPI's and ISO dates: nothing to escape
+    def disposition(self) -> str:  # names are identifiers and ISO dates: nothing to escape
         return f'attachment; filename="{self.file_name}"'
 
 
-def file_name(result: KpiResult, extension: str) -> str:
-    """The KPI's name and, if the answer covers a date range, its first and last day."""
-    span = [result.params[key] for key in ("start", "end") if result.params.get(key)]
-    return "_".join([result.kpi, *span]) + f".{extension}"
-
-
-def as_csv(result: KpiResult, locale: DownloadLocale) -> Download:
+def as_csv(result: Table, locale: DownloadLocale) -> Download:
     buffer = io.StringIO()
     if locale.bom:
         buffer.write("\ufeff")
@@ -51,7 +59,7 @@ def as_csv(result: KpiResult, locale: DownloadLocale) -> Download:
         kinds = [column["type"] for column in result.columns]
         for row in result.rows:
             writer.writerow([cell(v, k) for v, k in zip(row, kinds, strict=True)])
-    return Download(buffer.getvalue().encode("utf-8"), CSV, file_name(result, "csv"))
+    return Download(buffer.getvalue().encode("utf-8"), CSV, result.file_name("csv"))
 
 
 def _boolean_as_json(value: Any) -> Any:
@@ -77,14 +85,14 @@ def _localized_cell(babel_locale: str) -> Callable[[Any, str], Any]:
     return cell
 
 
-def as_xlsx(result: KpiResult, locale: DownloadLocale) -> Download:
-    """One sheet named after the KPI: a header row of its columns, then typed cells (numbers
+def as_xlsx(result: Table, locale: DownloadLocale) -> Download:
+    """One sheet named after the table: a header row of its columns, then typed cells (numbers
     as numbers, dates as dates shown in the locale's format), so Excel can sum and sort."""
     import xlsxwriter
 
     buffer = io.BytesIO()
     workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    sheet = workbook.add_worksheet(result.kpi[:31])  # Excel's limit on a sheet's name
+    sheet = workbook.add_worksheet(result.name[:31])  # Excel's limit on a sheet's name
     sheet.write_row(0, 0, [c["name"] for c in result.columns], workbook.add_format({"bold": True}))
     sheet.freeze_panes(1, 0)
     dates = workbook.add_format({"num_format": locale.excel_date})
@@ -103,4 +111,4 @@ def as_xlsx(result: KpiResult, locale: DownloadLocale) -> Download:
                 sheet.write_string(r, c, str(value))
     sheet.autofit()
     workbook.close()
-    return Download(buffer.getvalue(), XLSX, file_name(result, "xlsx"))
+    return Download(buffer.getvalue(), XLSX, result.file_name("xlsx"))
