@@ -1,8 +1,9 @@
 """A KPI result as a file to download: CSV or an Excel workbook, formatted for a locale, under a
 name that says what it holds (``revenue_2026-09-04_2026-12-02.csv``).
 
-Babel and xlsxwriter are imported here on first use only: most requests want JSON, and a
-function instance should not pay their import on every cold start."""
+Babel's dates and xlsxwriter are imported here on first use only: most requests want JSON,
+and a function instance should not pay their import on every cold start (Babel's numbers are
+loaded at start by the currency check, ``common/kpi/money.py``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from common.kpi.locales import DownloadLocale
+from common.kpi.money import Currency
 from common.kpi.service import KpiResult
 from common.validation import is_number
 
@@ -44,14 +46,29 @@ def as_csv(result: KpiResult, locale: DownloadLocale) -> Download:
         buffer.write("\ufeff")
     writer = csv.writer(buffer, delimiter=locale.delimiter, lineterminator="\n")
     writer.writerow([column["name"] for column in result.columns])
-    if locale.babel is None:
-        writer.writerows([[_boolean_as_json(v) for v in row] for row in result.rows])
-    else:
-        cell = _localized_cell(locale.babel)
-        kinds = [column["type"] for column in result.columns]
-        for row in result.rows:
-            writer.writerow([cell(v, k) for v, k in zip(row, kinds, strict=True)])
+    cell = _csv_cell(locale, result.currency)
+    kinds = [column["type"] for column in result.columns]
+    for row in result.rows:
+        writer.writerow([cell(v, k) for v, k in zip(row, kinds, strict=True)])
     return Download(buffer.getvalue().encode("utf-8"), CSV, file_name(result, "csv"))
+
+
+def _decimals(currency: Currency) -> str:
+    """The fraction part of a number pattern showing every minor-unit digit: .00, or none."""
+    return "." + "0" * currency.minor_unit if currency.minor_unit else ""
+
+
+def _csv_cell(locale: DownloadLocale, currency: Currency) -> Callable[[Any, str], Any]:
+    if locale.babel is not None:
+        return _localized_cell(locale.babel, currency)
+
+    def cell(value: Any, kind: str) -> Any:
+        """The JSON value; money with every minor-unit digit (12.50, as booked)."""
+        if kind == "money" and value is not None:
+            return f"{value:.{currency.minor_unit}f}"
+        return _boolean_as_json(value)
+
+    return cell
 
 
 def _boolean_as_json(value: Any) -> Any:
@@ -59,15 +76,19 @@ def _boolean_as_json(value: Any) -> Any:
     return ("true" if value else "false") if isinstance(value, bool) else value
 
 
-def _localized_cell(babel_locale: str) -> Callable[[Any, str], Any]:
+def _localized_cell(babel_locale: str, currency: Currency) -> Callable[[Any, str], Any]:
     from babel.dates import format_date
     from babel.numbers import format_decimal
+
+    money = "0" + _decimals(currency)  # no grouping, as for other numbers
 
     def cell(value: Any, kind: str) -> Any:
         if value is None or isinstance(value, bool):
             return _boolean_as_json(value)
         if kind == "date":  # CLDR's medium date: dd.MM.y in German
             return format_date(date.fromisoformat(value), "medium", locale=babel_locale)
+        if kind == "money":  # already rounded: the pattern only fixes the digits shown
+            return format_decimal(value, money, locale=babel_locale)
         if is_number(value):  # every digit kept; no grouping, which other readers misparse
             return format_decimal(
                 value, locale=babel_locale, group_separator=False, decimal_quantization=False
@@ -88,6 +109,7 @@ def as_xlsx(result: KpiResult, locale: DownloadLocale) -> Download:
     sheet.write_row(0, 0, [c["name"] for c in result.columns], workbook.add_format({"bold": True}))
     sheet.freeze_panes(1, 0)
     dates = workbook.add_format({"num_format": locale.excel_date})
+    money = workbook.add_format({"num_format": excel_money_format(locale, result.currency)})
     kinds = [column["type"] for column in result.columns]
     for r, row in enumerate(result.rows, start=1):
         for c, (value, kind) in enumerate(zip(row, kinds, strict=True)):
@@ -97,6 +119,8 @@ def as_xlsx(result: KpiResult, locale: DownloadLocale) -> Download:
                 sheet.write_boolean(r, c, value)
             elif kind == "date":
                 sheet.write_datetime(r, c, date.fromisoformat(value), dates)
+            elif kind == "money":
+                sheet.write_number(r, c, value, money)
             elif is_number(value):
                 sheet.write_number(r, c, value)
             else:  # never a formula, whatever the text starts with
@@ -104,3 +128,13 @@ def as_xlsx(result: KpiResult, locale: DownloadLocale) -> Download:
     sheet.autofit()
     workbook.close()
     return Download(buffer.getvalue(), XLSX, file_name(result, "xlsx"))
+
+
+def excel_money_format(locale: DownloadLocale, currency: Currency) -> str:
+    """The currency's symbol in the locale and every minor-unit digit, e.g. '#,##0.00 [$€-407]'
+    (de-DE, EUR) or '[$$-409]#,##0.00' (en-US, USD); Excel shows grouping and decimal marks as
+    the reader's own settings say."""
+    from babel.numbers import get_currency_symbol
+
+    symbol = get_currency_symbol(currency.code, locale.symbols)
+    return locale.excel_money.format(symbol=symbol, amount="#,##0" + _decimals(currency))

@@ -23,10 +23,12 @@ from common.kpi import original_queries
 from common.kpi.catalogue import CATALOGUE
 from common.kpi.downloads import CSV, XLSX, as_csv, as_xlsx
 from common.kpi.locales import DownloadLocale, choose_locale
+from common.kpi.money import currency_of
 from common.kpi.service import KpiResult, KpiService
 from common.validation import choice, known_fields
 
 CONFIG, BACKENDS = start_function("kpi")
+CURRENCY = currency_of(CONFIG.currency)  # an unknown code stops the function at start
 router = Router(CONFIG, prefix="/kpi")
 
 RESPONSE_OPTIONS = ("format", "locale")  # query parameters of the answer, not of the KPI
@@ -37,13 +39,16 @@ DOWNLOADS = {"csv": as_csv, "xlsx": as_xlsx}
 @functools.cache
 def service() -> KpiService:
     return KpiService(
-        BACKENDS.warehouse, CONFIG.marts_schema, max_bytes_billed=CONFIG.bq_max_bytes_billed
+        BACKENDS.warehouse,
+        CONFIG.marts_schema,
+        currency=CURRENCY,
+        max_bytes_billed=CONFIG.bq_max_bytes_billed,
     )
 
 
 @router.route("/")
 def catalogue(request: flask.Request) -> dict:
-    return {"kpis": [kpi.describe() for kpi in CATALOGUE.values()]}
+    return {"kpis": [kpi.describe(CURRENCY) for kpi in CATALOGUE.values()]}
 
 
 @router.route("/query", methods=("POST",))
