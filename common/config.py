@@ -47,6 +47,7 @@ class Config:
     max_request_bytes: int
     event_max_age_seconds: int
     log_level: str
+    currency: str
     model_auc_floor: float
     model_auc_tolerance: float
     model_holdout_snapshots: int
@@ -162,6 +163,9 @@ _TOPIC_PREFIX = _matching(
     r"([A-Za-z][A-Za-z0-9._~+%-]{0,100})?", "must start with a letter; letters, digits, .-_~+%"
 )
 _LOG_LEVEL = _choice("debug", "info", "warning", "error")
+# The shape only: whether CLDR knows the code (and its minor unit) is asked where money is
+# answered (common/money.py), so the other functions' cold starts do not import Babel.
+_CURRENCY = _matching(r"[A-Z]{3}", "must be an ISO 4217 code: three capital letters, e.g. EUR")
 
 
 @dataclass(frozen=True)
@@ -218,6 +222,12 @@ SETTINGS: tuple[Setting, ...] = (
         "older events are dropped",
     ),
     Setting("log_level", "info", _LOG_LEVEL, "minimum log severity"),
+    Setting(
+        "currency",
+        "USD",  # the bundled demo data, thelook, is in US dollars
+        _CURRENCY,
+        "ISO 4217 code of the shop's money, e.g. EUR for a German shop",
+    ),
     Setting(
         "model_auc_floor",
         "0.7",

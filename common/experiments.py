@@ -29,8 +29,13 @@ _TWO_POW_64 = 2**64
 # The metrics ab_metrics computes for every experiment (the seeds' primary_metric is one of
 # them; tests/data/test_experiment_tables.py keeps this list and the mart equal).
 MART_METRICS = ("conversion", "revenue_per_user")
-# The unit of each one's per-user value: a 0/1 conversion averages to a ratio, revenue to money.
-MART_METRIC_UNITS = {"conversion": "ratio", "revenue_per_user": "currency"}
+
+
+def mart_metric_units(currency: str) -> dict[str, str]:
+    """The unit of each one's per-user value: a 0/1 conversion averages to a ratio, revenue to
+    money in the shop's currency (its ISO 4217 code)."""
+    return {"conversion": "ratio", "revenue_per_user": currency}
+
 
 Status = Literal["planned", "running", "finished"]
 STATUSES: tuple[Status, ...] = ("planned", "running", "finished")

@@ -13,11 +13,28 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from common.kpi.columns import (
+    Column,
+    count,
+    day,
+    flag,
+    identifier,
+    instant,
+    money,
+    ratio,
+    span,
+    text,
+)
 from common.kpi.dialect import GRAINS, Binder, Dialect, Query
 from common.kpi.params import Param
+from common.money import Currency
 from common.traffic_sources import EVENT_TRAFFIC_SOURCES, USER_TRAFFIC_SOURCES
 
 FUNNEL_STEPS = ("home", "department", "product", "cart", "purchase")
+# experiment_metrics' statistics are in the unit of each row's metric: a ratio for conversion,
+# the currency for revenue per user. One column cannot name both, so they say "per_metric",
+# and they are not rounded to cents: they are inputs of comparisons, not amounts to book.
+METRIC_STATISTICS = ("mean", "std_dev", "covariate_mean")
 
 
 def start_param(days: int) -> Param:
@@ -35,7 +52,7 @@ class Kpi:
     name: str
     description: str
     params: tuple[Param, ...]
-    columns: tuple[tuple[str, str], ...]  # (name, type) of each output column
+    columns: tuple[Column, ...]  # of the query, in its order
     build: Callable[[Dialect, Mapping[str, Any]], Query]
     dimensions: tuple[str, ...] = ()
     grains: tuple[str, ...] = ()
@@ -49,22 +66,22 @@ class Kpi:
     growth: bool = False
 
     @property
-    def output_columns(self) -> tuple[tuple[str, str], ...]:
+    def output_columns(self) -> tuple[Column, ...]:
         """The query's columns, then what the service adds."""
-        return (*self.columns, ("complete", "boolean")) if self.period else self.columns
+        return (*self.columns, flag("complete")) if self.period else self.columns
 
     def period_grain(self, values: Mapping[str, Any]) -> str:
         """The grain chosen, or the only one a KPI with a single grain has."""
         return values.get("grain") or self.grains[0]
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self, currency: Currency) -> dict[str, Any]:
         return {
             "name": self.name,
             "description": self.description,
             "parameters": [p.describe() for p in self.params],
             "dimensions": list(self.dimensions),
             "grains": list(self.grains),
-            "columns": [{"name": n, "type": t} for n, t in self.output_columns],
+            "columns": [column.describe(currency) for column in self.output_columns],
         }
 
 
@@ -325,14 +342,14 @@ CATALOGUE: dict[str, Kpi] = {
             "/ orders) and customers the distinct users who placed them.",
             (start_param(90), END, _grain("day")),
             (
-                ("period", "date"),
-                ("orders", "integer"),
-                ("items", "integer"),
-                ("revenue", "number"),
-                ("aov", "number"),
-                ("cancelled_orders", "integer"),
-                ("returned_orders", "integer"),
-                ("customers", "integer"),
+                day("period"),
+                count("orders"),
+                count("items"),
+                money("revenue"),
+                money("aov"),
+                count("cancelled_orders"),
+                count("returned_orders"),
+                count("customers"),
             ),
             _revenue,
             grains=GRAINS,
@@ -345,12 +362,12 @@ CATALOGUE: dict[str, Kpi] = {
             "in the period holding their first order with a kept item, returning afterwards.",
             (start_param(90), END, _grain("month")),
             (
-                ("period", "date"),
-                ("new_customers", "integer"),
-                ("returning_customers", "integer"),
-                ("new_customer_revenue", "number"),
-                ("returning_customer_revenue", "number"),
-                ("new_customer_revenue_share", "number"),
+                day("period"),
+                count("new_customers"),
+                count("returning_customers"),
+                money("new_customer_revenue"),
+                money("returning_customer_revenue"),
+                ratio("new_customer_revenue_share"),
             ),
             _new_vs_returning,
             grains=GRAINS,
@@ -363,10 +380,10 @@ CATALOGUE: dict[str, Kpi] = {
             "the day the order was placed.",
             (start_param(90), END, _grain("month")),
             (
-                ("period", "date"),
-                ("gross_revenue", "number"),
-                ("returned_revenue", "number"),
-                ("refund_rate", "number"),
+                day("period"),
+                money("gross_revenue"),
+                money("returned_revenue"),
+                ratio("refund_rate"),
             ),
             _refund_rate,
             grains=GRAINS,
@@ -379,11 +396,11 @@ CATALOGUE: dict[str, Kpi] = {
             "of revenue, over time.",
             (start_param(90), END, _grain("month")),
             (
-                ("period", "date"),
-                ("revenue", "number"),
-                ("cost_of_revenue", "number"),
-                ("gross_profit", "number"),
-                ("gross_margin", "number"),
+                day("period"),
+                money("revenue"),
+                money("cost_of_revenue"),
+                money("gross_profit"),
+                ratio("gross_margin"),
             ),
             _gross_margin,
             grains=GRAINS,
@@ -400,14 +417,14 @@ CATALOGUE: dict[str, Kpi] = {
                 Param("traffic_source", "enum", "only this source", allowed=EVENT_TRAFFIC_SOURCES),
             ),
             (
-                ("traffic_source", "string"),
-                ("sessions", "integer"),
-                *((f"{step}_sessions", "integer") for step in FUNNEL_STEPS),
-                ("home_to_department_rate", "number"),
-                ("department_to_product_rate", "number"),
-                ("product_to_cart_rate", "number"),
-                ("cart_to_purchase_rate", "number"),
-                ("session_conversion_rate", "number"),
+                text("traffic_source"),
+                count("sessions"),
+                *(count(f"{step}_sessions") for step in FUNNEL_STEPS),
+                ratio("home_to_department_rate"),
+                ratio("department_to_product_rate"),
+                ratio("product_to_cart_rate"),
+                ratio("cart_to_purchase_rate"),
+                ratio("session_conversion_rate"),
             ),
             _funnel,
             dimensions=("traffic_source",),
@@ -425,11 +442,11 @@ CATALOGUE: dict[str, Kpi] = {
                 Param("max_periods", "int", "periods after signup", 12, minimum=0, maximum=156),
             ),
             (
-                ("cohort", "date"),
-                ("periods_since_signup", "integer"),
-                ("cohort_size", "integer"),
-                ("active_users", "integer"),
-                ("retention_rate", "number"),
+                day("cohort"),
+                span("periods_since_signup", "periods"),
+                count("cohort_size"),
+                count("active_users"),
+                ratio("retention_rate"),
             ),
             _retention,
             grains=("week", "month"),
@@ -446,14 +463,14 @@ CATALOGUE: dict[str, Kpi] = {
                 ),
             ),
             (
-                ("user_id", "integer"),
-                ("acquisition_channel", "string"),
-                ("country", "string"),
-                ("orders", "integer"),
-                ("lifetime_revenue", "number"),
-                ("average_order_value", "number"),
-                ("first_order_at", "timestamp"),
-                ("last_order_at", "timestamp"),
+                identifier("user_id"),
+                text("acquisition_channel"),
+                text("country"),
+                count("orders"),
+                money("lifetime_revenue"),
+                money("average_order_value"),
+                instant("first_order_at"),
+                instant("last_order_at"),
             ),
             _customer_ltv,
             dimensions=("acquisition_channel",),
@@ -463,12 +480,12 @@ CATALOGUE: dict[str, Kpi] = {
             "Customers per RFM segment (recency/frequency/monetary quintiles) with averages.",
             (),
             (
-                ("segment", "string"),
-                ("customers", "integer"),
-                ("share", "number"),
-                ("avg_recency_days", "number"),
-                ("avg_frequency", "number"),
-                ("avg_monetary", "number"),
+                text("segment"),
+                count("customers"),
+                ratio("share"),
+                span("avg_recency_days", "days", "number"),
+                count("avg_frequency", "number"),
+                money("avg_monetary"),
             ),
             _rfm_segments,
         ),
@@ -477,14 +494,14 @@ CATALOGUE: dict[str, Kpi] = {
             "Per acquisition channel: users, buyers, orders, revenue and rates.",
             (Param("channel", "enum", "only this channel", allowed=USER_TRAFFIC_SOURCES),),
             (
-                ("channel", "string"),
-                ("users", "integer"),
-                ("buyers", "integer"),
-                ("orders", "integer"),
-                ("revenue", "number"),
-                ("buyer_rate", "number"),
-                ("revenue_per_user", "number"),
-                ("average_order_value", "number"),
+                text("channel"),
+                count("users"),
+                count("buyers"),
+                count("orders"),
+                money("revenue"),
+                ratio("buyer_rate"),
+                money("revenue_per_user"),
+                money("average_order_value"),
             ),
             _channel_performance,
             dimensions=("channel",),
@@ -495,12 +512,12 @@ CATALOGUE: dict[str, Kpi] = {
             "wholly within the range or not yet over is left out unless include_partial=true.",
             (start_param(366), END, INCLUDE_PARTIAL),
             (
-                ("month", "date"),
-                ("revenue", "number"),
-                ("orders", "integer"),
-                ("aov", "number"),
-                ("previous_revenue", "number"),
-                ("revenue_growth_mom", "number"),
+                day("month"),
+                money("revenue"),
+                count("orders"),
+                money("aov"),
+                money("previous_revenue"),
+                ratio("revenue_growth_mom"),
             ),
             _mom_growth,
             grains=("month",),
@@ -513,7 +530,9 @@ CATALOGUE: dict[str, Kpi] = {
         Kpi(
             "experiment_metrics",
             "Per variant of an experiment: exposed users (n), metric mean and standard "
-            "deviation after exposure, and the pre-period covariate mean.",
+            "deviation after exposure, and the pre-period covariate mean. Mean, standard "
+            "deviation and covariate mean are in the metric's unit: a ratio for conversion, "
+            "the currency (unrounded) for revenue_per_user.",
             (
                 Param(
                     "experiment_id",
@@ -527,12 +546,10 @@ CATALOGUE: dict[str, Kpi] = {
                 ),
             ),
             (
-                ("variant", "string"),
-                ("metric", "string"),
-                ("n", "integer"),
-                ("mean", "number"),
-                ("std_dev", "number"),
-                ("covariate_mean", "number"),
+                text("variant"),
+                text("metric"),
+                count("n"),
+                *(Column(name, "number", "per_metric") for name in METRIC_STATISTICS),
             ),
             _experiment_metrics,
             dimensions=("variant", "metric"),

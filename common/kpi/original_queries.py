@@ -29,6 +29,9 @@ does not. Missing dates default to the newest data, as in the catalogue.
   newest snapshot first, at most 5,000 rows like the original. The original's 30-day columns
   do not exist here; the model's features do.
 
+Answers add ``schema`` after the original keys: each column's name, type and unit, as the
+catalogue's answers give them (money in the configured currency, rounded to its minor unit).
+
 A/B rows cover experiments whose window overlaps the range, each whole: a group's size and
 outcome only mean something over the whole experiment, which is how the analysis judges it.
 """
@@ -41,9 +44,11 @@ from typing import Any
 
 from common.errors import NotFound
 from common.kpi.catalogue import END, FUNNEL_STEPS, Kpi, start_param
+from common.kpi.columns import Column, count, day, flag, identifier, money, ratio, span, text
 from common.kpi.dialect import Binder, Dialect, Query
 from common.kpi.service import KpiResult, KpiService
 from common.ml.features import CONVERSION
+from common.traffic_sources import EVENT_TRAFFIC_SOURCES
 from common.validation import InvalidInput, choice, iso_date, known_fields
 
 RETENTION_WEEKS = 12  # the original's week_n ran from 0 to 12
@@ -66,7 +71,8 @@ class UnknownQueryFile(NotFound):
 
 
 def answer(service: KpiService, body: Mapping[str, Any]) -> dict[str, Any]:
-    """``{rows, columns, data}`` of the query the body names, ``data`` one object per row."""
+    """``{rows, columns, data, schema}`` of the query the body names, ``data`` one object per
+    row, ``schema`` each column's name, type and unit."""
     query = parse_request(body)
     try:
         prepared = service.prepare_kpi(query.kpi, query.dates)
@@ -109,7 +115,7 @@ def parse_request(body: Mapping[str, Any]) -> OriginalQuery:
 def _records(result: KpiResult) -> dict[str, Any]:
     names = [column["name"] for column in result.columns]
     data = [dict(zip(names, row, strict=True)) for row in result.rows]
-    return {"rows": len(data), "columns": names, "data": data}
+    return {"rows": len(data), "columns": names, "data": data, "schema": result.columns}
 
 
 def _revenue_daily(d: Dialect, p: Mapping[str, Any]) -> Query:
@@ -226,9 +232,30 @@ def _source(table: str, column: str) -> Callable[[Mapping[str, Any]], tuple[str,
     return lambda p: (table, column)
 
 
-_FEATURE_COLUMNS = tuple(
-    (f.name, "string" if f.kind == "categorical" else "number") for f in CONVERSION.features
-)
+# The unit of each numeric feature (common.ml.features defines them); a feature added there
+# without a unit here fails at import.
+_FEATURE_UNITS = {
+    "age": "years",
+    "days_since_signup": "days",
+    "frequency": "count",
+    "recency_days": "days",
+    "sessions_90d": "count",
+    "sessions_30d": "count",
+    "product_views_30d": "count",
+    "cart_adds_30d": "count",
+    **{f"traffic_share_{source.lower()}": "ratio" for source in EVENT_TRAFFIC_SOURCES},
+}
+
+
+def _feature_column(name: str, kind: str) -> Column:
+    if kind == "categorical":
+        return text(name)
+    if name == "monetary":
+        return money(name)
+    return Column(name, "number", _FEATURE_UNITS[name])
+
+
+_FEATURE_COLUMNS = tuple(_feature_column(f.name, f.kind) for f in CONVERSION.features)
 
 # sql_file → its KPI; the name (the file's stem) keys the result cache next to the catalogue's.
 QUERY_FILES: dict[str, Kpi] = {
@@ -238,7 +265,7 @@ QUERY_FILES: dict[str, Kpi] = {
             "api_revenue_daily",
             "Revenue, orders and AOV per order day.",
             (start_param(90), END),
-            (("day", "date"), ("orders", "integer"), ("revenue", "number"), ("aov", "number")),
+            (day("day"), count("orders"), money("revenue"), money("aov")),
             _revenue_daily,
             date_source=_source("revenue_daily", "order_date"),
         ),
@@ -247,10 +274,10 @@ QUERY_FILES: dict[str, Kpi] = {
             "Sessions reaching each funnel step, with step and overall rates.",
             (start_param(30), END),
             (
-                ("step", "string"),
-                ("sessions", "integer"),
-                ("rate_from_previous_step", "number"),
-                ("rate_from_all_sessions", "number"),
+                text("step"),
+                count("sessions"),
+                ratio("rate_from_previous_step"),
+                ratio("rate_from_all_sessions"),
             ),
             _funnel_steps,
             date_source=_source("funnel", "session_date"),
@@ -261,10 +288,10 @@ QUERY_FILES: dict[str, Kpi] = {
             "Exposed users per group of every experiment that ran in the range.",
             (start_param(90), END),
             (
-                ("experiment_id", "string"),
-                ("ab_group", "string"),
-                ("users", "integer"),
-                ("share", "number"),
+                identifier("experiment_id", "string"),
+                text("ab_group"),
+                count("users"),
+                ratio("share"),
             ),
             _ab_group,
             date_source=_source("ab_experiments", "end_date"),
@@ -274,13 +301,13 @@ QUERY_FILES: dict[str, Kpi] = {
             "Conversion and revenue per group of every experiment that ran in the range.",
             (start_param(90), END),
             (
-                ("experiment_id", "string"),
-                ("ab_group", "string"),
-                ("users", "integer"),
-                ("converters", "integer"),
-                ("conversion_rate", "number"),
-                ("revenue", "number"),
-                ("revenue_per_user", "number"),
+                identifier("experiment_id", "string"),
+                text("ab_group"),
+                count("users"),
+                count("converters"),
+                ratio("conversion_rate"),
+                money("revenue"),
+                money("revenue_per_user"),
             ),
             _ab_metrics,
             date_source=_source("ab_experiments", "end_date"),
@@ -290,11 +317,11 @@ QUERY_FILES: dict[str, Kpi] = {
             f"Weekly signup cohorts, weeks 0 to {RETENTION_WEEKS} after signup.",
             (start_param(182), END),
             (
-                ("cohort_week", "date"),
-                ("week_n", "integer"),
-                ("cohort_size", "integer"),
-                ("active_users", "integer"),
-                ("retention_rate", "number"),
+                day("cohort_week"),
+                span("week_n", "weeks"),
+                count("cohort_size"),
+                count("active_users"),
+                ratio("retention_rate"),
             ),
             _retention_weekly,
             date_source=_source("retention_weekly", "cohort_week"),
@@ -305,10 +332,10 @@ QUERY_FILES: dict[str, Kpi] = {
             "The conversion model's features and label per user and snapshot (newest first).",
             (start_param(7), END),
             (
-                ("user_id", "integer"),
-                ("snapshot_date", "date"),
+                identifier("user_id"),
+                day("snapshot_date"),
                 *_FEATURE_COLUMNS,
-                (CONVERSION.label, "integer"),
+                flag(CONVERSION.label, "integer"),
             ),
             _features_conversion,
             date_source=_source(CONVERSION.table, CONVERSION.time_column),

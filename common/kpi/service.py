@@ -19,9 +19,11 @@ from typing import Any
 from common.errors import NotFound, Unprocessable
 from common.kpi.cache import TtlCache
 from common.kpi.catalogue import CATALOGUE, Kpi
+from common.kpi.columns import Column
 from common.kpi.dialect import Dialect
 from common.kpi.params import check_range, parse_params
 from common.kpi.periods import Coverage
+from common.money import Currency
 from common.warehouse import Warehouse
 
 DATA_VERSION_SECONDS = 30.0  # how long a data version is trusted before asking again
@@ -56,18 +58,21 @@ class PreparedKpi:
 class KpiResult:
     kpi: str
     params: dict[str, Any]
-    columns: list[dict[str, str]]
+    columns: list[dict[str, Any]]  # name, type, unit
     rows: list[list[Any]]
     meta: dict[str, Any]
+    currency: Currency  # of the money columns
 
 
-def _plain(value: Any, kind: str) -> Any:
-    """A JSON/CSV-ready value of a declared column type."""
+def _plain(value: Any, column: Column, currency: Currency) -> Any:
+    """A JSON/CSV-ready value of a declared column; money rounded to the minor unit."""
     if value is None:
         return None
-    if kind == "integer":
+    if column.type == "integer":
         return int(value)
-    if kind == "number":
+    if column.type == "money":
+        return currency.round(value)
+    if column.type == "number":
         number = float(value)
         return number if math.isfinite(number) else None
     if isinstance(value, datetime | date):
@@ -85,11 +90,13 @@ class KpiService:
         warehouse: Warehouse,
         marts: str,
         *,
+        currency: Currency,
         max_bytes_billed: int,
         cache_seconds: float = 300.0,
     ):
         self.warehouse = warehouse
         self.dialect = Dialect(warehouse.engine, marts)
+        self.currency = currency
         self.max_bytes_billed = max_bytes_billed
         self.cache = TtlCache(cache_seconds)
         self._version: tuple[float, str] | None = None
@@ -181,13 +188,15 @@ class KpiService:
         started = time.perf_counter()
         result = self.warehouse.query(query.sql, query.params, labels={"kpi": kpi.name})
         table = result.table
-        if table.column_names != [name for name, _ in kpi.columns]:
+        if table.column_names != [column.name for column in kpi.columns]:
             raise RuntimeError(f"{kpi.name}: columns {table.column_names} differ from catalogue")
-        kinds = [kind for _, kind in kpi.columns]
-        columns = [column.to_pylist() for column in table.columns]
+        values = [column.to_pylist() for column in table.columns]
         rows = [
-            [_plain(value, kind) for value, kind in zip(row, kinds, strict=True)]
-            for row in zip(*columns, strict=True)
+            [
+                _plain(value, column, self.currency)
+                for value, column in zip(row, kpi.columns, strict=True)
+            ]
+            for row in zip(*values, strict=True)
         ]
         newest = None
         if kpi.date_source is not None:
@@ -210,9 +219,10 @@ class KpiService:
         return KpiResult(
             kpi=kpi.name,
             params=prepared.params,
-            columns=[{"name": n, "type": t} for n, t in kpi.output_columns],
+            columns=[column.describe(self.currency) for column in kpi.output_columns],
             rows=rows,
             meta=meta,
+            currency=self.currency,
         )
 
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from common.config import Config
 from common.errors import Unavailable
+from common.money import currency_of
 from common.warehouse import WarehouseUnavailable
 
 _LOCK = threading.Lock()
@@ -42,7 +43,10 @@ class DbtResults:
 
 def run_build(config: Config, run_id: str, project_dir: Path, work_dir: Path) -> DbtResults:
     """Build every model, seed and test, then check source freshness."""
-    dbt_vars = {"freshness_error_days": config.freshness_error_days}
+    dbt_vars = {
+        "freshness_error_days": config.freshness_error_days,
+        "currency_minor_unit": currency_of(config.currency).minor_unit,
+    }
     with _LOCK:
         if config.warehouse == "bigquery":
             return _build_and_check(project_dir, work_dir, "prod", dbt_vars, {})

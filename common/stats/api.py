@@ -16,13 +16,13 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from common.experiments import (
-    MART_METRIC_UNITS,
     STATUSES,
     ExperimentDefinition,
     Status,
     assign_variant,
     check_weights,
     hash_bucket,
+    mart_metric_units,
 )
 from common.stats import requests, score_interval
 from common.stats.analyze import analyze
@@ -103,12 +103,13 @@ def analyze_stored(ref: requests.ExperimentRef, stored: StoredExperiment) -> dic
     return {"experiment_id": ref.experiment_id, **asdict(_stored_analysis(ref, stored))}
 
 
-def experiment_results(stored: StoredExperiment, as_of: date) -> Table:
+def experiment_results(stored: StoredExperiment, as_of: date, currency: str) -> Table:
     """The analysis POST /ab/analyze {experiment_id} answers (its default options) as the
-    table a person reads, named after the experiment and ``as_of``, the day of its data."""
+    table a person reads, named after the experiment and ``as_of``, the day of its data;
+    revenue in ``currency`` (the shop's ISO 4217 code)."""
     ref = requests.analysis_request({"experiment_id": stored.definition.experiment_id})
     analysis = _stored_analysis(ref, stored)
-    return results_table(stored.definition, as_of, analysis, MART_METRIC_UNITS)
+    return results_table(stored.definition, as_of, analysis, mart_metric_units(currency))
 
 
 def _stored_analysis(ref: requests.ExperimentRef, stored: StoredExperiment) -> Analysis:

@@ -40,3 +40,26 @@
 {%- endmacro %}
 {% macro duckdb__first_by(value, order_by) %}arg_min({{ value }}, {{ order_by }}){% endmacro %}
 {% macro bigquery__first_by(value, order_by) %}array_agg({{ value }} ignore nulls order by {{ order_by }} limit 1)[safe_offset(0)]{% endmacro %}
+
+{#- Money: exact decimals, never floats, so sums are cent-exact. BigQuery's NUMERIC is
+    DECIMAL(38, 9); DuckDB gets the same precision and scale, so both engines hold the same
+    amounts. -#}
+{% macro type_money() -%}
+    {{ return(adapter.dispatch('type_money', 'execkpi')()) }}
+{%- endmacro %}
+{% macro default__type_money() %}decimal(38, 9){% endmacro %}
+{% macro bigquery__type_money() %}numeric{% endmacro %}
+
+{#- A source amount as money fixed to the currency's minor unit, as an invoice line states
+    it: read to 9 decimals first (both engines' cast to NUMERIC; what lies beyond is float
+    noise: 6.645 stored as a 32-bit float reads 6.644999999552965), then rounded half away from
+    zero (both engines' ROUND on decimals). -#}
+{% macro to_money(expression) -%}
+    cast(round(cast({{ expression }} as {{ type_money() }}), {{ var('currency_minor_unit') }}) as {{ type_money() }})
+{%- endmacro %}
+
+{#- An amount per order, user, ... as money (9 decimals; answers round it), or null when there
+    is none to divide by. DuckDB divides a decimal in double precision; BigQuery in NUMERIC. -#}
+{% macro money_per(amount, denominator) -%}
+    cast({{ amount }} / nullif({{ denominator }}, 0) as {{ type_money() }})
+{%- endmacro %}

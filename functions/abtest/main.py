@@ -98,7 +98,7 @@ def experiment(request: flask.Request, experiment_id: str) -> flask.Response:
     if not wanted.is_download:
         return json_response(answer, 200, headers)
     stored = stored_experiment(BACKENDS.warehouse, MARTS, answer["experiment_id"])
-    results = api.experiment_results(stored, found.as_of)
+    results = api.experiment_results(stored, found.as_of, CONFIG.currency)
     audit.answered(request, len(results.rows))  # a download hides them from the Router
     return download_response(results, wanted, headers)
 

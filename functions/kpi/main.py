@@ -24,23 +24,28 @@ from common.http import Router, json_body, json_response
 from common.kpi import original_queries
 from common.kpi.catalogue import CATALOGUE
 from common.kpi.service import KpiResult, KpiService
+from common.money import currency_of
 from common.negotiation import RESPONSE_OPTIONS, VARY, Representation, download_response, requested
 from common.validation import known_fields
 
 CONFIG, BACKENDS = start_function("kpi")
+CURRENCY = currency_of(CONFIG.currency)  # an unknown code stops the function at start
 router = Router(CONFIG, prefix="/kpi", audit_as="kpi")
 
 
 @functools.cache
 def service() -> KpiService:
     return KpiService(
-        BACKENDS.warehouse, CONFIG.marts_schema, max_bytes_billed=CONFIG.bq_max_bytes_billed
+        BACKENDS.warehouse,
+        CONFIG.marts_schema,
+        currency=CURRENCY,
+        max_bytes_billed=CONFIG.bq_max_bytes_billed,
     )
 
 
 @router.route("/")
 def catalogue(request: flask.Request) -> dict:
-    return {"kpis": [kpi.describe() for kpi in CATALOGUE.values()]}
+    return {"kpis": [kpi.describe(CURRENCY) for kpi in CATALOGUE.values()]}
 
 
 @router.route("/query", methods=("POST",))
@@ -89,7 +94,8 @@ def _respond(result: KpiResult, wanted: Representation, headers: dict[str, str])
 def _table(result: KpiResult) -> Table:
     """Named after the KPI and, if the answer covers a date range, its first and last day."""
     span = [result.params[key] for key in ("start", "end") if result.params.get(key)]
-    return Table(result.kpi, result.columns, result.rows, "_".join([result.kpi, *span]))
+    stem = "_".join([result.kpi, *span])
+    return Table(result.kpi, result.columns, result.rows, stem, result.currency)
 
 
 @functions_framework.http

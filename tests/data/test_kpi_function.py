@@ -15,6 +15,7 @@ from common.kpi.catalogue import CATALOGUE
 from common.kpi.dialect import Dialect
 from common.kpi.params import parse_params
 from common.kpi.service import KpiService, QueryTooExpensive
+from common.money import currency_of
 from common.warehouse.bigquery_engine import BigQueryWarehouse
 from common.warehouse.duckdb_engine import DuckDBWarehouse
 from tests.support.bigquery_fake import dry_run_job, running_fake_bigquery
@@ -51,14 +52,15 @@ def test_catalogue_describes_every_kpi(client):
     revenue = body["kpis"][0]
     assert {p["name"] for p in revenue["parameters"]} == {"start", "end", "grain"}
     assert revenue["grains"] == ["day", "week", "month"]
-    assert revenue["columns"][0] == {"name": "period", "type": "date"}
+    assert revenue["columns"][0] == {"name": "period", "type": "date", "unit": "date"}
+    assert revenue["columns"][3] == {"name": "revenue", "type": "money", "unit": "USD"}
 
 
 @pytest.mark.parametrize("name", list(CATALOGUE))
 def test_every_kpi_answers_with_its_declared_columns(client, name):
     params = {"experiment_id": "checkout_one_click"} if name == "experiment_metrics" else {}
     body = client.get(f"/kpi/{name}", query_string=params).get_json()
-    assert [c["name"] for c in body["columns"]] == [n for n, _ in CATALOGUE[name].output_columns]
+    assert [c["name"] for c in body["columns"]] == [c.name for c in CATALOGUE[name].output_columns]
     assert body["meta"]["engine"] == "duckdb" and body["meta"]["rows"] == len(body["rows"]) > 0
     assert all(len(row) == len(body["columns"]) for row in body["rows"])
 
@@ -313,7 +315,12 @@ def test_bigquery_dry_run_over_the_cap_is_refused_before_running():
             client=client,
             timeout_seconds=2,
         )
-        service = KpiService(warehouse, "execkpi_marts", max_bytes_billed=10 * 10**9)
+        service = KpiService(
+            warehouse,
+            "execkpi_marts",
+            currency=currency_of("USD"),
+            max_bytes_billed=10 * 10**9,
+        )
         service._version = (float("inf"), "pinned")  # skip the metadata query: not under test
         with pytest.raises(QueryTooExpensive) as refused:
             service.run(service.prepare("rfm_segments", {}))

@@ -17,6 +17,8 @@ from tests.data.test_kpi_function import error_of
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BOM = b"\xef\xbb\xbf"
 SPAN = {"start": "2026-01-01", "end": "2026-03-31", "grain": "week"}
+# The demo data is in USD: a currency number format with the symbol where each locale puts it.
+MONEY_FORMATS = {"de-DE": "#,##0.00 [$$-407]", "en-US": "[$$-409]#,##0.00"}
 
 
 @pytest.fixture
@@ -34,6 +36,9 @@ def german_cell(text: str, kind: str):
         return int(text)
     if kind == "boolean":  # a flag, spelt as in JSON whatever the locale
         return {"true": True, "false": False}[text]
+    if kind == "money":  # every cent shown, as booked: 12487,30
+        assert text.count(",") == 1 and len(text.split(",")[1]) == 2, text
+        return float(text.replace(",", "."))
     if kind == "number":
         assert "." not in text, f"{text!r}: a grouping or decimal point in a German number"
         return float(text.replace(",", "."))
@@ -76,6 +81,12 @@ def test_an_xlsx_of_revenue_reads_back_as_the_json_answer(client):
             assert period.is_date and period.number_format == date_format
             assert period.value.date().isoformat() == expected[0]
             assert all(c.data_type == "n" for c in numbers)  # numbers, not text
+            money = [
+                c
+                for c, column in zip(row, as_json["columns"], strict=True)
+                if column["type"] == "money"
+            ]
+            assert {c.number_format for c in money} == {MONEY_FORMATS[locale]}
             # xlsxwriter writes 16 significant digits, one more than Excel computes with.
             assert [c.value for c in numbers] == pytest.approx(expected[1:-1], rel=1e-15)
             assert (complete.data_type, complete.value) == ("b", expected[-1])
@@ -117,7 +128,7 @@ def test_the_default_csv_is_the_machine_format_it_always_was(client):
     body = client.get("/kpi/revenue", query_string={**SPAN, "format": "csv"}).get_data(as_text=True)
     header, *rows = csv.reader(io.StringIO(body, newline=""))
     assert header == [c["name"] for c in as_json["columns"]]
-    parse = {"date": str, "integer": int, "number": float, "boolean": json.loads}
+    parse = {"date": str, "integer": int, "number": float, "money": float, "boolean": json.loads}
     kinds = [parse[c["type"]] for c in as_json["columns"]]
     assert [[k(v) for k, v in zip(kinds, row, strict=True)] for row in rows] == as_json["rows"]
 

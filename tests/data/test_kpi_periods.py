@@ -13,6 +13,7 @@ import duckdb
 import pytest
 
 from common.kpi.service import KpiService
+from common.money import currency_of
 from common.validation import InvalidInput
 from common.warehouse.duckdb_engine import DuckDBWarehouse
 
@@ -44,7 +45,9 @@ def service(tmp_path_factory) -> KpiService:
         )
         previous = revenue
     con.close()
-    return KpiService(DuckDBWarehouse(path), "marts", max_bytes_billed=10**9)
+    return KpiService(
+        DuckDBWarehouse(path), "marts", currency=currency_of("USD"), max_bytes_billed=10**9
+    )
 
 
 def answer(service: KpiService, name: str, **raw) -> tuple[dict, dict[str, bool]]:

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
+from decimal import Decimal
 
 import duckdb
 import pytest
 
 from common.experiments import assign_variant
+from tests.support.money import as_invoiced, cents, to_cent
 
 KEPT = ("Processing", "Shipped", "Complete")
+PRICE = cents("i.sale_price")  # as invoiced: whole cents
 WIDE = {"start": "2000-01-03", "end": "2002-12-31"}  # overwritten per dataset below
 
 
@@ -46,7 +49,7 @@ def test_revenue_by_month(dataset):
         f"""
         select date_trunc('month', o.created_at)::date,
                count(distinct case when i.status in {KEPT} then o.order_id end),
-               coalesce(sum(case when i.status in {KEPT} then i.sale_price end), 0),
+               coalesce(sum(case when i.status in {KEPT} then {PRICE} end), 0),
                count(distinct case when o.status = 'Cancelled' then o.order_id end),
                count(distinct case when i.status in {KEPT} then o.user_id end)
         from raw.orders o left join raw.order_items i using (order_id)
@@ -60,8 +63,8 @@ def test_revenue_by_month(dataset):
         for r in rows
     ] == [(m, orders, cancelled, customers) for m, orders, _, cancelled, customers in expected]
     for row, (_, orders, revenue, _, _) in zip(rows, expected, strict=True):
-        assert row["revenue"] == pytest.approx(revenue, abs=1e-6)
-        assert row["aov"] == (pytest.approx(revenue / orders) if orders else None)
+        assert row["revenue"] == float(revenue)  # cent-exact
+        assert row["aov"] == (to_cent(revenue / orders) if orders else None)
 
 
 def test_revenue_by_week_starts_on_monday(dataset):
@@ -69,9 +72,10 @@ def test_revenue_by_week_starts_on_monday(dataset):
     rows = kpi(client, "revenue", grain="week", **full_range(con))
     assert rows and all(date.fromisoformat(r["period"]).weekday() == 0 for r in rows)
     total = con.execute(
-        f"select coalesce(sum(sale_price), 0) from raw.order_items where status in {KEPT}"
+        f"select coalesce(sum({cents('sale_price')}), 0) from raw.order_items "
+        f"where status in {KEPT}"
     ).fetchone()[0]
-    assert sum(r["revenue"] for r in rows) == pytest.approx(total, abs=1e-6)
+    assert sum(Decimal(str(r["revenue"])) for r in rows) == total
 
 
 def by_period(rows: list[dict]) -> dict[date, dict]:
@@ -86,7 +90,7 @@ def test_new_vs_returning_customer_revenue(dataset, grain):
     expected = con.execute(
         f"""
         with kept as (
-            select o.user_id, o.created_at::date as day, i.sale_price
+            select o.user_id, o.created_at::date as day, {PRICE} as sale_price
             from raw.orders o join raw.order_items i using (order_id)
             where i.status in {KEPT}
         ),
@@ -108,19 +112,19 @@ def test_new_vs_returning_customer_revenue(dataset, grain):
     for period, new, returning, new_revenue, revenue in expected:
         row = rows[period]
         assert (row["new_customers"], row["returning_customers"]) == (new, returning)
-        assert row["new_customer_revenue"] == pytest.approx(new_revenue, abs=1e-6)
-        assert row["returning_customer_revenue"] == pytest.approx(revenue - new_revenue, abs=1e-6)
-        assert row["new_customer_revenue_share"] == pytest.approx(new_revenue / revenue)
+        assert row["new_customer_revenue"] == float(new_revenue)
+        assert row["returning_customer_revenue"] == float(revenue - new_revenue)
+        assert row["new_customer_revenue_share"] == pytest.approx(float(new_revenue / revenue))
 
 
 def test_refund_rate_in_money_by_month(dataset):
     _, client, con = dataset
     span = full_range(con)
     expected = con.execute(
-        """
+        f"""
         select date_trunc('month', o.created_at)::date,
-               coalesce(sum(case when i.status <> 'Cancelled' then i.sale_price end), 0),
-               coalesce(sum(case when i.status = 'Returned' then i.sale_price end), 0)
+               coalesce(sum(case when i.status <> 'Cancelled' then {PRICE} end), 0),
+               coalesce(sum(case when i.status = 'Returned' then {PRICE} end), 0)
         from raw.orders o left join raw.order_items i using (order_id)
         group by 1 order by 1
         """
@@ -130,33 +134,40 @@ def test_refund_rate_in_money_by_month(dataset):
     assert any(returned for *_, returned in expected)  # the data has returns to measure
     for period, gross, returned in expected:
         row = rows[period]
-        assert row["gross_revenue"] == pytest.approx(gross, abs=1e-6)
-        assert row["returned_revenue"] == pytest.approx(returned, abs=1e-6)
-        assert row["refund_rate"] == (pytest.approx(returned / gross) if gross else None)
+        assert row["gross_revenue"] == float(gross)
+        assert row["returned_revenue"] == float(returned)
+        assert row["refund_rate"] == (pytest.approx(float(returned / gross)) if gross else None)
 
 
 def test_gross_margin_from_product_cost_by_month(dataset):
     _, client, con = dataset
     span = full_range(con)
-    expected = con.execute(
-        f"""
-        select date_trunc('month', o.created_at)::date,
-               coalesce(sum(case when i.status in {KEPT} then i.sale_price end), 0),
-               coalesce(sum(case when i.status in {KEPT} then p.cost end), 0)
+    items = con.execute(
+        """
+        select date_trunc('month', o.created_at)::date, i.status, i.sale_price, p.cost
         from raw.orders o
         left join raw.order_items i using (order_id)
         left join raw.products p on p.id = i.product_id
-        group by 1 order by 1
         """
     ).fetchall()
+    # Unit costs have fractions of a cent (2.518749990849756): each item's cost is booked
+    # rounded half up to the cent, summed here in Python.
+    revenues: dict[date, Decimal] = defaultdict(Decimal)
+    costs: dict[date, Decimal] = defaultdict(Decimal)
+    for month, status, price, cost in items:
+        revenues[month] += as_invoiced(price) if status in KEPT else 0
+        costs[month] += as_invoiced(cost) if status in KEPT and cost is not None else 0
+    expected = [(month, revenues[month], costs[month]) for month in sorted(revenues)]
     rows = by_period(kpi(client, "gross_margin", grain="month", **span))
     assert list(rows) == [period for period, *_ in expected]
     for period, revenue, cost in expected:
         row = rows[period]
-        assert row["revenue"] == pytest.approx(revenue, abs=1e-6)
-        assert row["cost_of_revenue"] == pytest.approx(cost, abs=1e-6)
-        assert row["gross_profit"] == pytest.approx(revenue - cost, abs=1e-6)
-        assert row["gross_margin"] == (pytest.approx(1 - cost / revenue) if revenue else None)
+        assert row["revenue"] == float(revenue)
+        assert row["cost_of_revenue"] == float(cost)
+        assert row["gross_profit"] == float(revenue - cost)
+        assert row["gross_margin"] == (
+            pytest.approx(float(1 - cost / revenue)) if revenue else None
+        )
 
 
 def test_funnel_by_source(dataset):
@@ -210,14 +221,14 @@ def test_customer_ltv_top_n(dataset):
     _, client, con = dataset
     expected = con.execute(
         f"""
-        select o.user_id, coalesce(sum(case when i.status in {KEPT} then i.sale_price end), 0) r
+        select o.user_id, coalesce(sum(case when i.status in {KEPT} then {PRICE} end), 0) r
         from raw.orders o left join raw.order_items i using (order_id)
         group by 1 order by r desc, o.user_id limit 5
         """
     ).fetchall()
     rows = kpi(client, "customer_ltv", limit=5)
     assert [r["user_id"] for r in rows] == [u for u, _ in expected]
-    assert [r["lifetime_revenue"] for r in rows] == pytest.approx([r for _, r in expected])
+    assert [r["lifetime_revenue"] for r in rows] == [float(r) for _, r in expected]
 
 
 def test_rfm_segment_sizes_cover_every_customer_with_revenue(dataset):
@@ -240,7 +251,7 @@ def test_channel_performance(dataset):
         for channel, users, revenue in con.execute(
             f"""
             select u.traffic_source, count(distinct u.id),
-                   coalesce(sum(case when i.status in {KEPT} then i.sale_price end), 0)
+                   coalesce(sum(case when i.status in {KEPT} then {PRICE} end), 0)
             from raw.users u left join raw.order_items i on i.user_id = u.id
             group by 1
             """
@@ -249,7 +260,7 @@ def test_channel_performance(dataset):
     rows = kpi(client, "channel_performance")
     assert {r["channel"]: r["users"] for r in rows} == {c: v[0] for c, v in expected.items()}
     for row in rows:
-        assert row["revenue"] == pytest.approx(expected[row["channel"]][1], abs=1e-6)
+        assert row["revenue"] == float(expected[row["channel"]][1])
 
 
 def test_mom_growth(dataset):
@@ -257,7 +268,7 @@ def test_mom_growth(dataset):
     monthly = con.execute(
         f"""
         select date_trunc('month', o.created_at)::date m,
-               coalesce(sum(case when i.status in {KEPT} then i.sale_price end), 0)
+               coalesce(sum(case when i.status in {KEPT} then {PRICE} end), 0)
         from raw.orders o left join raw.order_items i using (order_id) group by 1 order by 1
         """
     ).fetchall()
@@ -268,7 +279,7 @@ def test_mom_growth(dataset):
     rows = kpi(client, "mom_growth", include_partial="true", **window)
     assert len(rows) == len(monthly) and rows[-1]["complete"] is False
     for (_, previous), (_, revenue), row in zip(monthly, monthly[1:], rows[1:], strict=False):
-        expected = revenue / previous - 1 if previous else None
+        expected = float(revenue / previous - 1) if previous else None
         assert row["revenue_growth_mom"] == (
             pytest.approx(expected) if expected is not None else None
         )

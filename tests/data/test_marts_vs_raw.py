@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, timedelta
+from decimal import Decimal
 from itertools import pairwise
 
 import pytest
 
+from tests.support.money import cents
+
 KEPT = ("Processing", "Shipped", "Complete")
+PRICE = cents("i.sale_price")  # as invoiced: whole cents
 
 
 def rows(con, sql: str) -> list[tuple]:
@@ -24,7 +28,7 @@ def test_revenue_daily_matches_raw_items(warehouse):
                count(distinct o.order_id) as placed,
                count(distinct case when i.status in {KEPT} then o.order_id end) as kept,
                count(case when i.status in {KEPT} then 1 end) as items,
-               coalesce(sum(case when i.status in {KEPT} then i.sale_price end), 0) as revenue
+               coalesce(sum(case when i.status in {KEPT} then {PRICE} end), 0) as revenue
         from raw.orders o left join raw.order_items i on i.order_id = o.order_id
         group by 1 order by 1
         """,
@@ -37,13 +41,14 @@ def test_revenue_daily_matches_raw_items(warehouse):
     assert len(actual) == len(expected) > 0
     for (day, placed, kept, items, revenue), mart in zip(expected, actual, strict=True):
         assert mart[:4] == (day, placed, kept, items)
-        assert mart[4] == pytest.approx(revenue, abs=1e-6)
-        assert mart[5] == (pytest.approx(revenue / kept) if kept else None)
+        assert mart[4] == revenue  # cent-exact decimals
+        # AOV is money to 9 decimals (answers round it): within one unit of the last digit.
+        assert abs(mart[5] - revenue / kept) <= Decimal("1e-9") if kept else mart[5] is None
 
 
 def test_revenue_monthly_growth(warehouse):
     daily = rows(warehouse, "select order_date, revenue from execkpi_marts.revenue_daily")
-    by_month: dict[date, float] = defaultdict(float)
+    by_month: dict[date, Decimal] = defaultdict(Decimal)
     for day, revenue in daily:
         by_month[day.replace(day=1)] += revenue
     months = sorted(by_month)
@@ -56,7 +61,7 @@ def test_revenue_monthly_growth(warehouse):
     }
     assert sorted(actual) == months
     for previous, month in pairwise(months):
-        expected = by_month[month] / by_month[previous] - 1 if by_month[previous] else None
+        expected = float(by_month[month] / by_month[previous] - 1) if by_month[previous] else None
         assert actual[month][1] == (pytest.approx(expected) if expected is not None else None)
     assert actual[months[0]][1] is None
 
@@ -137,7 +142,7 @@ def test_customer_ltv_and_channels(warehouse):
         rows(
             warehouse,
             f"""
-            select o.user_id, coalesce(sum(case when i.status in {KEPT} then i.sale_price end), 0)
+            select o.user_id, coalesce(sum(case when i.status in {KEPT} then {PRICE} end), 0)
             from raw.orders o left join raw.order_items i on i.order_id = o.order_id
             group by 1
             """,
@@ -147,7 +152,7 @@ def test_customer_ltv_and_channels(warehouse):
         rows(warehouse, "select user_id, lifetime_revenue from execkpi_marts.customer_ltv")
     )
     assert actual.keys() == expected.keys()
-    assert all(actual[u] == pytest.approx(expected[u], abs=1e-6) for u in expected)
+    assert all(actual[u] == expected[u] for u in expected)
 
     users_per_channel = dict(
         rows(warehouse, "select traffic_source, count(*) from raw.users group by 1")
@@ -159,7 +164,7 @@ def test_customer_ltv_and_channels(warehouse):
         )
     }
     assert {c: v[0] for c, v in channels.items()} == users_per_channel
-    assert sum(v[1] for v in channels.values()) == pytest.approx(sum(expected.values()), abs=1e-6)
+    assert sum(v[1] for v in channels.values()) == sum(expected.values())
 
 
 def test_rfm_recency_and_frequency(warehouse):

@@ -26,7 +26,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 ABTEST_MAIN = REPO_ROOT / "functions" / "abtest" / "main.py"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 BOM = b"\xef\xbb\xbf"
-UNITS = {"conversion": "ratio", "revenue_per_user": "currency"}
+UNITS = {"conversion": "ratio", "revenue_per_user": "USD"}  # the default EXECKPI_CURRENCY
 NUMBERS = (
     "n",
     "mean",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 from collections import defaultdict
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -22,6 +23,7 @@ from common.kpi.dialect import Dialect
 from common.kpi.original_queries import QUERY_FILES
 from common.ml.features import CONVERSION
 from tests.support.cloud_events import published
+from tests.support.money import cents, to_cent
 from tests.support.score_reference import assert_score_interval
 
 ORIGINAL_FILES = [
@@ -38,6 +40,7 @@ JANUARY = [
     {"name": "end", "type": "DATE", "value": "2025-01-31"},
 ]
 KEPT = ("Processing", "Shipped", "Complete")  # item statuses that count as revenue
+PRICE = cents("i.sale_price")  # as invoiced: whole cents
 STEPS = ["home", "department", "product", "cart", "purchase"]
 SEEDS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
 # The original backend's GET /ab/sample.
@@ -68,8 +71,10 @@ def query(client, sql_file: str, params=None) -> dict:
     response = client.post("/kpi/query", json=body)
     assert response.status_code == 200, response.get_json()
     answer = response.get_json()
-    # The original shape: {rows, columns, data}, data one object per row, keyed as columns.
-    assert list(answer) == ["rows", "columns", "data"]
+    # The original shape: {rows, columns, data}, data one object per row, keyed as columns;
+    # then each column's type and unit.
+    assert list(answer) == ["rows", "columns", "data", "schema"]
+    assert [column["name"] for column in answer["schema"]] == answer["columns"]
     assert answer["rows"] == len(answer["data"])
     assert all(list(row) == answer["columns"] for row in answer["data"])
     return answer
@@ -132,7 +137,7 @@ def test_revenue_per_day_is_the_raw_sum(kpi, raw):
         f"""
         select o.created_at::date,
                count(distinct case when i.status in {KEPT} then o.order_id end),
-               coalesce(sum(case when i.status in {KEPT} then i.sale_price end), 0)
+               coalesce(sum(case when i.status in {KEPT} then {PRICE} end), 0)
         from raw.orders o left join raw.order_items i using (order_id)
         where o.created_at::date between '2025-01-01' and '2025-01-31'
         group by 1 order by 1
@@ -143,8 +148,8 @@ def test_revenue_per_day_is_the_raw_sum(kpi, raw):
         (day.isoformat(), orders) for day, orders, _ in expected
     ]
     for row, (_, orders, revenue) in zip(data, expected, strict=True):
-        assert row["revenue"] == pytest.approx(revenue, abs=1e-6)
-        assert row["aov"] == (pytest.approx(revenue / orders) if orders else None)
+        assert row["revenue"] == float(revenue)  # cent-exact
+        assert row["aov"] == (to_cent(revenue / orders) if orders else None)
 
 
 def test_funnel_counts_the_sessions_reaching_each_step(kpi, raw):
@@ -234,7 +239,7 @@ def groups_from_raw(raw) -> dict[tuple[str, str], dict]:
     for user_id, created_at, revenue in raw.execute(
         f"""
         select o.user_id, o.created_at,
-               coalesce(sum(case when i.status in {KEPT} then i.sale_price end), 0)
+               coalesce(sum(case when i.status in {KEPT} then {PRICE} end), 0)
         from raw.orders o left join raw.order_items i using (order_id)
         group by o.order_id, o.user_id, o.created_at
         """
@@ -249,7 +254,7 @@ def groups_from_raw(raw) -> dict[tuple[str, str], dict]:
             if first_day <= started_at.date() <= last_day:
                 exposed[user_id] = min(started_at, exposed.get(user_id, started_at))
         for variant in experiment["variants"]:
-            groups[experiment_id, variant] = {"users": 0, "converters": 0, "revenue": 0.0}
+            groups[experiment_id, variant] = {"users": 0, "converters": 0, "revenue": Decimal(0)}
         for user_id, exposed_at in exposed.items():
             variant = assign_variant(
                 experiment_id, user_id, experiment["variants"], experiment["weights"]
@@ -282,8 +287,8 @@ def test_ab_metrics_per_group_from_raw_orders(kpi, groups_from_raw):
         group = groups_from_raw[row["experiment_id"], row["ab_group"]]
         assert (row["users"], row["converters"]) == (group["users"], group["converters"])
         assert row["conversion_rate"] == pytest.approx(group["converters"] / group["users"])
-        assert row["revenue"] == pytest.approx(group["revenue"], abs=1e-6)
-        assert row["revenue_per_user"] == pytest.approx(group["revenue"] / group["users"])
+        assert row["revenue"] == float(group["revenue"])  # cent-exact
+        assert row["revenue_per_user"] == to_cent(group["revenue"] / group["users"])
 
 
 @pytest.mark.parametrize("sql_file", ["api_ab_group.sql", "api_ab_metrics.sql"])

@@ -17,9 +17,9 @@ final as (
         coalesce(sum(customers.lifetime_revenue), 0) as revenue,
         {{ safe_divide('count(case when customers.orders > 0 then 1 end)', 'count(*)') }}
             as buyer_rate,
-        {{ safe_divide('coalesce(sum(customers.lifetime_revenue), 0)', 'count(*)') }}
+        {{ money_per('coalesce(sum(customers.lifetime_revenue), 0)', 'count(*)') }}
             as revenue_per_user,
-        {{ safe_divide('sum(customers.lifetime_revenue)', 'sum(customers.orders)') }}
+        {{ money_per('sum(customers.lifetime_revenue)', 'sum(customers.orders)') }}
             as average_order_value
     from users
     left join customers on users.user_id = customers.user_id

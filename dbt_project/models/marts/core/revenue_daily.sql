@@ -28,7 +28,7 @@ final as (
         orders,
         items,
         revenue,
-        {{ safe_divide('revenue', 'orders') }} as aov,
+        {{ money_per('revenue', 'orders') }} as aov,
         cancelled_orders,
         returned_orders,
         returned_value,

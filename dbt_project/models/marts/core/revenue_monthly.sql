@@ -17,7 +17,7 @@ final as (
         month,
         orders,
         revenue,
-        {{ safe_divide('revenue', 'orders') }} as aov,
+        {{ money_per('revenue', 'orders') }} as aov,
         lag(revenue) over (order by month) as previous_revenue,
         {{ safe_divide('revenue', 'lag(revenue) over (order by month)') }} - 1 as revenue_growth_mom
     from monthly

@@ -105,7 +105,8 @@ final as (
         user_snapshots.acquisition_channel,
         user_snapshots.days_since_signup,
         coalesce(order_history.orders_before, 0) as frequency,
-        coalesce(order_history.revenue_before, 0) as monetary,
+        -- A model input, not a reported amount: the model reads doubles.
+        cast(coalesce(order_history.revenue_before, 0) as {{ type_double() }}) as monetary,
         {{ dbt.datediff('order_history.last_order_date', 'user_snapshots.snapshot_date', 'day') }}
             as recency_days,
         coalesce(session_history.sessions_90d, 0) as sessions_90d,

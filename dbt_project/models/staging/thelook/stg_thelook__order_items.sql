@@ -14,7 +14,10 @@ renamed as (
         {{ to_timestamp('shipped_at') }} as shipped_at,
         {{ to_timestamp('delivered_at') }} as delivered_at,
         {{ to_timestamp('returned_at') }} as returned_at,
-        cast(sale_price as {{ type_double() }}) as sale_price,
+        -- Fixed to the currency's minor unit here, once, as the invoice line states it: the
+        -- source stores prices as floats (39.9900016784668), and every sum built on these
+        -- decimals is then exact to the cent, whatever the grain it is summed at.
+        {{ to_money('sale_price') }} as sale_price,
         -- Revenue counts what the shop keeps: cancelled and returned items do not count.
         status not in ('Cancelled', 'Returned') as is_revenue
     from source

@@ -5,11 +5,12 @@ with source as (
 renamed as (
     select
         cast(id as {{ dbt.type_bigint() }}) as product_id,
-        cast(cost as {{ type_double() }}) as cost,
+        -- Unit cost and price fixed to the minor unit as booked (see stg_thelook__order_items).
+        {{ to_money('cost') }} as cost,
         category,
         name as product_name,
         brand,
-        cast(retail_price as {{ type_double() }}) as retail_price,
+        {{ to_money('retail_price') }} as retail_price,
         department,
         sku,
         cast(distribution_center_id as {{ dbt.type_bigint() }}) as distribution_center_id
