@@ -22,6 +22,7 @@ from common.kpi.catalogue import CATALOGUE, Kpi
 from common.kpi.dialect import Dialect
 from common.kpi.params import check_range, parse_params
 from common.kpi.periods import Coverage
+from common.reporting_time import today
 from common.warehouse import Warehouse
 
 DATA_VERSION_SECONDS = 30.0  # how long a data version is trusted before asking again
@@ -86,9 +87,11 @@ class KpiService:
         marts: str,
         *,
         max_bytes_billed: int,
+        time_zone: str,
         cache_seconds: float = 300.0,
     ):
         self.warehouse = warehouse
+        self.time_zone = time_zone  # an empty source's default range ends today there
         self.dialect = Dialect(warehouse.engine, marts)
         self.max_bytes_billed = max_bytes_billed
         self.cache = TtlCache(cache_seconds)
@@ -143,7 +146,9 @@ class KpiService:
             return cached
         # Table and column come from the catalogue, never from a request.
         sql = f"select max({column}) as latest from {self.dialect.table(table)}"  # noqa: S608
-        latest = self.warehouse.query(sql).table.column("latest")[0].as_py() or date.today()
+        latest = self.warehouse.query(sql).table.column("latest")[0].as_py() or today(
+            self.time_zone
+        )
         self.cache.put(key, latest)
         return latest
 

@@ -37,7 +37,10 @@ DOWNLOADS = {"csv": as_csv, "xlsx": as_xlsx}
 @functools.cache
 def service() -> KpiService:
     return KpiService(
-        BACKENDS.warehouse, CONFIG.marts_schema, max_bytes_billed=CONFIG.bq_max_bytes_billed
+        BACKENDS.warehouse,
+        CONFIG.marts_schema,
+        max_bytes_billed=CONFIG.bq_max_bytes_billed,
+        time_zone=CONFIG.time_zone,
     )
 
 

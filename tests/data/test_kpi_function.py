@@ -313,7 +313,9 @@ def test_bigquery_dry_run_over_the_cap_is_refused_before_running():
             client=client,
             timeout_seconds=2,
         )
-        service = KpiService(warehouse, "execkpi_marts", max_bytes_billed=10 * 10**9)
+        service = KpiService(
+            warehouse, "execkpi_marts", max_bytes_billed=10 * 10**9, time_zone="UTC"
+        )
         service._version = (float("inf"), "pinned")  # skip the metadata query: not under test
         with pytest.raises(QueryTooExpensive) as refused:
             service.run(service.prepare("rfm_segments", {}))

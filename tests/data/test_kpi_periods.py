@@ -44,7 +44,9 @@ def service(tmp_path_factory) -> KpiService:
         )
         previous = revenue
     con.close()
-    return KpiService(DuckDBWarehouse(path), "marts", max_bytes_billed=10**9)
+    return KpiService(
+        DuckDBWarehouse(path), "marts", max_bytes_billed=10**9, time_zone="Europe/Berlin"
+    )
 
 
 def answer(service: KpiService, name: str, **raw) -> tuple[dict, dict[str, bool]]:
