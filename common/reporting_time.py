@@ -13,4 +13,5 @@ def local_date(instant: datetime, zone: str) -> date:
 
 
 def today(zone: str) -> date:
+    """Today's date in ``zone`` (ahead of or behind UTC's near midnight)."""
     return local_date(datetime.now(UTC), zone)

@@ -91,7 +91,7 @@ class KpiService:
         cache_seconds: float = 300.0,
     ):
         self.warehouse = warehouse
-        self.time_zone = time_zone  # an empty source's default range ends today there
+        self.time_zone = time_zone  # where "today" is, for a default range over no data
         self.dialect = Dialect(warehouse.engine, marts)
         self.max_bytes_billed = max_bytes_billed
         self.cache = TtlCache(cache_seconds)
@@ -146,9 +146,8 @@ class KpiService:
             return cached
         # Table and column come from the catalogue, never from a request.
         sql = f"select max({column}) as latest from {self.dialect.table(table)}"  # noqa: S608
-        latest = self.warehouse.query(sql).table.column("latest")[0].as_py() or today(
-            self.time_zone
-        )
+        latest = self.warehouse.query(sql).table.column("latest")[0].as_py()
+        latest = latest or today(self.time_zone)  # an empty mart: the range ends today
         self.cache.put(key, latest)
         return latest
 

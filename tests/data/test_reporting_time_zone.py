@@ -232,3 +232,17 @@ def test_customer_lifetime_days_count_local_calendar_days(berlin, new_york):
     for path, zone in ((berlin, BERLIN), (new_york, NEW_YORK)):
         assert lifetime(path) == (local_day(last, zone) - local_day(first, zone)).days
     assert lifetime(berlin) == 0  # one Berlin day, though two UTC days
+
+
+def test_a_default_range_over_no_data_ends_today_in_the_reporting_time_zone(tmp_path):
+    path = tmp_path / "empty.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.revenue_daily (order_date date)")
+    ends = {}
+    # UTC+14 and UTC-12: 26 hours apart, never on the same date.
+    for zone in ("Pacific/Kiritimati", "Etc/GMT+12"):
+        service = KpiService(DuckDBWarehouse(path), "marts", max_bytes_billed=10**9, time_zone=zone)
+        ends[zone] = service.prepare("revenue", {}).params["end"]
+        assert ends[zone] == datetime.now(ZoneInfo(zone)).date().isoformat()
+    assert len(set(ends.values())) == 2
