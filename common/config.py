@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 PREFIX = "EXECKPI_"
 
@@ -59,6 +60,7 @@ class Config:
     validation_label_rate_min: float
     validation_label_rate_max: float
     validation_srm_p: float
+    time_zone: str
 
     @property
     def marts_schema(self) -> str:
@@ -139,6 +141,16 @@ def _origins(raw: str) -> tuple[str, ...]:
         ):
             raise ValueError(f"{origin!r} is not an origin like https://app.example.com or *")
     return origins
+
+
+def _time_zone(raw: str) -> str:
+    # zoneinfo knows exactly the names dbt and the engines are given (IANA, e.g. Europe/Berlin).
+    name = raw.strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("must be an IANA time zone name such as Europe/Berlin or UTC") from None
+    return name
 
 
 def _api_keys(raw: str) -> frozenset[str]:
@@ -294,6 +306,12 @@ SETTINGS: tuple[Setting, ...] = (
         "0.001",
         _float_between(1e-12, 0.5),
         "a running experiment whose sample-ratio-mismatch p-value is below this fails validation",
+    ),
+    Setting(
+        "time_zone",
+        "Europe/Berlin",
+        _time_zone,
+        "IANA time zone in which reporting days, ISO weeks and months begin",
     ),
 )
 

@@ -26,6 +26,7 @@ from scripts.local.emulators import GcsEmulator, PubSubEmulator
 from scripts.local.stack import LocalStack
 from tests.support.api import clean_env, free_ports_for_stack
 from tests.support.datasets import SHARED_DATASETS
+from tests.support.reporting_time import REPORTING_ZONE, with_local_day
 
 # Nothing in the tests may wait on the network.
 os.environ.update(
@@ -110,7 +111,7 @@ GENERATED_SEED = 7
 def build_warehouse(path: Path, load) -> Path:
     with duckdb.connect(str(path)) as con:
         load(con)
-    run_dbt(["build"], duckdb_path=path)
+    run_dbt(["build"], duckdb_path=path, env={"EXECKPI_TIME_ZONE": REPORTING_ZONE})
     return path
 
 
@@ -139,9 +140,10 @@ def shared_warehouse(tmp_path_factory) -> Path:
 
 @pytest.fixture(params=["generated", "shared"])
 def warehouse(request) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to a built warehouse, for each dataset."""
+    """A read-only connection to a built warehouse, for each dataset, with ``local_day`` (see
+    tests.support.reporting_time)."""
     path = request.getfixturevalue(f"{request.param}_warehouse")
-    con = duckdb.connect(str(path), read_only=True)
+    con = with_local_day(duckdb.connect(str(path), read_only=True))
     yield con
     con.close()
 

@@ -3,6 +3,7 @@ variable, dbt by hand on a copy of the warehouse, and a demo summary that two ru
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -110,6 +111,19 @@ def test_dbt_commands_that_never_open_the_warehouse_run_without_a_copy(warehouse
     dbt_runner.run_on_copy(["docs", "serve", "--port", "8081"])
     dbt_runner.run_on_copy(["parse"])
     assert [ran_on for _, ran_on in fake_dbt] == [None, None]
+
+
+def test_dbt_gets_the_configured_vars_and_vars_given_by_hand_win() -> None:
+    configured = {"reporting_time_zone": "Europe/Berlin", "freshness_error_days": 7}
+    args = ["build", "--vars", "{reporting_time_zone: UTC, as_of_date: '2026-01-05'}", "-q"]
+    command = dbt_runner.with_vars(args, configured)
+    assert command[:-2] == ["build", "-q"] and command[-2] == "--vars"
+    assert json.loads(command[-1]) == {
+        "reporting_time_zone": "UTC",
+        "freshness_error_days": 7,
+        "as_of_date": "2026-01-05",
+    }
+    assert json.loads(dbt_runner.with_vars(["parse"], configured)[-1]) == configured
 
 
 def test_the_demo_summary_leaves_out_what_differs_between_runs() -> None:

@@ -24,6 +24,7 @@ from common.kpi.dialect import Dialect
 from common.kpi.params import check_range, parse_params
 from common.kpi.periods import Coverage
 from common.money import Currency
+from common.reporting_time import today
 from common.warehouse import Warehouse
 
 DATA_VERSION_SECONDS = 30.0  # how long a data version is trusted before asking again
@@ -92,9 +93,11 @@ class KpiService:
         *,
         currency: Currency,
         max_bytes_billed: int,
+        time_zone: str,
         cache_seconds: float = 300.0,
     ):
         self.warehouse = warehouse
+        self.time_zone = time_zone  # where "today" is, for a default range over no data
         self.dialect = Dialect(warehouse.engine, marts)
         self.currency = currency
         self.max_bytes_billed = max_bytes_billed
@@ -150,7 +153,8 @@ class KpiService:
             return cached
         # Table and column come from the catalogue, never from a request.
         sql = f"select max({column}) as latest from {self.dialect.table(table)}"  # noqa: S608
-        latest = self.warehouse.query(sql).table.column("latest")[0].as_py() or date.today()
+        latest = self.warehouse.query(sql).table.column("latest")[0].as_py()
+        latest = latest or today(self.time_zone)  # an empty mart: the range ends today
         self.cache.put(key, latest)
         return latest
 

@@ -41,12 +41,18 @@ class DbtResults:
     sources: dict[str, Any]  # dbt source freshness' sources.json
 
 
-def run_build(config: Config, run_id: str, project_dir: Path, work_dir: Path) -> DbtResults:
-    """Build every model, seed and test, then check source freshness."""
-    dbt_vars = {
+def project_vars(config: Config) -> dict[str, Any]:
+    """The dbt vars the configuration decides, the same however dbt is run."""
+    return {
         "freshness_error_days": config.freshness_error_days,
+        "reporting_time_zone": config.time_zone,
         "currency_minor_unit": currency_of(config.currency).minor_unit,
     }
+
+
+def run_build(config: Config, run_id: str, project_dir: Path, work_dir: Path) -> DbtResults:
+    """Build every model, seed and test, then check source freshness."""
+    dbt_vars = project_vars(config)
     with _LOCK:
         if config.warehouse == "bigquery":
             return _build_and_check(project_dir, work_dir, "prod", dbt_vars, {})

@@ -2,14 +2,15 @@
 
 The build is judged from its ``dbt-build-completed`` summary (dbt's tests, source freshness) and
 from the marts themselves (row counts against the previous validated run, feature nulls and
-ranges, the label rate, sample ratios of the experiments running on the build's day).
+ranges, the label rate, sample ratios of the experiments running on the build's day: the day of
+its slot in the reporting time zone, where experiments' dates begin).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from common.config import Config
@@ -17,6 +18,7 @@ from common.ml.features import CONVERSION, FeatureSpec
 from common.pipeline import gates, measures
 from common.pipeline.gates import Gate
 from common.pipeline.ledger import Ledger
+from common.reporting_time import local_date
 from common.warehouse import Warehouse, WarehouseQueryError
 
 # What a dbt-build-completed payload must carry (common.pipeline.builds.summarize), by type.
@@ -57,6 +59,7 @@ def validate_build(
     schema: str,
     ledger: Ledger,
     thresholds: Thresholds,
+    time_zone: str,
     spec: FeatureSpec = CONVERSION,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> dict[str, Any]:
@@ -67,12 +70,13 @@ def validate_build(
         slot = datetime.fromisoformat(build["slot"])
     except ValueError:
         raise InvalidBuildEvent(f"slot {build['slot']!r} is not an ISO-8601 time") from None
+    day = local_date(slot if slot.tzinfo else slot.replace(tzinfo=UTC), time_zone)
     started = now()
     checks = [gates.current_data(build["data_version"], warehouse.data_version())]
     counts: dict[str, int] = {}
     if checks[0].passed:  # otherwise the marts hold another build's data: judge nothing else
         checks += [gates.dbt_tests(build), gates.source_freshness(build)]
-        counts, measured = _judge_marts(run_id, slot, warehouse, schema, ledger, thresholds, spec)
+        counts, measured = _judge_marts(run_id, day, warehouse, schema, ledger, thresholds, spec)
         checks += measured
     failed = [gate.name for gate in checks if not gate.passed]
     finished = now()
@@ -92,7 +96,7 @@ def validate_build(
 
 def _judge_marts(
     run_id: str,
-    slot: datetime,
+    day: date,
     warehouse: Warehouse,
     schema: str,
     ledger: Ledger,
@@ -117,7 +121,7 @@ def _judge_marts(
     except WarehouseQueryError as exc:
         checks += [_unmeasured("features", exc), _unmeasured("label_rate", exc)]
     try:
-        running = measures.running_experiments(warehouse, schema, slot.date())
+        running = measures.running_experiments(warehouse, schema, day)
         checks.append(gates.sample_ratio(running, thresholds.srm_p))
     except WarehouseQueryError as exc:
         checks.append(_unmeasured("srm", exc))

@@ -7,7 +7,25 @@
 {% macro duckdb__sha256_hex(expression) %}sha256({{ expression }}){% endmacro %}
 {% macro bigquery__sha256_hex(expression) %}to_hex(sha256({{ expression }})){% endmacro %}
 
-{#- Monday of the week of a date or timestamp, as a date (DuckDB's 'week' and BigQuery's
+{#- The reporting time zone (var reporting_time_zone, an IANA name such as Europe/Berlin): days,
+    ISO weeks and months begin at midnight there. The name is pasted into SQL, so it is checked. -#}
+{% macro reporting_time_zone() -%}
+    {%- set zone = var('reporting_time_zone') -%}
+    {%- if not modules.re.fullmatch('[A-Za-z0-9_+-]+(/[A-Za-z0-9_+-]+)*', zone) -%}
+        {{ exceptions.raise_compiler_error("reporting_time_zone '" ~ zone ~ "' is not an IANA time zone name") }}
+    {%- endif -%}
+    {{ return(zone) }}
+{%- endmacro %}
+
+{#- The calendar day a UTC timestamp falls on in the reporting time zone, daylight saving time
+    included. Raw timestamps are UTC (DuckDB: naive TIMESTAMP, read as UTC; BigQuery: TIMESTAMP). -#}
+{% macro local_date(expression) -%}
+    {{ return(adapter.dispatch('local_date', 'execkpi')(expression, reporting_time_zone())) }}
+{%- endmacro %}
+{% macro duckdb__local_date(expression, zone) %}cast(timezone('{{ zone }}', timezone('UTC', {{ expression }})) as date){% endmacro %}
+{% macro bigquery__local_date(expression, zone) %}date({{ expression }}, '{{ zone }}'){% endmacro %}
+
+{#- Monday of the week of a date (a local_date), as a date (DuckDB's 'week' and BigQuery's
     ISOWEEK both start on Monday; BigQuery's plain WEEK starts on Sunday). -#}
 {% macro week_start(expression) -%}
     {{ return(adapter.dispatch('week_start', 'execkpi')(expression)) }}

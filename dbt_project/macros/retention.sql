@@ -4,7 +4,7 @@
 -#}
 {% macro retention(period) %}
 with users as (
-    select user_id, {{ period_start(period, 'created_at') }} as cohort_{{ period }}
+    select user_id, {{ period_start(period, local_date('created_at')) }} as cohort_{{ period }}
     from {{ ref('stg_thelook__users') }}
 ),
 
@@ -45,7 +45,7 @@ final as (
 select * from final
 {% endmacro %}
 
-{#- The first day of the week (Monday) or month holding a date or timestamp. -#}
+{#- The first day of the week (Monday) or month holding a date. -#}
 {% macro period_start(period, expression) -%}
     {%- if period == 'week' -%}
         {{ week_start(expression) }}

@@ -40,6 +40,7 @@ def service() -> KpiService:
         CONFIG.marts_schema,
         currency=CURRENCY,
         max_bytes_billed=CONFIG.bq_max_bytes_billed,
+        time_zone=CONFIG.time_zone,
     )
 
 

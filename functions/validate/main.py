@@ -49,6 +49,7 @@ def _validate(event: Event) -> dict:
             CONFIG.marts_schema,
             Ledger(BACKENDS.artifacts),
             THRESHOLDS,
+            CONFIG.time_zone,
         )
     except InvalidBuildEvent as exc:
         raise PermanentError(str(exc)) from exc

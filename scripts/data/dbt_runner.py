@@ -10,20 +10,27 @@ write a file another process has open). A command that writes (build, run, seed,
 copy put in place in one rename when it succeeds; the copy of any other is thrown away. Two
 writers at once (a build by hand during the pipeline's): the later rename wins.
 
+Every command gets the dbt vars the configuration decides (``EXECKPI_TIME_ZONE`` as
+``reporting_time_zone``, ...), as the pipeline's builds do; ``--vars`` on the command line wins.
+
 ``--prod-offline`` compiles for BigQuery without credentials or network (oauth-secrets with a
 dummy token, no cache population), which is how CI checks the BigQuery SQL.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from common.config import load_config_or_exit
-from common.pipeline.dbt import building_copy
+from common.pipeline.dbt import building_copy, project_vars
 from common.warehouse import WarehouseUnavailable
 from scripts.deploy.catalog import REPO_ROOT
 
@@ -51,6 +58,21 @@ def dbt_command(args: Sequence[str]) -> list[str]:
     return [str(executable), *args, *project]
 
 
+def with_vars(args: Sequence[str], configured: Mapping[str, Any]) -> list[str]:
+    """``args`` with one ``--vars``: the configured vars, overridden by any given in ``args``
+    (dbt reads --vars as YAML, and takes only the last one given)."""
+    given: dict[str, Any] = {}
+    rest: list[str] = []
+    words = iter(args)
+    for word in words:
+        if word == "--vars" or word.startswith("--vars="):
+            value = next(words, "") if word == "--vars" else word.removeprefix("--vars=")
+            given.update(yaml.safe_load(value) or {})
+        else:
+            rest.append(word)
+    return [*rest, "--vars", json.dumps({**configured, **given})]
+
+
 def run_dbt(
     args: Sequence[str],
     *,
@@ -63,9 +85,10 @@ def run_dbt(
     run_env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **(env or {})}
     if duckdb_path is not None:
         run_env["EXECKPI_DUCKDB_PATH"] = str(duckdb_path)
-    command = list(args)
     if prod_offline:
         run_env.update(OFFLINE_BIGQUERY_ENV)
+    command = with_vars(args, project_vars(load_config_or_exit(run_env)))
+    if prod_offline:
         command += ["--target", "prod", "--no-populate-cache"]
     result = subprocess.run(
         dbt_command(command), cwd=REPO_ROOT, env=run_env, capture_output=capture, text=True

@@ -17,13 +17,15 @@ from statsmodels.stats.proportion import proportions_ztest
 from statsmodels.stats.weightstats import ttest_ind
 
 from common.experiments import assign_variant
+from tests.support.reporting_time import with_local_day
 
 EXPERIMENT = "checkout_one_click"
 VARIANTS, WEIGHTS = ("control", "treatment"), (0.5, 0.5)
 START, END = date(2026, 9, 15), date(2026, 10, 12)
 DIMENSIONS = ("browser", "traffic_source", "country")
 
-# A user is exposed at their first signed-in session starting inside the window; that session's
+# A user is exposed at their first signed-in session starting inside the window (days in the
+# reporting time zone, see tests.support.reporting_time); that session's
 # first event gives browser and traffic source. Conversion and kept revenue count orders from
 # the exposure to the end date; kept = items neither cancelled nor returned.
 PER_USER_SQL = """
@@ -38,7 +40,7 @@ exposed as (
         arg_min(browser, started_at) as browser,
         arg_min(traffic_source, started_at) as traffic_source
     from sessions
-    where user_id is not null and cast(started_at as date) between $start and $end
+    where user_id is not null and local_day(started_at) between $start and $end
     group by user_id
 ),
 kept as (
@@ -51,7 +53,7 @@ in_window as (
     from exposed
     inner join raw.orders as o on o.user_id = exposed.user_id
     left join kept on kept.order_id = o.order_id
-    where o.created_at >= exposed.exposed_at and cast(o.created_at as date) <= $end
+    where o.created_at >= exposed.exposed_at and local_day(o.created_at) <= $end
 )
 select exposed.user_id, exposed.browser, exposed.traffic_source, users.country,
     count(in_window.user_id) > 0 as converted, coalesce(sum(in_window.revenue), 0) as revenue
@@ -65,7 +67,7 @@ group by all
 @pytest.fixture(scope="module")
 def users(generated_warehouse):
     """{dimension: {value: {variant: (converted 0/1 array, revenue array)}}}."""
-    with duckdb.connect(str(generated_warehouse), read_only=True) as con:
+    with with_local_day(duckdb.connect(str(generated_warehouse), read_only=True)) as con:
         rows = con.execute(PER_USER_SQL, {"start": START, "end": END}).fetchall()
     values: dict = {d: defaultdict(lambda: {v: ([], []) for v in VARIANTS}) for d in DIMENSIONS}
     for user_id, browser, source, country, converted, revenue in rows:

@@ -1,5 +1,6 @@
 """The same dbt project compiled for BigQuery, offline: every model's SQL parses as BigQuery."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,11 @@ from scripts.data.dbt_runner import run_dbt
 @pytest.fixture(scope="module")
 def compiled_models(tmp_path_factory) -> dict[str, str]:
     target = tmp_path_factory.mktemp("dbt-bigquery")
-    run_dbt(["compile", "--target-path", str(target)], prod_offline=True)
+    run_dbt(
+        ["compile", "--target-path", str(target)],
+        prod_offline=True,
+        env={"EXECKPI_TIME_ZONE": "Europe/Berlin"},
+    )
     folder = target / "compiled" / "execkpi" / "models"
     # Data tests compile into folders named after their YAML file; models are the rest.
     return {
@@ -43,3 +48,12 @@ def test_sources_point_at_the_public_dataset(compiled_models):
     )
     assert "to_hex(sha256(" in compiled_models["ab_assignments"]
     assert "isoweek" in compiled_models["retention_weekly"]
+
+
+def test_days_weeks_and_months_begin_in_the_reporting_time_zone(compiled_models):
+    assert "date(orders.created_at, 'Europe/Berlin') as order_date" in compiled_models["int_orders"]
+    assert "date(started_at, 'Europe/Berlin') as session_date" in compiled_models["int_sessions"]
+    for name, sql in compiled_models.items():
+        # A UTC timestamp cast to a date is a UTC day; and BigQuery's plain WEEK starts on Sunday.
+        assert not re.search(r"cast\(\s*[\w.]*_at\s+as\s+date\s*\)", sql, re.I), name
+        assert not re.search(r",\s*week\s*\)", sql, re.I), name

@@ -1,9 +1,10 @@
 """features_conversion must not read anything dated on or after its snapshot day.
 
-The test rewinds a copy of the raw data to how it stood at a snapshot date S (later rows
-deleted, later shipping/delivery/return timestamps erased and statuses rolled back), rebuilds
-the features with the same as-of date, and requires the features at S to be unchanged. A
-feature that peeks at S or later (a later order, session or return) changes and fails it.
+The test rewinds a copy of the raw data to how it stood when a snapshot date S began in the
+reporting time zone (later rows deleted, later shipping/delivery/return timestamps erased and
+statuses rolled back), rebuilds the features with the same as-of date, and requires the
+features at S to be unchanged. A feature that peeks at S or later (a later order, session or
+return) changes and fails it.
 """
 
 import shutil
@@ -11,13 +12,14 @@ import shutil
 import duckdb
 
 from scripts.data.dbt_runner import run_dbt
+from tests.support.reporting_time import REPORTING_ZONE, day_start, with_local_day
 
 FEATURES = "execkpi_marts.features_conversion"
 LABEL_DAYS = 14  # dbt var label_window_days
 
 
 def rewind(con: duckdb.DuckDBPyConnection, snapshot) -> None:
-    cutoff = {"s": snapshot}
+    cutoff = {"s": day_start(snapshot)}  # the snapshot day begins in the reporting time zone
     for table in ("users", "events", "orders", "order_items"):
         con.execute(f"delete from raw.{table} where created_at >= $s::timestamp", cutoff)
     for table in ("orders", "order_items"):
@@ -56,8 +58,8 @@ def features_at(path, snapshot) -> list[tuple]:
 
 
 def test_features_do_not_read_on_or_after_the_snapshot(generated_warehouse, tmp_path):
-    with duckdb.connect(str(generated_warehouse), read_only=True) as con:
-        as_of = con.execute("select max(cast(created_at as date)) from raw.orders").fetchone()[0]
+    with with_local_day(duckdb.connect(str(generated_warehouse), read_only=True)) as con:
+        as_of = con.execute("select max(local_day(created_at)) from raw.orders").fetchone()[0]
         snapshot = con.execute(f"select min(snapshot_date) from {FEATURES}").fetchone()[0]
     original = features_at(generated_warehouse, snapshot)
     assert len(original) > 100
@@ -67,26 +69,29 @@ def test_features_do_not_read_on_or_after_the_snapshot(generated_warehouse, tmp_
     with duckdb.connect(str(rewound)) as con:
         rewind(con, snapshot)
         later = con.execute(
-            "select count(*) from raw.orders where created_at >= $s::timestamp", {"s": snapshot}
+            "select count(*) from raw.orders where created_at >= $s::timestamp",
+            {"s": day_start(snapshot)},
         )
         assert later.fetchone()[0] == 0
     run_dbt(
         ["run", "--select", "+features_conversion", "--vars", f"{{as_of_date: '{as_of}'}}"],
         duckdb_path=rewound,
+        env={"EXECKPI_TIME_ZONE": REPORTING_ZONE},
     )
     assert features_at(rewound, snapshot) == original
 
 
 def test_label_is_an_order_within_the_window(generated_warehouse):
-    with duckdb.connect(str(generated_warehouse), read_only=True) as con:
+    # Days in the reporting time zone (tests.support.reporting_time).
+    with with_local_day(duckdb.connect(str(generated_warehouse), read_only=True)) as con:
         mismatches = con.execute(
             f"""
             select count(*) from {FEATURES} f
             where f.label_purchased <> (
                 select count(*) > 0 from raw.orders o
                 where o.user_id = f.user_id
-                  and cast(o.created_at as date) >= f.snapshot_date
-                  and cast(o.created_at as date) < f.snapshot_date + {LABEL_DAYS}
+                  and local_day(o.created_at) >= f.snapshot_date
+                  and local_day(o.created_at) < f.snapshot_date + {LABEL_DAYS}
             )::int
             """
         ).fetchone()[0]

@@ -320,6 +320,7 @@ def test_bigquery_dry_run_over_the_cap_is_refused_before_running():
             "execkpi_marts",
             currency=currency_of("USD"),
             max_bytes_billed=10 * 10**9,
+            time_zone="UTC",
         )
         service._version = (float("inf"), "pinned")  # skip the metadata query: not under test
         with pytest.raises(QueryTooExpensive) as refused:

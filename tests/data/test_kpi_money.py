@@ -20,6 +20,7 @@ from common.kpi.catalogue import CATALOGUE
 from common.kpi.original_queries import QUERY_FILES
 from common.money import currency_of
 from tests.support.money import as_invoiced
+from tests.support.reporting_time import local_day
 
 KEPT = ("Processing", "Shipped", "Complete")
 UNITS = {"count", "ratio", "days", "weeks", "years", "periods", "date", "timestamp", "text", "id"}
@@ -106,18 +107,18 @@ def test_the_original_queries_round_money_too(dataset):
 
 
 def raw_revenue(con) -> tuple[dict[date, Decimal], dict[date, Decimal]]:
-    """Kept revenue per order day and month: each item's price rounded half up to the cent
-    (as its invoice line states it), summed exactly in Python."""
+    """Kept revenue per order day (in the reporting time zone) and month: each item's price
+    rounded half up to the cent (as its invoice line states it), summed exactly in Python."""
     items = con.execute(
         f"""
-        select cast(o.created_at as date), i.sale_price
+        select o.created_at, i.sale_price
         from raw.orders o join raw.order_items i on i.order_id = o.order_id
         where i.status in {KEPT}
         """
     ).fetchall()
     days: dict[date, Decimal] = defaultdict(Decimal)
-    for day, price in items:
-        days[day] += as_invoiced(price)
+    for ordered_at, price in items:
+        days[local_day(ordered_at)] += as_invoiced(price)
     months: dict[date, Decimal] = defaultdict(Decimal)
     for day, revenue in days.items():
         months[day.replace(day=1)] += revenue

@@ -46,7 +46,11 @@ def service(tmp_path_factory) -> KpiService:
         previous = revenue
     con.close()
     return KpiService(
-        DuckDBWarehouse(path), "marts", currency=currency_of("USD"), max_bytes_billed=10**9
+        DuckDBWarehouse(path),
+        "marts",
+        currency=currency_of("USD"),
+        max_bytes_billed=10**9,
+        time_zone="Europe/Berlin",
     )
 
 

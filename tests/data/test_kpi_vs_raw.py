@@ -1,5 +1,7 @@
 """Every KPI served by the kpi function against plain SQL written independently over the raw
-tables (never the marts), on generated data and on the real thelook exports."""
+tables (never the marts), on generated data and on the real thelook exports. Days are calendar
+days in the reporting time zone: ``local_day`` turns raw UTC timestamps into them with Python's
+zoneinfo (tests.support.reporting_time)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import pytest
 
 from common.experiments import assign_variant
 from tests.support.money import as_invoiced, cents, to_cent
+from tests.support.reporting_time import local_day, with_local_day
 
 KEPT = ("Processing", "Shipped", "Complete")
 PRICE = cents("i.sale_price")  # as invoiced: whole cents
@@ -22,7 +25,7 @@ WIDE = {"start": "2000-01-03", "end": "2002-12-31"}  # overwritten per dataset b
 def dataset(request, function_client):
     path = request.getfixturevalue(f"{request.param}_warehouse")
     client = function_client("kpi", EXECKPI_DUCKDB_PATH=str(path))
-    con = duckdb.connect(str(path), read_only=True)
+    con = with_local_day(duckdb.connect(str(path), read_only=True))
     yield request.param, client, con
     con.close()
 
@@ -37,7 +40,7 @@ def kpi(client, name: str, **params) -> list[dict]:
 
 def full_range(con) -> dict[str, str]:
     first, last = con.execute(
-        "select min(cast(created_at as date)), max(cast(created_at as date)) from raw.orders"
+        "select min(local_day(created_at)), max(local_day(created_at)) from raw.orders"
     ).fetchone()
     return {"start": first.isoformat(), "end": last.isoformat()}
 
@@ -47,13 +50,13 @@ def test_revenue_by_month(dataset):
     span = full_range(con)
     expected = con.execute(
         f"""
-        select date_trunc('month', o.created_at)::date,
+        select date_trunc('month', local_day(o.created_at))::date,
                count(distinct case when i.status in {KEPT} then o.order_id end),
                coalesce(sum(case when i.status in {KEPT} then {PRICE} end), 0),
                count(distinct case when o.status = 'Cancelled' then o.order_id end),
                count(distinct case when i.status in {KEPT} then o.user_id end)
         from raw.orders o left join raw.order_items i using (order_id)
-        where o.created_at::date between '{span["start"]}' and '{span["end"]}'
+        where local_day(o.created_at) between '{span["start"]}' and '{span["end"]}'
         group by 1 order by 1
         """
     ).fetchall()
@@ -90,7 +93,7 @@ def test_new_vs_returning_customer_revenue(dataset, grain):
     expected = con.execute(
         f"""
         with kept as (
-            select o.user_id, o.created_at::date as day, {PRICE} as sale_price
+            select o.user_id, local_day(o.created_at) as day, {PRICE} as sale_price
             from raw.orders o join raw.order_items i using (order_id)
             where i.status in {KEPT}
         ),
@@ -122,7 +125,7 @@ def test_refund_rate_in_money_by_month(dataset):
     span = full_range(con)
     expected = con.execute(
         f"""
-        select date_trunc('month', o.created_at)::date,
+        select date_trunc('month', local_day(o.created_at))::date,
                coalesce(sum(case when i.status <> 'Cancelled' then {PRICE} end), 0),
                coalesce(sum(case when i.status = 'Returned' then {PRICE} end), 0)
         from raw.orders o left join raw.order_items i using (order_id)
@@ -144,7 +147,7 @@ def test_gross_margin_from_product_cost_by_month(dataset):
     span = full_range(con)
     items = con.execute(
         """
-        select date_trunc('month', o.created_at)::date, i.status, i.sale_price, p.cost
+        select date_trunc('month', local_day(o.created_at))::date, i.status, i.sale_price, p.cost
         from raw.orders o
         left join raw.order_items i using (order_id)
         left join raw.products p on p.id = i.product_id
@@ -173,7 +176,7 @@ def test_gross_margin_from_product_cost_by_month(dataset):
 def test_funnel_by_source(dataset):
     _, client, con = dataset
     first, last = con.execute(
-        "select min(created_at)::date, max(created_at)::date from raw.events"
+        "select min(local_day(created_at)), max(local_day(created_at)) from raw.events"
     ).fetchone()
     expected = con.execute(
         """
@@ -196,11 +199,12 @@ def test_funnel_by_source(dataset):
 def test_retention_cohort_sizes(dataset):
     _, client, con = dataset
     first, last = con.execute(
-        "select min(created_at)::date, max(created_at)::date from raw.users"
+        "select min(local_day(created_at)), max(local_day(created_at)) from raw.users"
     ).fetchone()
     sizes = dict(
         con.execute(
-            "select date_trunc('week', created_at)::date, count(*) from raw.users group by 1"
+            "select date_trunc('week', local_day(created_at))::date, count(*) "
+            "from raw.users group by 1"
         ).fetchall()
     )
     rows = kpi(
@@ -267,7 +271,7 @@ def test_mom_growth(dataset):
     _, client, con = dataset
     monthly = con.execute(
         f"""
-        select date_trunc('month', o.created_at)::date m,
+        select date_trunc('month', local_day(o.created_at))::date m,
                coalesce(sum(case when i.status in {KEPT} then {PRICE} end), 0)
         from raw.orders o left join raw.order_items i using (order_id) group by 1 order by 1
         """
@@ -298,7 +302,7 @@ def test_experiment_metrics_from_raw_events(dataset):
     exposures = con.execute(
         f"""
         select user_id, min(created_at) from raw.events
-        where user_id is not null and created_at::date between '{start}' and '{end}'
+        where user_id is not null and local_day(created_at) between '{start}' and '{end}'
         group by 1
         """
     ).fetchall()
@@ -309,7 +313,7 @@ def test_experiment_metrics_from_raw_events(dataset):
     end_day = date.fromisoformat(end)
     for user_id, exposed_at in exposures:
         variant = assign_variant(experiment_id, user_id, variants, weights)
-        bought = any(exposed_at <= t and t.date() <= end_day for t in orders[user_id])
+        bought = any(exposed_at <= t and local_day(t) <= end_day for t in orders[user_id])
         converted[variant].append(int(bought))
     rows = kpi(client, "experiment_metrics", experiment_id=experiment_id, metric="conversion")
     if name == "shared":  # the real exports predate the experiment

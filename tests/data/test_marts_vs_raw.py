@@ -1,5 +1,7 @@
 """Each mart against an independent computation over the raw tables: plain SQL written apart
-from the models, or Python. Run on generated data and on the real thelook exports."""
+from the models, or Python. Run on generated data and on the real thelook exports. Days are
+calendar days in the reporting time zone, from raw UTC timestamps through Python's zoneinfo
+(``local_day``, also callable in the SQL here)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from itertools import pairwise
 import pytest
 
 from tests.support.money import cents
+from tests.support.reporting_time import local_day
 
 KEPT = ("Processing", "Shipped", "Complete")
 PRICE = cents("i.sale_price")  # as invoiced: whole cents
@@ -24,7 +27,7 @@ def test_revenue_daily_matches_raw_items(warehouse):
     expected = rows(
         warehouse,
         f"""
-        select cast(o.created_at as date) as day,
+        select local_day(o.created_at) as day,
                count(distinct o.order_id) as placed,
                count(distinct case when i.status in {KEPT} then o.order_id end) as kept,
                count(case when i.status in {KEPT} then 1 end) as items,
@@ -79,7 +82,7 @@ def test_funnel_counts_sessions_by_first_event_source(warehouse):
     steps = ["home", "department", "product", "cart", "purchase"]
     for session_events in sessions.values():
         first = min(session_events, key=lambda e: (e[1], e[2]))
-        start = min(e[3] for e in session_events).date()
+        start = local_day(min(e[3] for e in session_events))
         counts = expected[(start, first[4])]
         counts[0] += 1
         kinds = {e[5] for e in session_events}
@@ -102,12 +105,14 @@ def _monday(day: date) -> date:
 
 def test_retention_weekly_cohorts(warehouse):
     signup = {
-        uid: created.date()
+        uid: local_day(created)
         for uid, created in rows(warehouse, "select id, created_at from raw.users")
     }
     active_days = rows(
         warehouse,
-        "select user_id, created_at from raw.events where user_id is not null "
+        # A session is active on the day it starts (it may run past local midnight).
+        "select max(user_id), min(created_at) from raw.events group by session_id "
+        "having max(user_id) is not null "
         "union all select user_id, created_at from raw.orders",
     )
     cohort_size: dict[date, int] = defaultdict(int)
@@ -116,7 +121,7 @@ def test_retention_weekly_cohorts(warehouse):
     active: dict[tuple[date, int], set[int]] = defaultdict(set)
     for uid, created in active_days:
         cohort = _monday(signup[uid])
-        weeks = (_monday(created.date()) - cohort).days // 7
+        weeks = (_monday(local_day(created)) - cohort).days // 7
         if weeks >= 0:
             active[(cohort, weeks)].add(uid)
     actual = {
@@ -168,13 +173,13 @@ def test_customer_ltv_and_channels(warehouse):
 
 
 def test_rfm_recency_and_frequency(warehouse):
-    as_of = rows(warehouse, "select max(cast(created_at as date)) from raw.orders")[0][0]
+    as_of = rows(warehouse, "select max(local_day(created_at)) from raw.orders")[0][0]
     expected = {
         uid: ((as_of - last).days, orders)
         for uid, last, orders in rows(
             warehouse,
             f"""
-            select o.user_id, max(cast(o.created_at as date)), count(distinct o.order_id)
+            select o.user_id, max(local_day(o.created_at)), count(distinct o.order_id)
             from raw.orders o join raw.order_items i on i.order_id = o.order_id
             where i.status in {KEPT}
             group by 1

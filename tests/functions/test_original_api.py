@@ -24,6 +24,7 @@ from common.kpi.original_queries import QUERY_FILES
 from common.ml.features import CONVERSION
 from tests.support.cloud_events import published
 from tests.support.money import cents, to_cent
+from tests.support.reporting_time import local_day, with_local_day
 from tests.support.score_reference import assert_score_interval
 
 ORIGINAL_FILES = [
@@ -56,7 +57,8 @@ def dates(start: str, end: str) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def raw(generated_warehouse):
-    con = duckdb.connect(str(generated_warehouse), read_only=True)
+    """The raw tables, with ``local_day``: days in the reporting time zone by zoneinfo."""
+    con = with_local_day(duckdb.connect(str(generated_warehouse), read_only=True))
     yield con
     con.close()
 
@@ -135,11 +137,11 @@ def test_each_original_file_answers_the_original_payload(kpi, sql_file, columns,
 def test_revenue_per_day_is_the_raw_sum(kpi, raw):
     expected = raw.execute(
         f"""
-        select o.created_at::date,
+        select local_day(o.created_at),
                count(distinct case when i.status in {KEPT} then o.order_id end),
                coalesce(sum(case when i.status in {KEPT} then {PRICE} end), 0)
         from raw.orders o left join raw.order_items i using (order_id)
-        where o.created_at::date between '2025-01-01' and '2025-01-31'
+        where local_day(o.created_at) between '2025-01-01' and '2025-01-31'
         group by 1 order by 1
         """
     ).fetchall()
@@ -158,7 +160,7 @@ def test_funnel_counts_the_sessions_reaching_each_step(kpi, raw):
     total, *per_step = raw.execute(
         f"""
         with sessions as (
-            select session_id, min(created_at)::date as day, {flags}
+            select session_id, local_day(min(created_at)) as day, {flags}
             from raw.events group by session_id
         )
         select count(*), {reached} from sessions where day between '2025-01-01' and '2025-01-31'
@@ -179,18 +181,18 @@ def test_weekly_retention_cohorts_from_raw_activity(kpi, raw):
     expected = raw.execute(
         """
         with users as (
-            select id as user_id, date_trunc('week', created_at)::date as cohort
+            select id as user_id, date_trunc('week', local_day(created_at))::date as cohort
             from raw.users
         ),
         sessions as (
-            select max(user_id) as user_id, min(created_at)::date as day
+            select max(user_id) as user_id, local_day(min(created_at)) as day
             from raw.events group by session_id
         ),
         activity as (
             select distinct user_id, date_trunc('week', day)::date as week from (
                 select user_id, day from sessions where user_id is not null
                 union all
-                select user_id, created_at::date from raw.orders
+                select user_id, local_day(created_at) from raw.orders
             )
         ),
         sizes as (select cohort, count(*) as size from users group by 1)
@@ -251,7 +253,7 @@ def groups_from_raw(raw) -> dict[tuple[str, str], dict]:
         last_day = date.fromisoformat(experiment["end_date"])
         exposed: dict[int, object] = {}
         for user_id, started_at in sessions:
-            if first_day <= started_at.date() <= last_day:
+            if first_day <= local_day(started_at) <= last_day:
                 exposed[user_id] = min(started_at, exposed.get(user_id, started_at))
         for variant in experiment["variants"]:
             groups[experiment_id, variant] = {"users": 0, "converters": 0, "revenue": Decimal(0)}
@@ -259,7 +261,7 @@ def groups_from_raw(raw) -> dict[tuple[str, str], dict]:
             variant = assign_variant(
                 experiment_id, user_id, experiment["variants"], experiment["weights"]
             )
-            after = [r for t, r in orders[user_id] if exposed_at <= t and t.date() <= last_day]
+            after = [r for t, r in orders[user_id] if exposed_at <= t and local_day(t) <= last_day]
             group = groups[experiment_id, variant]
             group["users"] += 1
             group["converters"] += bool(after)
@@ -307,9 +309,11 @@ def test_conversion_features_per_user_and_snapshot(kpi, raw):
     keys = [(row["snapshot_date"], row["user_id"]) for row in everything["data"]]
     assert keys == sorted(keys, key=lambda k: (-date.fromisoformat(k[0]).toordinal(), k[1]))
     assert everything["data"][: len(data)] == data
-    signups = dict(raw.execute("select id, created_at::date from raw.users").fetchall())
+    signups = dict(raw.execute("select id, local_day(created_at) from raw.users").fetchall())
     orders = defaultdict(list)
-    for user_id, day in raw.execute("select user_id, created_at::date from raw.orders").fetchall():
+    for user_id, day in raw.execute(
+        "select user_id, local_day(created_at) from raw.orders"
+    ).fetchall():
         orders[user_id].append(day)
     for row in everything["data"][::97]:
         snapshot = date.fromisoformat(row["snapshot_date"])

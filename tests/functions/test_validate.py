@@ -209,6 +209,20 @@ def test_clean_data_passes_every_gate_with_the_numbers_of_the_marts(
     assert list(srm["experiments"]) == ["recs_carousel"]
 
 
+@pytest.mark.parametrize(
+    ("zone", "running"),
+    [("Europe/Berlin", ["recs_carousel"]), ("UTC", ["checkout_one_click", "recs_carousel"])],
+)
+def test_experiments_run_on_the_slots_day_in_the_reporting_time_zone(
+    validate_client, generated_warehouse, store, bus, zone, running
+):
+    # 22:30 UTC on 12 October is the 13th in Berlin, after checkout_one_click's last day.
+    payload = build_summary(generated_warehouse, slot="2026-10-12T22:30:00+00:00")
+    client = validate_client(generated_warehouse, EXECKPI_TIME_ZONE=zone)
+    report, _ = judge(client, store, bus, RUN_ID, payload)
+    assert sorted(gate(report, "srm")["numbers"]["experiments"]) == running
+
+
 def _assignment_counts(path: Path, experiment: str) -> dict[str, int]:
     rows = query(
         path,

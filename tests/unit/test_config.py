@@ -136,3 +136,15 @@ def test_entry_points_print_one_line_per_bad_variable_and_exit_2(capsys):
         "  - EXECKPI_WAREHOSE: unknown setting (known: see common/config.py SETTINGS)",
     ]
     assert load_config_or_exit({}) == load_config({})
+
+
+def test_the_reporting_time_zone_is_berlin_unless_set_to_another_iana_zone():
+    assert load_config({}).time_zone == "Europe/Berlin"
+    assert load_config({"EXECKPI_TIME_ZONE": " America/New_York "}).time_zone == "America/New_York"
+    for bad in ("CEST", "Europe/Atlantis", "../Europe/Berlin", "Europe/Berlin'; drop"):
+        with pytest.raises(ConfigError) as error:
+            load_config({"EXECKPI_TIME_ZONE": bad})
+        assert error.value.problems == [
+            f"EXECKPI_TIME_ZONE={bad!r}: must be an IANA time zone name such as "
+            "Europe/Berlin or UTC"
+        ]

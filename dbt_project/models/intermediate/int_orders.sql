@@ -33,7 +33,7 @@ final as (
         orders.user_id,
         orders.status,
         orders.created_at,
-        cast(orders.created_at as date) as order_date,
+        {{ local_date('orders.created_at') }} as order_date,
         orders.returned_at,
         orders.item_count,
         coalesce(item_totals.items, 0) as items,

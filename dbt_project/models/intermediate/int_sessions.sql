@@ -30,7 +30,7 @@ final as (
         user_id,
         started_at,
         ended_at,
-        cast(started_at as date) as session_date,
+        {{ local_date('started_at') }} as session_date,
         traffic_source,
         browser,
         events,

@@ -31,7 +31,7 @@ final as (
         per_customer.orders,
         per_customer.lifetime_revenue,
         {{ money_per('per_customer.lifetime_revenue', 'per_customer.orders') }} as average_order_value,
-        {{ dbt.datediff('per_customer.first_order_at', 'per_customer.last_order_at', 'day') }}
+        {{ dbt.datediff(local_date('per_customer.first_order_at'), local_date('per_customer.last_order_at'), 'day') }}
             as customer_lifetime_days
     from per_customer
     left join users on per_customer.user_id = users.user_id

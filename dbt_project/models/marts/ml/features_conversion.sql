@@ -34,11 +34,11 @@ user_snapshots as (
         users.gender,
         users.country,
         users.traffic_source as acquisition_channel,
-        {{ dbt.datediff('cast(users.created_at as date)', 'snapshots.snapshot_date', 'day') }}
+        {{ dbt.datediff(local_date('users.created_at'), 'snapshots.snapshot_date', 'day') }}
             as days_since_signup
     from users
     cross join snapshots
-    where cast(users.created_at as date) < snapshots.snapshot_date
+    where {{ local_date('users.created_at') }} < snapshots.snapshot_date
 ),
 
 order_history as (
@@ -49,7 +49,7 @@ order_history as (
         -- Revenue as it stood the day before the snapshot: a later return was not known yet.
         sum(case
             when orders.returned_at is not null
-                and cast(orders.returned_at as date) < user_snapshots.snapshot_date then 0
+                and {{ local_date('orders.returned_at') }} < user_snapshots.snapshot_date then 0
             when orders.status = 'Returned' then orders.gross_revenue
             else orders.revenue
         end) as revenue_before,
