@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any, Literal
 
 from common.errors import NotFound
 from common.experiments import ExperimentDefinition, stored_definition, stored_definitions
+from common.reporting_time import today
 from common.stats.inputs import Experiment, Metric, Moments, Options, Variant
 from common.warehouse import Warehouse
 
@@ -24,7 +25,7 @@ _KINDS = {"conversion": "proportion"}  # every other ab_metrics metric is a per-
 _LABELS = {"function": "abtest"}
 
 
-AsOfSource = Literal["marts_built", "today_utc"]
+AsOfSource = Literal["marts_built", "today"]
 
 
 class ExperimentNotFound(NotFound):
@@ -66,7 +67,7 @@ class StoredExperiment:
 @dataclass(frozen=True)
 class Catalog:
     """Every defined experiment, and the day their status is reported on: the day the marts
-    were built, or today (UTC) when the warehouse does not say."""
+    were built, or today in the reporting time zone when the warehouse does not say."""
 
     definitions: tuple[ExperimentDefinition, ...]
     as_of: date
@@ -79,12 +80,12 @@ class Catalog:
         return known[experiment_id]
 
 
-def catalog(warehouse: Warehouse, marts: str, today: date | None = None) -> Catalog:
+def catalog(warehouse: Warehouse, marts: str, time_zone: str) -> Catalog:
     definitions = stored_definitions(warehouse, marts, _LABELS)
     sql = f"select max(built_on) as built_on from {marts}.ab_experiments"  # noqa: S608
     built_on = warehouse.query(sql, labels=_LABELS).table.to_pylist()[0]["built_on"]
     if built_on is None:  # no experiment, or the marts were never built
-        return Catalog(definitions, today or datetime.now(UTC).date(), "today_utc")
+        return Catalog(definitions, today(time_zone), "today")
     return Catalog(definitions, built_on, "marts_built")
 
 

@@ -86,13 +86,13 @@ def breakdown(request: flask.Request) -> dict:
 @router.route("/experiments", methods=("GET",), query=None)  # experiments_request checks them
 def experiments(request: flask.Request) -> dict:
     status = api.experiments_request(request.args)
-    return api.experiment_list(catalog(BACKENDS.warehouse, MARTS), status)
+    return api.experiment_list(catalog(BACKENDS.warehouse, MARTS, CONFIG.time_zone), status)
 
 
 @router.route("/experiments/<experiment_id>", methods=("GET",), query=RESPONSE_OPTIONS)
 def experiment(request: flask.Request, experiment_id: str) -> flask.Response:
     wanted = requested(request)  # a bad format or locale: 400 before the warehouse is read
-    found = catalog(BACKENDS.warehouse, MARTS)
+    found = catalog(BACKENDS.warehouse, MARTS, CONFIG.time_zone)
     answer = api.experiment(found, experiment_id)  # 404 for an unknown id
     headers = {"Vary": VARY}
     if not wanted.is_download:

@@ -2,7 +2,8 @@
 
 import json
 import math
-from datetime import UTC, date, datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import duckdb
 import numpy as np
@@ -1033,12 +1034,12 @@ def test_experiments_filter_by_status(client, warehouse, status, expected):
     assert [e["experiment_id"] for e in body["experiments"]] == expected
 
 
-def test_experiments_without_a_build_day_use_today_utc(client, warehouse):
+def test_experiments_without_a_build_day_use_today_in_the_reporting_zone(client, warehouse):
     with duckdb.connect(warehouse) as con:
         con.execute("delete from execkpi_marts.ab_experiments")
     body = client.get("/ab/experiments").get_json()
-    today = datetime.now(UTC).date()
-    assert (body["as_of"], body["as_of_source"]) == (today.isoformat(), "today_utc")
+    today = datetime.now(ZoneInfo("Europe/Berlin")).date()  # the default EXECKPI_TIME_ZONE
+    assert (body["as_of"], body["as_of_source"]) == (today.isoformat(), "today")
     statuses = {e["experiment_id"]: e["status"] for e in body["experiments"]}
     if today < date(2026, 11, 1):
         expected = "planned"
