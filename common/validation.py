@@ -109,6 +109,11 @@ def whole_number(value: Any, field: str, minimum: int, maximum: int) -> int:
     """A JSON integer, or its decimal text from a query string, from minimum to maximum."""
     if isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value):
         value = int(value)
+    return integer(value, field, minimum, maximum)
+
+
+def integer(value: Any, field: str, minimum: int, maximum: int) -> int:
+    """A JSON integer (not a boolean, not text, not 1.0) from minimum to maximum."""
     if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
         raise InvalidInput(field, f"must be a whole number from {minimum} to {maximum}")
     return value

@@ -18,6 +18,7 @@ import duckdb
 import pytest
 
 from common.events.envelope import EVENT_TYPES
+from common.openapi import description
 from scripts.data.dbt_runner import run_dbt
 from scripts.data.thelook.load import load_generated, load_shared
 from scripts.deploy.catalog import EXAMPLES_DIR, REPO_ROOT, discover
@@ -26,6 +27,7 @@ from scripts.local.emulators import GcsEmulator, PubSubEmulator
 from scripts.local.stack import LocalStack
 from tests.support.api import clean_env, free_ports_for_stack
 from tests.support.datasets import SHARED_DATASETS
+from tests.support.erasures import seed_erasure_example
 from tests.support.reporting_time import REPORTING_ZONE, with_local_day
 
 # Nothing in the tests may wait on the network.
@@ -156,6 +158,7 @@ def api_settings(generated_warehouse: Path, tmp_path_factory) -> dict[str, str]:
     root = tmp_path_factory.mktemp("api")
     warehouse = root / "warehouse.duckdb"
     shutil.copyfile(generated_warehouse, warehouse)  # a build through the API replaces it
+    seed_erasure_example(description(), str(warehouse))  # the request its example reads
     settings = {
         "EXECKPI_DUCKDB_PATH": str(warehouse),
         "EXECKPI_ARTIFACT_DIR": str(root / "artifacts"),

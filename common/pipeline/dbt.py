@@ -7,6 +7,11 @@ On BigQuery dbt writes the datasets in place (target ``prod``). On DuckDB the fu
 serve the marts keep the database file open read-only, and DuckDB lets nobody write a file that
 another process has open: the build runs on a copy, which then replaces the file in one rename
 (target ``local``). Readers reopen it when they notice (common.warehouse.duckdb_engine).
+Whatever else writes the DuckDB file (erasure requests) does so the same way, under the same
+lock, so that no build swaps in a copy that misses it.
+
+Around dbt, a build reads the pending erasure requests (common.privacy) and, once dbt has
+rebuilt the marts without those users, completes them.
 """
 
 from __future__ import annotations
@@ -16,17 +21,21 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from common.config import Config
 from common.errors import Unavailable
 from common.money import currency_of
-from common.warehouse import WarehouseUnavailable
+from common.privacy.completion import ErasureOutcome, Marts, complete_erasures
+from common.privacy.erasures import ErasureLedger
+from common.warehouse import Warehouse, WarehouseUnavailable, open_warehouse
 
 _LOCK = threading.Lock()
+_ERRORS = frozenset({"error", "runtime error"})  # dbt's statuses of a node that did not run
 
 
 class DbtCrashed(Unavailable):
@@ -39,6 +48,24 @@ class DbtCrashed(Unavailable):
 class DbtResults:
     run_results: dict[str, Any]  # dbt build's run_results.json
     sources: dict[str, Any]  # dbt source freshness' sources.json
+    erasures: ErasureOutcome  # the erasure requests this build included
+
+
+@dataclass(frozen=True)
+class BuildTarget:
+    """What dbt builds: BigQuery in place, or a copy of the DuckDB file."""
+
+    dbt_target: str
+    env: dict[str, str]
+    duckdb_file: Path | None  # None: BigQuery
+
+    def open(self, config: Config) -> Warehouse:
+        """A writable connection to what dbt builds (close it before dbt opens the file)."""
+        if self.duckdb_file is None:
+            return open_warehouse(config)
+        from common.warehouse.duckdb_engine import DuckDBWarehouse
+
+        return DuckDBWarehouse(self.duckdb_file, read_only=False)
 
 
 def project_vars(config: Config) -> dict[str, Any]:
@@ -51,19 +78,60 @@ def project_vars(config: Config) -> dict[str, Any]:
 
 
 def run_build(config: Config, run_id: str, project_dir: Path, work_dir: Path) -> DbtResults:
-    """Build every model, seed and test, then check source freshness."""
+    """Build every model, seed and test, check source freshness, then complete the erasure
+    requests pending when the build started (those the build's staging left out)."""
     dbt_vars = project_vars(config)
-    with _LOCK:
-        if config.warehouse == "bigquery":
-            return _build_and_check(project_dir, work_dir, "prod", dbt_vars, {})
-        with building_copy(config.duckdb_path, run_id) as building:
-            env = {"EXECKPI_DUCKDB_PATH": str(building)}
-            return _build_and_check(project_dir, work_dir, "local", dbt_vars, env)
+    marts = Marts(config.marts_schema, config.bq_project)
+    with _LOCK, _build_target(config, run_id) as target:
+        with closing(target.open(config)) as warehouse:
+            ledger = ErasureLedger(warehouse, config.bq_project)
+            ledger.prepare()
+            included = ledger.pending()
+        run_results, sources = _build_and_check(
+            project_dir, work_dir, target.dbt_target, dbt_vars, target.env
+        )
+        with closing(target.open(config)) as warehouse:
+            erasures = complete_erasures(
+                ErasureLedger(warehouse, config.bq_project),
+                included,
+                marts,
+                models_built=_models_built(run_results),
+                at=datetime.now(UTC),
+            )
+    return DbtResults(run_results, sources, erasures)
+
+
+@contextmanager
+def writable_warehouse(config: Config, purpose: str) -> Iterator[Warehouse]:
+    """The warehouse to write outside dbt (erasure requests): BigQuery as it is; on DuckDB,
+    once no build runs, a copy of the file that replaces it when the block succeeds (a build
+    started meanwhile would otherwise swap in a copy without the write)."""
+    if config.warehouse == "bigquery":
+        with closing(open_warehouse(config)) as warehouse:
+            yield warehouse
+        return
+    with _LOCK, _build_target(config, purpose) as target, closing(target.open(config)) as warehouse:
+        yield warehouse
+
+
+@contextmanager
+def _build_target(config: Config, run_id: str) -> Iterator[BuildTarget]:
+    if config.warehouse == "bigquery":
+        yield BuildTarget("prod", {}, None)
+        return
+    with building_copy(config.duckdb_path, run_id) as building:
+        yield BuildTarget("local", {"EXECKPI_DUCKDB_PATH": str(building)}, building)
+
+
+def _models_built(run_results: dict[str, Any]) -> bool:
+    """No node errored: every model was rebuilt (a failed data test does not undo that)."""
+    return not any(r["status"] in _ERRORS for r in run_results["results"])
 
 
 def _build_and_check(
     project_dir: Path, work_dir: Path, target: str, dbt_vars: dict[str, Any], env: dict[str, str]
-) -> DbtResults:
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """dbt build and dbt source freshness: their run_results.json and sources.json."""
     target_path = work_dir / "target"
     options = [
         *("--project-dir", str(project_dir), "--profiles-dir", str(project_dir)),
@@ -77,7 +145,7 @@ def _build_and_check(
         run_results = json.loads((target_path / "run_results.json").read_text())
         _invoke(["source", "freshness", *options])
         sources = json.loads((target_path / "sources.json").read_text())
-    return DbtResults(run_results, sources)
+    return run_results, sources
 
 
 def _invoke(args: list[str]) -> None:

@@ -5,11 +5,15 @@ POST /                         Cloud Scheduler (OIDC) or a Pub/Sub push: build t
 POST /pipeline/build           the same for people: {"scheduled_at": "<ISO time>", "reason": ""}
 GET  /pipeline/runs            the newest runs (?limit=1..200), each stage's status and timings
 GET  /pipeline/runs/<run_id>   one run with every stage's full record
+POST /pipeline/erasures        record a user's erasure request {"user_id": <int>}: 202
+GET  /pipeline/erasures/<id>   the request: pending until a build has removed the user
 
 A build answers 200 with its summary once dbt has finished (tests may have failed: the summary
 says so and validation will reject it); 409 while the slot is being built; 503 when dbt could
 not run or the event could not be published (the next retry resumes; nothing is built twice).
-dbt is imported by the first build only.
+dbt is imported by the first build only. An erasure request is recorded in the warehouse; the
+next build leaves the user out of every model and marks the request completed once no mart
+holds the user id (common.privacy).
 """
 
 import functools
@@ -23,10 +27,11 @@ import functions_framework
 from common import validation
 from common.backends import start_function
 from common.events.envelope import Event
-from common.http import Router, optional_json_body
+from common.http import Router, json_body, optional_json_body
 from common.pipeline.builds import build_run_id, slot_of, summarize
 from common.pipeline.ledger import Ledger, RunNotFound
 from common.pipeline.triggers import scheduled_time
+from common.privacy.erasures import ErasureLedger, requested_user_id
 from common.runs import BUILD, RUN_RESULTS, SOURCES, Claim, claim, finish, interrupt, run_key
 
 CONFIG, BACKENDS = start_function("dbt_build")
@@ -89,6 +94,7 @@ def _build(claimed: Claim) -> dict:
         store.put_json(run_key(claimed.run_id, RUN_RESULTS), results.run_results)
         store.put_json(run_key(claimed.run_id, SOURCES), results.sources)
         summary = summarize(results.run_results, results.sources, BACKENDS.warehouse.data_version())
+        summary["erasures"] = results.erasures.counts()
     except Exception as exc:
         interrupt(store, claimed, f"{type(exc).__name__}: {exc}", now())
         raise
@@ -107,6 +113,25 @@ def run(request: flask.Request, run_id: str) -> dict:
     if found is None:
         raise RunNotFound(f"no run {run_id}")
     return found
+
+
+@router.route("/erasures", methods=("POST",))
+def request_erasure(request: flask.Request) -> tuple[dict, int]:
+    """Accepted whether or not the user id is known: the answer reveals nobody's existence."""
+    from common.pipeline.dbt import writable_warehouse
+
+    user_id = requested_user_id(json_body(request))
+    with writable_warehouse(CONFIG, f"erasure-{now():%Y%m%dT%H%M%S%f}") as warehouse:
+        ledger = ErasureLedger(warehouse, CONFIG.bq_project)
+        ledger.prepare()
+        recorded = ledger.record(user_id, now())
+    return recorded.as_json(), 202
+
+
+@router.route("/erasures/<request_id>")
+def erasure(request: flask.Request, request_id: str) -> dict:
+    ledger = ErasureLedger(BACKENDS.warehouse, CONFIG.bq_project)
+    return ledger.find(validation.identifier(request_id, "request_id")).as_json()
 
 
 @functions_framework.http

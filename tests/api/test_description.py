@@ -34,6 +34,7 @@ from common.pipeline.ledger import STAGES
 from common.runs import run_key
 from common.validation import InvalidInput, is_run_id
 from scripts.deploy.catalog import discover
+from tests.support.erasures import seed_erasure_example
 from tests.support.openapi import (
     JSON,
     Operation,
@@ -395,6 +396,7 @@ def client_of(family: str, request: pytest.FixtureRequest, function_client):
         )
     if family == "pipeline":
         seed_ledger(fixture("execkpi_env")["EXECKPI_ARTIFACT_DIR"])
+        seed_erasure_example(DOCUMENT, fixture("execkpi_env")["EXECKPI_DUCKDB_PATH"])
         return function_client("dbt_build", EXECKPI_LOCAL_BUS_URL=fixture("bus").url)
     return function_client("portal")
 

@@ -57,3 +57,26 @@ def test_days_weeks_and_months_begin_in_the_reporting_time_zone(compiled_models)
         # A UTC timestamp cast to a date is a UTC day; and BigQuery's plain WEEK starts on Sunday.
         assert not re.search(r"cast\(\s*[\w.]*_at\s+as\s+date\s*\)", sql, re.I), name
         assert not re.search(r",\s*week\s*\)", sql, re.I), name
+
+
+def test_every_staging_model_with_users_leaves_erased_users_out(compiled_models):
+    """The erasure anti-join reads the table common/privacy/erasures.py writes."""
+    from common.privacy.erasures import STAGING_SCHEMA, TABLE
+
+    with_users = [name for name, sql in compiled_models.items() if "user_id" in sql]
+    staging = {name for name in with_users if name.startswith("stg_")}
+    assert staging == {
+        "stg_thelook__users",
+        "stg_thelook__orders",
+        "stg_thelook__order_items",
+        "stg_thelook__events",
+    }
+    for name in staging:
+        tree = sqlglot.parse_one(compiled_models[name], read="bigquery")
+        filters = [
+            (table.db, table.name)
+            for exists in tree.find_all(sqlglot.exp.Exists)
+            if isinstance(exists.parent, sqlglot.exp.Not)
+            for table in exists.find_all(sqlglot.exp.Table)
+        ]
+        assert filters == [(STAGING_SCHEMA, TABLE)], name

@@ -1,5 +1,6 @@
 with source as (
-    select * from {{ source('thelook', 'events') }}
+    select * from {{ source('thelook', 'events') }} as source_rows
+    where {{ not_erased('source_rows.user_id') }}
 ),
 
 renamed as (
@@ -9,10 +10,6 @@ renamed as (
         cast(sequence_number as {{ dbt.type_int() }}) as sequence_number,
         session_id,
         {{ to_timestamp('created_at') }} as created_at,
-        ip_address,
-        city,
-        state,
-        postal_code,
         browser,
         traffic_source,
         uri,

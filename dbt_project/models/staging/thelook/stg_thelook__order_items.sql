@@ -1,5 +1,6 @@
 with source as (
-    select * from {{ source('thelook', 'order_items') }}
+    select * from {{ source('thelook', 'order_items') }} as source_rows
+    where {{ not_erased('source_rows.user_id') }}
 ),
 
 renamed as (

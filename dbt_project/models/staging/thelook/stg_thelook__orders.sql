@@ -1,5 +1,6 @@
 with source as (
-    select * from {{ source('thelook', 'orders') }}
+    select * from {{ source('thelook', 'orders') }} as source_rows
+    where {{ not_erased('source_rows.user_id') }}
 ),
 
 renamed as (

@@ -1,0 +1,33 @@
+{#- The right to erasure (common/privacy): erasure requests live in the staging schema's
+    erasure_requests table, written by the dbt_build function. Every staging model with a user
+    id keeps only the rows of users nobody asked to erase, so no model built on staging holds
+    an erased user. -#}
+
+{#- A where-clause condition: the row's user was not asked to be erased. NOT EXISTS, not
+    NOT IN: a null user id (anonymous events) is kept, and a null in the table erases nobody. -#}
+{% macro not_erased(user_id) -%}
+    not exists (
+        select 1 from {{ source('privacy', 'erasure_requests') }} as erasure
+        where erasure.user_id = cast({{ user_id }} as {{ dbt.type_bigint() }})
+    )
+{%- endmacro %}
+
+{#- on-run-start: the table exists before the first request, so staging can read it. The
+    same table as common/privacy/erasures.py creates; on BigQuery its dataset is Terraform's. -#}
+{% macro create_erasure_requests() -%}
+    {%- set table = source('privacy', 'erasure_requests') -%}
+    {%- if target.type != 'bigquery' %}create schema if not exists {{ table.schema }};{% endif %}
+    create table if not exists {{ table }} (
+        request_id {{ dbt.type_string() }},
+        user_id {{ dbt.type_bigint() }},
+        requested_at {{ type_instant() }},
+        completed_at {{ type_instant() }}
+    )
+{%- endmacro %}
+
+{#- A point in time: BigQuery's TIMESTAMP is one; DuckDB's needs the time zone kept. -#}
+{% macro type_instant() -%}
+    {{ return(adapter.dispatch('type_instant', 'execkpi')()) }}
+{%- endmacro %}
+{% macro default__type_instant() %}timestamptz{% endmacro %}
+{% macro bigquery__type_instant() %}timestamp{% endmacro %}
