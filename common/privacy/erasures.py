@@ -77,6 +77,7 @@ class ErasureLedger:
 
     def __init__(self, warehouse: Warehouse, project: str | None = None):
         self.warehouse = warehouse
+        self.project = project
         if warehouse.engine == "bigquery":
             self.table = f"`{project}.{STAGING_SCHEMA}.{TABLE}`"
         else:
@@ -105,6 +106,8 @@ class ErasureLedger:
         return request
 
     def find(self, request_id: str) -> ErasureRequest:
+        if not self._exists():  # nothing recorded and never built: no request, not an outage
+            raise ErasureNotFound(f"no erasure request {request_id}")
         found = self._select(
             f"where request_id = {self.warehouse.placeholder('request_id')}",
             {"request_id": request_id},
@@ -126,6 +129,19 @@ class ErasureLedger:
             {"completed_at": at, "request_ids": ids},
             labels={"purpose": "erasure_completion"},
         )
+
+    def _exists(self) -> bool:
+        p = self.warehouse.placeholder
+        if self.warehouse.engine == "bigquery":
+            tables = f"`{self.project}.{STAGING_SCHEMA}`.INFORMATION_SCHEMA.TABLES"
+            sql = f"select count(*) as n from {tables} where table_name = {p('table')}"  # noqa: S608
+            params = {"table": TABLE}
+        else:
+            where = f"table_schema = {p('schema')} and table_name = {p('table')}"
+            sql = f"select count(*) as n from information_schema.tables where {where}"  # noqa: S608
+            params = {"schema": STAGING_SCHEMA, "table": TABLE}
+        result = self.warehouse.query(sql, params, labels={"purpose": "erasure_status"})
+        return result.table.to_pylist()[0]["n"] > 0
 
     def _select(self, condition: str, params: Mapping[str, Any]) -> tuple[ErasureRequest, ...]:
         result = self.warehouse.query(

@@ -162,6 +162,17 @@ def test_an_unknown_request_is_a_404(function_client, bus, warehouse_copy):
     assert response.get_json()["error"]["field"] == "request_id"
 
 
+def test_a_request_asked_of_a_never_built_warehouse_is_a_404(function_client, bus, tmp_path):
+    empty = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).close()
+    client = function_client(
+        "dbt_build", EXECKPI_DUCKDB_PATH=str(empty), EXECKPI_LOCAL_BUS_URL=bus.url
+    )
+    response = client.get("/pipeline/erasures/0123456789abcdef0123456789abcdef")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["field"] == "request_id"
+
+
 def test_without_a_warehouse_a_request_is_a_503_not_a_500(client):
     response = client.post("/pipeline/erasures", json={"user_id": 42})
     assert response.status_code == 503 and "error" in response.get_json()

@@ -111,10 +111,14 @@ def test_a_request_is_read_back_by_its_id_as_a_parameter(fake_bq, warehouse):
         ("requested_at", "TIMESTAMP"),
         ("completed_at", "TIMESTAMP"),
     ]
-    fake_bq.answer("jobs.query", answer(fields, [["abc", str(USER_ID), micros, None]]))
+    table_exists = answer([("n", "INTEGER")], [["1"]])
+    fake_bq.answer(
+        "jobs.query", table_exists, answer(fields, [["abc", str(USER_ID), micros, None]])
+    )
     found = ErasureLedger(warehouse, PROJECT).find("abc")
     assert found == ErasureRequest("abc", USER_ID, AT, None)
-    [request] = fake_bq.calls("jobs.query")
+    exists, request = fake_bq.calls("jobs.query")
+    assert f"`{PROJECT}.execkpi_staging`.INFORMATION_SCHEMA.TABLES" in exists.body["query"]
     assert "@request_id" in request.body["query"] and "'abc'" not in request.body["query"]
     assert parameters(request)["request_id"]["parameterValue"] == {"value": "abc"}
 
