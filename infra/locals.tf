@@ -49,6 +49,8 @@ locals {
       EXECKPI_PUBSUB_PROJECT      = var.project_id
       EXECKPI_TOPIC_PREFIX        = var.topic_prefix
       EXECKPI_LOG_LEVEL           = var.log_level
+      EXECKPI_CURRENCY            = var.currency
+      EXECKPI_TIME_ZONE           = var.reporting_time_zone
     },
     length(var.cors_origins) > 0 ? { EXECKPI_CORS_ORIGINS = join(",", var.cors_origins) } : {},
   )

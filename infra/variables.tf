@@ -78,6 +78,26 @@ variable "log_level" {
   }
 }
 
+variable "currency" {
+  description = "EXECKPI_CURRENCY: the shop's ISO 4217 currency (thelook's public data is in USD)."
+  type        = string
+  default     = "USD"
+  validation {
+    condition     = can(regex("^[A-Z]{3}$", var.currency))
+    error_message = "currency must be an ISO 4217 code such as EUR or USD."
+  }
+}
+
+variable "reporting_time_zone" {
+  description = "EXECKPI_TIME_ZONE: the IANA zone where days, weeks and months begin."
+  type        = string
+  default     = "Europe/Berlin"
+  validation {
+    condition     = can(regex("^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$", var.reporting_time_zone))
+    error_message = "reporting_time_zone must be an IANA time zone name such as Europe/Berlin."
+  }
+}
+
 variable "bq_max_bytes_billed" {
   description = "EXECKPI_BQ_MAX_BYTES_BILLED: hard cap on the bytes one query may bill."
   type        = number
