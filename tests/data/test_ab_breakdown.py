@@ -17,6 +17,7 @@ from statsmodels.stats.proportion import proportions_ztest
 from statsmodels.stats.weightstats import ttest_ind
 
 from common.experiments import assign_variant
+from tests.support.money import cents
 from tests.support.reporting_time import with_local_day
 
 EXPERIMENT = "checkout_one_click"
@@ -27,8 +28,9 @@ DIMENSIONS = ("browser", "traffic_source", "country")
 # A user is exposed at their first signed-in session starting inside the window (days in the
 # reporting time zone, see tests.support.reporting_time); that session's
 # first event gives browser and traffic source. Conversion and kept revenue count orders from
-# the exposure to the end date; kept = items neither cancelled nor returned.
-PER_USER_SQL = """
+# the exposure to the end date; kept = items neither cancelled nor returned, each at its price
+# as invoiced (whole cents, as the marts book it).
+PER_USER_SQL = f"""
 with sessions as (
     select session_id, max(user_id) as user_id, min(created_at) as started_at,
         arg_min(browser, sequence_number) as browser,
@@ -45,7 +47,8 @@ exposed as (
 ),
 kept as (
     select order_id,
-        sum(case when status not in ('Cancelled', 'Returned') then sale_price else 0 end) as revenue
+        sum(case when status not in ('Cancelled', 'Returned') then {cents("sale_price")} else 0 end)
+            as revenue
     from raw.order_items group by order_id
 ),
 in_window as (

@@ -140,7 +140,7 @@ def test_no_kpi_answers_with_personal_data(function_client, generated_warehouse,
     body = client.get(f"/kpi/{name}", query_string=params).get_json()
     assert body["rows"], name
     columns = [c["name"] for c in body["columns"]]
-    assert columns == [n for n, _ in CATALOGUE[name].output_columns]
+    assert columns == [column.name for column in CATALOGUE[name].output_columns]
     assert [c for c in columns if PERSONAL_COLUMN.search(c)] == []
     with duckdb.connect(str(generated_warehouse), read_only=True) as con:
         people = con.execute(
