@@ -125,24 +125,30 @@ def run_pipeline(base: str, as_of: date) -> dict:
     return run
 
 
-def get_kpi(base: str, name: str, **params: str) -> list[dict]:
+def get_kpi(base: str, name: str, **params: str) -> tuple[list[dict], dict[str, str]]:
+    """The KPI's rows as dicts, and each column's unit."""
     response = requests.get(f"{base}/kpi/{name}", params=params, timeout=60)
     response.raise_for_status()
     body = response.json()
     names = [column["name"] for column in body["columns"]]
-    return [dict(zip(names, row, strict=True)) for row in body["rows"]]
+    units = {column["name"]: column["unit"] for column in body["columns"]}
+    return [dict(zip(names, row, strict=True)) for row in body["rows"]], units
 
 
 def kpi_summary(base: str) -> list[str]:
     """Headline numbers, read through the kpi function like any client would."""
-    days = get_kpi(base, "revenue", grain="day")[-30:]
+    days, units = get_kpi(base, "revenue", grain="day")
+    days = days[-30:]
+    span = f"{days[0]['period']} to {days[-1]['period']}"
+    currency = units["revenue"]
     revenue, orders = sum(d["revenue"] for d in days), sum(d["orders"] for d in days)
-    funnel = get_kpi(base, "funnel")
+    funnel, _ = get_kpi(base, "funnel", start=days[0]["period"], end=days[-1]["period"])
     sessions = sum(f["sessions"] for f in funnel)
     purchases = sum(f["purchase_sessions"] for f in funnel)
     return [
-        f"last 30 days: revenue {revenue:,.0f}, orders {orders:,}, AOV {revenue / orders:.2f}",
-        f"sessions converting to a purchase (last 30 days): {purchases / sessions:.2%}",
+        f"last 30 days ({span}): revenue {currency} {revenue:,.2f}, orders {orders:,}, "
+        f"AOV {currency} {revenue / orders:,.2f}",
+        f"sessions converting to a purchase ({span}): {purchases / sessions:.2%}",
     ]
 
 
