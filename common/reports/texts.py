@@ -88,7 +88,7 @@ LABELS: dict[str, dict[str, str]] = {
         "metric": "Metrik",
         "variant": "Variante",
         "control_mean": "Kontrolle",
-        "treatment_mean": "Variante",
+        "treatment_mean": "Behandlung",
         "units": "Einheiten",
         "lift": "Effekt",
         "interval": "Intervall",
