@@ -45,12 +45,18 @@ class Formats:
         return MISSING if value is None else format_decimal(value, "0.0000", locale=self.babel)
 
     def percent(self, ratio: float | None, signed: bool = False) -> str:
-        """0.0523 → 5.23% (en) / 5,23 % (de); ``signed`` adds + to gains (a change, a lift)."""
+        """0.0523 → 5.23% (en) / 5,23 % (de): the locale's own percent pattern (CLDR's, where
+        German puts a no-break space before %) with two decimals; ``signed`` adds + to gains
+        (a change, a lift)."""
+        from babel import Locale
         from babel.numbers import format_percent
 
         if ratio is None:
             return MISSING
-        pattern = "+#,##0.00%;-#,##0.00%" if signed else "#,##0.00%"
+        pattern = Locale.parse(self.babel).percent_formats[None].pattern
+        pattern = pattern.replace("#,##0", "#,##0.00")
+        if signed:
+            pattern = f"+{pattern};-{pattern}"
         return format_percent(ratio, pattern, locale=self.babel)
 
     def day(self, value: date | str | None) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 from common.experiments import mart_metric_units
 from common.reports.content import ExperimentContent, WeekKpis, WeeklyContent
-from common.reports.formats import MISSING, Formats
+from common.reports.formats import Formats
 from common.reports.texts import ReportLanguage
 
 CHART_WIDTH = 480
@@ -31,7 +31,6 @@ def experiment_pdf(
     styles = _styles()
     decision = analysis["decision"]
     comparisons = analysis["comparisons"]
-    level = formats.percent(comparisons[0]["ci_level"]) if comparisons else MISSING
     verdict = language.text(decision["verdict"])
     title = language.text("experiment_title", experiment=experiment["experiment_id"])
     story = [
@@ -54,7 +53,7 @@ def experiment_pdf(
         Paragraph(_escape(_summary(analysis, language, formats)), styles["Body"]),
         Paragraph(language.text("srm"), styles["Heading3"]),
         _srm(analysis["srm"], language, formats, styles),
-        Paragraph(language.text("intervals", level=level), styles["Heading3"]),
+        Paragraph(language.text("intervals"), styles["Heading3"]),
         *_interval_charts(comparisons, formats),
         Spacer(0, 6),
         Paragraph(language.text("numbers"), styles["Heading3"]),
@@ -98,7 +97,7 @@ def weekly_pdf(
                 f"{verdict} ({e.variant})" if e.variant else verdict,
             ]
         )
-    story.append(_table(rows, numeric_from=99))
+    story.append(_table(rows))
     story.append(Paragraph(language.text("model"), styles["Heading2"]))
     champion = content.champion
     if champion is None:
@@ -112,7 +111,6 @@ def weekly_pdf(
                     [language.text("auc"), formats.number(champion.roc_auc)],
                     [language.text("trained"), trained],
                 ],
-                numeric_from=99,
                 header=False,
             )
         )
@@ -247,6 +245,7 @@ def _numbers_table(analysis: dict[str, Any], language: ReportLanguage, formats: 
             "treatment_mean",
             "lift",
             "interval",
+            "level",
             "p_value",
             "significant",
         )
@@ -266,6 +265,7 @@ def _numbers_table(analysis: dict[str, Any], language: ReportLanguage, formats: 
                 mean(c["treatment"]["mean"]),
                 shown(interval["estimate"]),
                 f"[{shown(low)}; {shown(high)}]",
+                formats.percent(c["ci_level"]),
                 formats.p_value(c["p_value"]),
                 language.text("yes" if c["significant"] else "no"),
             ]
@@ -301,8 +301,9 @@ def _kpi_table(
     return _table(rows, numeric_from=1)
 
 
-def _table(rows: list[list[str]], numeric_from: int, header: bool = True) -> Any:
-    """A grid with a shaded header row; columns from ``numeric_from`` on aligned right."""
+def _table(rows: list[list[str]], numeric_from: int | None = None, header: bool = True) -> Any:
+    """A grid with a shaded header row; columns from ``numeric_from`` on (numbers) aligned
+    right."""
     from reportlab.lib import colors
     from reportlab.platypus import Table, TableStyle
 
@@ -316,7 +317,7 @@ def _table(rows: list[list[str]], numeric_from: int, header: bool = True) -> Any
             ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8),
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f6f8fa")),
         ]
-    if numeric_from < len(rows[0]):
+    if numeric_from is not None:
         style.append(("ALIGN", (numeric_from, 1 if header else 0), (-1, -1), "RIGHT"))
     table = Table(rows, hAlign="LEFT")
     table.setStyle(TableStyle(style))

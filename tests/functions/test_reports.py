@@ -7,10 +7,13 @@ import re
 import shutil
 import subprocess
 import sys
+import typing
 
 import pytest
 from pypdf import PdfReader
 
+from common.reports.texts import LABELS, REASONS_DE
+from common.stats.results import Reason
 from scripts.deploy.catalog import REPO_ROOT
 
 EXPERIMENT = "checkout_one_click"
@@ -87,7 +90,7 @@ def test_experiment_report_says_what_the_analysis_answers(function_client, setti
         in deutsch
     )
     assert f"p = {german(primary['p_value'], 4)}" in deutsch
-    assert f"{'+' if lift >= 0 else '-'}{german(abs(lift))}%" in deutsch
+    assert f"{'+' if lift >= 0 else '-'}{german(abs(lift))} %" in deutsch  # CLDR: 5,23 %
     start = analysis_start(function_client, settings)
     assert f"{start[8:10]}.{start[5:7]}.{start[:4]}" in deutsch  # DD.MM.YYYY
 
@@ -158,3 +161,8 @@ def test_the_function_starts_without_reportlab(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_every_language_has_every_label_and_reason():
+    assert set(LABELS["de-DE"]) == set(LABELS["en-US"])
+    assert set(REASONS_DE) == set(typing.get_args(typing.get_type_hints(Reason)["code"]))
