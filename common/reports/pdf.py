@@ -311,6 +311,9 @@ def _table(rows: list[list[str]], numeric_from: int | None = None, header: bool 
         ("FONT", (0, 0), (-1, -1), "Helvetica", 8),
         ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#d0d7de")),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        # half ReportLab's default padding: ten columns of German figures fit across A4
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
     ]
     if header:
         style += [
