@@ -39,7 +39,7 @@ def experiment_pdf(
         Paragraph(
             f"{language.text('decision')}: <font color='{SHIP_COLOURS[decision['verdict']]}'>"
             f"<b>{verdict}</b></font>"
-            + (f" ({decision['variant']})" if decision["variant"] else ""),
+            + (f" ({_escape(decision['variant'])})" if decision["variant"] else ""),
             styles["Heading2"],
         ),
         *[
