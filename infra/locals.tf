@@ -153,8 +153,9 @@ locals {
   }
 
   # Scheduler jobs whose target function exists; the rest wait for their function's folder.
+  # A job without a time zone runs in the reporting one, where the shop's weeks begin.
   schedules = {
-    for k, s in var.schedules : k => s
+    for k, s in var.schedules : k => merge(s, { time_zone = coalesce(s.time_zone, var.reporting_time_zone) })
     if contains(keys(local.http_functions), s.function)
   }
 }

@@ -1,8 +1,9 @@
 # Daily dbt build (and any other var.schedules entry): Cloud Scheduler calls the function's
 # run.app URL with an OIDC token of an account that may invoke that function and nothing else.
 # The default job POSTs "{}" to "/" of functions/dbt_build, which builds once per schedule slot
-# (read from the X-CloudScheduler-ScheduleTime header). A schedule whose function folder does
-# not exist is left out (locals.tf).
+# (read from the X-CloudScheduler-ScheduleTime header); the weekly report jobs POST a locale
+# to /reports/weekly of functions/reports. A schedule whose function folder does not exist is
+# left out (locals.tf).
 
 resource "google_service_account" "scheduler" {
   for_each     = local.schedules

@@ -153,19 +153,35 @@ variable "secret_ids" {
 variable "schedules" {
   description = <<-EOT
     Cloud Scheduler jobs, each calling one HTTP function with OIDC. A job whose function does
-    not exist (yet) in functions/ is not created.
+    not exist (yet) in functions/ is not created. Without a time_zone, a job runs in the
+    reporting time zone (var.reporting_time_zone): "Monday 07:00" is the shop's Monday.
   EOT
   type = map(object({
     function    = string
     schedule    = string
-    time_zone   = optional(string, "Etc/UTC")
+    time_zone   = optional(string)
     path        = optional(string, "/")
     body        = optional(string, "{}")
     deadline    = optional(string, "1800s")
     retry_count = optional(number, 1)
   }))
   default = {
-    dbt-build-daily = { function = "dbt_build", schedule = "0 5 * * *" }
+    dbt-build-daily = { function = "dbt_build", schedule = "0 5 * * *", time_zone = "Etc/UTC" }
+    # The weekly executive report of the week that ended on Sunday, in each language.
+    report-week-en = {
+      function = "reports"
+      schedule = "0 7 * * 1"
+      path     = "/reports/weekly"
+      body     = "{\"locale\": \"en-US\"}"
+      deadline = "300s"
+    }
+    report-week-de = {
+      function = "reports"
+      schedule = "0 7 * * 1"
+      path     = "/reports/weekly"
+      body     = "{\"locale\": \"de-DE\"}"
+      deadline = "300s"
+    }
   }
   validation {
     condition = alltrue([

@@ -29,6 +29,7 @@ from tests.support.api import clean_env, free_ports_for_stack
 from tests.support.datasets import SHARED_DATASETS
 from tests.support.erasures import seed_erasure_example
 from tests.support.reporting_time import REPORTING_ZONE, with_local_day
+from tests.support.reports import seed_report_example
 
 # Nothing in the tests may wait on the network.
 os.environ.update(
@@ -159,6 +160,7 @@ def api_settings(generated_warehouse: Path, tmp_path_factory) -> dict[str, str]:
     warehouse = root / "warehouse.duckdb"
     shutil.copyfile(generated_warehouse, warehouse)  # a build through the API replaces it
     seed_erasure_example(description(), str(warehouse))  # the request its example reads
+    seed_report_example(description(), str(root / "artifacts"))  # the report its example reads
     settings = {
         "EXECKPI_DUCKDB_PATH": str(warehouse),
         "EXECKPI_ARTIFACT_DIR": str(root / "artifacts"),

@@ -20,9 +20,12 @@ cors_origins = ["http://localhost:5173"]
 # EXECKPI_API_KEYS from Secret Manager (create the secret and a version first, see README).
 secret_ids = {}
 
-# Scheduled builds: functions/dbt_build at 05:00 UTC.
+# Scheduled builds: functions/dbt_build at 05:00 UTC; the weekly reports on Mondays at 07:00
+# in the reporting time zone (no time_zone: var.reporting_time_zone).
 schedules = {
-  dbt-build-daily = { function = "dbt_build", schedule = "0 5 * * *" }
+  dbt-build-daily = { function = "dbt_build", schedule = "0 5 * * *", time_zone = "Etc/UTC" }
+  report-week-en  = { function = "reports", schedule = "0 7 * * 1", path = "/reports/weekly", body = "{\"locale\": \"en-US\"}", deadline = "300s" }
+  report-week-de  = { function = "reports", schedule = "0 7 * * 1", path = "/reports/weekly", body = "{\"locale\": \"de-DE\"}", deadline = "300s" }
 }
 
 labels = { team = "data", cost-center = "analytics-dev" }

@@ -7,7 +7,9 @@
    builds the warehouse and publishes dbt-build-completed, validate gates the data and publishes
    data-validated, train retrains, versions and maybe promotes the conversion model,
 4. print a summary read through the functions (the run's stages, KPI headline, experiment
-   verdicts, the champion's metrics) and keep serving until Ctrl-C (``--once`` stops there).
+   verdicts, the champion's metrics), have the reports function make the weekly and an
+   experiment's PDF report in English and German (written to .local/reports/), and keep
+   serving until Ctrl-C (``--once`` stops there).
 
 The same seed and as-of day give the same summary on every run; the timings and the model's
 version, which cannot, follow it under their own heading.
@@ -38,6 +40,8 @@ from scripts.local.scheduler_tick import describe, follow, tick
 from scripts.local.stack import LocalStack, serve_until_interrupted
 
 RAW_DIR = REPO_ROOT / ".local" / "thelook"
+REPORTS_DIR = REPO_ROOT / ".local" / "reports"
+REPORTED_EXPERIMENT = "checkout_one_click"  # the experiment with a planted lift
 SCHEDULED_HOUR = 5  # the daily build's time (UTC), as Cloud Scheduler runs it
 PROGRESS_SECONDS = 15  # how often a long stage says it is still running
 NEXT_STAGE = {"build": "validation", "validation": "training"}  # what runs after a stage's record
@@ -192,6 +196,24 @@ def model_summary(base: str) -> list[str]:
     return lines
 
 
+def write_reports(base: str, folder: Path) -> list[Path]:
+    """The weekly executive report and the planted-lift experiment's report, in English and
+    German, made and stored by the reports function, then downloaded into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in ("/reports/weekly", f"/reports/experiments/{REPORTED_EXPERIMENT}"):
+        for locale in ("en-US", "de-DE"):
+            made = requests.post(f"{base}{path}", json={"locale": locale}, timeout=300)
+            made.raise_for_status()
+            stored = made.json()
+            document = requests.get(f"{base}{stored['url']}", timeout=60)
+            document.raise_for_status()
+            target = folder / stored["name"]
+            target.write_bytes(document.content)
+            written.append(target)
+    return written
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=100_000)
@@ -227,6 +249,8 @@ def main(argv: list[str] | None = None) -> None:
         print("\nSummary:", *("  " + line for line in summary), sep="\n", flush=True)
         print("\nTimings (these differ from run to run):", flush=True)
         print(*("  " + line for line in describe(run)), sep="\n", flush=True)
+        reports = write_reports(stack.urls["reports"], REPORTS_DIR)
+        print("\nReports (PDF):", *(f"  {path}" for path in reports), sep="\n", flush=True)
         if not args.once:
             serve_until_interrupted(stack)
     finally:

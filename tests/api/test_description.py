@@ -7,15 +7,16 @@
   and its examples validate against its own schemas;
 - the rules the description states are the ones the code applies (KPI parameters, prediction
   features, the run-id pattern);
-- each worked example of the kpi, ml, pipeline and portal families, sent to its function's test
-  client on the generated data and a trained champion, is answered with the documented status
-  and a body valid against the documented schema.
+- each worked example of the kpi, ml, pipeline, portal and reports families, sent to its
+  function's test client on the generated data and a trained champion, is answered with the
+  documented status and a body valid against the documented schema.
 """
 
 from __future__ import annotations
 
 import random
 import re
+import shutil
 import sys
 
 import flask
@@ -45,6 +46,7 @@ from tests.support.openapi import (
     validator,
     worked_example,
 )
+from tests.support.reports import seed_report_example
 
 DOCUMENT = description()
 OPERATIONS = operations(DOCUMENT)
@@ -55,6 +57,7 @@ FUNCTION_OF = {
     "ab": "abtest",
     "ml": "model",
     "pipeline": "dbt_build",
+    "reports": "reports",
 }
 COMPONENT_PREFIX = {
     "portal": "Portal",
@@ -62,9 +65,10 @@ COMPONENT_PREFIX = {
     "ab": "Ab",
     "ml": "Ml",
     "pipeline": "Pipeline",
+    "reports": "Reports",
 }
 # The families whose worked examples this module sends (ab's are tested with ab.yaml).
-EXAMPLE_FAMILIES = ("portal", "kpi", "ml", "pipeline")
+EXAMPLE_FAMILIES = ("portal", "kpi", "ml", "pipeline", "reports")
 HEALTH = "/healthz"  # every function answers it; the description lists it once, as the portal's
 _VARIABLE = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")  # werkzeug's <converter:name>
 FLOAT32_MAX = float(np.finfo(np.float32).max)  # the largest feature value a prediction takes
@@ -393,6 +397,15 @@ def client_of(family: str, request: pytest.FixtureRequest, function_client):
         artifacts = str(fixture("champion_artifacts"))
         return function_client(
             "model", EXECKPI_ARTIFACT_DIR=artifacts, EXECKPI_LOCAL_BUS_URL=fixture("bus").url
+        )
+    if family == "reports":
+        artifacts = fixture("tmp_path") / "artifacts"
+        shutil.copytree(fixture("champion_artifacts"), artifacts)
+        seed_report_example(DOCUMENT, str(artifacts))
+        return function_client(
+            "reports",
+            EXECKPI_DUCKDB_PATH=str(fixture("generated_warehouse")),
+            EXECKPI_ARTIFACT_DIR=str(artifacts),
         )
     if family == "pipeline":
         seed_ledger(fixture("execkpi_env")["EXECKPI_ARTIFACT_DIR"])

@@ -24,7 +24,13 @@ from scripts.deploy.gateway_config import COMMAND, METHODS, TEMPLATE, render
 
 PLACEHOLDER = re.compile(r"(?<!\$)\$\{backend_(\w+)\}")
 # Which function owns which path family (written out, not computed); the rest is the portal's.
-FAMILIES = {"kpi": "kpi", "ab": "abtest", "ml": "model", "pipeline": "dbt_build"}
+FAMILIES = {
+    "kpi": "kpi",
+    "ab": "abtest",
+    "ml": "model",
+    "pipeline": "dbt_build",
+    "reports": "reports",
+}
 
 
 # Functions whose only gate is IAM (public_gateway: false): the public gateway leaves them out.

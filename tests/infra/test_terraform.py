@@ -582,10 +582,14 @@ def test_no_public_principals_anywhere() -> None:
 def test_scheduler_targets_only_existing_http_functions() -> None:
     schedules = expr(tf().locals["schedules"])
     assert schedules == (
-        "{for k, s in var.schedules : k => s if contains(keys(local.http_functions), s.function)}"
+        "{for k, s in var.schedules : k => merge(s, {time_zone = coalesce(s.time_zone,"
+        " var.reporting_time_zone)}) if contains(keys(local.http_functions), s.function)}"
     )
     default = tf().variables["schedules"]["default"]
-    assert {s["function"] for s in default.values()} == {"dbt_build"}
+    assert {s["function"] for s in default.values()} == {"dbt_build", "reports"}
+    weekly = [s for s in default.values() if s["function"] == "reports"]
+    assert {s["path"] for s in weekly} == {"/reports/weekly"}
+    assert all(s["schedule"] == "0 7 * * 1" and "time_zone" not in s for s in weekly)
     for rtype, name in [
         ("google_cloud_scheduler_job", "this"),
         ("google_service_account", "scheduler"),
@@ -1075,3 +1079,18 @@ def test_smoke_path_answers_json_locally(execkpi_env, function_client, name: str
     response = function_client(name).get(_smoke_path(name))
     assert 200 <= response.status_code < 300, (response.status_code, response.get_data()[:300])
     assert response.is_json
+
+
+@needs_terraform
+def test_evaluated_weekly_reports_run_on_the_shops_monday(console) -> None:
+    rc, value, err = console("local.schedules", f"-var-file={INFRA / 'envs' / 'dev.tfvars'}")
+    assert rc == 0, err
+    for key in ("report-week-en", "report-week-de"):
+        job = value[key]
+        assert (job["function"], job["path"], job["schedule"]) == (
+            "reports",
+            "/reports/weekly",
+            "0 7 * * 1",
+        )
+        assert job["time_zone"] == "Europe/Berlin"  # var.reporting_time_zone's default
+    assert value["dbt-build-daily"]["time_zone"] == "Etc/UTC"

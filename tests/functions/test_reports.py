@@ -1,0 +1,168 @@
+"""reports through functions-framework, on generated thelook data with a trained champion: the
+PDFs' text (read back by pypdf, an independent reader) says what the API answers, in English
+and German; reports are stored, listed and downloadable; bad input is a 4xx naming it."""
+
+import io
+import re
+import shutil
+import subprocess
+import sys
+import typing
+
+import pytest
+from pypdf import PdfReader
+
+from common.reports.texts import LABELS, REASONS_DE
+from common.stats.results import Reason
+from scripts.deploy.catalog import REPO_ROOT
+
+EXPERIMENT = "checkout_one_click"
+
+
+@pytest.fixture
+def artifacts(champion_artifacts, tmp_path):
+    copy = tmp_path / "artifacts"
+    shutil.copytree(champion_artifacts, copy)
+    return copy
+
+
+@pytest.fixture
+def settings(generated_warehouse, artifacts):
+    return {
+        "EXECKPI_DUCKDB_PATH": str(generated_warehouse),
+        "EXECKPI_ARTIFACT_DIR": str(artifacts),
+        "EXECKPI_CURRENCY": "EUR",
+        "EXECKPI_TIME_ZONE": "Europe/Berlin",
+    }
+
+
+@pytest.fixture
+def client(function_client, settings):
+    return function_client("reports", **settings)
+
+
+def text_of(document: bytes) -> str:
+    """The PDF's text, blanks (a no-break space before € or %) made plain spaces."""
+    reader = PdfReader(io.BytesIO(document))
+    assert len(reader.pages) == 1, "a report is one page"
+    return re.sub(r"\s+", " ", reader.pages[0].extract_text().replace("\xa0", " "))
+
+
+def german(value: float, digits: int = 2) -> str:
+    """1234.5 → 1.234,50, written without Babel (the code under test uses it)."""
+    return f"{value:,.{digits}f}".replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def made(client, path: str, locale: str) -> tuple[dict, str]:
+    response = client.post(path, json={"locale": locale})
+    assert response.status_code == 201, response.get_json()
+    stored = response.get_json()
+    download = client.get(stored["url"])
+    assert download.status_code == 200 and download.mimetype == "application/pdf"
+    assert stored["name"] in download.headers["Content-Disposition"]
+    assert stored["size"] == len(download.data)
+    return stored, text_of(download.data)
+
+
+def test_experiment_report_says_what_the_analysis_answers(function_client, settings):
+    analysis = (
+        function_client("abtest", **settings)
+        .post("/ab/analyze", json={"experiment_id": EXPERIMENT})
+        .get_json()
+    )
+    client = function_client("reports", **settings)
+    stored, english = made(client, f"/reports/experiments/{EXPERIMENT}", "en-US")
+    assert stored["kind"] == "experiment" and stored["subject"] == EXPERIMENT
+    primary = next(c for c in analysis["comparisons"] if c["role"] == "primary")
+    verdict = {"SHIP": "Ship", "DO NOT SHIP": "Do not ship", "INCONCLUSIVE": "Inconclusive"}
+    assert f"Decision: {verdict[analysis['decision']['verdict']]}" in english
+    assert f"p = {primary['p_value']:.4f}" in english
+    lift = primary["relative"]["estimate"] * 100
+    assert f"{lift:+.2f}%" in english
+    assert ("No sample ratio mismatch" in english) == analysis["srm"]["passed"]
+    for reason in analysis["decision"]["reasons"]:
+        assert re.sub(r"\s+", " ", reason["message"])[:40] in english
+
+    _, deutsch = made(client, f"/reports/experiments/{EXPERIMENT}", "de-DE")
+    german_verdict = {"SHIP": "Ausrollen", "DO NOT SHIP": "Nicht ausrollen"}
+    assert (
+        f"Entscheidung: {german_verdict.get(analysis['decision']['verdict'], 'Nicht eindeutig')}"
+        in deutsch
+    )
+    assert f"p = {german(primary['p_value'], 4)}" in deutsch
+    assert f"{'+' if lift >= 0 else '-'}{german(abs(lift))} %" in deutsch  # CLDR: 5,23 %
+    start = analysis_start(function_client, settings)
+    assert f"{start[8:10]}.{start[5:7]}.{start[:4]}" in deutsch  # DD.MM.YYYY
+
+
+def analysis_start(function_client, settings) -> str:
+    client = function_client("abtest", **settings)
+    return client.get(f"/ab/experiments/{EXPERIMENT}").get_json()["start_date"]
+
+
+def test_weekly_report_says_what_the_kpi_api_answers(function_client, settings):
+    answer = function_client("kpi", **settings).get("/kpi/revenue?grain=week").get_json()
+    names = [c["name"] for c in answer["columns"]]
+    weeks = [dict(zip(names, row, strict=True)) for row in answer["rows"]]
+    before, week = [w for w in weeks if w["complete"]][-2:]
+    client = function_client("reports", **settings)
+
+    stored, english = made(client, "/reports/weekly", "en-US")
+    assert stored["kind"] == "weekly" and stored["locale"] == "en-US"
+    assert f"€{week['revenue']:,.2f}" in english and f"€{before['revenue']:,.2f}" in english
+    assert f"Orders {week['orders']:,} {before['orders']:,}" in english
+    change = (week["revenue"] - before["revenue"]) / before["revenue"] * 100
+    assert f"{change:+.2f}%" in english
+    assert "Champion" in english and "ROC-AUC" in english
+
+    _, deutsch = made(client, "/reports/weekly", "de-DE")
+    assert f"{german(week['revenue'])} €" in deutsch  # 1.234,56 €
+    assert f"Bestellungen {german(week['orders'], 0)}" in deutsch
+    monday = week["period"]
+    assert f"Kennzahlen der Woche {monday[8:10]}.{monday[5:7]}.{monday[:4]}" in deutsch
+    assert "Modellzustand" in deutsch and "Umsatz" in deutsch
+
+    listed = client.get("/reports").get_json()["reports"]
+    assert [r["locale"] for r in listed[:2]] == ["de-DE", "en-US"]  # newest first
+    assert listed[1]["report_id"] == stored["report_id"]
+
+
+def error_of(response, status: int) -> dict:
+    assert response.status_code == status, response.get_data(as_text=True)
+    return response.get_json()["error"]
+
+
+def test_bad_requests_are_4xx_naming_the_problem(client):
+    unknown = client.post("/reports/experiments/nope", json={"locale": "en-US"})
+    error = error_of(unknown, 404)
+    assert error["field"] == "experiment_id" and EXPERIMENT in error["known"]
+    error = error_of(client.post("/reports/weekly", json={"locale": "fr-FR"}), 400)
+    assert error["field"] == "locale" and "en-US" in error["message"]
+    error = error_of(client.post("/reports/weekly", json={"language": "de-DE"}), 400)
+    assert error["field"] == "language"
+    assert error_of(client.get("/reports/20260101T000000Z-0000"), 404)["field"] == "report_id"
+    assert error_of(client.get("/reports/..x"), 400)["field"] == "report_id"
+    assert client.get("/reports").get_json() == {"reports": []}
+
+
+def test_the_function_starts_without_reportlab(tmp_path):
+    code = (
+        "import sys; sys.path.insert(0, 'functions/reports'); import main; "
+        "print('reportlab' in sys.modules)"
+    )
+    env = {
+        "NO_GCE_CHECK": "true",
+        "EXECKPI_ARTIFACT_DIR": str(tmp_path / "a"),
+        "EXECKPI_DUCKDB_PATH": str(tmp_path / "w.duckdb"),
+        "PATH": "/usr/bin:/bin",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+def test_every_language_has_every_label_and_reason():
+    assert set(LABELS["de-DE"]) == set(LABELS["en-US"])
+    assert set(REASONS_DE) == set(typing.get_args(typing.get_type_hints(Reason)["code"]))
