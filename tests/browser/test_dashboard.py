@@ -192,6 +192,22 @@ def test_experiments_view_lists_the_apis_experiments(browser_page, gateway) -> N
     assert browser_page.errors == []
 
 
+def test_pipeline_view_shows_the_apis_runs_or_says_there_are_none(browser_page, gateway) -> None:
+    page = browser_page.page
+    page.goto("/#/pipeline")
+    runs = api(gateway, "/pipeline/runs", limit="20")["runs"]
+    if runs:
+        page.wait_for_selector("tr[data-run]")
+        shown = page.locator("tr[data-run]")
+        assert [shown.nth(i).get_attribute("data-run") for i in range(shown.count())] == [
+            r["run_id"] for r in runs
+        ]
+    else:  # the API tests' stack has run no pipeline: the empty state
+        page.wait_for_selector("text=No pipeline runs yet.")
+    browser_page.screenshot("pipeline-en")
+    assert browser_page.errors == []
+
+
 def test_empty_and_error_states_and_the_api_key(browser_page) -> None:
     page = browser_page.page
     page.goto("/")

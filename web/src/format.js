@@ -17,6 +17,20 @@ export function formatDay(day, locale) {
   return formatter("date", locale, options).format(new Date(`${day}T00:00:00Z`));
 }
 
+/** An instant (ISO 8601) in the language's time zone, which is named: 03.12.2026, 06:00 MEZ. */
+export function formatTime(instant, locale, timeZone) {
+  const options = {
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    timeZone,
+    timeZoneName: "short",
+  };
+  return formatter("date", locale, options).format(new Date(instant));
+}
+
 export function formatMoney(value, currency, locale) {
   return formatter("number", locale, { style: "currency", currency }).format(value);
 }
@@ -27,6 +41,7 @@ export function formatValue(value, unit, locale, t) {
   if (unit === "date") return formatDay(value, locale);
   if (unit === "boolean") return value ? t.yes : t.no;
   if (unit === "count") return formatter("number", locale, {}).format(value);
+  if (unit === "seconds") return formatter("number", locale, { maximumFractionDigits: 1 }).format(value);
   if (unit === "ratio") return formatter("number", locale, { style: "percent", maximumFractionDigits: 2 }).format(value);
   if (CURRENCY.test(unit)) return formatMoney(value, unit, locale);
   if (typeof value === "number") return formatter("number", locale, { maximumFractionDigits: 4 }).format(value);

@@ -3,9 +3,10 @@ import { useEffect, useState } from "preact/hooks";
 
 const STORED = "execkpi.language";
 
+// Times: UTC in English (the API's own), the shop's Berlin time in German.
 export const LANGUAGES = {
-  en: { locale: "en-US", name: "English" },
-  de: { locale: "de-DE", name: "Deutsch" },
+  en: { locale: "en-US", name: "English", timeZone: "UTC" },
+  de: { locale: "de-DE", name: "Deutsch", timeZone: "Europe/Berlin" },
 };
 
 const LABELS = {
@@ -64,6 +65,11 @@ const LABELS = {
     },
     metrics: { conversion: "conversion", revenue_per_user: "revenue per user" },
     units: { count: "count" },
+    pipelineRuns: "Recent pipeline runs",
+    noRuns: "No pipeline runs yet.",
+    run: "Run",
+    startedAt: "Started",
+    stages: { build: "Build", validation: "Validation", training: "Training" },
   },
   de: {
     title: "ExecKPI",
@@ -121,6 +127,11 @@ const LABELS = {
     },
     metrics: { conversion: "Conversion", revenue_per_user: "Umsatz je Nutzer" },
     units: { count: "Anzahl" },
+    pipelineRuns: "Letzte Pipeline-Läufe",
+    noRuns: "Noch keine Pipeline-Läufe.",
+    run: "Lauf",
+    startedAt: "Gestartet",
+    stages: { build: "Build", validation: "Validierung", training: "Training" },
   },
 };
 
@@ -136,5 +147,6 @@ export function useLanguage() {
     localStorage.setItem(STORED, language);
     document.documentElement.lang = language;
   }, [language]);
-  return { language, setLanguage, t: LABELS[language], locale: LANGUAGES[language].locale };
+  const { locale, timeZone } = LANGUAGES[language];
+  return { language, setLanguage, t: LABELS[language], locale, timeZone };
 }

@@ -5,10 +5,11 @@ import { apiKey } from "./api.js";
 import { LANGUAGES, useLanguage } from "./i18n.js";
 import { Experiments } from "./views/Experiments.jsx";
 import { Kpis } from "./views/Kpis.jsx";
+import { Pipeline } from "./views/Pipeline.jsx";
 import "./style.css";
 
-const VIEWS = { kpis: Kpis, experiments: Experiments };
-const NEXT = ["model", "pipeline"]; // views still to come, shown so the map is complete
+const VIEWS = { kpis: Kpis, experiments: Experiments, pipeline: Pipeline };
+const NEXT = ["model"]; // views still to come, shown so the map is complete
 
 function viewFromHash() {
   const name = location.hash.replace(/^#\/?/, "");
@@ -16,7 +17,7 @@ function viewFromHash() {
 }
 
 function App() {
-  const { language, setLanguage, t, locale } = useLanguage();
+  const { language, setLanguage, t, locale, timeZone } = useLanguage();
   const [view, setView] = useState(viewFromHash);
   const [key, setKey] = useState(apiKey.get);
   const [keyVersion, setKeyVersion] = useState(0); // a new key reloads the view
@@ -64,7 +65,7 @@ function App() {
         </div>
       </header>
       <main>
-        <View key={`${view}-${keyVersion}`} t={t} locale={locale} />
+        <View key={`${view}-${keyVersion}`} t={t} locale={locale} timeZone={timeZone} />
       </main>
     </>
   );
