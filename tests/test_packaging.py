@@ -183,6 +183,32 @@ def test_packages_ship_only_product_code(tmp_path: Path) -> None:
     assert packaged.stdout.count("sha256") == len(SPECS)
 
 
+def test_the_portal_package_serves_the_built_dashboard(tmp_path: Path) -> None:
+    """The portal deploys the dashboard's build (web/dist, not its sources) and answers a
+    browser's ``/`` with it, from inside the package."""
+    (portal,) = [s for s in SPECS if s.name == "portal"]
+    package = build_package(portal, tmp_path / "build")
+    shipped = {p.relative_to(package).as_posix() for p in (package / "web").rglob("*")}
+    assert {"web/dist/index.html", "web/dist/.vite/manifest.json"} <= shipped
+    assert not any(p.startswith(("web/src", "web/node_modules")) for p in shipped)
+    code = """
+        import sys
+        sys.path.insert(0, '.')
+        from functions_framework import create_app
+        client = create_app('portal', 'main.py', 'http').test_client()
+        page = client.get('/', headers={'Accept': 'text/html'})
+        assert page.status_code == 200 and b'id="app"' in page.data, page.data[:300]
+        script = page.data.split(b'src="')[1].split(b'"')[0].decode()
+        assert client.get(script).status_code == 200, script
+        from pathlib import Path
+        from common import dashboard
+        assert dashboard.BUILD_DIR.is_relative_to(Path.cwd()), dashboard.BUILD_DIR
+    """
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "NO_GCE_CHECK": "true"}
+    result = _run_python(sys.executable, code, package, env)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
 def _fresh_dev_interpreter(code: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "NO_GCE_CHECK": "true"}
     return _run_python(sys.executable, code, REPO_ROOT, env)

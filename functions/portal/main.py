@@ -1,6 +1,8 @@
 """portal: the front door's own pages, at every path no other function claims.
 
-GET /               what this service is: its project, the marts dataset, where the docs are
+GET /               to a browser (Accept prefers text/html): the dashboard (common/dashboard.py);
+                    to an API client: what this service is, its project, marts dataset and docs
+GET /app/<asset>    the dashboard's scripts, style and icon, built by ./dev from web/
 GET /openapi.json   the OpenAPI 3.0 description of every route (built on the first request)
 GET /docs           the API reference (Swagger UI from the installed swagger-ui-bundle)
 GET /docs/<asset>   the reference's scripts, style and icons
@@ -14,9 +16,9 @@ import json
 import flask
 import functions_framework
 
-from common import openapi
+from common import dashboard, openapi
 from common.backends import start_function
-from common.http import Router
+from common.http import Router, json_response
 from common.openapi import reference
 
 CONFIG, BACKENDS = start_function("portal")
@@ -24,15 +26,23 @@ router = Router(CONFIG)
 
 
 @router.route("/")
-def root(request: flask.Request) -> dict:
-    return {
-        "ok": True,
-        "service": "exec-kpi-backend",
-        "project": CONFIG.gcp_project,
-        "dataset": CONFIG.marts_schema,
-        "docs": reference.DOCS_PATH,
-        "openapi": reference.DESCRIPTION_PATH,
-    }
+def root(request: flask.Request) -> flask.Response:
+    if dashboard.wants_page(request):
+        response = _send(dashboard.page(), dashboard.PAGE_CACHE)
+        response.headers["Content-Security-Policy"] = dashboard.CONTENT_SECURITY_POLICY
+    else:
+        response = json_response(
+            {
+                "ok": True,
+                "service": "exec-kpi-backend",
+                "project": CONFIG.gcp_project,
+                "dataset": CONFIG.marts_schema,
+                "docs": reference.DOCS_PATH,
+                "openapi": reference.DESCRIPTION_PATH,
+            }
+        )
+    response.vary.add("Accept")  # one URL, two representations: caches must keep both
+    return response
 
 
 @functools.cache
@@ -53,6 +63,12 @@ def docs(request: flask.Request) -> flask.Response:
 @router.route(reference.DOCS_PATH + "/<asset>")
 def docs_asset(request: flask.Request, asset: str) -> flask.Response:
     return _send(reference.asset(asset), "public, max-age=86400")
+
+
+@router.route(dashboard.APP_PATH + "/<asset>")
+def app_asset(request: flask.Request, asset: str) -> flask.Response:
+    built = dashboard.asset(asset)
+    return _send(built.document, built.cache_control)
 
 
 def _send(document: reference.Document, cache_control: str) -> flask.Response:

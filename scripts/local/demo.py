@@ -8,14 +8,15 @@
    data-validated, train retrains, versions and maybe promotes the conversion model,
 4. print a summary read through the functions (the run's stages, KPI headline, experiment
    verdicts, the champion's metrics), have the reports function make the weekly and an
-   experiment's PDF report in English and German (written to .local/reports/), and keep
-   serving until Ctrl-C (``--once`` stops there).
+   experiment's PDF report in English and German (written to .local/reports/), then print the
+   URL of the dashboard and the API behind the gateway and keep serving until Ctrl-C (``--once``
+   stops before that).
 
 The same seed and as-of day give the same summary on every run; the timings and the model's
 version, which cannot, follow it under their own heading.
 
     python -m scripts.local.demo [--users 100000] [--seed 42] [--as-of 2026-11-23]
-                                 [--once] [--emulator]
+                                 [--once] [--emulator] [--port 8080]
 """
 
 from __future__ import annotations
@@ -227,6 +228,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--once", action="store_true", help="stop after the summary")
     parser.add_argument("--emulator", action="store_true", help="use the Pub/Sub emulator")
     parser.add_argument("--base-port", type=int, default=8090)
+    parser.add_argument("--port", type=int, default=8080, help="the gateway's: the dashboard")
     args = parser.parse_args(argv)
 
     config = load_config_or_exit()
@@ -234,7 +236,13 @@ def main(argv: list[str] | None = None) -> None:
     reset_artifacts(config)
     started = step("Starting the local stack")
     settings = stack_settings(config, args.as_of)
-    stack = LocalStack(discover(), args.base_port, settings, use_emulator=args.emulator).start()
+    stack = LocalStack(
+        discover(),
+        args.base_port,
+        settings,
+        use_emulator=args.emulator,
+        gateway_port=None if args.once else args.port,  # the dashboard's, while serving
+    ).start()
     done(started)
     try:
         print("\nExecKPI local stack:\n" + stack.describe(), flush=True)
@@ -252,6 +260,7 @@ def main(argv: list[str] | None = None) -> None:
         reports = write_reports(stack.urls["reports"], REPORTS_DIR)
         print("\nReports (PDF):", *(f"  {path}" for path in reports), sep="\n", flush=True)
         if not args.once:
+            print(f"\n{stack.banner()}", flush=True)
             serve_until_interrupted(stack)
     finally:
         stack.stop()

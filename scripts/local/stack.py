@@ -163,8 +163,8 @@ class LocalStack:
         return self.bus.wait_idle(timeout) if self.bus is not None else True
 
     def banner(self) -> str:
-        """The one URL to use: every route of every function, the description and the docs."""
-        return f"ExecKPI at {self.gateway_url} - API reference at {DOCS_PATH}"
+        """The one URL to use: the dashboard, every route of every function, the docs."""
+        return f"ExecKPI at {self.gateway_url} - dashboard at /, API reference at {DOCS_PATH}"
 
     def describe(self) -> str:
         bus = self.bus.url if self.bus else f"Pub/Sub emulator at {self.emulator.host}"

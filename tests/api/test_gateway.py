@@ -250,7 +250,9 @@ def test_the_stack_prints_one_url_first_and_it_serves_everything(api_settings) -
     try:
         wait_for_port(port, timeout=180, process=process)  # the gateway starts last
         first = process.stdout.readline().rstrip("\n")
-        assert first == f"ExecKPI at http://127.0.0.1:{port} - API reference at /docs"
+        assert first == (
+            f"ExecKPI at http://127.0.0.1:{port} - dashboard at /, API reference at /docs"
+        )
         root = requests.get(f"http://127.0.0.1:{port}/", timeout=30)
         assert root.status_code == 200 and root.json()["docs"] == "/docs"
         ledger = requests.get(f"http://127.0.0.1:{port}/pipeline/runs", timeout=30)

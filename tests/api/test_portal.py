@@ -1,6 +1,7 @@
-"""The portal through the gateway: the front page, the description and the API reference, served
-from the installed Swagger UI (never a CDN); and its cold start, which loads neither yaml nor
-the bundle before a request needs them."""
+"""The portal through the gateway: the front page (JSON to API clients, the dashboard to
+browsers), the description and the API reference, served from the installed Swagger UI and the
+dashboard's build (never a CDN); and its cold start, which loads neither yaml nor the bundle
+before a request needs them."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import textwrap
 import pytest
 import requests
 
-from common import openapi
+from common import dashboard, openapi
 from common.openapi.reference import ASSET_TYPES
 from scripts.deploy.catalog import REPO_ROOT
 from tests.support.api import clean_env, error_of
@@ -30,6 +31,70 @@ def test_front_page_names_the_service_and_where_the_docs_are(gateway) -> None:
         "docs": "/docs",
         "openapi": "/openapi.json",
     }
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
+
+
+@pytest.mark.parametrize(
+    "accept",
+    [
+        None,
+        "*/*",
+        "application/json",
+        "application/json, text/html",
+        "text/html;q=0.5, application/json",
+    ],
+)
+def test_an_api_client_gets_the_json_root(gateway, accept: str | None) -> None:
+    """Without a preference for HTML (no Accept, */*, a tie) the root stays the API's."""
+    headers = {"Accept": accept} if accept else {}
+    session = requests.Session()
+    session.headers.pop("Accept")  # requests would otherwise send */*
+    response = session.get(f"{gateway}/", headers=headers, timeout=30)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json()["service"] == "exec-kpi-backend"
+    assert "Accept" in response.headers["Vary"]
+
+
+@pytest.fixture(scope="module")
+def dashboard_page(gateway) -> requests.Response:
+    if not (dashboard.BUILD_DIR / "index.html").is_file():
+        pytest.fail(f"the dashboard is not built in {dashboard.BUILD_DIR}: ./dev test builds it")
+    return requests.get(f"{gateway}/", headers={"Accept": BROWSER_ACCEPT}, timeout=30)
+
+
+def test_a_browser_gets_the_dashboard_page_revalidated_on_every_load(dashboard_page) -> None:
+    response = dashboard_page
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert response.headers["Cache-Control"] == "no-cache"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert "Accept" in response.headers["Vary"]
+    assert '<div id="app">' in response.text
+
+
+def test_the_dashboard_loads_only_its_own_files_cached_by_their_hash(
+    gateway, dashboard_page
+) -> None:
+    loaded = re.findall(r'(?:src|href)="([^"]+)"', dashboard_page.text)
+    assert "://" not in dashboard_page.text  # no absolute URL, so no CDN
+    assert {url.rsplit(".", 1)[-1] for url in loaded} == {"js", "css", "svg"}, loaded
+    for url in loaded:
+        assert url.startswith("/app/"), url
+        asset = requests.get(gateway + url, timeout=30)
+        assert asset.status_code == 200, url
+        assert asset.headers["X-Content-Type-Options"] == "nosniff"
+        name = url.removeprefix("/app/")
+        kind = {"js": "text/javascript", "css": "text/css", "svg": "image/svg+xml"}
+        assert asset.headers["Content-Type"].startswith(kind[name.rsplit(".", 1)[1]]), url
+        if name == "favicon.svg":  # the same name in every build: a day
+            assert asset.headers["Cache-Control"] == "public, max-age=86400"
+        else:  # a hash in the name (index-<hash>.js): a year, never revalidated
+            assert re.fullmatch(r"index-[A-Za-z0-9_-]{8}\.(js|css)", name), name
+            assert asset.headers["Cache-Control"] == "public, max-age=31536000, immutable"
 
 
 def test_openapi_json_is_the_merged_description(gateway) -> None:
@@ -58,7 +123,17 @@ def test_docs_page_loads_swagger_ui_from_this_origin_only(gateway) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["/docs/index.html", "/docs/swagger-ui.js.map", "/docs/..%2Fmain.py", "/docs/a/b", "/nope"],
+    [
+        "/docs/index.html",
+        "/docs/swagger-ui.js.map",
+        "/docs/..%2Fmain.py",
+        "/docs/a/b",
+        "/nope",
+        "/app/index.html",  # the page is /, the folder holds only what the build lists
+        "/app/.vite",
+        "/app/..%2F..%2Fcommon%2Fdashboard.py",
+        "/app/index.js",
+    ],
 )
 def test_anything_else_is_the_json_404(gateway, path: str) -> None:
     response = requests.get(gateway + path, timeout=30)

@@ -1,0 +1,50 @@
+// The documented API on this origin (through the front door), with the API key when one is set.
+const KEY = "execkpi.apiKey";
+export const API_KEY_HEADER = "X-API-Key"; // common/http.py API_KEY_HEADER
+
+export const apiKey = {
+  get: () => localStorage.getItem(KEY) || "",
+  set: (value) => (value ? localStorage.setItem(KEY, value) : localStorage.removeItem(KEY)),
+};
+
+export class ApiError extends Error {
+  constructor(status, message, field) {
+    super(field ? `${message} (${field})` : message);
+    this.status = status;
+  }
+}
+
+export function apiUrl(path, params = {}) {
+  const query = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== "" && v != null));
+  const text = query.toString();
+  return text ? `${path}?${text}` : path;
+}
+
+async function request(path, params, accept) {
+  const headers = { Accept: accept };
+  const key = apiKey.get();
+  if (key) headers[API_KEY_HEADER] = key;
+  const response = await fetch(apiUrl(path, params), { headers });
+  if (!response.ok) {
+    const body = await response.json().catch(() => null);
+    const error = body?.error ?? {};
+    throw new ApiError(response.status, `${response.status}: ${error.message ?? response.statusText}`, error.field);
+  }
+  return response;
+}
+
+export async function getJson(path, params) {
+  return (await request(path, params, "application/json")).json();
+}
+
+/** A CSV or XLSX answer saved as the file the API names (fetched, so the key goes along). */
+export async function download(path, params) {
+  const response = await request(path, params, "*/*");
+  const disposition = response.headers.get("Content-Disposition") ?? "";
+  const name = /filename="?([^";]+)"?/.exec(disposition)?.[1] ?? "download";
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = name;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+}

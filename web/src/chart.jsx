@@ -1,0 +1,58 @@
+// One Chart.js line chart, registered piece by piece so the bundle carries only what it draws.
+import {
+  CategoryScale,
+  Chart,
+  LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
+  Tooltip,
+} from "chart.js";
+import { useEffect, useRef } from "preact/hooks";
+
+Chart.register(CategoryScale, LinearScale, LineController, LineElement, PointElement, Tooltip);
+
+const COLOUR = "#2457a6";
+
+/** labels[i], values[i]; partial[i] draws that point hollow and the line into it dashed. */
+export function LineChart({ labels, values, partial, label, format }) {
+  const canvas = useRef(null);
+  const chart = useRef(null);
+  useEffect(() => {
+    chart.current = new Chart(canvas.current, {
+      type: "line",
+      data: { labels: [], datasets: [] },
+      options: {
+        animation: false,
+        maintainAspectRatio: false,
+        interaction: { mode: "index", intersect: false },
+        plugins: { tooltip: { callbacks: {} } },
+        scales: { y: { beginAtZero: true, ticks: {} } },
+      },
+    });
+    return () => chart.current.destroy();
+  }, []);
+  useEffect(() => {
+    const current = chart.current;
+    current.data.labels = labels;
+    current.data.datasets = [
+      {
+        label,
+        data: values,
+        borderColor: COLOUR,
+        backgroundColor: COLOUR,
+        pointBackgroundColor: partial.map((p) => (p ? "#fff" : COLOUR)),
+        pointRadius: labels.length > 60 ? 1.5 : 3,
+        segment: { borderDash: (ctx) => (partial[ctx.p1DataIndex] ? [6, 4] : undefined) },
+      },
+    ];
+    current.options.scales.y.ticks.callback = (value) => format(value);
+    current.options.plugins.tooltip.callbacks.label = (ctx) => `${label}: ${format(ctx.parsed.y)}`;
+    current.update();
+  }, [labels, values, partial, label, format]);
+  return (
+    <div class="chart">
+      <canvas ref={canvas} role="img" aria-label={label} />
+    </div>
+  );
+}
