@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from common.config import Config
 from common.errors import NotFound, Unprocessable
 from common.kpi.cache import TtlCache
 from common.kpi.catalogue import CATALOGUE, Kpi
@@ -104,6 +105,18 @@ class KpiService:
         self.cache = TtlCache(cache_seconds)
         self._version: tuple[float, str] | None = None
         self._version_lock = threading.Lock()
+
+    @classmethod
+    def configured(cls, config: Config, warehouse: Warehouse, currency: Currency) -> KpiService:
+        """The service as a function's configuration sets it up (``currency`` resolved from
+        it at the function's start, so a bad code stops the function before it answers)."""
+        return cls(
+            warehouse,
+            config.marts_schema,
+            currency=currency,
+            max_bytes_billed=config.bq_max_bytes_billed,
+            time_zone=config.time_zone,
+        )
 
     def prepare(self, name: str, raw: Mapping[str, Any]) -> PreparedKpi:
         """The request for a catalogue KPI checked and keyed (see ``prepare_kpi``)."""

@@ -35,13 +35,7 @@ router = Router(CONFIG, prefix="/kpi", audit_as="kpi")
 
 @functools.cache
 def service() -> KpiService:
-    return KpiService(
-        BACKENDS.warehouse,
-        CONFIG.marts_schema,
-        currency=CURRENCY,
-        max_bytes_billed=CONFIG.bq_max_bytes_billed,
-        time_zone=CONFIG.time_zone,
-    )
+    return KpiService.configured(CONFIG, BACKENDS.warehouse, CURRENCY)
 
 
 @router.route("/")

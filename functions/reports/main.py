@@ -36,13 +36,7 @@ router = Router(CONFIG, prefix="/reports", audit_as="reports")
 
 @functools.cache
 def kpis() -> KpiService:
-    return KpiService(
-        BACKENDS.warehouse,
-        CONFIG.marts_schema,
-        currency=CURRENCY,
-        max_bytes_billed=CONFIG.bq_max_bytes_billed,
-        time_zone=CONFIG.time_zone,
-    )
+    return KpiService.configured(CONFIG, BACKENDS.warehouse, CURRENCY)
 
 
 def store() -> ReportStore:
