@@ -225,3 +225,80 @@ def test_empty_and_error_states_and_the_api_key(browser_page) -> None:
     with page.expect_request(lambda r: "/kpi/revenue" in r.url) as sent:
         page.click('form.api-key button[type="submit"]')
     assert sent.value.headers.get("x-api-key") == "key-for-the-test"
+
+
+# --- the Model view ---------------------------------------------------------------------------
+
+
+def score(value: float, german: bool) -> str:  # up to 4 decimals, as the page's plain numbers
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",") if german else text
+
+
+def percent(value: float, german: bool) -> str:  # up to 2 decimals
+    text = f"{value * 100:.2f}".rstrip("0").rstrip(".")
+    return f"{text.replace('.', ',')}\u00a0%" if german else f"{text}%"
+
+
+def starting_row(card: dict) -> dict:
+    """The form's first row, built here from the model card the way the page documents it."""
+    levels = {c["feature"]: c["levels"] for c in card["encoding"]["categorical"]}
+    return {
+        f["name"]: levels[f["name"]][0]
+        if f["kind"] == "categorical"
+        else float(f["minimum"] if f["minimum"] is not None else 0)
+        for f in card["features"]
+    }
+
+
+def check_model_numbers(page, champion: dict, german: bool) -> None:
+    metrics = champion["metrics"]
+    card = page.locator('[data-metric="roc_auc"] .card-value')
+    assert card.inner_text() == score(metrics["roc_auc"], german)
+    assert page.locator('[data-metric="pr_auc"] .card-value').inner_text() == score(
+        metrics["pr_auc"], german
+    )
+    lift = page.locator('[data-metric="top_decile_lift"] .card-value').inner_text()
+    assert lift == f"{score(metrics['top_decile_lift'], german)}\u00a0\u00d7"  # times sign
+
+
+def test_model_view_shows_the_champion_history_and_a_prediction(browser_page, gateway) -> None:
+    page = browser_page.page
+    page.goto("/#/model")
+    champion = api(gateway, "/ml/latest")
+    models = api(gateway, "/ml/models", limit="20")["models"]
+    page.wait_for_selector("[data-champion-version]")
+    assert page.locator("[data-champion-version]").inner_text() == champion["version"]
+    check_model_numbers(page, champion, german=False)
+    shown = page.locator("tr[data-model]")
+    assert shown.count() == len(models)
+    assert shown.first.get_attribute("data-model") == models[0]["version"]
+    reasons = next(m["reasons"] for m in models if m["version"] == champion["version"])
+    assert page.locator("ul.reasons li").all_inner_texts() == reasons
+    assert page.locator('canvas[aria-label^="Mean |SHAP|"]').count() == 1
+
+    # The form's answer is the API's own for the same row.
+    row = starting_row(champion["model_card"])
+    expected = requests.post(f"{gateway}/ml/predict", json={"rows": [row]}, timeout=60)
+    assert expected.status_code == 200, expected.text[:500]
+    predicted = expected.json()["predictions"][0]
+    page.click('form.predict button[type="submit"]')
+    shown = page.wait_for_selector("[data-prediction] .card-value")
+    assert shown.inner_text() == percent(predicted["probability"], german=False)
+    assert page.locator("tr[data-reason]").count() == len(predicted["reasons"])
+    browser_page.screenshot("model-en")
+
+    page.click('button[data-language="de"]')
+    page.wait_for_selector("text=Aktuelles Modell")
+    check_model_numbers(page, champion, german=True)
+    assert shown.inner_text() == percent(predicted["probability"], german=True)
+    browser_page.screenshot("model-de")
+    assert browser_page.errors == []
+
+    # A value out of range: the API's 400 names the field, and the page shows it.
+    page.fill('form.predict input[name="age"]', "999")
+    page.click('form.predict button[type="submit"]')
+    alert = page.wait_for_selector('form.predict + [role="alert"]')
+    assert "400" in alert.inner_text() and "age" in alert.inner_text()
+    # The browser itself logs the refused request; nothing else may go wrong.
+    assert [e for e in browser_page.errors if "status of 400" not in e] == []

@@ -20,11 +20,16 @@ export function apiUrl(path, params = {}) {
   return text ? `${path}?${text}` : path;
 }
 
-async function request(path, params, accept) {
+async function request(path, params, accept, body) {
   const headers = { Accept: accept };
   const key = apiKey.get();
   if (key) headers[API_KEY_HEADER] = key;
-  const response = await fetch(apiUrl(path, params), { headers });
+  const init = { headers };
+  if (body !== undefined) {
+    Object.assign(init, { method: "POST", body: JSON.stringify(body) });
+    headers["Content-Type"] = "application/json";
+  }
+  const response = await fetch(apiUrl(path, params), init);
   if (!response.ok) {
     const body = await response.json().catch(() => null);
     const error = body?.error ?? {};
@@ -35,6 +40,11 @@ async function request(path, params, accept) {
 
 export async function getJson(path, params) {
   return (await request(path, params, "application/json")).json();
+}
+
+/** A JSON body POSTed, the JSON answer back (4xx errors name their field, as GETs do). */
+export async function postJson(path, body) {
+  return (await request(path, {}, "application/json", body)).json();
 }
 
 /** A CSV or XLSX answer saved as the file the API names (fetched, so the key goes along). */

@@ -1,5 +1,7 @@
 // One Chart.js line chart, registered piece by piece so the bundle carries only what it draws.
 import {
+  BarController,
+  BarElement,
   CategoryScale,
   Chart,
   LinearScale,
@@ -10,7 +12,7 @@ import {
 } from "chart.js";
 import { useEffect, useRef } from "preact/hooks";
 
-Chart.register(CategoryScale, LinearScale, LineController, LineElement, PointElement, Tooltip);
+Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, Tooltip);
 
 const COLOUR = "#2457a6";
 
@@ -52,6 +54,30 @@ export function LineChart({ labels, values, partial, label, format }) {
   }, [labels, values, partial, label, format]);
   return (
     <div class="chart">
+      <canvas ref={canvas} role="img" aria-label={label} />
+    </div>
+  );
+}
+
+/** Horizontal bars, largest first as given: labels[i] with values[i]. */
+export function BarChart({ labels, values, label, format }) {
+  const canvas = useRef(null);
+  useEffect(() => {
+    const chart = new Chart(canvas.current, {
+      type: "bar",
+      data: { labels, datasets: [{ label, data: values, backgroundColor: COLOUR }] },
+      options: {
+        indexAxis: "y",
+        animation: false,
+        maintainAspectRatio: false,
+        scales: { x: { beginAtZero: true, title: { display: true, text: label }, ticks: { callback: (value) => format(value) } } },
+        plugins: { tooltip: { callbacks: { label: (ctx) => `${label}: ${format(ctx.parsed.x)}` } } },
+      },
+    });
+    return () => chart.destroy();
+  }, [labels, values, label, format]);
+  return (
+    <div class="chart" style={{ height: `${Math.max(200, 26 * labels.length + 60)}px` }}>
       <canvas ref={canvas} role="img" aria-label={label} />
     </div>
   );

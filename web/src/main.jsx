@@ -5,11 +5,11 @@ import { apiKey } from "./api.js";
 import { LANGUAGES, useLanguage } from "./i18n.js";
 import { Experiments } from "./views/Experiments.jsx";
 import { Kpis } from "./views/Kpis.jsx";
+import { Model } from "./views/Model.jsx";
 import { Pipeline } from "./views/Pipeline.jsx";
 import "./style.css";
 
-const VIEWS = { kpis: Kpis, experiments: Experiments, pipeline: Pipeline };
-const NEXT = ["model"]; // views still to come, shown so the map is complete
+const VIEWS = { kpis: Kpis, experiments: Experiments, pipeline: Pipeline, model: Model };
 
 function viewFromHash() {
   const name = location.hash.replace(/^#\/?/, "");
@@ -36,11 +36,6 @@ function App() {
             <a href={`#/${name}`} aria-current={name === view ? "page" : undefined}>
               {t[name]}
             </a>
-          ))}
-          {NEXT.map((name) => (
-            <span class="next" title={t.comingNext}>
-              {t[name]} <small>({t.comingNext})</small>
-            </span>
           ))}
         </nav>
         <div class="settings">
