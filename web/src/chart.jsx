@@ -1,7 +1,10 @@
-// One Chart.js line chart, registered piece by piece so the bundle carries only what it draws.
+// Chart.js line and bar charts, registered piece by piece so the bundle carries only what they draw.
 import {
+  BarController,
+  BarElement,
   CategoryScale,
   Chart,
+  Legend,
   LinearScale,
   LineController,
   LineElement,
@@ -10,9 +13,10 @@ import {
 } from "chart.js";
 import { useEffect, useRef } from "preact/hooks";
 
-Chart.register(CategoryScale, LinearScale, LineController, LineElement, PointElement, Tooltip);
+Chart.register(BarController, BarElement, CategoryScale, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip);
 
 const COLOUR = "#2457a6";
+const PALETTE = [COLOUR, "#d9822b", "#3a9d5d", "#a23b72", "#6c757d", "#c7a20a"];
 
 /** labels[i], values[i]; partial[i] draws that point hollow and the line into it dashed. */
 export function LineChart({ labels, values, partial, label, format }) {
@@ -50,6 +54,42 @@ export function LineChart({ labels, values, partial, label, format }) {
     current.options.plugins.tooltip.callbacks.label = (ctx) => `${label}: ${format(ctx.parsed.y)}`;
     current.update();
   }, [labels, values, partial, label, format]);
+  return (
+    <div class="chart">
+      <canvas ref={canvas} role="img" aria-label={label} />
+    </div>
+  );
+}
+
+/** Grouped bars: one dataset per series ({label, values}), one group per label. */
+export function BarChart({ labels, series, label, format }) {
+  const canvas = useRef(null);
+  const chart = useRef(null);
+  useEffect(() => {
+    chart.current = new Chart(canvas.current, {
+      type: "bar",
+      data: { labels: [], datasets: [] },
+      options: {
+        animation: false,
+        maintainAspectRatio: false,
+        plugins: { tooltip: { callbacks: {} } },
+        scales: { y: { beginAtZero: true, ticks: {} } },
+      },
+    });
+    return () => chart.current.destroy();
+  }, []);
+  useEffect(() => {
+    const current = chart.current;
+    current.data.labels = labels;
+    current.data.datasets = series.map((s, i) => ({
+      label: s.label,
+      data: s.values,
+      backgroundColor: PALETTE[i % PALETTE.length],
+    }));
+    current.options.scales.y.ticks.callback = (value) => format(value);
+    current.options.plugins.tooltip.callbacks.label = (ctx) => `${ctx.dataset.label}: ${format(ctx.parsed.y)}`;
+    current.update();
+  }, [labels, series, format]);
   return (
     <div class="chart">
       <canvas ref={canvas} role="img" aria-label={label} />
