@@ -1,9 +1,10 @@
-// One Chart.js line chart, registered piece by piece so the bundle carries only what it draws.
+// Chart.js line and bar charts, registered piece by piece so the bundle carries only what they draw.
 import {
   BarController,
   BarElement,
   CategoryScale,
   Chart,
+  Legend,
   LinearScale,
   LineController,
   LineElement,
@@ -12,9 +13,10 @@ import {
 } from "chart.js";
 import { useEffect, useRef } from "preact/hooks";
 
-Chart.register(BarController, BarElement, CategoryScale, LinearScale, LineController, LineElement, PointElement, Tooltip);
+Chart.register(BarController, BarElement, CategoryScale, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip);
 
 const COLOUR = "#2457a6";
+const PALETTE = [COLOUR, "#d9822b", "#3a9d5d", "#a23b72", "#6c757d", "#c7a20a"];
 
 /** labels[i], values[i]; partial[i] draws that point hollow and the line into it dashed. */
 export function LineChart({ labels, values, partial, label, format }) {
@@ -59,25 +61,41 @@ export function LineChart({ labels, values, partial, label, format }) {
   );
 }
 
-/** Horizontal bars, largest first as given: labels[i] with values[i]. */
-export function BarChart({ labels, values, label, format }) {
+/** Bars: one dataset per series ({label, values}), one group per label; ``horizontal`` puts
+ * the labels on the y axis (long names, largest first as given) and titles the value axis. */
+export function BarChart({ labels, series, label, format, horizontal = false }) {
   const canvas = useRef(null);
+  const chart = useRef(null);
+  const valueAxis = horizontal ? "x" : "y";
   useEffect(() => {
-    const chart = new Chart(canvas.current, {
+    chart.current = new Chart(canvas.current, {
       type: "bar",
-      data: { labels, datasets: [{ label, data: values, backgroundColor: COLOUR }] },
+      data: { labels: [], datasets: [] },
       options: {
-        indexAxis: "y",
+        indexAxis: horizontal ? "y" : "x",
         animation: false,
         maintainAspectRatio: false,
-        scales: { x: { beginAtZero: true, title: { display: true, text: label }, ticks: { callback: (value) => format(value) } } },
-        plugins: { tooltip: { callbacks: { label: (ctx) => `${label}: ${format(ctx.parsed.x)}` } } },
+        plugins: { tooltip: { callbacks: {} }, legend: { display: series.length > 1 } },
+        scales: { [valueAxis]: { beginAtZero: true, ticks: {}, title: { display: horizontal, text: label } } },
       },
     });
-    return () => chart.destroy();
-  }, [labels, values, label, format]);
+    return () => chart.current.destroy();
+  }, []);
+  useEffect(() => {
+    const current = chart.current;
+    current.data.labels = labels;
+    current.data.datasets = series.map((s, i) => ({
+      label: s.label,
+      data: s.values,
+      backgroundColor: PALETTE[i % PALETTE.length],
+    }));
+    current.options.scales[valueAxis].ticks.callback = (value) => format(value);
+    current.options.plugins.tooltip.callbacks.label = (ctx) => `${ctx.dataset.label}: ${format(ctx.parsed[valueAxis])}`;
+    current.update();
+  }, [labels, series, format]);
+  const height = horizontal ? { height: `${Math.max(200, 26 * labels.length + 60)}px` } : undefined;
   return (
-    <div class="chart" style={{ height: `${Math.max(200, 26 * labels.length + 60)}px` }}>
+    <div class="chart" style={height}>
       <canvas ref={canvas} role="img" aria-label={label} />
     </div>
   );

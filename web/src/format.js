@@ -35,10 +35,12 @@ export function formatMoney(value, currency, locale) {
   return formatter("number", locale, { style: "currency", currency }).format(value);
 }
 
-/** One cell: its unit decides (date, count, a currency code, ratio, boolean, anything else). */
-export function formatValue(value, unit, locale, t) {
+/** One cell: its unit decides (date, instant, count, a currency code, ratio, boolean, id, anything else). */
+export function formatValue(value, unit, locale, t, timeZone = "UTC") {
   if (value === null || value === undefined) return "–";
   if (unit === "date") return formatDay(value, locale);
+  if (unit === "timestamp") return formatTime(value, locale, timeZone);
+  if (unit === "id") return String(value); // a name, not an amount: no grouping
   if (unit === "boolean") return value ? t.yes : t.no;
   if (unit === "count") return formatter("number", locale, {}).format(value);
   if (unit === "seconds") return formatter("number", locale, { maximumFractionDigits: 1 }).format(value);
@@ -50,5 +52,5 @@ export function formatValue(value, unit, locale, t) {
 
 /** How a column's unit is shown next to its name: (USD), (count); none for dates and text. */
 export function unitLabel(unit, t) {
-  return ["date", "text", "boolean"].includes(unit) ? "" : ` (${t.units[unit] ?? unit})`;
+  return ["date", "text", "boolean", "id", "timestamp"].includes(unit) ? "" : ` (${t.units[unit] ?? unit})`;
 }

@@ -1,137 +1,45 @@
-// KPIs: revenue, orders and AOV over time (GET /kpi/revenue), its rows, and their downloads.
-import { useMemo, useState } from "preact/hooks";
-import { download } from "../api.js";
-import { LineChart } from "../chart.jsx";
-import { formatDay, formatValue, unitLabel } from "../format.js";
-import { Status } from "./Status.jsx";
-import { useApi } from "./useApi.js";
+// The KPIs page: one KPI at a time, picked from its sub-tabs.
+import { useState } from "preact/hooks";
+import { Funnel } from "./Funnel.jsx";
+import { Growth } from "./Growth.jsx";
+import { KpiRows } from "./KpiRows.jsx";
+import { Retention } from "./Retention.jsx";
+import { Revenue } from "./Revenue.jsx";
 
-const PATH = "/kpi/revenue";
-const GRAINS = ["day", "week", "month"];
-const METRICS = ["revenue", "orders", "aov"];
-
-export function Kpis({ t, locale }) {
-  const [grain, setGrain] = useState("week");
-  const [start, setStart] = useState("");
-  const [end, setEnd] = useState("");
-  const [metric, setMetric] = useState("revenue");
-  const [downloadError, setDownloadError] = useState(null);
-  const params = { grain, start, end };
-  const state = useApi(PATH, params);
-  const answer = state.data;
-  const rows = answer?.rows ?? [];
-  const columns = answer?.columns ?? [];
-  const at = Object.fromEntries(columns.map((c, i) => [c.name, i]));
-  const unitOf = (name) => columns[at[name]]?.unit;
-
-  const series = useMemo(
-    () =>
-      answer && {
-        labels: rows.map((r) => formatDay(r[at.period], locale)),
-        values: rows.map((r) => r[at[metric]]),
-        partial: rows.map((r) => !r[at.complete]),
-        format: (v) => formatValue(v, unitOf(metric), locale, t),
-      },
-    [answer, metric, locale],
-  );
-  const latest = [...rows].reverse().find((r) => r[at.complete]);
-
-  const save = (format) => {
-    setDownloadError(null);
-    download(PATH, { ...params, format, locale }).catch((e) => setDownloadError(e.message));
+/** A KPI shown as its titled table, nothing more. */
+const tableOf = (name) =>
+  function KpiTableView({ t, locale, timeZone }) {
+    return (
+      <section aria-label={t.kpiPages[name]}>
+        <h2>{t.kpiPages[name]}</h2>
+        <KpiRows path={`/kpi/${name}`} t={t} locale={locale} timeZone={timeZone} />
+      </section>
+    );
   };
 
-  return (
-    <section aria-labelledby="kpi-title">
-      <h2 id="kpi-title">{t.revenueOverTime}</h2>
-      <form class="pickers" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          {t.grain}
-          <select name="grain" value={grain} onChange={(e) => setGrain(e.currentTarget.value)}>
-            {GRAINS.map((g) => (
-              <option value={g}>{t[g]}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          {t.from}
-          <input type="date" name="start" value={start} max={end || undefined} onChange={(e) => setStart(e.currentTarget.value)} />
-        </label>
-        <label>
-          {t.to}
-          <input type="date" name="end" value={end} min={start || undefined} onChange={(e) => setEnd(e.currentTarget.value)} />
-        </label>
-        <label>
-          {t.metric}
-          <select name="metric" value={metric} onChange={(e) => setMetric(e.currentTarget.value)}>
-            {METRICS.map((m) => (
-              <option value={m}>{t.columns[m]}</option>
-            ))}
-          </select>
-        </label>
-      </form>
-      <Status state={{ ...state, empty: answer && rows.length === 0 }} t={t} emptyText={t.empty} />
-      {answer && rows.length > 0 && (
-        <>
-          <p class="covers">
-            {t.covers}: <span data-testid="covers">{formatDay(answer.meta.date_range.start, locale)} – {formatDay(answer.meta.date_range.end, locale)}</span>
-          </p>
-          {latest && (
-            <div class="cards" aria-label={t.latest}>
-              {METRICS.map((m) => (
-                <div class="card" data-card={m}>
-                  <span class="card-label">
-                    {t.columns[m]}
-                    {unitLabel(unitOf(m), t)}
-                  </span>
-                  <span class="card-value">{formatValue(latest[at[m]], unitOf(m), locale, t)}</span>
-                  <span class="card-period">{formatDay(latest[at.period], locale)}</span>
-                </div>
-              ))}
-            </div>
-          )}
-          <LineChart label={t.columns[metric]} {...series} />
-          <p class="note">{t.partialNote}</p>
-          <div class="downloads">
-            {t.download}:
-            <button type="button" data-format="csv" onClick={() => save("csv")}>CSV</button>
-            <button type="button" data-format="xlsx" onClick={() => save("xlsx")}>XLSX</button>
-            {downloadError && <span class="status error" role="alert">{downloadError}</span>}
-          </div>
-          <RowsTable columns={columns} rows={rows} completeAt={at.complete} t={t} locale={locale} />
-        </>
-      )}
-    </section>
-  );
-}
+const PAGES = {
+  revenue: Revenue,
+  funnel: Funnel,
+  retention: Retention,
+  mom_growth: Growth,
+  customer_ltv: tableOf("customer_ltv"),
+  rfm_segments: tableOf("rfm_segments"),
+  channel_performance: tableOf("channel_performance"),
+};
 
-function RowsTable({ columns, rows, completeAt, t, locale }) {
+export function Kpis(props) {
+  const [page, setPage] = useState("revenue");
+  const Page = PAGES[page];
   return (
-    <div class="table-wrap">
-      <table class="rows">
-        <thead>
-          <tr>
-            {columns.map((c) => (
-              <th scope="col" class={c.unit === "date" || c.unit === "boolean" ? "" : "num"}>
-                {t.columns[c.name] ?? c.name}
-                <span class="unit">{unitLabel(c.unit, t)}</span>
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((row) => (
-            <tr class={row[completeAt] ? "" : "partial"}>
-              {columns.map((c, i) => (
-                <td data-column={c.name} class={c.unit === "date" || c.unit === "boolean" ? "" : "num"}>
-                  {formatValue(row[i], c.unit, locale, t)}
-                  {i === completeAt && !row[i] && <span class="badge">{t.partial}</span>}
-                </td>
-              ))}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <>
+      <div class="subtabs" role="group" aria-label={props.t.kpis}>
+        {Object.keys(PAGES).map((name) => (
+          <button type="button" data-kpi={name} aria-pressed={name === page} onClick={() => setPage(name)}>
+            {props.t.kpiPages[name]}
+          </button>
+        ))}
+      </div>
+      <Page {...props} />
+    </>
   );
 }

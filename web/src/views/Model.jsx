@@ -125,7 +125,7 @@ function Importance({ shap, t, locale }) {
   const values = shap.importances.map((i) => i.mean_abs_shap);
   const label = `${t.meanAbsShap} (${t.logOdds})`;
   return (
-    <BarChart labels={labels} values={values} label={label} format={(v) => formatValue(v, "score", locale, t)} />
+    <BarChart labels={labels} series={[{ label, values }]} label={label} format={(v) => formatValue(v, "score", locale, t)} horizontal />
   );
 }
 
