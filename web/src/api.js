@@ -11,6 +11,7 @@ export class ApiError extends Error {
   constructor(status, message, field) {
     super(field ? `${message} (${field})` : message);
     this.status = status;
+    this.field = field; // the request field the API names, to mark its input
   }
 }
 

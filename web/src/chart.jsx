@@ -100,3 +100,71 @@ export function BarChart({ labels, series, label, format, horizontal = false }) 
     </div>
   );
 }
+
+/** One row per label: a floating bar from low to high (an interval) with a dot at its estimate,
+ * against a darker zero line. A missing bound leaves that row's bar out; the dot stays. */
+export function IntervalChart({ rows, label, intervalLabel, estimateLabel, format }) {
+  const canvas = useRef(null);
+  const chart = useRef(null);
+  useEffect(() => {
+    const zero = (ctx) => ctx.tick?.value === 0;
+    chart.current = new Chart(canvas.current, {
+      type: "bar",
+      data: { labels: [], datasets: [] },
+      options: {
+        indexAxis: "y",
+        animation: false,
+        maintainAspectRatio: false,
+        plugins: { tooltip: { callbacks: {} }, legend: { display: true } },
+        scales: {
+          // 0 always in range and drawn dark: which side of "no effect" the interval lies on.
+          x: {
+            suggestedMin: 0,
+            suggestedMax: 0,
+            ticks: {},
+            title: { display: true, text: "" },
+            grid: { color: (ctx) => (zero(ctx) ? "#1d2430" : "#e6e9ef"), lineWidth: (ctx) => (zero(ctx) ? 2 : 1) },
+          },
+        },
+      },
+    });
+    return () => chart.current.destroy();
+  }, []);
+  useEffect(() => {
+    const current = chart.current;
+    const complete = (r) => r.low != null && r.high != null;
+    current.data.labels = rows.map((r) => r.label);
+    current.data.datasets = [
+      {
+        label: intervalLabel,
+        data: rows.map((r) => (complete(r) ? [r.low, r.high] : null)),
+        backgroundColor: "rgba(36, 87, 166, 0.35)",
+        borderColor: COLOUR,
+        borderWidth: 1,
+        barPercentage: 0.5,
+      },
+      {
+        type: "line",
+        label: estimateLabel,
+        data: rows.map((r) => ({ x: r.estimate, y: r.label })),
+        showLine: false,
+        pointRadius: 6,
+        pointStyle: "rectRot",
+        backgroundColor: PALETTE[1],
+        borderColor: PALETTE[1],
+      },
+    ];
+    current.options.scales.x.ticks.callback = (value) => format(value);
+    current.options.scales.x.title.text = label;
+    current.options.plugins.tooltip.callbacks.label = (ctx) =>
+      ctx.datasetIndex === 0
+        ? `${intervalLabel}: ${format(ctx.raw[0])} – ${format(ctx.raw[1])}`
+        : `${estimateLabel}: ${format(ctx.parsed.x)}`;
+    current.update();
+  }, [rows, label, intervalLabel, estimateLabel, format]);
+  return (
+    <div class="chart" style={{ height: `${Math.max(140, 48 * rows.length + 90)}px` }}>
+      <canvas ref={canvas} role="img" aria-label={label} />
+    </div>
+  );
+}

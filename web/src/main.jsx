@@ -12,7 +12,7 @@ import "./style.css";
 const VIEWS = { kpis: Kpis, experiments: Experiments, pipeline: Pipeline, model: Model };
 
 function viewFromHash() {
-  const name = location.hash.replace(/^#\/?/, "");
+  const name = location.hash.replace(/^#\/?/, "").split("/")[0]; // #/experiments/<id>: experiments
   return name in VIEWS ? name : "kpis";
 }
 

@@ -1,12 +1,29 @@
-// Experiments: the list with status, dates and variants (GET /ab/experiments).
-import { useState } from "preact/hooks";
+// Experiments: the list with status, dates and variants (GET /ab/experiments); #/experiments/<id>
+// opens one experiment's results page.
+import { useEffect, useState } from "preact/hooks";
 import { formatDay, formatValue } from "../format.js";
+import { ExperimentResults } from "./ExperimentResults.jsx";
 import { Status } from "./Status.jsx";
 import { useApi } from "./useApi.js";
 
 const STATUSES = ["planned", "running", "finished"];
 
-export function Experiments({ t, locale }) {
+function experimentFromHash() {
+  const id = /^#\/?experiments\/(.+)$/.exec(location.hash)?.[1];
+  return id ? decodeURIComponent(id) : null;
+}
+
+export function Experiments(props) {
+  const [experimentId, setExperimentId] = useState(experimentFromHash);
+  useEffect(() => {
+    const follow = () => setExperimentId(experimentFromHash());
+    addEventListener("hashchange", follow);
+    return () => removeEventListener("hashchange", follow);
+  }, []);
+  return experimentId ? <ExperimentResults key={experimentId} experimentId={experimentId} {...props} /> : <ExperimentList {...props} />;
+}
+
+function ExperimentList({ t, locale }) {
   const [status, setStatus] = useState("");
   const state = useApi("/ab/experiments", { status });
   const list = state.data?.experiments ?? [];
@@ -47,7 +64,11 @@ export function Experiments({ t, locale }) {
               <tbody>
                 {list.map((e) => (
                   <tr data-experiment={e.experiment_id}>
-                    <td><code>{e.experiment_id}</code></td>
+                    <td>
+                      <a href={`#/experiments/${encodeURIComponent(e.experiment_id)}`}>
+                        <code>{e.experiment_id}</code>
+                      </a>
+                    </td>
                     <td><span class={`badge status-${e.status}`}>{t[e.status] ?? e.status}</span></td>
                     <td>{formatDay(e.start_date, locale)}</td>
                     <td>{formatDay(e.end_date, locale)}</td>
