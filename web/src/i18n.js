@@ -382,7 +382,7 @@ const LABELS = {
     bayesian: "Bayes-Auswertung",
     bayesianModels: { gaussian: "Normalverteilung, flacher Prior", beta_binomial: "Beta-Binomial (Quoten)", none: "keine" },
     sequential: "Sequenzielle (jederzeit gültige) Intervalle",
-    verdicts: { SHIP: "AUSROLLEN", "DO NOT SHIP": "NICHT AUSROLLEN", INCONCLUSIVE: "NICHT EINDEUTIG" },
+    verdicts: { SHIP: "Ausrollen", "DO NOT SHIP": "Nicht ausrollen", INCONCLUSIVE: "Nicht eindeutig" }, // as the PDF report
     variant: "Variante",
     reasons: "Gründe",
     reasonCodes: {
