@@ -40,9 +40,11 @@ function ValueRows({ value, currency, t, locale }) {
   });
 }
 
-export function Breakdown({ experimentId, currency, t, locale }) {
+/** ``options``: the page's analysis options; the Bayesian read-out is left out, as not shown here. */
+export function Breakdown({ experimentId, options, currency, t, locale }) {
   const [dimension, setDimension] = useState("browser");
-  const state = useApi("/ab/breakdown", {}, { experiment_id: experimentId, dimension });
+  const body = { experiment_id: experimentId, dimension, options: { ...options, bayesian: false } };
+  const state = useApi("/ab/breakdown", {}, body);
   const answer = state.data;
   return (
     <>

@@ -142,7 +142,8 @@ function Analysis({ analysis, currency, t, locale }) {
 function Results({ experiment, t, locale }) {
   const experimentId = experiment.experiment_id;
   const [options, setOptions] = useState(DEFAULT_OPTIONS);
-  const analysis = useApi("/ab/analyze", {}, { experiment_id: experimentId, options: requestOptions(options) });
+  const requested = requestOptions(options);
+  const analysis = useApi("/ab/analyze", {}, { experiment_id: experimentId, options: requested });
   const currency = shopCurrency(useApi("/kpi").data);
   const comparisons = analysis.data?.comparisons ?? [];
   return (
@@ -163,7 +164,7 @@ function Results({ experiment, t, locale }) {
       <h3>{t.downloadResults}</h3>
       <ExperimentReport experimentId={experimentId} t={t} locale={locale} />
       <h3>{t.breakdown}</h3>
-      <Breakdown experimentId={experimentId} currency={currency} t={t} locale={locale} />
+      <Breakdown experimentId={experimentId} options={requested} currency={currency} t={t} locale={locale} />
       <h3>{t.powerTitle}</h3>
       <PowerCalculator t={t} locale={locale} />
     </>

@@ -47,8 +47,8 @@ export function BayesianReadOut({ analysis, currency, t, locale }) {
               <tr data-row={`${c.metric}:${c.variant}`}>
                 <Name comparison={c} t={t} />
                 <td class="num" data-column="chance_to_beat_control">{formatShare(b.chance_to_beat_control, locale, t)}</td>
-                <td class="num" data-column="expected_loss">{formatEffect(b.expected_loss, c, unit, locale, t)}</td>
-                <td class="num" data-column="expected_loss_control">{formatEffect(b.expected_loss_control, c, unit, locale, t)}</td>
+                <td class="num" data-column="expected_loss">{formatEffect(b.expected_loss, c, unit, locale, t, "auto")}</td>
+                <td class="num" data-column="expected_loss_control">{formatEffect(b.expected_loss_control, c, unit, locale, t, "auto")}</td>
                 <td class="num" data-column="credible_interval">
                   <Interval comparison={c} interval={b.credible_interval} unit={unit} locale={locale} t={t} />
                 </td>

@@ -2,9 +2,10 @@
 import { formatValue } from "../format.js";
 import { formatEffect, formatMean, formatP, formatShare, metricUnit, testedEffect } from "./effects.js";
 
-/** The interval as low – high, each bound in its own element, with its level. */
+/** The interval as low – high, each bound in its own element; one dash when it is undefined. */
 export function Interval({ comparison, interval, unit, locale, t }) {
   const [low, high] = interval;
+  if (low == null && high == null) return "–";
   return (
     <>
       <span data-bound="low">{formatEffect(low, comparison, unit, locale, t)}</span> –{" "}

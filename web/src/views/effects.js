@@ -17,18 +17,16 @@ export function testedEffect(comparison) {
   return comparison[comparison.scale];
 }
 
-function signed(locale, options) {
-  return new Intl.NumberFormat(locale, { signDisplay: "exceptZero", ...options });
-}
-
 /** A lift or bound on the comparison's scale: +13.91 % (relative), +4.02 pp (a rate's difference),
- * +$7.79 (money), +0.5 (anything else). */
-export function formatEffect(value, comparison, unit, locale, t) {
+ * +$7.79 (money), +0.5 (anything else); ``signDisplay`` "auto" for amounts that are never
+ * negative (an expected loss). */
+export function formatEffect(value, comparison, unit, locale, t, signDisplay = "exceptZero") {
   if (value === null || value === undefined) return "–";
-  if (comparison.scale === "relative") return signed(locale, { style: "percent", minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(value);
-  if (unit === "ratio") return `${signed(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(value * 100)}\u00a0${t.percentPoints}`;
-  if (unit === "number") return signed(locale, { maximumFractionDigits: 4 }).format(value);
-  return signed(locale, { style: "currency", currency: unit }).format(value);
+  const signed = (options) => new Intl.NumberFormat(locale, { signDisplay, ...options });
+  if (comparison.scale === "relative") return signed({ style: "percent", minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(value);
+  if (unit === "ratio") return `${signed({ minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(value * 100)}\u00a0${t.percentPoints}`;
+  if (unit === "number") return signed({ maximumFractionDigits: 4 }).format(value);
+  return signed({ style: "currency", currency: unit }).format(value);
 }
 
 /** A mean in its unit: a rate as a percentage with two decimals, money in its currency. */
