@@ -114,6 +114,13 @@ def check_numbers(page, analysis: dict, german: bool) -> None:
         assert shown("p_value_adjusted") == p_value(c["p_value_adjusted"], german)
         chance = c["bayesian"]["chance_to_beat_control"]
         assert shown("chance_to_beat_control") == percent(chance, german)
+        credible = page.locator(
+            f'table.bayesian tr[data-row="{c["metric"]}:{c["variant"]}"] '
+            'td[data-column="credible_interval"]'
+        )
+        low, high = c["bayesian"]["credible_interval"]
+        assert credible.locator('[data-bound="low"]').inner_text() == lift(low, german)
+        assert credible.locator('[data-bound="high"]').inner_text() == lift(high, german)
         control_n = cell(page, c["metric"], analysis["control"], "n").inner_text()
         assert control_n == count(c["control"]["n"], german)
 
@@ -212,6 +219,14 @@ def test_results_page_shows_the_apis_analysis_in_english_and_german(browser_page
     assert VERDICTS_DE[analysis["decision"]["verdict"]] in text
     primary = next(c for c in analysis["comparisons"] if c["role"] == "primary")
     assert lift(primary["relative"]["estimate"], german=True).replace(NBSP, " ") in text
+
+    # The sequential switch asks /ab/analyze again: always-valid intervals, as the API answers.
+    body = {"experiment_id": experiment_id, "options": {"sequential": True}}
+    sequential = post(gateway, "/ab/analyze", body)
+    with page.expect_response(lambda r: "/ab/analyze" in r.url):
+        page.check('input[name="sequential"]')
+    page.wait_for_selector('[aria-busy="false"] [data-sequential]')
+    check_numbers(page, sequential, german=True)
     assert browser_page.errors == []
 
     # A refused input: the API's 400 names the field, the page shows it and marks the input.
