@@ -33,7 +33,17 @@ from scripts.local.emulators import free_port
 from scripts.local.stack import LocalStack
 
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+# As the browser tests run it (../shared/design/STACK.md): headless, nothing reaching out.
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
 FIRST_ROW = "table.rows tbody tr"
 # Records when the first KPI row appears: installed before any of the page's scripts run.
 WATCH_FIRST_ROW = f"""
