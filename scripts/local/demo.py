@@ -8,9 +8,10 @@
    data-validated, train retrains, versions and maybe promotes the conversion model,
 4. print a summary read through the functions (the run's stages, KPI headline, experiment
    verdicts, the champion's metrics), have the reports function make the weekly and an
-   experiment's PDF report in English and German (written to .local/reports/), then print the
-   URL of the dashboard and the API behind the gateway and keep serving until Ctrl-C (``--once``
-   stops before that).
+   experiment's PDF report in English and German (written to .local/reports/), write the
+   dashboard's offline snapshot (.local/snapshot/dashboard.html, scripts/local/snapshot.py),
+   then print the URL of the dashboard and the API behind the gateway and keep serving until
+   Ctrl-C (``--once`` stops before that, its gateway on a free port).
 
 The same seed and as-of day give the same summary on every run; the timings and the model's
 version, which cannot, follow it under their own heading.
@@ -37,7 +38,9 @@ from scripts.data.thelook.dataset import generate
 from scripts.data.thelook.experiments import PLANTED_EFFECTS
 from scripts.data.thelook.load import load_generated
 from scripts.deploy.catalog import REPO_ROOT, discover
+from scripts.local.emulators import free_port
 from scripts.local.scheduler_tick import describe, follow, tick
+from scripts.local.snapshot import write_snapshot
 from scripts.local.stack import LocalStack, serve_until_interrupted
 
 RAW_DIR = REPO_ROOT / ".local" / "thelook"
@@ -241,7 +244,8 @@ def main(argv: list[str] | None = None) -> None:
         args.base_port,
         settings,
         use_emulator=args.emulator,
-        gateway_port=None if args.once else args.port,  # the dashboard's, while serving
+        # The dashboard's port while serving; --once only reads through it for the snapshot.
+        gateway_port=free_port() if args.once else args.port,
     ).start()
     done(started)
     try:
@@ -259,6 +263,8 @@ def main(argv: list[str] | None = None) -> None:
         print(*("  " + line for line in describe(run)), sep="\n", flush=True)
         reports = write_reports(stack.urls["reports"], REPORTS_DIR)
         print("\nReports (PDF):", *(f"  {path}" for path in reports), sep="\n", flush=True)
+        snapshot = write_snapshot(stack.gateway_url, api_key=min(config.api_keys, default=None))
+        print(f"\nDashboard snapshot (opens offline):\n  {snapshot}", flush=True)
         if not args.once:
             print(f"\n{stack.banner()}", flush=True)
             serve_until_interrupted(stack)

@@ -21,7 +21,26 @@ export function apiUrl(path, params = {}) {
   return text ? `${path}?${text}` : path;
 }
 
+// An offline snapshot (scripts/local/snapshot.py) embeds the answers of its GETs by URL as
+// {status, body}; it serves those and nothing else: no network, no POST, no download.
+const SNAPSHOT_ELEMENT = "execkpi-snapshot";
+export const snapshot = (() => {
+  const element = document.getElementById(SNAPSHOT_ELEMENT);
+  return element ? JSON.parse(element.textContent) : null;
+})();
+
+function fromSnapshot(url) {
+  const answer = snapshot.answers[url];
+  if (!answer) throw new ApiError(0, `not in this offline snapshot: ${url}`);
+  if (answer.status >= 400) {
+    const error = answer.body?.error ?? {};
+    throw new ApiError(answer.status, `${answer.status}: ${error.message}`, error.field);
+  }
+  return answer.body;
+}
+
 async function request(path, params, accept, body) {
+  if (snapshot) throw new ApiError(0, "not available in the offline snapshot");
   const headers = { Accept: accept };
   const key = apiKey.get();
   if (key) headers[API_KEY_HEADER] = key;
@@ -40,6 +59,7 @@ async function request(path, params, accept, body) {
 }
 
 export async function getJson(path, params) {
+  if (snapshot) return fromSnapshot(apiUrl(path, params));
   return (await request(path, params, "application/json")).json();
 }
 

@@ -1,15 +1,17 @@
 // The dashboard: a header (views, language, API key) and the view the URL's hash names.
 import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { apiKey } from "./api.js";
+import { apiKey, snapshot } from "./api.js";
+import { formatTime } from "./format.js";
 import { LANGUAGES, useLanguage } from "./i18n.js";
 import { Experiments } from "./views/Experiments.jsx";
 import { Kpis } from "./views/Kpis.jsx";
 import { Model } from "./views/Model.jsx";
 import { Pipeline } from "./views/Pipeline.jsx";
+import { Reports } from "./views/Reports.jsx";
 import "./style.css";
 
-const VIEWS = { kpis: Kpis, experiments: Experiments, pipeline: Pipeline, model: Model };
+const VIEWS = { kpis: Kpis, experiments: Experiments, pipeline: Pipeline, model: Model, reports: Reports };
 
 function viewFromHash() {
   const name = location.hash.replace(/^#\/?/, "").split("/")[0]; // #/experiments/<id>: experiments
@@ -59,6 +61,11 @@ function App() {
           </form>
         </div>
       </header>
+      {snapshot && (
+        <p class="snapshot-note" role="note">
+          {t.snapshotNote} {formatTime(snapshot.taken, locale, timeZone)}. {t.snapshotDisabled}
+        </p>
+      )}
       <main>
         <View key={`${view}-${keyVersion}`} t={t} locale={locale} timeZone={timeZone} />
       </main>
