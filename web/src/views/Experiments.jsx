@@ -1,6 +1,7 @@
-// Experiments: the list with status, dates and variants (GET /ab/experiments).
+// Experiments: the list with status, dates and variants (GET /ab/experiments), and its downloads.
 import { useState } from "preact/hooks";
 import { formatDay, formatValue } from "../format.js";
+import { Downloads } from "./KpiTable.jsx";
 import { Status } from "./Status.jsx";
 import { useApi } from "./useApi.js";
 
@@ -31,6 +32,7 @@ export function Experiments({ t, locale }) {
           <p class="covers">
             {t.asOf}: {formatDay(state.data.as_of, locale)}
           </p>
+          <Downloads path="/ab/experiments" params={{ status }} t={t} locale={locale} />
           <div class="table-wrap">
             <table class="rows experiments">
               <thead>
