@@ -180,7 +180,7 @@ const LABELS = {
     winner: "Winner",
     holdoutAuc: "Holdout ROC-AUC",
     candidates: "Candidates",
-    notReached: "Not reached yet.",
+    notReached: "No record of this stage.",
   },
   de: {
     title: "ExecKPI",
@@ -353,7 +353,7 @@ const LABELS = {
     winner: "Gewinner",
     holdoutAuc: "ROC-AUC auf dem Holdout",
     candidates: "Kandidaten",
-    notReached: "Noch nicht erreicht.",
+    notReached: "Kein Eintrag zu dieser Stufe.",
   },
 };
 
