@@ -9,9 +9,10 @@ POST /ab/power     {baseline, mde?, n_per_arm?, ...}: sample size, detectable ef
 GET  /ab/assign    ?experiment_id=&user_id=[&variants=a,b&weights=0.5,0.5]
 GET  /ab/sample    the original sample {"sample": {"A": {success, total}, "B": ...}}, with the
                    same counts as /ab/test fields
-GET  /ab/experiments[?status=planned|running|finished], GET /ab/experiments/<experiment_id>
-                   [?format=csv|xlsx&locale=en-US|de-DE]: with a format, the file of the
-                   experiment's results (the analysis POST /ab/analyze answers by default)
+GET  /ab/experiments[?status=planned|running|finished][&format=csv|xlsx&locale=en-US|de-DE]:
+                   the list, or with a format the list as a file (a row per variant)
+GET  /ab/experiments/<experiment_id>[?format=csv|xlsx&locale=en-US|de-DE]: with a format, the
+                   file of the experiment's results (the analysis POST /ab/analyze answers)
 
 An unknown experiment_id answers 404 with the known ids in the error's "known".
 """
@@ -26,6 +27,7 @@ from common.backends import start_function
 from common.http import Router, json_body, json_response
 from common.negotiation import RESPONSE_OPTIONS, VARY, download_response, requested
 from common.stats import api
+from common.stats.experiment_list_table import experiment_list_table
 from common.stats.requests import ExperimentRef
 from common.stats.warehouse_source import (
     catalog,
@@ -84,9 +86,17 @@ def breakdown(request: flask.Request) -> dict:
 
 
 @router.route("/experiments", methods=("GET",), query=None)  # experiments_request checks them
-def experiments(request: flask.Request) -> dict:
-    status = api.experiments_request(request.args)
-    return api.experiment_list(catalog(BACKENDS.warehouse, MARTS, CONFIG.time_zone), status)
+def experiments(request: flask.Request) -> flask.Response:
+    wanted = requested(request)  # a bad format or locale: 400 before the warehouse is read
+    status = api.experiments_request(
+        {k: v for k, v in request.args.items() if k not in RESPONSE_OPTIONS}
+    )
+    listing = api.experiment_list(catalog(BACKENDS.warehouse, MARTS, CONFIG.time_zone), status)
+    audit.answered(request, len(listing["experiments"]))  # as a download hides them too
+    headers = {"Vary": VARY}
+    if not wanted.is_download:
+        return json_response(listing, 200, headers)
+    return download_response(experiment_list_table(listing, status), wanted, headers)
 
 
 @router.route("/experiments/<experiment_id>", methods=("GET",), query=RESPONSE_OPTIONS)

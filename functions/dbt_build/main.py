@@ -3,7 +3,8 @@ serves the run ledger.
 
 POST /                         Cloud Scheduler (OIDC) or a Pub/Sub push: build this slot
 POST /pipeline/build           the same for people: {"scheduled_at": "<ISO time>", "reason": ""}
-GET  /pipeline/runs            the newest runs (?limit=1..200), each stage's status and timings
+GET  /pipeline/runs            the newest runs (?limit=1..200), each stage's status and timings;
+                               ?format=csv|xlsx&locale=en-US|de-DE: as a file, a row per run
 GET  /pipeline/runs/<run_id>   one run with every stage's full record
 POST /pipeline/erasures        record a user's erasure request {"user_id": <int>}: 202
 GET  /pipeline/erasures/<id>   the request: pending until a build has removed the user
@@ -27,9 +28,11 @@ import functions_framework
 from common import validation
 from common.backends import start_function
 from common.events.envelope import Event
-from common.http import Router, json_body, optional_json_body
+from common.http import Router, json_body, json_response, optional_json_body
+from common.negotiation import RESPONSE_OPTIONS, VARY, download_response, requested
 from common.pipeline.builds import build_run_id, slot_of, summarize
 from common.pipeline.ledger import Ledger, RunNotFound
+from common.pipeline.runs_table import runs_table
 from common.pipeline.triggers import scheduled_time
 from common.privacy.erasures import ErasureLedger, requested_user_id
 from common.runs import BUILD, RUN_RESULTS, SOURCES, Claim, claim, finish, interrupt, run_key
@@ -101,10 +104,15 @@ def _build(claimed: Claim) -> dict:
     return finish(store, claimed, {"status": summary["status"], "summary": summary}, now())
 
 
-@router.route("/runs", query=("limit",))
-def runs(request: flask.Request) -> dict:
+@router.route("/runs", query=("limit", *RESPONSE_OPTIONS))
+def runs(request: flask.Request) -> flask.Response:
+    wanted = requested(request)  # a bad format or locale: 400 before the ledger is read
     limit = validation.whole_number(request.args.get("limit", "20"), "limit", 1, RUNS_LIMIT)
-    return {"runs": Ledger(BACKENDS.artifacts).runs(limit)}
+    listed = Ledger(BACKENDS.artifacts).runs(limit)
+    headers = {"Vary": VARY}
+    if wanted.is_download:
+        return download_response(runs_table(listed), wanted, headers)
+    return json_response({"runs": listed}, 200, headers)
 
 
 @router.route("/runs/<run_id>")

@@ -229,3 +229,91 @@ print(json.dumps(sorted(m for m in ("babel", "xlsxwriter") if m in sys.modules))
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout.splitlines()[-1]) == []
+
+
+# --- the experiment list as a file (GET /ab/experiments?format=) ------------------------------
+
+
+def expected_list_rows(listing):
+    """One row per experiment and variant, read off the list's JSON answer."""
+    return [
+        {
+            "experiment_id": e["experiment_id"],
+            "status": e["status"],
+            "start_date": e["start_date"],
+            "end_date": e["end_date"],
+            "primary_metric": e["primary_metric"],
+            "other_metrics": ", ".join(e["other_metrics"]),
+            "variant": v["name"],
+            "control": v["control"],
+            "weight": v["weight"],
+            "as_of": listing["as_of"],
+        }
+        for e in listing["experiments"]
+        for v in e["variants"]
+    ]
+
+
+def german_list_cell(text, column):
+    if column == "weight" and text:
+        assert "." not in text, text
+        return float(text.replace(",", "."))
+    return german_cell(text, column)
+
+
+@pytest.mark.parametrize("status", [None, "finished", "running"])
+def test_the_experiment_list_as_a_german_csv_reads_back_as_its_json(client, warehouse, status):
+    query = {"status": status} if status else {}
+    listing = client.get("/ab/experiments", query_string=query).get_json()
+    expected = expected_list_rows(listing)
+    assert expected, "the test warehouse has experiments of every status asked for"
+    response = client.get(
+        "/ab/experiments", query_string={**query, "format": "csv", "locale": "de-DE"}
+    )
+    assert (response.status_code, response.mimetype) == (200, "text/csv")
+    stem = "_".join(["experiments", *([status] if status else []), BUILT_ON])
+    assert response.headers["Content-Disposition"] == f'attachment; filename="{stem}.csv"'
+    body = response.get_data()
+    assert body.startswith(BOM)
+    header, *rows = csv.reader(io.StringIO(body[3:].decode(), newline=""), delimiter=";")
+    assert header == list(expected[0])
+    assert as_dicts(header, rows, german_list_cell) == expected
+    assert rows[0][header.index("as_of")] == datetime.fromisoformat(BUILT_ON).strftime("%d.%m.%Y")
+
+
+def test_the_experiment_list_as_an_xlsx_reads_back_as_its_json(client, warehouse):
+    expected = expected_list_rows(client.get("/ab/experiments").get_json())
+    response = client.get("/ab/experiments?format=xlsx&locale=en-US")
+    assert (response.status_code, response.mimetype) == (200, XLSX)
+    sheet = openpyxl.load_workbook(io.BytesIO(response.get_data()))["experiments"]
+    header, *cells = ([c for c in row] for row in sheet.iter_rows())
+    names = [c.value for c in header]
+    assert names == list(expected[0]) and len(cells) == len(expected)
+    for row, want in zip(cells, expected, strict=True):
+        cell = dict(zip(names, row, strict=True))
+        assert cell["weight"].data_type == "n" and cell["weight"].value == want["weight"]
+        assert cell["control"].value is want["control"]
+        assert cell["as_of"].is_date and cell["as_of"].value.date().isoformat() == want["as_of"]
+        texts = ("experiment_id", "status", "variant", "other_metrics")
+        assert {n: cell[n].value for n in texts} == {n: want[n] for n in texts}
+
+
+def test_the_experiment_lists_json_is_unchanged_by_format_json(client, warehouse):
+    plain = client.get("/ab/experiments")
+    as_json = client.get("/ab/experiments?format=json&locale=de-DE")
+    assert plain.mimetype == as_json.mimetype == "application/json"
+    assert plain.get_json() == as_json.get_json()
+    assert "Content-Disposition" not in plain.headers
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"format": "pdf"}, "format"),
+        ({"format": "csv", "locale": "fr-FR"}, "locale"),
+        ({"format": "csv", "status": "done"}, "status"),
+        ({"format": "csv", "colour": "red"}, "colour"),
+    ],
+)
+def test_a_bad_list_format_locale_or_parameter_is_400_naming_it(client, warehouse, query, field):
+    assert error_of(client.get("/ab/experiments", query_string=query))["field"] == field

@@ -337,3 +337,61 @@ def test_a_manual_build_maps_to_the_same_slot_as_the_scheduler(client, store, bu
     assert manual.get_json()["run_id"] == RUN_ID and manual.get_json()["repeated"]
     first, second = published(bus)
     assert first.event_id == second.event_id
+
+
+# --- the ledger as a file (GET /pipeline/runs?format=) ----------------------------------------
+
+STAGE_NAMES = ("build", "validation", "training")
+STAGE_FIELDS = ("status", "started_at", "finished_at", "seconds")
+
+
+def flattened(run: dict) -> dict:
+    """A run of the JSON list as the file's row: the run, then each stage's fields side by side."""
+    row = {k: run[k] for k in ("run_id", "stage", "status", "started_at")}
+    for stage in STAGE_NAMES:
+        record = run["stages"].get(stage, {})
+        row |= {f"{stage}_{field}": record.get(field) for field in STAGE_FIELDS}
+    return row
+
+
+def test_the_ledger_as_a_german_csv_and_an_xlsx_reads_back_as_its_json(client, store):
+    import csv
+    import io
+
+    import openpyxl
+
+    older = finished_record("20261014T050000Z-build", "2026-10-14T05:00:00+00:00")
+    older["seconds"] = 250.75
+    store.put_json(run_key(older["run_id"], BUILD), older)
+    store.put_json(run_key(RUN_ID, BUILD), running_record())
+    expected = [flattened(r) for r in client.get("/pipeline/runs").get_json()["runs"]]
+
+    response = client.get("/pipeline/runs?format=csv&locale=de-DE")
+    assert (response.status_code, response.mimetype) == (200, "text/csv")
+    assert response.headers["Content-Disposition"] == 'attachment; filename="pipeline_runs.csv"'
+    text = response.get_data().decode("utf-8")
+    assert text.startswith("\ufeff")
+    header, *rows = csv.reader(io.StringIO(text[1:], newline=""), delimiter=";")
+    assert header == list(expected[0])
+
+    def german(value: str, column: str):  # a decimal comma; an empty cell is a missing value
+        if value == "":
+            return None
+        return float(value.replace(",", ".")) if column.endswith("_seconds") else value
+
+    read = [{h: german(v, h) for h, v in zip(header, row, strict=True)} for row in rows]
+    assert read == expected
+    assert rows[1][header.index("build_seconds")] == "250,75"
+
+    response = client.get("/pipeline/runs?format=xlsx&limit=1")
+    sheet = openpyxl.load_workbook(io.BytesIO(response.get_data()))["pipeline_runs"]
+    names, *values = ([c.value for c in row] for row in sheet.iter_rows())
+    assert [dict(zip(names, row, strict=True)) for row in values] == expected[:1]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("format=pdf", "format"), ("format=csv&locale=fr-FR", "locale"), ("format=csv&x=1", "x")],
+)
+def test_a_bad_ledger_format_or_locale_is_400_naming_it(client, query, field):
+    assert_error(client.get(f"/pipeline/runs?{query}"), 400, "invalid_argument", field)

@@ -54,3 +54,10 @@ export function formatValue(value, unit, locale, t, timeZone = "UTC") {
 export function unitLabel(unit, t) {
   return ["date", "text", "boolean", "id", "timestamp"].includes(unit) ? "" : ` (${t.units[unit] ?? unit})`;
 }
+
+/** A measured number whose unit the API does not name (a validation gate's): whole numbers
+ * grouped, others to 6 significant digits, so a p-value of 1e-9 does not show as 0. */
+export function formatMeasure(value, locale) {
+  const options = Number.isInteger(value) ? {} : { maximumSignificantDigits: 6 };
+  return formatter("number", locale, options).format(value);
+}

@@ -1,8 +1,9 @@
-// Experiments: the list with status, dates and variants (GET /ab/experiments); #/experiments/<id>
-// opens one experiment's results page.
+// Experiments: the list with status, dates and variants (GET /ab/experiments) and its downloads;
+// #/experiments/<id> opens one experiment's results page.
 import { useEffect, useState } from "preact/hooks";
 import { formatDay, formatValue } from "../format.js";
 import { ExperimentResults } from "./ExperimentResults.jsx";
+import { Downloads } from "./KpiTable.jsx";
 import { Status } from "./Status.jsx";
 import { useApi } from "./useApi.js";
 
@@ -48,6 +49,7 @@ function ExperimentList({ t, locale }) {
           <p class="covers">
             {t.asOf}: {formatDay(state.data.as_of, locale)}
           </p>
+          <Downloads path="/ab/experiments" params={{ status }} t={t} locale={locale} />
           <div class="table-wrap">
             <table class="rows experiments">
               <thead>

@@ -1,6 +1,7 @@
 // Revenue, orders and AOV over time (GET /kpi/revenue), its rows, and their downloads.
 import { useMemo, useState } from "preact/hooks";
 import { LineChart } from "../chart.jsx";
+import { DateInput } from "../DateInput.jsx";
 import { formatDay, formatValue, unitLabel } from "../format.js";
 import { Downloads, RowsTable } from "./KpiTable.jsx";
 import { Status } from "./Status.jsx";
@@ -49,11 +50,11 @@ export function Revenue({ t, locale }) {
         </label>
         <label>
           {t.from}
-          <input type="date" name="start" value={start} max={end || undefined} onChange={(e) => setStart(e.currentTarget.value)} />
+          <DateInput name="start" value={start} onChange={setStart} locale={locale} t={t} />
         </label>
         <label>
           {t.to}
-          <input type="date" name="end" value={end} min={start || undefined} onChange={(e) => setEnd(e.currentTarget.value)} />
+          <DateInput name="end" value={end} onChange={setEnd} locale={locale} t={t} />
         </label>
         <label>
           {t.metric}
