@@ -60,7 +60,9 @@ class WeeklyReports:
         warehouse, artifacts = self.backends.warehouse, self.backends.artifacts
         return weekly_content(self.kpis, warehouse, self.marts, self.time_zone, artifacts)
 
-    def _save(self, content: WeeklyContent, language: ReportLanguage, now: datetime):
+    def _save(
+        self, content: WeeklyContent, language: ReportLanguage, now: datetime
+    ) -> StoredReport:
         formats = Formats(language.tag, language.babel, self.currency, self.time_zone)
         document = pdf.weekly_pdf(content, language, formats, now)
         reports = ReportStore(self.backends.artifacts)

@@ -618,6 +618,9 @@ def test_event_jobs_publish_what_the_consumer_reads() -> None:
     assert target["attributes"]["schema_version"] == SCHEMA_VERSION
     assert target["attributes"][SCHEDULED_BY] == "execkpi-${each.key}" == job["name"]
     assert "google_pubsub_subscription.push" in json.dumps(job["depends_on"])
+    outputs = expr(tf().outputs["scheduler_jobs"]["value"])
+    assert "google_cloud_scheduler_job.this" in outputs
+    assert "google_cloud_scheduler_job.event" in outputs
 
 
 @pytest.mark.parametrize("env", ["default", "dev", "prod"])
@@ -661,6 +664,9 @@ def test_no_bucket_is_public_and_the_dashboard_has_none() -> None:
     assert not tf().of_type("google_storage_bucket_acl")
     assert not tf().of_type("google_storage_default_object_acl")
     assert "web/dist" in manifest("portal")["package_include"]
+    assert manifest("portal")["path_prefix"] == ""  # / and /app/... of the front door
+    dashboard = tf().outputs["dashboard_url"]["value"]
+    assert dashboard == "https://${google_api_gateway_gateway.this.default_hostname}/"
 
 
 # --- front door -----------------------------------------------------------------------------------
