@@ -4,7 +4,10 @@ every Monday, once per language).
 
 On request every call stores a new version. On schedule the report is made once per ISO week
 and language: a redelivered or repeated request for a week already reported returns that
-week's report instead of a second one (``ReportStore.scheduled``)."""
+week's report instead of a second one (``ReportStore.scheduled``). The check and the making do
+not interleave because weekly_report takes one delivery at a time (max_instances 1); only a
+crash between storing the report and marking it makes the redelivery store a second version,
+which is better than none."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ report; bad messages are recorded and acknowledged, never retried."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import date
 
@@ -103,7 +104,7 @@ def test_scheduled_reports_say_what_the_kpi_api_answers_once_a_week(
     ],
 )
 def test_bad_messages_are_recorded_and_acknowledged(
-    function_client, settings, artifacts, data, attributes, failed_on
+    function_client, settings, artifacts, capsys, data, attributes, failed_on
 ):
     _, scheduler_attributes = scheduled_message(EVENT, "execkpi-report-week", {})
     delivered = delivery_of(data, EVENT, {**scheduler_attributes, **(attributes or {})})
@@ -116,6 +117,9 @@ def test_bad_messages_are_recorded_and_acknowledged(
     else:
         assert store.list(f"events/weekly_report/invalid/{delivered['id']}")
     assert store.list("reports/") == []
+    logged = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line[:1] == "{"]
+    consumer = [entry for entry in logged if entry["logger"] == "common.events.consumer"]
+    assert consumer[-1]["severity"] == "ERROR", logged  # Cloud Logging's JSON on stdout
 
 
 def test_a_failing_warehouse_is_retried(function_client, settings, tmp_path):
