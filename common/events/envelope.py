@@ -146,7 +146,9 @@ def pubsub_push_data(
     return {"message": message, "subscription": subscription}
 
 
-def scheduled_message(event_type: str, job: str, payload: dict[str, Any]) -> tuple[bytes, dict]:
+def scheduled_message(
+    event_type: str, job: str, payload: dict[str, Any]
+) -> tuple[bytes, dict[str, str]]:
     """The body and attributes a Cloud Scheduler job publishes (infra/scheduler.tf sends the
     same: the job's body, and these attributes)."""
     attributes = {"event_type": event_type, "schema_version": SCHEMA_VERSION, SCHEDULED_BY: job}
@@ -172,7 +174,9 @@ def _scheduled_event(message: dict[str, Any], raw: bytes) -> Event:
         raise InvalidEvent(f"unsupported schema_version {attributes.get('schema_version')!r}")
     try:
         payload = json.loads(raw)
-        published = datetime.fromisoformat(str(message.get("publishTime")))
+        published = datetime.fromisoformat(
+            str(message.get("publishTime") or message.get("publish_time"))
+        )
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise InvalidEvent("a scheduled message needs a JSON body and a publish time") from None
     if not isinstance(payload, dict):
