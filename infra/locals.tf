@@ -17,6 +17,7 @@ locals {
     "greeting-requested",
     "model-retrain-requested",
     "model-trained",
+    "weekly-report-requested",
   ])
 
   # Dataset names come from the dbt project, so dbt and the functions always agree:
@@ -152,10 +153,14 @@ locals {
     for name, f in local.http_functions : name => f if f.path_prefix != null && f.public_gateway
   }
 
-  # Scheduler jobs whose target function exists; the rest wait for their function's folder.
-  # A job without a time zone runs in the reporting one, where the shop's weeks begin.
+  # Scheduler jobs whose target exists: an HTTP function's folder, or a function subscribed to
+  # the event; the rest wait for their function's folder. A job without a time zone runs in the
+  # reporting one, where the shop's weeks begin.
+  subscribed_events = toset(flatten([for f in values(local.event_functions) : f.events]))
   schedules = {
     for k, s in var.schedules : k => merge(s, { time_zone = coalesce(s.time_zone, var.reporting_time_zone) })
-    if contains(keys(local.http_functions), s.function)
+    if(s.event == null ? contains(keys(local.http_functions), s.function) : contains(local.subscribed_events, s.event))
   }
+  http_schedules  = { for k, s in local.schedules : k => s if s.event == null }
+  event_schedules = { for k, s in local.schedules : k => s if s.event != null }
 }

@@ -45,7 +45,10 @@ output "datasets" {
 
 output "scheduler_jobs" {
   description = "Cloud Scheduler jobs created (empty until their target function exists)."
-  value       = { for key, job in google_cloud_scheduler_job.this : key => job.name }
+  value = merge(
+    { for key, job in google_cloud_scheduler_job.this : key => job.name },
+    { for key, job in google_cloud_scheduler_job.event : key => job.name },
+  )
 }
 
 output "gateway_url" {
@@ -56,4 +59,9 @@ output "gateway_url" {
 output "audit_log_bucket" {
   description = "The log bucket holding every request's audit entry (Logs Explorer: refine scope to it)."
   value       = google_logging_project_bucket_config.audit.id
+}
+
+output "dashboard_url" {
+  description = "The dashboard: the portal function serves web/dist (built by Cloud Build's web-build step, shipped in its zip) at / of the front door; no bucket serves it."
+  value       = "https://${google_api_gateway_gateway.this.default_hostname}/"
 }

@@ -1,4 +1,6 @@
 # Two private buckets: artifacts (models, run results, idempotency markers) and function sources.
+# Neither serves anything publicly: the dashboard is the portal function's (web/dist in its zip),
+# served at / of the front door with its own cache headers (common/dashboard.py).
 
 resource "google_storage_bucket" "artifacts" {
   #checkov:skip=CKV_GCP_62:IAM-only private bucket; object access logging is the project's Data Access audit-log policy, not a legacy usage-log bucket.

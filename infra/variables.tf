@@ -152,12 +152,16 @@ variable "secret_ids" {
 
 variable "schedules" {
   description = <<-EOT
-    Cloud Scheduler jobs, each calling one HTTP function with OIDC. A job whose function does
-    not exist (yet) in functions/ is not created. Without a time_zone, a job runs in the
-    reporting time zone (var.reporting_time_zone): "Monday 07:00" is the shop's Monday.
+    Cloud Scheduler jobs. A job either calls one HTTP function with OIDC (function; path and
+    body), or publishes an event (event: one of local.event_types; body: its JSON payload) to
+    the function subscribed to it, with Pub/Sub's retries and dead letters and no credential to
+    send. A job whose function does not exist (yet) in functions/ is not created. Without a
+    time_zone, a job runs in the reporting time zone (var.reporting_time_zone): "Monday 07:00"
+    is the shop's Monday.
   EOT
   type = map(object({
-    function    = string
+    function    = optional(string)
+    event       = optional(string)
     schedule    = string
     time_zone   = optional(string)
     path        = optional(string, "/")
@@ -167,32 +171,22 @@ variable "schedules" {
   }))
   default = {
     dbt-build-daily = { function = "dbt_build", schedule = "0 5 * * *", time_zone = "Etc/UTC" }
-    # The weekly executive report of the week that ended on Sunday, in each language.
-    report-week-en = {
-      function = "reports"
-      schedule = "0 7 * * 1"
-      path     = "/reports/weekly"
-      body     = "{\"locale\": \"en-US\"}"
-      deadline = "300s"
-    }
-    report-week-de = {
-      function = "reports"
-      schedule = "0 7 * * 1"
-      path     = "/reports/weekly"
-      body     = "{\"locale\": \"de-DE\"}"
-      deadline = "300s"
-    }
+    # The weekly executive report of the last complete week, in each language (weekly_report).
+    report-week-en = { event = "weekly-report-requested", schedule = "0 7 * * 1", body = "{\"locale\": \"en-US\"}" }
+    report-week-de = { event = "weekly-report-requested", schedule = "0 7 * * 1", body = "{\"locale\": \"de-DE\"}" }
   }
   validation {
     condition = alltrue([
       for k, s in var.schedules :
       can(regex("^[a-z][a-z0-9-]{1,14}$", k))
-      && can(regex("^[a-z][a-z0-9_]*$", s.function))
+      && (s.function == null) != (s.event == null)
+      && (s.function == null || can(regex("^[a-z][a-z0-9_]*$", s.function)))
+      && (s.event == null || can(regex("^[a-z][a-z0-9-]*$", s.event)))
       && length(split(" ", trimspace(s.schedule))) == 5
       && startswith(s.path, "/")
       && s.retry_count >= 0 && s.retry_count <= 5
     ])
-    error_message = "schedules: keys a-z0-9- (2-15 chars), function a folder name, schedule a 5-field cron, path starting with /, retry_count 0-5."
+    error_message = "schedules: keys a-z0-9- (2-15 chars), either a function (a folder name) or an event (a type), schedule a 5-field cron, path starting with /, retry_count 0-5."
   }
 }
 

@@ -18,7 +18,7 @@ import pytest
 from scripts.data.dbt_runner import OFFLINE_BIGQUERY_ENV
 from scripts.deploy.catalog import EXAMPLES_DIR, REPO_ROOT, FunctionSpec, discover
 from scripts.deploy.function_envs import ensure_function_env, find_uv
-from scripts.deploy.package import build_package, sha256, zip_package
+from scripts.deploy.package import MissingInclude, build_package, sha256, zip_package
 
 SPECS = discover()
 _by_name = pytest.mark.parametrize("spec", SPECS, ids=[s.name for s in SPECS])
@@ -207,6 +207,20 @@ def test_the_portal_package_serves_the_built_dashboard(tmp_path: Path) -> None:
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "NO_GCE_CHECK": "true"}
     result = _run_python(sys.executable, code, package, env)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_the_portal_is_not_packaged_without_the_built_dashboard(tmp_path: Path) -> None:
+    """Cloud Build builds web/dist before packaging; should it not, the packager stops rather
+    than ship a portal whose / answers 503. Checked on a checkout where web/ is not built."""
+    (portal,) = [s for s in SPECS if s.name == "portal"]
+    checkout = tmp_path / "checkout"
+    (checkout / "web").mkdir(parents=True)
+    for state in ("missing", "empty"):
+        if state == "empty":
+            (checkout / "web" / "dist").mkdir()
+        with pytest.raises(MissingInclude, match=r"portal needs web/dist.*npm run build"):
+            build_package(portal, tmp_path / "build", root=checkout)
+        assert not (tmp_path / "build").exists(), state  # nothing half-built is left
 
 
 def _fresh_dev_interpreter(code: str) -> subprocess.CompletedProcess[str]:

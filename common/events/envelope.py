@@ -28,11 +28,17 @@ EVENT_TYPES = frozenset(
         "data-rejected",
         "model-retrain-requested",
         "model-trained",
+        "weekly-report-requested",
     }
 )
 # Namespace of the ids of events published once per pipeline run (Event.for_run).
 _RUN_EVENT_IDS = uuid.UUID("6f1c2b0e-6c1a-4b5e-9d2e-3b8f3f0a7c41")
 _FIELDS = ("schema_version", "event_id", "event_type", "occurred_at", "producer", "run_id")
+# Cloud Scheduler publishes the same bytes on every run, so it cannot send an envelope: an id and
+# a time fixed in Terraform would repeat every week. Its messages carry this attribute (the job's
+# name) and the payload alone as their body; the envelope is made from what Pub/Sub gives each
+# message: its id (the same on every redelivery) and its publish time.
+SCHEDULED_BY = "scheduled_by"
 
 
 class InvalidEvent(ValueError):
@@ -140,12 +146,48 @@ def pubsub_push_data(
     return {"message": message, "subscription": subscription}
 
 
+def scheduled_message(
+    event_type: str, job: str, payload: dict[str, Any]
+) -> tuple[bytes, dict[str, str]]:
+    """The body and attributes a Cloud Scheduler job publishes (infra/scheduler.tf sends the
+    same: the job's body, and these attributes)."""
+    attributes = {"event_type": event_type, "schema_version": SCHEMA_VERSION, SCHEDULED_BY: job}
+    return json.dumps(payload).encode(), attributes
+
+
 def event_from_cloud_event(cloud_event: Any) -> Event:
     """The envelope inside a Pub/Sub CloudEvent (anything with ``.data`` or a mapping)."""
     data = cloud_event.data if hasattr(cloud_event, "data") else cloud_event.get("data")
     try:
-        encoded = data["message"]["data"]
-        raw = base64.b64decode(encoded, validate=True)
+        message = data["message"]
+        raw = base64.b64decode(message["data"], validate=True)
     except (TypeError, KeyError, binascii.Error):
         raise InvalidEvent("not a Pub/Sub message with base64 data") from None
+    if SCHEDULED_BY in (message.get("attributes") or {}):
+        return _scheduled_event(message, raw)
     return Event.from_bytes(raw)
+
+
+def _scheduled_event(message: dict[str, Any], raw: bytes) -> Event:
+    attributes = message["attributes"]
+    if attributes.get("schema_version") != SCHEMA_VERSION:
+        raise InvalidEvent(f"unsupported schema_version {attributes.get('schema_version')!r}")
+    try:
+        payload = json.loads(raw)
+        published = datetime.fromisoformat(
+            str(message.get("publishTime") or message.get("publish_time"))
+        )
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise InvalidEvent("a scheduled message needs a JSON body and a publish time") from None
+    if not isinstance(payload, dict):
+        raise InvalidEvent("payload must be a JSON object")
+    job = str(attributes[SCHEDULED_BY])
+    return Event(
+        event_type=str(attributes.get("event_type")),
+        producer=job,
+        # One run per scheduled time: the job and when it fired name it in the logs.
+        run_id=f"{job}-{published.astimezone(UTC):%Y%m%dT%H%M%SZ}",
+        payload=payload,
+        event_id=str(message.get("messageId") or message.get("message_id") or ""),
+        occurred_at=published,
+    )

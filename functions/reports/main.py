@@ -3,7 +3,8 @@
 POST /reports/weekly                    {"locale"?}: the weekly executive report (the last
                                         complete ISO week's KPIs against the week before,
                                         experiment decisions, the model's health); 201 with
-                                        the stored report. Cloud Scheduler calls it on Mondays.
+                                        the stored report, a new version on every call (the
+                                        weekly_report function makes the scheduled ones).
 POST /reports/experiments/<id>          {"locale"?}: the experiment's one-page report
 GET  /reports                           the stored reports, newest first
 GET  /reports/<report_id>               the PDF
@@ -20,13 +21,13 @@ import functions_framework
 
 from common.backends import start_function
 from common.http import Router, optional_json_body
-from common.kpi.service import KpiService
 from common.money import currency_of
 from common.reports import pdf
-from common.reports.content import experiment_content, weekly_content
+from common.reports.content import experiment_content
 from common.reports.formats import Formats
 from common.reports.store import ReportStore
 from common.reports.texts import ReportLanguage, report_language
+from common.reports.weekly import WeeklyReports
 from common.validation import known_fields
 
 CONFIG, BACKENDS = start_function("reports")
@@ -35,8 +36,8 @@ router = Router(CONFIG, prefix="/reports", audit_as="reports")
 
 
 @functools.cache
-def kpis() -> KpiService:
-    return KpiService.configured(CONFIG, BACKENDS.warehouse, CURRENCY)
+def weekly_reports() -> WeeklyReports:
+    return WeeklyReports.configured(CONFIG, BACKENDS, CURRENCY)
 
 
 def store() -> ReportStore:
@@ -59,14 +60,8 @@ def listed(request: flask.Request) -> dict:
 
 @router.route("/weekly", methods=("POST",))
 def weekly(request: flask.Request) -> tuple[dict, int]:
-    language = _language(request)
-    content = weekly_content(
-        kpis(), BACKENDS.warehouse, CONFIG.marts_schema, CONFIG.time_zone, BACKENDS.artifacts
-    )
-    now = datetime.now(UTC)
-    document = pdf.weekly_pdf(content, language, _formats(language), now)
-    week = content.week.start.strftime("%G-W%V") if content.week else "no-week"
-    return store().save("weekly", week, language.tag, document, now).describe(), 201
+    report = weekly_reports().make(_language(request), datetime.now(UTC))
+    return report.describe(), 201
 
 
 @router.route("/experiments/<experiment_id>", methods=("POST",))

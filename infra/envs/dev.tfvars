@@ -21,11 +21,12 @@ cors_origins = ["http://localhost:5173"]
 secret_ids = {}
 
 # Scheduled builds: functions/dbt_build at 05:00 UTC; the weekly reports on Mondays at 07:00
-# in the reporting time zone (no time_zone: var.reporting_time_zone).
+# in the reporting time zone (no time_zone: var.reporting_time_zone), published as events to
+# functions/weekly_report, one per language.
 schedules = {
   dbt-build-daily = { function = "dbt_build", schedule = "0 5 * * *", time_zone = "Etc/UTC" }
-  report-week-en  = { function = "reports", schedule = "0 7 * * 1", path = "/reports/weekly", body = "{\"locale\": \"en-US\"}", deadline = "300s" }
-  report-week-de  = { function = "reports", schedule = "0 7 * * 1", path = "/reports/weekly", body = "{\"locale\": \"de-DE\"}", deadline = "300s" }
+  report-week-en  = { event = "weekly-report-requested", schedule = "0 7 * * 1", body = "{\"locale\": \"en-US\"}" }
+  report-week-de  = { event = "weekly-report-requested", schedule = "0 7 * * 1", body = "{\"locale\": \"de-DE\"}" }
 }
 
 labels = { team = "data", cost-center = "analytics-dev" }

@@ -20,10 +20,12 @@ secret_ids = {
   EXECKPI_API_KEYS = "execkpi-api-keys"
 }
 
-# The weekly report jobs (see variables.tf) are left out here: with API keys enabled the
-# reports function refuses a caller without X-API-Key, and Cloud Scheduler has none to send.
+# The weekly reports on Mondays at 07:00 in the reporting time zone are events for
+# functions/weekly_report (no API key needed, unlike POST /reports/weekly), one per language.
 schedules = {
   dbt-build-daily = { function = "dbt_build", schedule = "0 5 * * *", time_zone = "Europe/Berlin" }
+  report-week-en  = { event = "weekly-report-requested", schedule = "0 7 * * 1", body = "{\"locale\": \"en-US\"}" }
+  report-week-de  = { event = "weekly-report-requested", schedule = "0 7 * * 1", body = "{\"locale\": \"de-DE\"}" }
 }
 
 max_delivery_attempts    = 10

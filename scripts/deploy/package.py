@@ -29,8 +29,23 @@ def _ignore(_folder: str, names: list[str]) -> set[str]:
     return {n for n in names if n in _GENERATED or n.endswith((".pyc", ".pyo"))}
 
 
-def build_package(spec: FunctionSpec, out_dir: Path = DEFAULT_OUT) -> Path:
-    """A fresh folder ``out_dir/<name>`` holding exactly what the function deploys."""
+class MissingInclude(RuntimeError):
+    """A folder the manifest's package_include names is missing or empty: build output not
+    built yet (web/dist), so the package would deploy a function that cannot serve."""
+
+
+# How to make the folders that are build output, not sources.
+_BUILT_BY = {"web/dist": "cd web && npm ci && npm run build (./dev does it too)"}
+
+
+def build_package(spec: FunctionSpec, out_dir: Path = DEFAULT_OUT, root: Path = REPO_ROOT) -> Path:
+    """A fresh folder ``out_dir/<name>`` holding exactly what the function deploys, taken from
+    the repository at ``root``."""
+    for folder in spec.package_include:
+        source = root / folder
+        if not source.is_dir() or not any(source.iterdir()):
+            how = f": build it with {_BUILT_BY[folder]}" if folder in _BUILT_BY else ""
+            raise MissingInclude(f"{spec.name} needs {folder}, which is missing or empty{how}")
     target = out_dir / spec.name
     if target.exists():
         shutil.rmtree(target)
@@ -38,7 +53,7 @@ def build_package(spec: FunctionSpec, out_dir: Path = DEFAULT_OUT) -> Path:
     for name in _FUNCTION_FILES:
         shutil.copy2(spec.folder / name, target / name)
     for folder in ("common", *spec.package_include):
-        shutil.copytree(REPO_ROOT / folder, target / folder, ignore=_ignore)
+        shutil.copytree(root / folder, target / folder, ignore=_ignore)
     return target
 
 
@@ -65,7 +80,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     specs = [s for s in discover() if not args.names or s.name in args.names]
     for spec in specs:
-        archive = zip_package(build_package(spec, args.out))
+        try:
+            archive = zip_package(build_package(spec, args.out))
+        except MissingInclude as exc:
+            raise SystemExit(f"not packaged: {exc}") from None
         size_kib = archive.stat().st_size / 1024
         print(f"{spec.name:<14} {archive}  {size_kib:.0f} KiB  sha256 {sha256(archive)[:16]}")
 

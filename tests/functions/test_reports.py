@@ -2,7 +2,6 @@
 PDFs' text (read back by pypdf, an independent reader) says what the API answers, in English
 and German; reports are stored, listed and downloadable; bad input is a 4xx naming it."""
 
-import io
 import re
 import shutil
 import subprocess
@@ -10,11 +9,17 @@ import sys
 import typing
 
 import pytest
-from pypdf import PdfReader
 
 from common.reports.texts import LABELS, REASONS_DE
 from common.stats.results import Reason
 from scripts.deploy.catalog import REPO_ROOT
+from tests.support.reports import (
+    german,
+    last_complete_weeks,
+    says_the_weeks_kpis_in_english,
+    says_the_weeks_kpis_in_german,
+    text_of,
+)
 
 EXPERIMENT = "checkout_one_click"
 
@@ -39,18 +44,6 @@ def settings(generated_warehouse, artifacts):
 @pytest.fixture
 def client(function_client, settings):
     return function_client("reports", **settings)
-
-
-def text_of(document: bytes) -> str:
-    """The PDF's text, blanks (a no-break space before € or %) made plain spaces."""
-    reader = PdfReader(io.BytesIO(document))
-    assert len(reader.pages) == 1, "a report is one page"
-    return re.sub(r"\s+", " ", reader.pages[0].extract_text().replace("\xa0", " "))
-
-
-def german(value: float, digits: int = 2) -> str:
-    """1234.5 → 1.234,50, written without Babel (the code under test uses it)."""
-    return f"{value:,.{digits}f}".replace(",", "_").replace(".", ",").replace("_", ".")
 
 
 def made(client, path: str, locale: str) -> tuple[dict, str]:
@@ -101,26 +94,15 @@ def analysis_start(function_client, settings) -> str:
 
 
 def test_weekly_report_says_what_the_kpi_api_answers(function_client, settings):
-    answer = function_client("kpi", **settings).get("/kpi/revenue?grain=week").get_json()
-    names = [c["name"] for c in answer["columns"]]
-    weeks = [dict(zip(names, row, strict=True)) for row in answer["rows"]]
-    before, week = [w for w in weeks if w["complete"]][-2:]
+    before, week = last_complete_weeks(function_client("kpi", **settings))
     client = function_client("reports", **settings)
 
     stored, english = made(client, "/reports/weekly", "en-US")
     assert stored["kind"] == "weekly" and stored["locale"] == "en-US"
-    assert f"€{week['revenue']:,.2f}" in english and f"€{before['revenue']:,.2f}" in english
-    assert f"Orders {week['orders']:,} {before['orders']:,}" in english
-    change = (week["revenue"] - before["revenue"]) / before["revenue"] * 100
-    assert f"{change:+.2f}%" in english
-    assert "Champion" in english and "ROC-AUC" in english
+    says_the_weeks_kpis_in_english(english, before, week)
 
     _, deutsch = made(client, "/reports/weekly", "de-DE")
-    assert f"{german(week['revenue'])} €" in deutsch  # 1.234,56 €
-    assert f"Bestellungen {german(week['orders'], 0)}" in deutsch
-    monday = week["period"]
-    assert f"Kennzahlen der Woche {monday[8:10]}.{monday[5:7]}.{monday[:4]}" in deutsch
-    assert "Modellzustand" in deutsch and "Umsatz" in deutsch
+    says_the_weeks_kpis_in_german(deutsch, week)
 
     listed = client.get("/reports").get_json()["reports"]
     assert [r["locale"] for r in listed[:2]] == ["de-DE", "en-US"]  # newest first

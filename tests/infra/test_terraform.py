@@ -25,7 +25,7 @@ import yaml
 
 from common.audit import AUDIT_LABELS
 from common.config import SETTINGS, load_config
-from common.events.envelope import EVENT_TYPES
+from common.events.envelope import EVENT_TYPES, SCHEDULED_BY, SCHEMA_VERSION, scheduled_message
 from scripts.deploy.catalog import FUNCTIONS_DIR, REPO_ROOT, FunctionSpec, discover
 from scripts.deploy.gateway_config import TEMPLATE as GATEWAY_TEMPLATE
 
@@ -580,23 +580,19 @@ def test_no_public_principals_anywhere() -> None:
             assert file == "variables.tf" and "!contains([" in text, file
 
 
-def test_scheduler_targets_only_existing_http_functions() -> None:
+def test_scheduler_jobs_target_existing_functions() -> None:
     schedules = expr(tf().locals["schedules"])
-    assert schedules == (
-        "{for k, s in var.schedules : k => merge(s, {time_zone = coalesce(s.time_zone,"
-        " var.reporting_time_zone)}) if contains(keys(local.http_functions), s.function)}"
-    )
-    default = tf().variables["schedules"]["default"]
-    assert {s["function"] for s in default.values()} == {"dbt_build", "reports"}
-    weekly = [s for s in default.values() if s["function"] == "reports"]
-    assert {s["path"] for s in weekly} == {"/reports/weekly"}
-    assert all(s["schedule"] == "0 7 * * 1" and "time_zone" not in s for s in weekly)
+    assert "if (s.event == null ? contains(keys(local.http_functions), s.function)" in schedules
+    assert "contains(local.subscribed_events, s.event))" in schedules
+    assert "coalesce(s.time_zone, var.reporting_time_zone)" in schedules
+    assert expr(tf().locals["http_schedules"]).endswith("if s.event == null}")
+    assert expr(tf().locals["event_schedules"]).endswith("if s.event != null}")
     for rtype, name in [
         ("google_cloud_scheduler_job", "this"),
         ("google_service_account", "scheduler"),
         ("google_cloud_run_service_iam_member", "scheduler_invoker"),
     ]:
-        assert expr(tf().resource(rtype, name)["for_each"]) == "local.schedules"
+        assert expr(tf().resource(rtype, name)["for_each"]) == "local.http_schedules"
     job = tf().resource("google_cloud_scheduler_job", "this")
     (target,) = job["http_target"]
     (oidc,) = target["oidc_token"]
@@ -605,6 +601,72 @@ def test_scheduler_targets_only_existing_http_functions() -> None:
     assert (
         expr(invoker["service"]) == "google_cloudfunctions2_function.fn[each.value.function].name"
     )
+
+
+def test_event_jobs_publish_what_the_consumer_reads() -> None:
+    """An event job publishes its body with the attributes of scheduled_message, which
+    event_from_cloud_event turns into an envelope; no identity of its own, no HTTP target."""
+    job = tf().resource("google_cloud_scheduler_job", "event")
+    assert expr(job["for_each"]) == "local.event_schedules"
+    assert "http_target" not in job and "attempt_deadline" not in job
+    (target,) = job["pubsub_target"]
+    assert expr(target["topic_name"]) == "google_pubsub_topic.events[each.value.event].id"
+    assert expr(target["data"]) == "base64encode(each.value.body)"
+    _, attributes = scheduled_message("weekly-report-requested", "execkpi-report-week-en", {})
+    assert set(target["attributes"]) == set(attributes)
+    assert expr(target["attributes"]["event_type"]) == "each.value.event"
+    assert target["attributes"]["schema_version"] == SCHEMA_VERSION
+    assert target["attributes"][SCHEDULED_BY] == "execkpi-${each.key}" == job["name"]
+    assert "google_pubsub_subscription.push" in json.dumps(job["depends_on"])
+    outputs = expr(tf().outputs["scheduler_jobs"]["value"])
+    assert "google_cloud_scheduler_job.this" in outputs
+    assert "google_cloud_scheduler_job.event" in outputs
+
+
+@pytest.mark.parametrize("env", ["default", "dev", "prod"])
+def test_weekly_reports_are_events_on_the_shops_monday_in_both_languages(env: str) -> None:
+    if env == "default":
+        schedules = tf().variables["schedules"]["default"]
+    else:
+        schedules = tfvars()[env]["schedules"]
+    weekly = {k: s for k, s in schedules.items() if s.get("event") == "weekly-report-requested"}
+    assert {json.loads(s["body"])["locale"] for s in weekly.values()} == {"en-US", "de-DE"}
+    for key, job in weekly.items():
+        assert job["schedule"] == "0 7 * * 1" and "time_zone" not in job, key  # reporting zone
+        assert "function" not in job and "path" not in job, key
+    # The event path replaces the HTTP one: nothing calls POST /reports/weekly on schedule.
+    assert not [k for k, s in schedules.items() if s.get("function") == "reports"]
+    subscribed = {e for spec in specs().values() for e in spec.events}
+    assert "weekly-report-requested" in subscribed
+
+
+def test_the_weekly_report_function_reads_the_warehouse_and_writes_reports_only() -> None:
+    spec = specs()["weekly_report"]
+    assert spec.events == ("weekly-report-requested",) and spec.path_prefix is None
+    grant = permissions("weekly_report")
+    assert (grant["warehouse"], grant["artifacts"]) == ("read", "write")
+    assert grant["artifact_prefixes"] == ["reports/", "events/weekly_report/"]
+    assert grant["publishes"] == grant["secrets"] == []
+    # One delivery at a time, so "is this week's report made yet?" cannot interleave.
+    assert (spec.max_instances, manifest("weekly_report").get("concurrency", 1)) == (1, 1)
+
+
+def test_no_bucket_is_public_and_the_dashboard_has_none() -> None:
+    """The dashboard is served by the portal behind the front door (web/dist in its package),
+    so no bucket serves anything to the public: every one enforces public access prevention
+    and takes IAM only (no ACLs), and no bucket-level binding exists besides the functions'."""
+    buckets = tf().of_type("google_storage_bucket")
+    assert set(buckets) == {"artifacts", "sources"}
+    for name, bucket in buckets.items():
+        assert bucket["public_access_prevention"] == "enforced", name
+        assert bucket["uniform_bucket_level_access"] is True, name
+        assert "website" not in bucket and "cors" not in bucket, name
+    assert not tf().of_type("google_storage_bucket_acl")
+    assert not tf().of_type("google_storage_default_object_acl")
+    assert "web/dist" in manifest("portal")["package_include"]
+    assert manifest("portal")["path_prefix"] == ""  # / and /app/... of the front door
+    dashboard = tf().outputs["dashboard_url"]["value"]
+    assert dashboard == "https://${google_api_gateway_gateway.this.default_hostname}/"
 
 
 # --- front door -----------------------------------------------------------------------------------
@@ -849,6 +911,21 @@ def test_cloudbuild_commands() -> None:
     assert (1, 5, 0) <= version < (2, 0, 0)
 
 
+def test_cloudbuild_builds_the_dashboard_before_testing_and_packaging() -> None:
+    steps = {s["id"]: s for s in cloudbuild()["steps"]}
+    web = steps["web-build"]
+    image, tag = web["name"].split(":")
+    # Vite 8 needs Node.js 20.19+ (web/package.json); a full version, never a moving tag.
+    assert image == "node" and re.fullmatch(r"20\.\d+\.\d+(-[a-z-]+)?", tag), tag
+    assert tuple(int(x) for x in tag.split("-")[0].split(".")[:2]) >= (20, 19)
+    assert web["dir"] == "web" and web["waitFor"] == ["-"]
+    command = json.dumps(web["args"])
+    assert "npm ci" in command and "npm run build" in command  # the lock file, exactly
+    assert command.index("npm ci") < command.index("npm run build")
+    for step in ("test", "package", "tf-apply"):
+        assert "web-build" in _waits(steps, step), step
+
+
 # --- evaluated with terraform console (where terraform is installed) ----------------------------
 
 TERRAFORM = shutil.which("terraform")
@@ -932,8 +1009,11 @@ def test_evaluated_functions_env_and_topics(console, env: str) -> None:
         assert config.topic_prefix == values["topic_prefix"]
         assert not set(value["secrets"][name]) & set(value["env"][name])
     assert set(value["events"]) == set(EVENT_TYPES)
+    subscribed = {e for spec in specs().values() for e in spec.events}
     assert set(value["schedules"]) == {
-        k for k, s in values["schedules"].items() if s["function"] in specs()
+        k
+        for k, s in values["schedules"].items()
+        if s.get("function") in specs() or s.get("event") in subscribed
     }
     assert set(value["smoke"]) <= {n for n, s in specs().items() if s.is_http}
 
@@ -1021,8 +1101,14 @@ def test_evaluated_pipeline_functions(tmp_path: Path) -> None:
     # The ledger answers while a build runs: one instance, several requests at once.
     assert (build["max_instances"], build["concurrency"]) == (1, 4)
     assert {fn["concurrency"] for name, fn in f.items() if name != "dbt_build"} == {1}
-    assert set(value["schedules"]) == {"dbt-build-daily"}
+    assert set(value["schedules"]) == {"dbt-build-daily", "report-week-en", "report-week-de"}
     assert value["schedules"]["dbt-build-daily"]["function"] == "dbt_build"
+    # weekly_report: fed by Cloud Scheduler through Pub/Sub, internal ingress, no API key.
+    weekly = f["weekly_report"]
+    assert not weekly["is_http"] and weekly["ingress"] == "internal"
+    assert weekly["events"] == ["weekly-report-requested"] and weekly["secret_settings"] == []
+    assert weekly["artifact_prefixes"] == ["reports/", "events/weekly_report/"]
+    assert "weekly_report/weekly-report-requested" in value["subscriptions"]
     # validate: fed by dbt-build-completed, publishes the verdict.
     validate = f["validate"]
     assert not validate["is_http"] and validate["events"] == ["dbt-build-completed"]
@@ -1083,15 +1169,34 @@ def test_smoke_path_answers_json_locally(execkpi_env, function_client, name: str
 
 
 @needs_terraform
-def test_evaluated_weekly_reports_run_on_the_shops_monday(console) -> None:
-    rc, value, err = console("local.schedules", f"-var-file={INFRA / 'envs' / 'dev.tfvars'}")
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_evaluated_weekly_reports_run_on_the_shops_monday(console, env: str) -> None:
+    var_file = f"-var-file={INFRA / 'envs' / f'{env}.tfvars'}"
+    rc, value, err = console(
+        "{http = local.http_schedules, event = local.event_schedules}", var_file
+    )
     assert rc == 0, err
-    for key in ("report-week-en", "report-week-de"):
-        job = value[key]
-        assert (job["function"], job["path"], job["schedule"]) == (
-            "reports",
-            "/reports/weekly",
+    assert set(value["event"]) == {"report-week-en", "report-week-de"}
+    for key, job in value["event"].items():
+        assert (job["event"], job["function"], job["schedule"]) == (
+            "weekly-report-requested",
+            None,
             "0 7 * * 1",
-        )
+        ), key
         assert job["time_zone"] == "Europe/Berlin"  # var.reporting_time_zone's default
-    assert value["dbt-build-daily"]["time_zone"] == "Etc/UTC"
+    assert set(value["http"]) == {"dbt-build-daily"}
+
+
+@needs_terraform
+def test_evaluated_schedules_refuse_a_job_with_both_targets_or_none(console) -> None:
+    for job in (
+        '{function = "dbt_build", event = "weekly-report-requested", schedule = "0 5 * * *"}',
+        '{schedule = "0 5 * * *"}',
+    ):
+        rc, _, err = console(
+            "local.schedules",
+            "-var=project_id=execkpi-test",
+            "-var=env=test",
+            f"-var=schedules={{nightly = {job}}}",
+        )
+        assert rc != 0 and "Invalid value for variable" in err, job

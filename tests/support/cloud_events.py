@@ -20,12 +20,12 @@ def as_cloud_event(event: Event):
     return captured[0]
 
 
-def delivery_of(data: bytes, topic: str = "data-validated"):
+def delivery_of(data: bytes, topic: str = "data-validated", attributes: dict | None = None):
     """Any bytes published to ``topic``, as Pub/Sub pushes them to a subscriber: how a message
-    that is no valid envelope arrives."""
+    that is no valid envelope arrives, or one Cloud Scheduler published."""
     bus = LocalBus()
     subscription = bus.subscribe(topic, lambda _: None)
-    return bus.cloud_event(subscription, new_message(topic, data, {}))
+    return bus.cloud_event(subscription, new_message(topic, data, attributes or {}))
 
 
 def post_cloud_event(client, cloud_event) -> int:

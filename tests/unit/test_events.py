@@ -11,8 +11,9 @@ from common.events.envelope import (
     Event,
     InvalidEvent,
     event_from_cloud_event,
+    scheduled_message,
 )
-from scripts.local.bus import LocalBus
+from scripts.local.bus import LocalBus, new_message
 
 
 def make_event(**overrides) -> Event:
@@ -111,6 +112,49 @@ def test_local_bus_delivers_a_pubsub_cloud_event():
     assert json.loads(base64.b64decode(message["data"])) == json.loads(event.to_bytes())
     assert cloud_event.data["subscription"] == "projects/local/subscriptions/validate"
     assert event_from_cloud_event(cloud_event) == event
+
+
+def scheduler_delivery(data: bytes, attributes: dict[str, str]):
+    bus = LocalBus()
+    subscription = bus.subscribe("weekly-report-requested", lambda _: None)
+    return bus.cloud_event(subscription, new_message("weekly-report-requested", data, attributes))
+
+
+def test_a_scheduled_message_becomes_an_event_named_by_its_message():
+    """Cloud Scheduler publishes the same body every week: the id and time come from Pub/Sub."""
+    data, attributes = scheduled_message("weekly-report-requested", "job-1", {"locale": "de-DE"})
+    assert json.loads(data) == {"locale": "de-DE"}
+    assert attributes == {
+        "event_type": "weekly-report-requested",
+        "schema_version": "1",
+        "scheduled_by": "job-1",
+    }
+    delivered = scheduler_delivery(data, attributes)
+    message = delivered.data["message"]
+    event = event_from_cloud_event(delivered)
+    assert event.event_id == message["messageId"] == delivered["id"]
+    assert event.occurred_at == datetime.fromisoformat(message["publishTime"])
+    assert event.event_type == "weekly-report-requested" and event.producer == "job-1"
+    assert event.payload == {"locale": "de-DE"}
+    assert event.run_id == f"job-1-{event.occurred_at:%Y%m%dT%H%M%SZ}"
+    again = scheduler_delivery(data, attributes)  # next week's run: a new message, a new event
+    assert event_from_cloud_event(again).event_id != event.event_id
+
+
+@pytest.mark.parametrize(
+    ("data", "attributes", "problem"),
+    [
+        (b"{}", {"schema_version": "2"}, "schema_version"),
+        (b"{}", {"event_type": "no-such-event"}, "event_type"),
+        (b"{}", {"scheduled_by": "../x"}, "run_id"),
+        (b"[]", {}, "JSON object"),
+        (b"\xff", {}, "JSON body"),
+    ],
+)
+def test_invalid_scheduled_messages_are_rejected(data, attributes, problem):
+    _, scheduler = scheduled_message("weekly-report-requested", "job-1", {})
+    with pytest.raises(InvalidEvent, match=problem):
+        event_from_cloud_event(scheduler_delivery(data, {**scheduler, **attributes}))
 
 
 def test_local_bus_retries_then_dead_letters():
