@@ -39,7 +39,9 @@ def test_model_plots_render_the_apis_curves_and_samples(browser_page, gateway) -
     curves = api(gateway, "/ml/curves")
     shap = api(gateway, "/ml/shap")
     assert curves["version"] == champion["version"], "the stack's champion has curves"
-    top, other = shap["importances"][0]["feature"], shap["importances"][1]["feature"]
+    top = shap["importances"][0]["feature"]
+    # The other feature is a categorical one: its levels make the x axis.
+    other = next(f["feature"] for f in shap["features"] if f["kind"] == "categorical")
 
     with page.expect_response(lambda r: f"/ml/shap/dependence/{top}" in r.url):
         page.goto("/#/model")
@@ -63,6 +65,9 @@ def test_model_plots_render_the_apis_curves_and_samples(browser_page, gateway) -
         f'[data-plot="dependence"] canvas[aria-label="SHAP dependence: {other}"]'
     )
     assert drawn(page, "dependence")
+    levels = {p["value"] for p in api(gateway, f"/ml/shap/dependence/{other}")["points"]}
+    assert len(levels - {None}) > 1
+    browser_page.screenshot("model-dependence-categorical-en")
 
     page.click('button[data-language="de"]')
     page.wait_for_selector("text=ROC-Kurve auf dem Holdout")

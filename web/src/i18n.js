@@ -166,7 +166,7 @@ const LABELS = {
     perfectCalibration: "Perfect calibration",
     shapDependence: "SHAP dependence",
     dependenceNote: (rows, missing) =>
-      `${rows} sampled holdout rows; ${missing} rows without a value are not drawn. SHAP values in log-odds: above 0 raises the score.`,
+      `${rows} sampled holdout rows; ${missing} rows without a value are not drawn. SHAP values in log-odds: above 0 raises the predicted probability.`,
     notAvailableForVersion: "Not available for this model version: it was trained before these plots were stored. A retrained model has them.",
   },
   de: {
@@ -326,7 +326,7 @@ const LABELS = {
     perfectCalibration: "Perfekte Kalibrierung",
     shapDependence: "SHAP-Abhängigkeit",
     dependenceNote: (rows, missing) =>
-      `${rows} zufällig gezogene Holdout-Zeilen; ${missing} Zeilen ohne Wert werden nicht gezeichnet. SHAP-Werte in Log-Odds: über 0 erhöht den Wert.`,
+      `${rows} zufällig gezogene Holdout-Zeilen; ${missing} Zeilen ohne Wert werden nicht gezeichnet. SHAP-Werte in Log-Odds: über 0 erhöht die vorhergesagte Wahrscheinlichkeit.`,
     notAvailableForVersion: "Für diese Modellversion nicht verfügbar: Sie wurde trainiert, bevor diese Grafiken gespeichert wurden. Ein neu trainiertes Modell hat sie.",
   },
 };
