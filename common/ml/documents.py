@@ -1,6 +1,8 @@
 """The files of a model version: the model itself, ``metrics.json`` (every candidate on the
-holdout), ``shap_summary.json`` (the winner's explanation) and ``model_card.json`` (what the
-model is, what it was trained on and how, how good it is)."""
+holdout), ``curves.json`` (the winner's holdout ROC curve and gains), ``shap_summary.json``
+(the winner's explanation), ``shap_dependence.json`` (its SHAP values against each feature's
+values on a sample of rows) and ``model_card.json`` (what the model is, what it was trained on
+and how, how good it is)."""
 
 from __future__ import annotations
 
@@ -15,9 +17,9 @@ import numpy as np
 from common.ml.candidates import EARLY_STOPPING_ROUNDS, SEED
 from common.ml.data import Dataset
 from common.ml.features import FeatureSpec
-from common.ml.fitting import Training
+from common.ml.fitting import Explained, Training
 from common.ml.leakage import LEAK_AUC
-from common.ml.registry import CARD
+from common.ml.registry import CARD, CURVES, SHAP_DEPENDENCE
 
 _LIBRARIES = {
     "numpy": ("numpy",),
@@ -32,7 +34,7 @@ def version_files(
     spec: FeatureSpec,
     dataset: Dataset,
     training: Training,
-    shap_summary: dict[str, Any],
+    explained: Explained,
     timings: dict[str, float],
     created_at: datetime,
 ) -> dict[str, bytes]:
@@ -78,17 +80,22 @@ def version_files(
         "libraries": {"python": platform.python_version(), **_library_versions()},
         "timings": timings,
     }
-    shap = {**base, "kind": model.kind, **shap_summary}
+    shap = {**base, "kind": model.kind, **explained.summary}
+    curves = {**base, "kind": model.kind, "rows": len(split.holdout), **winner.curves}
+    shap_dependence = {**base, "kind": model.kind, "space": "log-odds", **explained.dependence}
     return {
         model.file_name: model.to_bytes(),
         "metrics.json": _dump(metrics),
+        CURVES: _dump(curves),
         "shap_summary.json": _dump(shap),
+        SHAP_DEPENDENCE: _dump(shap_dependence, indent=None),
         CARD: _dump(card),
     }
 
 
-def _dump(value: dict[str, Any]) -> bytes:
-    return json.dumps(value, indent=1, allow_nan=False, default=_json_default).encode()
+def _dump(value: dict[str, Any], indent: int | None = 1) -> bytes:
+    """Indented for people to read; the long dependence lists are not (a third the size)."""
+    return json.dumps(value, indent=indent, allow_nan=False, default=_json_default).encode()
 
 
 def _json_default(value: Any) -> Any:

@@ -14,9 +14,11 @@ import numpy as np
 
 from common.ml.encoding import Categorical, Encoder, Frame
 from common.ml.features import Feature
+from common.ml.split import sample_rows
 
 CHART_BINS = 10
 REASONS_PER_ROW = 3
+DEPENDENCE_ROWS = 500  # enough to see a feature's effect in a scatter plot, small to serve
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,33 @@ def with_importances(summary: dict, features: tuple[Feature, ...]) -> dict:
             for row in summary["features"]
         ],
     }
+
+
+def dependence(
+    explanation: Explanation, frame: Frame, features: tuple[Feature, ...], seed: int
+) -> dict[str, Any]:
+    """Per feature, (value, SHAP value) of the same seeded ``DEPENDENCE_ROWS`` rows: index i
+    is one row in every feature's lists, so a row can be read back whole."""
+    rows = sample_rows(len(explanation.base), DEPENDENCE_ROWS, seed)
+    return {
+        "rows": len(rows),
+        "seed": seed,
+        "features": {
+            f.name: {
+                "kind": f.kind,
+                "values": _values(frame[f.name], rows),
+                "shap": np.round(explanation.values[rows, j], 6).tolist(),
+            }
+            for j, f in enumerate(features)
+        },
+    }
+
+
+def _values(column: Categorical | np.ndarray, rows: np.ndarray) -> list[Any]:
+    if isinstance(column, Categorical):
+        return column.take(rows).values()
+    # The shortest decimal that reads back as the same float32: 0.3, not 0.30000001192...
+    return [None if v != v else float(str(v)) for v in column[rows]]
 
 
 def reasons(

@@ -19,9 +19,10 @@ from typing import Any
 import numpy as np
 
 from common.ml.candidates import CANDIDATES, SEED, Candidate, Fitted
+from common.ml.curves import gains, roc_points
 from common.ml.data import Dataset, TrainingDataError
 from common.ml.encoding import Encoder, take
-from common.ml.explain import per_feature, summary
+from common.ml.explain import dependence, per_feature, summary
 from common.ml.features import Feature, FeatureSpec
 from common.ml.leakage import check_leakage
 from common.ml.metrics import evaluate, roc_auc
@@ -54,6 +55,7 @@ class CandidateResult:
     name: str
     fitted: Fitted
     metrics: dict[str, Any]  # holdout metrics, CV, parameters and timings
+    curves: dict[str, Any]  # holdout ROC points and gains by decile, for plots
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,8 @@ def fit_and_evaluate(
             "fit_seconds": clock.seconds[f"{candidate.name}.fit"],
             "predict_seconds": clock.seconds[f"{candidate.name}.predict"],
         }
-        results.append(CandidateResult(candidate.name, fitted, metrics))
+        curves = {"roc": roc_points(y_hold, scores), "gains": gains(y_hold, scores)}
+        results.append(CandidateResult(candidate.name, fitted, metrics, curves))
     return Training(encoder, split, threshold, tuple(results), strongest)
 
 
@@ -160,15 +163,23 @@ def _cross_validate(
     }
 
 
+@dataclass(frozen=True)
+class Explained:
+    summary: dict[str, Any]  # global importance and chart data
+    dependence: dict[str, Any]  # (value, SHAP value) samples per feature
+
+
 def explain(
     training: Training, dataset: Dataset, features: tuple[Feature, ...], rows: int
-) -> dict[str, Any]:
-    """SHAP summary of the winner on a seeded uniform sample of ``rows`` holdout rows."""
+) -> Explained:
+    """SHAP summary of the winner on a seeded uniform sample of ``rows`` holdout rows, and
+    dependence samples drawn from the same rows."""
     sample = training.split.holdout[sample_rows(len(training.split.holdout), rows, SEED)]
     frame = take(dataset.frame, sample)
     model = training.winner.fitted.model
     contributions = model.contributions(training.encoder.transform(frame))
-    result = summary(per_feature(contributions, training.encoder), frame, features)
+    explanation = per_feature(contributions, training.encoder)
+    result = summary(explanation, frame, features)
     result["sample"] = {"rows": len(sample), "seed": SEED, "from": "holdout", "uniform": True}
     if isinstance(model, LinearModel):
         indicator_names = [f"{training.encoder.columns[i]}:missing" for i in model.indicators]
@@ -177,4 +188,4 @@ def explain(
             ({"column": n, "coef": float(c)} for n, c in zip(names, model.coef, strict=True)),
             key=lambda row: -abs(row["coef"]),
         )
-    return result
+    return Explained(result, {**dependence(explanation, frame, features, SEED), "from": "holdout"})

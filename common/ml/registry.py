@@ -2,12 +2,15 @@
 
     models/<model>/<version>/model.ubj | model.json   the model (XGBoost UBJSON | JSON document)
     models/<model>/<version>/metrics.json             every candidate's holdout metrics
+    models/<model>/<version>/curves.json              the winner's holdout ROC curve and gains
     models/<model>/<version>/shap_summary.json        the winner's global explanation
+    models/<model>/<version>/shap_dependence.json     its SHAP against feature values, sampled
     models/<model>/<version>/model_card.json          written last: the version is complete
     models/<model>/LATEST                             {"version": ...}: the champion
     models/<model>/history/<version>.json             each run's outcome and reasons
 
-Version files are create-only, so a published version never changes. LATEST is replaced only by
+Version files are create-only, so a published version never changes (versions trained before
+curves.json and shap_dependence.json existed simply lack them). LATEST is replaced only by
 compare-and-swap against the version of it that the promotion decision was based on.
 """
 
@@ -21,6 +24,8 @@ from typing import Any
 from common.artifacts import MUST_NOT_EXIST, ArtifactNotFound, ArtifactStore, PreconditionFailed
 
 CARD = "model_card.json"
+CURVES = "curves.json"
+SHAP_DEPENDENCE = "shap_dependence.json"
 HISTORY_LIMIT = 200
 
 

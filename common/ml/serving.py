@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from common.artifacts import ArtifactNotFound
 from common.errors import NotFound, Unavailable
 from common.ml.encoding import Encoder, Frame
 from common.ml.explain import per_feature, reasons
@@ -33,6 +34,12 @@ class NoChampion(NotFound):
     code = "no_champion"
 
 
+class NotAvailable(NotFound):
+    """The champion's version was trained before a document was stored with every version."""
+
+    code = "not_available"
+
+
 class PredictionsUnavailable(Unavailable):
     """No model has been promoted yet, so there is nothing to predict with (yet)."""
 
@@ -49,6 +56,7 @@ class Champion:
         self.encoder = Encoder.from_json(self.card["encoding"])
         self._registry = registry
         self._model: Model | None = None
+        self._documents: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
 
     @property
@@ -59,6 +67,20 @@ class Champion:
                 data = self._registry.read(self.version, spec["file"])
                 self._model = load_model(spec["kind"], data)
             return self._model
+
+    def document(self, name: str, what: str) -> dict[str, Any]:
+        """A version file read on first use (not every page wants it) and kept; NotAvailable
+        naming ``what`` if this version has none."""
+        with self._lock:
+            if name not in self._documents:
+                try:
+                    self._documents[name] = self._registry.read_json(self.version, name)
+                except ArtifactNotFound:
+                    raise NotAvailable(
+                        f"not available for this version ({self.version}): its {what} were "
+                        "not yet stored when it was trained; a retrained version has them"
+                    ) from None
+            return self._documents[name]
 
     def predict(self, frame: Frame) -> dict[str, Any]:
         """Probabilities and the top SHAP reasons of each row."""

@@ -74,11 +74,11 @@ def train_run(
             dataset = load()
         training = fit_and_evaluate(dataset, spec, settings, clock=clock)
         with clock("explain"):
-            shap_summary = explain(training, dataset, spec.features, settings.shap_rows)
+            explained = explain(training, dataset, spec.features, settings.shap_rows)
         winner = training.winner
         with clock("artifacts"):
             files = version_files(
-                base, spec, dataset, training, shap_summary, dict(clock.seconds), started
+                base, spec, dataset, training, explained, dict(clock.seconds), started
             )
             registry.write_version(version, files)
         pointer = {

@@ -4,28 +4,46 @@ GET  /ml/latest    the champion: pointer, holdout metrics and model card
 GET  /ml/shap      the champion's global SHAP summary with per-feature chart data, and the
                    original feature_names and importances [{feature, mean_abs_shap}]
 GET  /ml/models    every training run, newest first: metrics, promotion decision and reasons
+GET  /ml/curves    the champion's holdout ROC curve (≤ 200 exact points) and gains by decile
+GET  /ml/shap/dependence/<feature>
+                   the champion's SHAP values against that feature's values, sampled rows
 POST /ml/predict   {"rows": [{feature: value}]} (≤ 10,000) → probability + top 3 SHAP reasons
 POST /ml/train     {"reason"?} (the body is optional): publishes model-retrain-requested; 202 with
                    the run id
+
+With ?format=csv|xlsx (&locale=en-US|de-DE), /ml/latest answers its calibration table, /ml/shap
+its importance table and /ml/models its history table as a file to download. Versions trained
+before the curves and dependence samples were stored answer 404 ``not_available`` for them.
 
 xgboost is imported on the first prediction only; the read endpoints serve JSON documents.
 """
 
 import functools
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import flask
 import functions_framework
 
-from common import validation
+from common import audit, validation
 from common.backends import start_function
+from common.downloads import Table
+from common.errors import NotFound
 from common.events.envelope import Event
-from common.http import Router, json_body, optional_json_body
+from common.http import Router, json_body, json_response, optional_json_body
 from common.ml.explain import with_importances
 from common.ml.features import CONVERSION
 from common.ml.prediction_request import parse_rows
-from common.ml.registry import HISTORY_LIMIT, Registry
+from common.ml.registry import CURVES, HISTORY_LIMIT, SHAP_DEPENDENCE, Registry
 from common.ml.serving import ChampionCache
+from common.ml.tables import calibration_table, history_table, importance_table
+from common.negotiation import (
+    RESPONSE_OPTIONS,
+    VARY,
+    Representation,
+    download_response,
+    requested,
+)
 from common.runs import new_run_id
 
 CONFIG, BACKENDS = start_function("model")
@@ -40,31 +58,83 @@ def registry() -> Registry:
 CHAMPIONS = ChampionCache(registry, CONFIG.model_reload_seconds)
 
 
-@router.route("/latest")
-def latest(request: flask.Request) -> dict:
+def _answer(
+    request: flask.Request, wanted: Representation, body: dict, table: Callable[[], Table]
+) -> flask.Response:
+    """The JSON answer, or its table as a file when the request asks for one."""
+    headers = {"Vary": VARY}
+    if not wanted.is_download:
+        audit.count_answer(request, body)
+        return json_response(body, 200, headers)
+    download = table()
+    audit.answered(request, len(download.rows))  # a download hides them from the Router
+    return download_response(download, wanted, headers)
+
+
+@router.route("/latest", query=RESPONSE_OPTIONS)
+def latest(request: flask.Request) -> flask.Response:
+    wanted = requested(request)  # a bad format or locale: 400 before the store is read
     champion = CHAMPIONS.get()
-    return {
+    metrics = champion.card["metrics"]
+    body = {
         "version": champion.version,
         "pointer": champion.pointer,
-        "metrics": champion.card["metrics"],
+        "metrics": metrics,
         "model_card": champion.card,
     }
+    table = functools.partial(calibration_table, CONVERSION.model, champion.version, metrics)
+    return _answer(request, wanted, body, table)
 
 
-@router.route("/shap")
-def shap(request: flask.Request) -> dict:
+@router.route("/shap", query=RESPONSE_OPTIONS)
+def shap(request: flask.Request) -> flask.Response:
+    wanted = requested(request)
     champion = CHAMPIONS.get()
-    return with_importances(champion.shap_summary, champion.features)
+    body = with_importances(champion.shap_summary, champion.features)
+    return _answer(request, wanted, body, lambda: importance_table(body))
 
 
-@router.route("/models", query=("limit",))
-def models(request: flask.Request) -> dict:
+@router.route("/shap/dependence/<feature>")
+def shap_dependence(request: flask.Request, feature: str) -> dict:
+    champion = CHAMPIONS.get()
+    names = tuple(f.name for f in champion.features)
+    if feature not in names:
+        raise NotFound(
+            f"no feature {feature!r} in the champion; see known", field="feature", known=names
+        )
+    document = champion.document(SHAP_DEPENDENCE, "SHAP dependence samples")
+    sample = document["features"][feature]
+    return {
+        "version": champion.version,
+        "kind": document["kind"],
+        "space": document["space"],
+        "feature": feature,
+        "feature_kind": sample["kind"],
+        "sample": {"rows": document["rows"], "seed": document["seed"], "from": document["from"]},
+        "points": [
+            {"value": v, "shap": s} for v, s in zip(sample["values"], sample["shap"], strict=True)
+        ],
+    }
+
+
+@router.route("/curves")
+def curves(request: flask.Request) -> dict:
+    champion = CHAMPIONS.get()
+    document = champion.document(CURVES, "ROC and gains curves")
+    return {
+        "version": champion.version,
+        **{k: document[k] for k in ("kind", "rows", "roc", "gains")},
+    }
+
+
+@router.route("/models", query=("limit", *RESPONSE_OPTIONS))
+def models(request: flask.Request) -> flask.Response:
+    wanted = requested(request)
     limit = validation.whole_number(request.args.get("limit", "50"), "limit", 1, HISTORY_LIMIT)
     pointer = registry().latest()
-    return {
-        "champion": pointer.version if pointer else None,
-        "models": registry().history(limit),
-    }
+    records = registry().history(limit)
+    body = {"champion": pointer.version if pointer else None, "models": records}
+    return _answer(request, wanted, body, lambda: history_table(CONVERSION.model, records))
 
 
 @router.route("/predict", methods=("POST",))

@@ -1,4 +1,4 @@
-// Chart.js line and bar charts, registered piece by piece so the bundle carries only what they draw.
+// Chart.js line, bar and x-y charts, registered piece by piece so the bundle carries only what they draw.
 import {
   BarController,
   BarElement,
@@ -9,11 +9,12 @@ import {
   LineController,
   LineElement,
   PointElement,
+  ScatterController,
   Tooltip,
 } from "chart.js";
 import { useEffect, useRef } from "preact/hooks";
 
-Chart.register(BarController, BarElement, CategoryScale, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip);
+Chart.register(BarController, BarElement, CategoryScale, Legend, LinearScale, LineController, LineElement, PointElement, ScatterController, Tooltip);
 
 const COLOUR = "#2457a6";
 const PALETTE = [COLOUR, "#d9822b", "#3a9d5d", "#a23b72", "#6c757d", "#c7a20a"];
@@ -164,6 +165,57 @@ export function IntervalChart({ rows, label, intervalLabel, estimateLabel, forma
   }, [rows, label, intervalLabel, estimateLabel, format]);
   return (
     <div class="chart" style={{ height: `${Math.max(140, 48 * rows.length + 90)}px` }}>
+      <canvas ref={canvas} role="img" aria-label={label} />
+    </div>
+  );
+}
+
+/** Points on two value axes: one dataset per series ({label, points: [{x, y}], line, dashed});
+ * a ``line`` series joins its points in order, a ``dashed`` one draws a reference (the diagonal)
+ * without points. ``xLabels`` makes x a category axis (a categorical feature's levels). */
+export function XYChart({ series, xTitle, yTitle, formatX, formatY, xLabels, label }) {
+  const canvas = useRef(null);
+  const chart = useRef(null);
+  useEffect(() => {
+    chart.current = new Chart(canvas.current, {
+      type: "scatter",
+      data: { datasets: [] },
+      options: {
+        animation: false,
+        maintainAspectRatio: false,
+        plugins: { tooltip: { callbacks: {} }, legend: { display: series.length > 1 } },
+        scales: { x: { title: { display: true } }, y: { title: { display: true } } },
+      },
+    });
+    return () => chart.current.destroy();
+  }, []);
+  useEffect(() => {
+    const current = chart.current;
+    current.data.datasets = series.map((s, i) => {
+      const colour = s.dashed ? "#8a94a6" : PALETTE[i % PALETTE.length];
+      return {
+        label: s.label,
+        data: s.points,
+        showLine: Boolean(s.line || s.dashed),
+        borderColor: colour,
+        backgroundColor: s.dashed ? colour : `${colour}88`,
+        borderDash: s.dashed ? [6, 4] : undefined,
+        borderWidth: s.dashed ? 1 : 2,
+        pointRadius: s.dashed ? 0 : s.line ? 2 : 2.5,
+      };
+    });
+    const { x, y } = current.options.scales;
+    Object.assign(x, xLabels ? { type: "category", labels: xLabels } : { type: "linear", labels: undefined });
+    x.title.text = xTitle;
+    y.title.text = yTitle;
+    x.ticks = xLabels ? {} : { callback: (value) => formatX(value) };
+    y.ticks = { callback: (value) => formatY(value) };
+    current.options.plugins.tooltip.callbacks.label = (ctx) =>
+      `${ctx.dataset.label}: ${xLabels ? ctx.raw.x : formatX(ctx.parsed.x)}, ${formatY(ctx.parsed.y)}`;
+    current.update();
+  }, [series, xTitle, yTitle, formatX, formatY, xLabels]);
+  return (
+    <div class="chart">
       <canvas ref={canvas} role="img" aria-label={label} />
     </div>
   );

@@ -46,7 +46,9 @@ def test_a_run_writes_its_version_and_trains_once_per_run_id(registry):
     assert {f.rsplit("/", 1)[1] for f in files} == {
         "model.ubj" if first["winner"] != "logistic_regression" else "model.json",
         "metrics.json",
+        "curves.json",
         "shap_summary.json",
+        "shap_dependence.json",
         "model_card.json",
     }
     card = registry.read_json(version, "model_card.json")

@@ -1,9 +1,12 @@
-// Model: the champion and its metrics (GET /ml/latest), the training history with its reasons
-// (GET /ml/models), global SHAP importance (GET /ml/shap) and a prediction form (POST /ml/predict).
+// Model: the champion and its metrics (GET /ml/latest), its curves and calibration plot, the
+// training history with its reasons (GET /ml/models), global SHAP importance (GET /ml/shap) and
+// dependence, a prediction form (POST /ml/predict); each table with its CSV/XLSX downloads.
 import { useState } from "preact/hooks";
 import { postJson } from "../api.js";
 import { BarChart } from "../chart.jsx";
 import { formatTime, formatValue } from "../format.js";
+import { Downloads } from "./KpiTable.jsx";
+import { CalibrationPlot, CurvePlots, Dependence } from "./ModelPlots.jsx";
 import { Status } from "./Status.jsx";
 import { useApi } from "./useApi.js";
 
@@ -56,7 +59,8 @@ function Champion({ champion, history, t, locale, timeZone }) {
         ))}
       </div>
       <h3>{t.calibration}</h3>
-      <p class="note">{t.rocNote}</p>
+      <CalibrationPlot calibration={metrics.calibration} t={t} locale={locale} />
+      <Downloads path="/ml/latest" params={{}} t={t} locale={locale} />
       <div class="table-wrap">
         <table class="rows calibration">
           <thead>
@@ -220,12 +224,25 @@ export function Model({ t, locale, timeZone }) {
       <h2 id="model-title">{t.champion}</h2>
       <Status state={champion} t={t} />
       {champion.data && <Champion champion={champion.data} history={history.data} t={t} locale={locale} timeZone={timeZone} />}
+      {champion.data && <CurvePlots t={t} locale={locale} />}
       <h3>{t.modelHistory}</h3>
       <Status state={{ ...history, empty: history.data?.models.length === 0 }} t={t} emptyText={t.noModels} />
-      {history.data?.models.length > 0 && <History history={history.data} t={t} locale={locale} timeZone={timeZone} />}
+      {history.data?.models.length > 0 && (
+        <>
+          <Downloads path="/ml/models" params={{ limit: HISTORY }} t={t} locale={locale} />
+          <History history={history.data} t={t} locale={locale} timeZone={timeZone} />
+        </>
+      )}
       <h3>{t.shapImportance}</h3>
       <Status state={shap} t={t} />
-      {shap.data && <Importance shap={shap.data} t={t} locale={locale} />}
+      {shap.data && (
+        <div data-table="shap">
+          <Downloads path="/ml/shap" params={{}} t={t} locale={locale} />
+          <Importance shap={shap.data} t={t} locale={locale} />
+        </div>
+      )}
+      <h3>{t.shapDependence}</h3>
+      {shap.data && <Dependence features={shap.data.importances.map((i) => i.feature)} t={t} locale={locale} />}
       <h3>{t.predictTitle}</h3>
       {champion.data && <Predict card={champion.data.model_card} t={t} locale={locale} />}
     </section>
