@@ -12,6 +12,8 @@ GET  /ab/sample    the original sample {"sample": {"A": {success, total}, "B": .
 GET  /ab/experiments[?status=planned|running|finished], GET /ab/experiments/<experiment_id>
                    [?format=csv|xlsx&locale=en-US|de-DE]: with a format, the file of the
                    experiment's results (the analysis POST /ab/analyze answers by default)
+GET  /ab/experiments/<experiment_id>/timeline[?metric=&scale=&cuped=]: the cumulative effect
+                   over time, the analysis after each day (ab_metrics_cumulative)
 
 An unknown experiment_id answers 404 with the known ids in the error's "known".
 """
@@ -32,6 +34,7 @@ from common.stats.warehouse_source import (
     experiment_definition,
     stored_breakdown,
     stored_experiment,
+    stored_timeline,
 )
 from common.validation import InvalidInput
 
@@ -101,6 +104,14 @@ def experiment(request: flask.Request, experiment_id: str) -> flask.Response:
     results = api.experiment_results(stored, found.as_of, CONFIG.currency)
     audit.answered(request, len(results.rows))  # a download hides them from the Router
     return download_response(results, wanted, headers)
+
+
+# timeline_request checks the query: a bad parameter answers 400 before the warehouse is read
+@router.route("/experiments/<experiment_id>/timeline", methods=("GET",), query=None)
+def timeline(request: flask.Request, experiment_id: str) -> dict:
+    wanted = api.timeline_request(experiment_id, request.args)
+    stored = stored_timeline(BACKENDS.warehouse, MARTS, experiment_id)
+    return api.timeline(wanted, stored, CONFIG.currency)
 
 
 @router.route("/power", methods=("POST",))
