@@ -1,6 +1,8 @@
 """ab_metrics_cumulative on the generated warehouse against an independent computation: each
 exposed user's exposure day and kept revenue per order day by plain SQL over the raw tables
-(never the models), the variant by common.experiments' hash, the running sums by Python."""
+(never the models), the variant by common.experiments' hash, the running sums by Python; and
+GET /ab/experiments/{id}/timeline on it: its last day is POST /ab/analyze's answer, and a day's
+tests on the raw sums are statsmodels' and scipy's."""
 
 from __future__ import annotations
 
@@ -8,7 +10,10 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 import duckdb
+import numpy as np
 import pytest
+from scipy.stats import ttest_ind_from_stats
+from statsmodels.stats.proportion import proportions_ztest
 
 from common.experiments import assign_variant
 from tests.support.money import cents
@@ -119,3 +124,55 @@ def test_users_and_values_only_grow_and_the_last_day_is_ab_metrics(generated_war
     by_key = {tuple(row[:2]): row[2:] for row in last}
     for variant, metric, *stats in rows:
         assert by_key[variant, metric] == pytest.approx(tuple(stats), rel=1e-9, abs=1e-6)
+
+
+@pytest.fixture
+def timeline_client(function_client, generated_warehouse):
+    return function_client("abtest", EXECKPI_DUCKDB_PATH=str(generated_warehouse))
+
+
+def test_the_timeline_ends_at_the_analysis(timeline_client):
+    path = f"/ab/experiments/{EXPERIMENT}/timeline"
+    timeline = timeline_client.get(path).get_json()
+    analysis = timeline_client.post("/ab/analyze", json={"experiment_id": EXPERIMENT}).get_json()
+    assert timeline["days"][-1] == END.isoformat()
+    last = {(s["metric"], s["variant"]): s["points"][-1] for s in timeline["series"]}
+    assert len(last) == len(analysis["comparisons"]) == 2
+    for c in analysis["comparisons"]:
+        point = last[c["metric"], c["variant"]]
+        assert (point["estimate"], [point["ci_lower"], point["ci_upper"]]) == (
+            c["relative"]["estimate"],
+            c["relative"]["ci"],
+        )
+        assert (point["control_n"], point["treatment_n"]) == (
+            c["control"]["n"],
+            c["treatment"]["n"],
+        )
+        for key in ("p_value", "p_value_adjusted", "significant", "ci_level"):
+            assert point[key] == c[key], key
+
+
+def test_a_timeline_day_against_statsmodels_and_scipy(timeline_client, expected):
+    """A week in, on the absolute scale without CUPED: the two-proportion z-test (statsmodels)
+    and Welch's t-test (scipy, from the raw sums) of the users exposed by then."""
+    day = START + timedelta(days=6)
+    query = {"scale": "absolute", "cuped": "false"}
+    timeline = timeline_client.get(f"/ab/experiments/{EXPERIMENT}/timeline", query_string=query)
+    points = {
+        s["metric"]: next(p for p in s["points"] if p["day"] == day.isoformat())
+        for s in timeline.get_json()["series"]
+    }
+    (n_c, x_c, _), (n_t, x_t, _) = (expected[v, "conversion", day] for v in VARIANTS)
+    assert (points["conversion"]["control_n"], points["conversion"]["treatment_n"]) == (n_c, n_t)
+    reference = proportions_ztest([x_t, x_c], [n_t, n_c])[1]
+    assert points["conversion"]["p_value"] == pytest.approx(reference, rel=1e-9)
+    arms = []
+    for variant in VARIANTS:
+        n, total, squares = expected[variant, "revenue_per_user", day]
+        mean = total / n
+        arms.append((mean, np.sqrt((squares - n * mean * mean) / (n - 1)), n))
+    (mean_c, sd_c, n_c), (mean_t, sd_t, n_t) = arms
+    welch = ttest_ind_from_stats(mean_t, sd_t, n_t, mean_c, sd_c, n_c, equal_var=False)
+    revenue = points["revenue_per_user"]
+    assert revenue["estimate"] == pytest.approx(mean_t - mean_c, rel=1e-9)
+    assert revenue["p_value"] == pytest.approx(welch.pvalue, rel=1e-7)
