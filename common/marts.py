@@ -10,6 +10,7 @@ MARTS = (
     "ab_experiments",
     "ab_metrics",
     "ab_metrics_by_dimension",
+    "ab_metrics_cumulative",
     "channel_performance",
     "customer_ltv",
     "customer_revenue_daily",

@@ -3,6 +3,7 @@
 An analysis of a stored experiment goes one way: the caller parses the request, reads the
 experiment (``warehouse_source.stored_experiment``) and hands both to ``analyze_stored``; a
 breakdown likewise (``breakdown_request``, ``stored_breakdown``, ``breakdown``), and the
+cumulative effect over time (``timeline_request``, ``stored_timeline``, ``timeline``); the
 experiment list reads a ``warehouse_source.Catalog``. Invalid input raises ``InvalidInput``
 (with the field's path).
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ from common.experiments import (
     mart_metric_units,
 )
 from common.stats import requests, score_interval
+from common.stats import timeline as cumulative
 from common.stats.analyze import analyze
 from common.stats.breakdown import DIMENSIONS, WARNING, analyze_breakdown
 from common.stats.inputs import CORRECTIONS, Correction, Experiment, Options
@@ -36,7 +38,12 @@ from common.validation import InvalidInput, choice, known_fields, name, number
 
 if TYPE_CHECKING:
     from common.downloads import Table
-    from common.stats.warehouse_source import Catalog, StoredBreakdown, StoredExperiment
+    from common.stats.warehouse_source import (
+        Catalog,
+        StoredBreakdown,
+        StoredExperiment,
+        StoredTimeline,
+    )
 
 # The original backend's GET /ab/sample, whose UI read sample.A.success and so on.
 SAMPLE = {"A": {"success": 120, "total": 1000}, "B": {"success": 150, "total": 980}}
@@ -172,6 +179,31 @@ def breakdown(wanted: BreakdownRequest, stored: StoredBreakdown) -> dict[str, An
         "options": asdict(wanted.options),
         "warning": WARNING,
         "values": values,
+    }
+
+
+def timeline_request(experiment_id: str, args: Mapping[str, str]) -> cumulative.TimelineRequest:
+    """The experiment_id of the path, then query parameters metric, scale and cuped."""
+    name(experiment_id, "experiment_id")
+    return cumulative.timeline_request(args)
+
+
+def timeline(
+    wanted: cumulative.TimelineRequest, stored: StoredTimeline, currency: str
+) -> dict[str, Any]:
+    """Per metric and treatment, the lift on the analysis' scale with its interval and p-value
+    after each day of data (revenue in ``currency``, the shop's ISO 4217 code)."""
+    definition = stored.definition
+    series = cumulative.cumulative_effect(stored, wanted, mart_metric_units(currency))
+    return {
+        "experiment_id": definition.experiment_id,
+        "start_date": definition.start_date,
+        "end_date": definition.end_date,
+        "primary_metric": definition.primary_metric,
+        "control": definition.variants[0],
+        "options": asdict(replace(wanted.options, weights=definition.weights)),  # as analysed
+        "days": [day for day, _ in stored.days],
+        "series": [asdict(s) for s in series],
     }
 
 

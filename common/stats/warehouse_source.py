@@ -1,7 +1,8 @@
 """Experiments as the warehouse holds them: the definition in the dbt seeds (read through
 ``common.experiments``), the day the marts were built (``ab_experiments``), the sufficient
-statistics in ``ab_metrics`` and their breakdowns in ``ab_metrics_by_dimension``, in the marts
-schema/dataset; and how those become the engine's input.
+statistics in ``ab_metrics``, their breakdowns in ``ab_metrics_by_dimension`` and their
+cumulative values day by day in ``ab_metrics_cumulative``, in the marts schema/dataset; and how
+those become the engine's input.
 
 Every value travels as a bound parameter; ``marts`` comes from configuration only.
 """
@@ -138,6 +139,32 @@ def stored_breakdown(
     order = sorted(moments, key=lambda v: (v == "other", -units.get(v, 0.0), v))
     return StoredBreakdown(
         dimension, tuple((v, StoredExperiment(definition, moments[v])) for v in order)
+    )
+
+
+@dataclass(frozen=True)
+class StoredTimeline:
+    """An experiment's ab_metrics_cumulative rows: one StoredExperiment per day, in order."""
+
+    definition: ExperimentDefinition
+    days: tuple[tuple[date, StoredExperiment], ...]
+
+
+def stored_timeline(warehouse: Warehouse, marts: str, experiment_id: str) -> StoredTimeline:
+    definition = experiment_definition(warehouse, marts, experiment_id)
+    p = warehouse.placeholder("experiment_id")
+    sql = (
+        f"select * from {marts}.ab_metrics_cumulative "  # noqa: S608
+        f"where experiment_id = {p} order by day"
+    )
+    moments: dict[date, dict[tuple[str, str], Moments]] = {}
+    for row in warehouse.query(
+        sql, {"experiment_id": experiment_id}, labels=_LABELS
+    ).table.to_pylist():
+        moments.setdefault(row["day"], {})[row["variant"], row["metric"]] = _moments(row)
+    return StoredTimeline(
+        definition,
+        tuple((day, StoredExperiment(definition, by_arm)) for day, by_arm in moments.items()),
     )
 
 

@@ -81,3 +81,11 @@
 {% macro money_per(amount, denominator) -%}
     cast({{ amount }} / nullif({{ denominator }}, 0) as {{ type_money() }})
 {%- endmacro %}
+
+{#- The dates from start to end, both included, as an array to unnest (empty when start is
+    later). DuckDB's elements are timestamps at midnight: cast them to date. -#}
+{% macro date_array(start, end) -%}
+    {{ return(adapter.dispatch('date_array', 'execkpi')(start, end)) }}
+{%- endmacro %}
+{% macro duckdb__date_array(start, end) %}generate_series(cast({{ start }} as date), cast({{ end }} as date), interval 1 day){% endmacro %}
+{% macro bigquery__date_array(start, end) %}generate_date_array({{ start }}, {{ end }}){% endmacro %}

@@ -13,6 +13,8 @@ GET  /ab/experiments[?status=planned|running|finished][&format=csv|xlsx&locale=e
                    the list, or with a format the list as a file (a row per variant)
 GET  /ab/experiments/<experiment_id>[?format=csv|xlsx&locale=en-US|de-DE]: with a format, the
                    file of the experiment's results (the analysis POST /ab/analyze answers)
+GET  /ab/experiments/<experiment_id>/timeline[?metric=&scale=&cuped=]: the cumulative effect
+                   over time, the analysis after each day (ab_metrics_cumulative)
 
 An unknown experiment_id answers 404 with the known ids in the error's "known".
 """
@@ -34,6 +36,7 @@ from common.stats.warehouse_source import (
     experiment_definition,
     stored_breakdown,
     stored_experiment,
+    stored_timeline,
 )
 from common.validation import InvalidInput
 
@@ -111,6 +114,14 @@ def experiment(request: flask.Request, experiment_id: str) -> flask.Response:
     results = api.experiment_results(stored, found.as_of, CONFIG.currency)
     audit.answered(request, len(results.rows))  # a download hides them from the Router
     return download_response(results, wanted, headers)
+
+
+# timeline_request checks the query: a bad parameter answers 400 before the warehouse is read
+@router.route("/experiments/<experiment_id>/timeline", methods=("GET",), query=None)
+def timeline(request: flask.Request, experiment_id: str) -> dict:
+    wanted = api.timeline_request(experiment_id, request.args)
+    stored = stored_timeline(BACKENDS.warehouse, MARTS, experiment_id)
+    return api.timeline(wanted, stored, CONFIG.currency)
 
 
 @router.route("/power", methods=("POST",))

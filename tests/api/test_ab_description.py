@@ -32,6 +32,7 @@ READS_THE_WAREHOUSE = {
     ("abBreakdown", "browser"),
     ("abListExperiments", "finished"),
     ("abGetExperiment", "checkout"),
+    ("abExperimentTimeline", "checkout"),
 }
 GENERATED_REQUESTS = 200
 

@@ -1068,6 +1068,107 @@ def test_experiments_invalid_query_names_the_field(client, warehouse, query, fie
     assert error_of(client.get("/ab/experiments", query_string=query))["field"] == field
 
 
+# --- GET /ab/experiments/<experiment_id>/timeline -------------------------------------------------
+
+# ab_even day by day (ab_metrics_cumulative): on its last day, its ab_metrics rows.
+CUMULATIVE = [
+    ("ab_even", "control", "conversion", "2026-09-01", 1000, 90, 90, 60, 60, 20),
+    ("ab_even", "treatment", "conversion", "2026-09-01", 1000, 120, 120, 62, 62, 25),
+    ("ab_even", "control", "conversion", "2026-09-02", 3000, 290, 290, 180, 180, 70),
+    ("ab_even", "treatment", "conversion", "2026-09-02", 3000, 350, 350, 190, 190, 80),
+    *[(e, v, m, "2026-09-03", *stats) for e, v, m, *stats in AB_METRICS if e == "ab_even"],
+]
+TIMELINE = "/ab/experiments/ab_even/timeline"
+
+
+@pytest.fixture
+def timeline_warehouse(warehouse):
+    with duckdb.connect(warehouse) as con:
+        con.execute(
+            "create table execkpi_marts.ab_metrics_cumulative as select experiment_id, variant, "
+            "metric, cast(null as date) as day, * exclude (experiment_id, variant, metric) "
+            "from execkpi_marts.ab_metrics limit 0"
+        )
+        con.executemany(
+            "insert into execkpi_marts.ab_metrics_cumulative values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            CUMULATIVE,
+        )
+    return warehouse
+
+
+def test_the_timeline_ends_at_the_analysis_of_the_warehouse(client, timeline_warehouse):
+    body = client.get(TIMELINE).get_json()
+    assert body["days"] == ["2026-09-01", "2026-09-02", "2026-09-03"]
+    assert (body["control"], body["options"]["scale"], body["options"]["cuped"]) == (
+        "control",
+        "relative",
+        True,
+    )
+    (series,) = body["series"]
+    assert (series["metric"], series["variant"], series["scale"], series["unit"]) == (
+        "conversion",
+        "treatment",
+        "relative",
+        "ratio",
+    )
+    points = series["points"]
+    assert [(p["day"], p["control_n"], p["treatment_n"]) for p in points] == [
+        ("2026-09-01", 1000.0, 1000.0),
+        ("2026-09-02", 3000.0, 3000.0),
+        ("2026-09-03", 5000.0, 5000.0),
+    ]
+    (c,) = client.post("/ab/analyze", json={"experiment_id": "ab_even"}).get_json()["comparisons"]
+    last = points[-1]
+    assert (last["estimate"], [last["ci_lower"], last["ci_upper"]]) == (
+        c["relative"]["estimate"],
+        c["relative"]["ci"],
+    )
+    for key in ("p_value", "p_value_adjusted", "significant", "ci_level"):
+        assert last[key] == c[key], key
+    assert (last["control_mean"], last["treatment_mean"]) == (0.1, 0.12)
+
+
+def test_a_timeline_day_against_statsmodels(client, timeline_warehouse):
+    query = {"scale": "absolute", "cuped": "false"}
+    body = client.get(TIMELINE, query_string=query).get_json()
+    (series,) = body["series"]
+    assert (series["scale"], series["unit"]) == ("absolute", "ratio")
+    first = series["points"][0]  # 120 of 1,000 treatment users converted, 90 of 1,000 controls
+    assert first["estimate"] == pytest.approx(0.03, rel=1e-12)
+    assert first["p_value"] == pytest.approx(
+        proportions_ztest([120, 90], [1000, 1000])[1], rel=1e-9
+    )
+    ci = [first["ci_lower"], first["ci_upper"]]
+    # The score interval that inverts the test, checked through scipy: statsmodels' own is off
+    # by 1e-4 at this size (statsmodels issue #10269, see tests/support/score_reference.py).
+    counts = {"a_success": 90, "a_total": 1000, "b_success": 120, "b_total": 1000}
+    assert_score_interval(ci, counts, 0.05)
+
+
+def test_a_timeline_without_days_and_one_metric_only(client, timeline_warehouse):
+    body = client.get("/ab/experiments/future_launch/timeline").get_json()
+    assert (body["days"], body["series"]) == ([], [])
+    body = client.get(TIMELINE, query_string={"metric": "revenue_per_user"}).get_json()
+    assert (len(body["days"]), body["series"]) == (3, [])
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"metric": "aov"}, "metric"),
+        ({"scale": "log"}, "scale"),
+        ({"cuped": "yes"}, "cuped"),
+        ({"day": "2026-09-01"}, "day"),
+    ],
+)
+def test_timeline_invalid_query_names_the_field(client, timeline_warehouse, query, field):
+    assert error_of(client.get(TIMELINE, query_string=query))["field"] == field
+
+
+def test_timeline_of_an_unknown_experiment(client, timeline_warehouse):
+    unknown_experiment(client.get("/ab/experiments/nope/timeline"))
+
+
 # --- POST /ab/power -----------------------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ import {
   BarElement,
   CategoryScale,
   Chart,
+  Filler,
   Legend,
   LinearScale,
   LineController,
@@ -14,7 +15,7 @@ import {
 } from "chart.js";
 import { useEffect, useRef } from "preact/hooks";
 
-Chart.register(BarController, BarElement, CategoryScale, Legend, LinearScale, LineController, LineElement, PointElement, ScatterController, Tooltip);
+Chart.register(BarController, BarElement, CategoryScale, Filler, Legend, LinearScale, LineController, LineElement, PointElement, ScatterController, Tooltip);
 
 const COLOUR = "#2457a6";
 const PALETTE = [COLOUR, "#d9822b", "#3a9d5d", "#a23b72", "#6c757d", "#c7a20a"];
@@ -214,6 +215,72 @@ export function XYChart({ series, xTitle, yTitle, formatX, formatY, xLabels, lab
       `${ctx.dataset.label}: ${xLabels ? ctx.raw.x : formatX(ctx.parsed.x)}, ${formatY(ctx.parsed.y)}`;
     current.update();
   }, [series, xTitle, yTitle, formatX, formatY, xLabels]);
+  return (
+    <div class="chart">
+      <canvas ref={canvas} role="img" aria-label={label} />
+    </div>
+  );
+}
+
+const BAND = "rgba(36, 87, 166, 0.15)";
+
+/** An estimate over labels with its interval as a band (lower[i] to upper[i]; null: unbounded,
+ * left open) and the zero line drawn dark: the lift of an experiment day by day. The legend names
+ * the band ``bandLabel``; the tooltip gives each point's estimate with its interval, named
+ * ``bandLabels[i]`` (its own confidence level). */
+export function BandChart({ labels, estimate, lower, upper, label, bandLabel, bandLabels, format }) {
+  const canvas = useRef(null);
+  const chart = useRef(null);
+  useEffect(() => {
+    chart.current = new Chart(canvas.current, {
+      type: "line",
+      data: { labels: [], datasets: [] },
+      options: {
+        animation: false,
+        maintainAspectRatio: false,
+        interaction: { mode: "index", intersect: false },
+        plugins: {
+          legend: { labels: { filter: (item) => item.datasetIndex > 0 } },
+          tooltip: { filter: (item) => item.datasetIndex === 2, callbacks: {} },
+        },
+        scales: {
+          // beginAtZero keeps 0 in range, so it is a tick and its grid line is the zero line
+          y: {
+            beginAtZero: true,
+            ticks: {},
+            grid: {
+              color: (ctx) => (ctx.tick?.value === 0 ? "#333" : "rgba(0, 0, 0, 0.1)"),
+              lineWidth: (ctx) => (ctx.tick?.value === 0 ? 1.5 : 1),
+            },
+          },
+        },
+      },
+    });
+    return () => chart.current.destroy();
+  }, []);
+  useEffect(() => {
+    const current = chart.current;
+    const bound = { borderWidth: 0, pointRadius: 0, pointHoverRadius: 0, pointHitRadius: 0, backgroundColor: BAND };
+    current.data.labels = labels;
+    current.data.datasets = [
+      { ...bound, label: bandLabel, data: lower, fill: false },
+      { ...bound, label: bandLabel, data: upper, fill: "-1" },
+      {
+        label,
+        data: estimate,
+        borderColor: COLOUR,
+        backgroundColor: COLOUR,
+        pointRadius: labels.length > 60 ? 1.5 : 2.5,
+        fill: false,
+      },
+    ];
+    current.options.scales.y.ticks.callback = (value) => format(value);
+    current.options.plugins.tooltip.callbacks.label = (ctx) => {
+      const i = ctx.dataIndex;
+      return `${label}: ${format(estimate[i])} (${bandLabels[i]}: ${format(lower[i])} … ${format(upper[i])})`;
+    };
+    current.update();
+  }, [labels, estimate, lower, upper, label, bandLabel, bandLabels, format]);
   return (
     <div class="chart">
       <canvas ref={canvas} role="img" aria-label={label} />

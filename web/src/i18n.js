@@ -284,6 +284,21 @@ const LABELS = {
     dependenceNote: (rows, missing) =>
       `${rows} sampled holdout rows; ${missing} rows without a value are not drawn. SHAP values in log-odds: above 0 raises the predicted probability.`,
     notAvailableForVersion: "Not available for this model version: it was trained before these plots were stored. A retrained model has them.",
+    cumulative: {
+      title: "Cumulative effect over time",
+      note: "Each day shows the analysis of the data up to that day. Early days are noisy: decide at the planned end, not at a peek.",
+      relative: "Lift (treatment vs control)",
+      absolute: "Difference (treatment − control)",
+      interval: "CI",
+      intervalName: "Confidence interval",
+      lastDay: "Last day",
+      pValue: "p-value",
+      users: "users",
+      significant: "significant",
+      notSignificant: "not significant",
+      versus: "vs",
+      empty: "No day with data yet.",
+    },
   },
   de: {
     title: "ExecKPI",
@@ -560,6 +575,21 @@ const LABELS = {
     dependenceNote: (rows, missing) =>
       `${rows} zufällig gezogene Holdout-Zeilen; ${missing} Zeilen ohne Wert werden nicht gezeichnet. SHAP-Werte in Log-Odds: über 0 erhöht die vorhergesagte Wahrscheinlichkeit.`,
     notAvailableForVersion: "Für diese Modellversion nicht verfügbar: Sie wurde trainiert, bevor diese Grafiken gespeichert wurden. Ein neu trainiertes Modell hat sie.",
+    cumulative: {
+      title: "Kumulierter Effekt im Zeitverlauf",
+      note: "Jeder Tag zeigt die Auswertung der Daten bis zu diesem Tag. Frühe Tage schwanken stark: entschieden wird zum geplanten Ende, nicht beim Zwischenblick.",
+      relative: "Uplift (Variante ggü. Kontrolle)",
+      absolute: "Differenz (Variante − Kontrolle)",
+      interval: "KI",
+      intervalName: "Konfidenzintervall",
+      lastDay: "Letzter Tag",
+      pValue: "p-Wert",
+      users: "Nutzer",
+      significant: "signifikant",
+      notSignificant: "nicht signifikant",
+      versus: "ggü.",
+      empty: "Noch kein Tag mit Daten.",
+    },
   },
 };
 

@@ -5,6 +5,7 @@ import { useMemo, useState } from "preact/hooks";
 import { IntervalChart } from "../chart.jsx";
 import { formatDay, formatValue } from "../format.js";
 import { Breakdown } from "./Breakdown.jsx";
+import { CumulativeEffect } from "./CumulativeEffect.jsx";
 import { formatEffect, metricUnit, testedEffect } from "./effects.js";
 import { Decision, SrmBanner } from "./ExperimentDecision.jsx";
 import { ExperimentReport } from "./ExperimentReport.jsx";
@@ -113,7 +114,6 @@ function Analysis({ analysis, currency, t, locale }) {
           <MetricPlot comparisons={analysis.comparisons.filter((c) => c.metric === metric)} currency={currency} t={t} locale={locale} />
         ))}
       </div>
-      {/* The cumulative effect over time goes here, as its own component (CumulativeEffect). */}
       <h3>{t.numbers}</h3>
       <ResultsTable analysis={analysis} currency={currency} t={t} locale={locale} />
       {analysis.options.sequential && (
@@ -161,6 +161,7 @@ function Results({ experiment, t, locale }) {
           <Analysis analysis={analysis.data} currency={currency} t={t} locale={locale} />
         </div>
       )}
+      <CumulativeEffect experimentId={experimentId} scale={options.scale} t={t} locale={locale} />
       <h3>{t.downloadResults}</h3>
       <ExperimentReport experimentId={experimentId} t={t} locale={locale} />
       <h3>{t.breakdown}</h3>
