@@ -60,9 +60,14 @@ def source_freshness(summary: dict[str, Any]) -> Gate:
     return Gate("source_freshness", not stale, message, {"sources": sources})
 
 
-def row_counts(current: dict[str, int], previous: dict[str, Any] | None, max_drift: float) -> Gate:
+def row_counts(
+    current: dict[str, int],
+    previous: dict[str, Any] | None,
+    max_drift: float,
+    not_judged: frozenset[str] = frozenset(),
+) -> Gate:
     """Every mart has rows, and none changed by more than ``max_drift`` (relative) since the
-    previous validated run."""
+    previous validated run; a change of one in ``not_judged`` is reported, not judged."""
     before = (previous or {}).get("row_counts", {})
     tables, problems = {}, []
     for mart, rows in current.items():
@@ -71,11 +76,12 @@ def row_counts(current: dict[str, int], previous: dict[str, Any] | None, max_dri
         tables[mart] = {"rows": rows, "previous": prior, "change": _round(change)}
         if rows == 0:
             problems.append(f"{mart} is empty")
-        elif change is not None and abs(change) > max_drift:
+        elif change is not None and abs(change) > max_drift and mart not in not_judged:
             problems.append(f"{mart} {prior:,} → {rows:,} rows ({change:+.1%})")
     numbers = {
         "previous_run": (previous or {}).get("run_id"),
         "max_drift": max_drift,
+        "not_judged": sorted(not_judged & current.keys()),
         "tables": tables,
     }
     if problems:

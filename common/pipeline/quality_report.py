@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from common.config import Config
+from common.marts import SIZED_BY_EXPERIMENTS
 from common.ml.features import CONVERSION, FeatureSpec
 from common.pipeline import gates, measures
 from common.pipeline.gates import Gate
@@ -110,7 +111,9 @@ def _judge_marts(
     try:
         counts = measures.row_counts(warehouse, schema)
         previous = ledger.previous_validation(run_id)
-        checks.append(gates.row_counts(counts, previous, thresholds.max_row_drift))
+        checks.append(
+            gates.row_counts(counts, previous, thresholds.max_row_drift, SIZED_BY_EXPERIMENTS)
+        )
     except WarehouseQueryError as exc:
         checks.append(_unmeasured("row_counts", exc))
     try:

@@ -107,6 +107,7 @@ def test_row_counts_without_a_previous_run():
     assert gate.numbers == {
         "previous_run": None,
         "max_drift": 0.25,
+        "not_judged": [],
         "tables": {
             "funnel": {"rows": 1000, "previous": None, "change": None},
             "revenue_daily": {"rows": 365, "previous": None, "change": None},
@@ -137,6 +138,22 @@ def test_row_counts_within_the_drift_pass(funnel, change):
 def test_row_counts_drop_fails():
     gate = gates.row_counts({"funnel": 600, "revenue_daily": 365}, PREVIOUS, 0.25)
     assert not gate.passed and gate.message == "funnel 1,000 → 600 rows (-40.0%)"
+
+
+def test_row_counts_reports_but_does_not_judge_marts_sized_by_experiments():
+    """A running experiment's cumulative mart doubles from its first day to its second."""
+    previous = {**PREVIOUS, "row_counts": {**PREVIOUS["row_counts"], "ab_metrics_cumulative": 4}}
+    current = {"funnel": 1000, "revenue_daily": 365, "ab_metrics_cumulative": 8}
+    gate = gates.row_counts(current, previous, 0.25, frozenset({"ab_metrics_cumulative", "x"}))
+    assert gate.passed
+    assert gate.numbers["not_judged"] == ["ab_metrics_cumulative"]
+    assert gate.numbers["tables"]["ab_metrics_cumulative"] == {
+        "rows": 8,
+        "previous": 4,
+        "change": 1.0,
+    }
+    judged = gates.row_counts(current, previous, 0.25)
+    assert not judged.passed and judged.message == "ab_metrics_cumulative 4 → 8 rows (+100.0%)"
 
 
 @pytest.mark.parametrize("previous", [None, PREVIOUS])
