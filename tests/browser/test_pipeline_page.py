@@ -165,6 +165,10 @@ def test_a_runs_gates_show_the_apis_numbers_and_a_failure_stands_out(
     page.click('button[data-language="de"]')
     page.wait_for_selector("text=Prüfschritte der Validierung")
     check_run_details(page, failed, german=True)
+    # The run's status in the list is German too.
+    assert (
+        page.locator(f'tr[data-run="{FAILED_RUN}"] .badge.run-rejected').inner_text() == "abgelehnt"
+    )
     browser_page.screenshot("pipeline-failed-run-de")
 
     # The runs' download is the API's own German file.

@@ -59,7 +59,7 @@ export function Pipeline({ t, locale, timeZone }) {
                       </td>
                       <td>{run.started_at ? formatTime(run.started_at, locale, timeZone) : "–"}</td>
                       <td>
-                        {t.stages[run.stage] ?? run.stage}: <span class={`badge run-${run.status}`}>{run.status}</span>
+                        {t.stages[run.stage] ?? run.stage}: <span class={`badge run-${run.status}`}>{t.runStatuses[run.status] ?? run.status}</span>
                       </td>
                       {STAGES.map((stage) => {
                         const record = run.stages?.[stage];

@@ -44,7 +44,7 @@ function Failures({ stages, t }) {
       {failed.map(([stage, record]) => (
         <p data-failed-stage={stage}>
           <strong>
-            {t.failure}: {t.stages[stage]} ({record.status})
+            {t.failure}: {t.stages[stage]} ({t.runStatuses[record.status] ?? record.status})
           </strong>{" "}
           {failureText(stage, record)}
         </p>
@@ -64,7 +64,7 @@ function Stage({ name, record, t, locale, timeZone, children }) {
     <section class="run-stage" data-stage-details={name}>
       <h3>
         {t.stages[name]}
-        {record && <span class={`badge run-${record.status}`}>{record.status}</span>}
+        {record && <span class={`badge run-${record.status}`}>{t.runStatuses[record.status] ?? record.status}</span>}
       </h3>
       {record ? (
         <p class="note">
@@ -95,7 +95,7 @@ function BuildSummary({ summary, t, locale }) {
               {sources.map(([source, f]) => (
                 <tr data-source={source}>
                   <th scope="row">{source}</th>
-                  <td><span class={`badge fresh-${f.status}`}>{f.status}</span></td>
+                  <td><span class={`badge fresh-${f.status}`}>{t.runStatuses[f.status] ?? f.status}</span></td>
                   <td>{f.max_loaded_at ?? "–"}</td>{/* dbt's own text: the source's zone is not known */}
                   <td class="num">{f.age_hours == null ? "–" : `${formatMeasure(f.age_hours, locale)} h`}</td>
                 </tr>
