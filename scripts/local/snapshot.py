@@ -1,9 +1,12 @@
 """A self-contained snapshot of the dashboard: one HTML file that opens from ``file://`` with no
 network. The built script and style (web/dist, named by Vite's manifest) are inlined, the
 script as an inline module (a module script from a file:// URL would be refused as
-cross-origin); the answers of every view's default GETs, read through the gateway, are
-embedded as one JSON element mapping each request URL, as web/src/api.js writes it, to its
-status and body. api.js answers GETs from there and refuses POSTs and downloads.
+cross-origin); the answers of every view's default requests, read through the gateway, are
+embedded as one JSON element mapping each request's key, as web/src/api.js makes it (a GET's
+URL, a POST's method, path and canonical body), to its status and body: the views' first
+GETs, then what their answers lead to (each listed experiment's results page with its default
+analysis and breakdown, the most important feature's SHAP dependence). api.js answers from
+there and refuses anything else, downloads included.
 
     python -m scripts.local.snapshot --gateway http://127.0.0.1:8080 [--out PATH]
 """
@@ -19,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import requests
 
@@ -45,6 +48,41 @@ class Get:
         """The key api.js's apiUrl makes: URLSearchParams encodes as urlencode does."""
         return f"{self.path}?{urlencode(self.params)}" if self.params else self.path
 
+    key = url
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: Any  # the JSON answer, an error's included
+
+
+def canonical_json(value: Any) -> str:
+    """api.js canonicalJson: keys sorted, no spaces (the same text as JSON.stringify writes for
+    the strings, booleans and integers of a default body)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class Post:
+    """One POST of a JSON body, as a view sends it on opening."""
+
+    path: str
+    body: dict[str, Any]
+
+    @property
+    def key(self) -> str:
+        """api.js snapshotPostKey."""
+        return f"POST {self.path} {canonical_json(self.body)}"
+
+
+Request = Get | Post
+
+
+def path_part(text: str) -> str:
+    """encodeURIComponent: what the views put between the slashes of a path."""
+    return quote(text, safe="!*'()")
+
 
 # Every view's first GETs (web/src/views; a parameter left empty is not sent), and the other
 # choices of the pickers that need no typing: the grains and the partial months.
@@ -62,14 +100,49 @@ REQUESTS = (
     Get("/ml/latest"),
     Get("/ml/models", (("limit", "20"),)),
     Get("/ml/shap"),
+    Get("/ml/curves"),
     Get("/reports"),
+    Get("/kpi"),  # the results pages' currency
 )
 
 
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    body: Any  # the JSON answer, an error's included
+def analysis_body(experiment_id: str) -> dict[str, Any]:
+    """The results page's first POST /ab/analyze (web/src/views/ExperimentResults.jsx,
+    DEFAULT_OPTIONS through requestOptions)."""
+    options = {"scale": "relative", "sequential": False, "bayesian": {"model": "gaussian"}}
+    return {"experiment_id": experiment_id, "options": options}
+
+
+def breakdown_body(experiment_id: str) -> dict[str, Any]:
+    """The results page's first POST /ab/breakdown (web/src/views/Breakdown.jsx: the first
+    dimension, the page's options without the Bayesian read-out)."""
+    options = {"scale": "relative", "sequential": False, "bayesian": False}
+    return {"experiment_id": experiment_id, "dimension": "browser", "options": options}
+
+
+def experiment_requests(experiment_id: str) -> tuple[Request, ...]:
+    """What an experiment's results page asks on opening, GET /kpi apart."""
+    path = f"/ab/experiments/{path_part(experiment_id)}"
+    return (
+        Get(path),
+        Get(f"{path}/timeline", (("scale", "relative"),)),
+        Post("/ab/analyze", analysis_body(experiment_id)),
+        Post("/ab/breakdown", breakdown_body(experiment_id)),
+    )
+
+
+def follow_ups(answers: dict[str, Answer]) -> tuple[Request, ...]:
+    """The requests the first answers lead to: each listed experiment's results page, and the
+    Model view's dependence plot of its default feature (the first of GET /ml/shap)."""
+    listed = answers["/ab/experiments"]
+    experiments = listed.body["experiments"] if listed.status == 200 else []
+    shap = answers["/ml/shap"]
+    importances = shap.body["importances"] if shap.status == 200 else []
+    dependence = importances[:1]  # other features say "not in this snapshot"
+    return (
+        *(r for e in experiments for r in experiment_requests(e["experiment_id"])),
+        *(Get(f"/ml/shap/dependence/{path_part(i['feature'])}") for i in dependence),
+    )
 
 
 @dataclass(frozen=True)
@@ -102,16 +175,33 @@ def read_build(dist: Path = BUILD_DIR) -> Build:
 
 
 def fetch_answers(gateway: str, api_key: str | None = None) -> dict[str, Answer]:
-    """Each request's answer; an error answer (a 404 before any champion) is kept as the
-    page would have shown it, a non-JSON one stops the snapshot."""
+    """Each request's answer, the first ones' and their follow-ups'; an error answer (a 404
+    before any champion) is kept as the page would have shown it, a non-JSON one stops the
+    snapshot."""
     headers = {"Accept": "application/json", **({API_KEY_HEADER: api_key} if api_key else {})}
-    answers = {}
+    answers: dict[str, Answer] = {}
     with requests.Session() as session:
-        for get in REQUESTS:
-            response = session.get(gateway + get.url, headers=headers, timeout=TIMEOUT_SECONDS)
+
+        def ask(request: Request) -> None:
+            if isinstance(request, Post):
+                response = session.post(
+                    gateway + request.path,
+                    json=request.body,
+                    headers=headers,
+                    timeout=TIMEOUT_SECONDS,
+                )
+            else:
+                response = session.get(
+                    gateway + request.url, headers=headers, timeout=TIMEOUT_SECONDS
+                )
             if "json" not in response.headers.get("Content-Type", ""):
-                raise SnapshotError(f"GET {get.url}: {response.status_code}, not JSON")
-            answers[get.url] = Answer(response.status_code, response.json())
+                raise SnapshotError(f"{request.key}: {response.status_code}, not JSON")
+            answers[request.key] = Answer(response.status_code, response.json())
+
+        for request in REQUESTS:
+            ask(request)
+        for request in follow_ups(answers):
+            ask(request)
     return answers
 
 
@@ -135,7 +225,7 @@ def render(build: Build, answers: dict[str, Answer], taken: datetime) -> str:
             raise SnapshotError("the style sheet contains </style and cannot be inlined")
     data = {
         "taken": taken.isoformat(),
-        "answers": {url: {"status": a.status, "body": a.body} for url, a in answers.items()},
+        "answers": {key: {"status": a.status, "body": a.body} for key, a in answers.items()},
     }
     icon = ""
     if build.icon is not None:

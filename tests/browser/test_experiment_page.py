@@ -1,18 +1,22 @@
-"""One experiment's results page in a real browser: its decision, SRM banner, numbers, breakdown
-and power calculator are checked against direct calls of the documented API (POST /ab/analyze,
-/ab/breakdown, /ab/power), formatted here by hand for each language; its CSV download must be
-the API's own bytes and its PDF report must name the decision and the API's numbers."""
+"""One experiment's results page in a real browser: its decision, SRM banner, numbers, breakdown,
+cumulative effect and power calculator are checked against direct calls of the documented API
+(POST /ab/analyze, /ab/breakdown, /ab/power, GET /ab/experiments/<id>/timeline), formatted here
+by hand for each language; the bodies it POSTs on opening are the ones the offline snapshot
+embeds answers for; its CSV download must be the API's own bytes and its PDF report must name
+the decision and the API's numbers."""
 
 from __future__ import annotations
 
 import io
+import json
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import requests
 
+from scripts.local.snapshot import analysis_body, breakdown_body
 from tests.browser import test_dashboard as dashboard
-from tests.browser.test_dashboard import count, money, percent
+from tests.browser.test_dashboard import count, day, money, percent
 
 # The browser and page fixtures, shared by name.
 browser = dashboard.browser
@@ -138,6 +142,23 @@ def check_breakdown(page, breakdown: dict, german: bool) -> None:
     ]
 
 
+def check_cumulative_effect(page, timeline: dict, german: bool) -> None:
+    """Each series' last day as the page writes it (relative lifts, as the page's default)."""
+    assert timeline["series"], "the demo experiment has days of data"
+    for series in timeline["series"]:
+        assert series["scale"] == "relative"
+        last = series["points"][-1]
+        shown = page.locator(
+            f'.effect-series[data-metric="{series["metric"]}"]'
+            f'[data-variant="{series["variant"]}"] .effect-last'
+        )
+        assert shown.locator("strong").inner_text() == lift(last["estimate"], german)
+        text = shown.inner_text()
+        assert f" {day(last['day'], german)}: " in text
+        assert f" {lift(last['ci_lower'], german)} … {lift(last['ci_upper'], german)}), " in text
+        assert f" {p_value(last['p_value'], german)}, " in text
+
+
 def check_calculator(page, power: dict, german: bool) -> None:
     card = lambda name: page.locator(f'[data-power="{name}"] .card-value').inner_text()  # noqa: E731
     assert card("n_per_arm") == count(power["n_per_arm"], german)
@@ -161,9 +182,16 @@ def test_results_page_shows_the_apis_analysis_in_english_and_german(browser_page
         (e["experiment_id"] for e in listed if e["experiment_id"] == "checkout_one_click"),
         listed[0]["experiment_id"],
     )
-    page.click(f'tr[data-experiment="{experiment_id}"] a')
+    with (
+        page.expect_request(lambda r: r.url.endswith("/ab/analyze")) as analyzed,
+        page.expect_request(lambda r: r.url.endswith("/ab/breakdown")) as broken_down,
+    ):
+        page.click(f'tr[data-experiment="{experiment_id}"] a')
     page.wait_for_selector("[data-verdict]")
     assert page.url.endswith(f"#/experiments/{experiment_id}")
+    # The snapshot's keys hold the bodies the page sends on opening.
+    assert json.loads(analyzed.value.post_data) == analysis_body(experiment_id)
+    assert json.loads(broken_down.value.post_data) == breakdown_body(experiment_id)
 
     analysis = post(gateway, "/ab/analyze", {"experiment_id": experiment_id})
     check_numbers(page, analysis, german=False)
@@ -175,6 +203,9 @@ def test_results_page_shows_the_apis_analysis_in_english_and_german(browser_page
     )
     page.wait_for_selector('table.breakdown th[scope="rowgroup"]')
     check_breakdown(page, breakdown, german=False)
+    timeline = dashboard.api(gateway, f"/ab/experiments/{experiment_id}/timeline", scale="relative")
+    page.wait_for_selector(".cumulative-effect .effect-last")
+    check_cumulative_effect(page, timeline, german=False)
 
     for name, value in CALCULATOR.items():
         page.fill(f'form.power input[name="{name}"]', str(value))
@@ -187,6 +218,7 @@ def test_results_page_shows_the_apis_analysis_in_english_and_german(browser_page
     page.click('button[data-language="de"]')
     page.wait_for_selector("text=Ergebnisse von")
     check_numbers(page, analysis, german=True)
+    check_cumulative_effect(page, timeline, german=True)
     check_calculator(page, power, german=True)
     countries = post(
         gateway, "/ab/breakdown", {"experiment_id": experiment_id, "dimension": "country"}

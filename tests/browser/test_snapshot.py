@@ -1,7 +1,8 @@
 """The dashboard's offline snapshot (scripts/local/snapshot.py) in a real browser: written from
 the API test stack, opened from file:// with every network request aborted. It must show the
 numbers it embedded (which are the API's), in English and German, load every view and sub-tab
-without an error, refuse what needs the API, and make no request at all."""
+without an error, open each listed experiment's results page and draw the Model plots from
+what it embedded, refuse what needs the API, and make no request at all."""
 
 from __future__ import annotations
 
@@ -10,9 +11,20 @@ from pathlib import Path
 
 import pytest
 
-from scripts.local.snapshot import DATA_ELEMENT, REQUESTS, write_snapshot
+from scripts.local.snapshot import (
+    DATA_ELEMENT,
+    REQUESTS,
+    Answer,
+    Post,
+    analysis_body,
+    breakdown_body,
+    follow_ups,
+    write_snapshot,
+)
 from tests.browser import test_dashboard as dashboard
 from tests.browser.test_dashboard import api, check_rows_match
+from tests.browser.test_experiment_page import cell, check_breakdown, lift
+from tests.browser.test_model_page import drawn
 
 browser = dashboard.browser  # the browser fixture, shared by name
 VIEWS = ("experiments", "pipeline", "model", "reports")
@@ -47,6 +59,15 @@ def embedded(path: Path) -> dict:
     return json.loads(page[start : page.index("</script>", start)])
 
 
+def answers_of(data: dict) -> dict[str, Answer]:
+    return {key: Answer(a["status"], a["body"]) for key, a in data["answers"].items()}
+
+
+def served_aside(answer: dict) -> dict:
+    meta = {k: v for k, v in answer["meta"].items() if k not in ("cached", "elapsed_ms")}
+    return {**answer, "meta": meta}
+
+
 def settled(page) -> None:
     """The view has finished loading and shows no error."""
     page.wait_for_function("!document.querySelector('.status.loading')")
@@ -57,9 +78,12 @@ def test_the_snapshot_opens_offline_with_its_embedded_numbers(
     offline_page, snapshot, gateway
 ) -> None:
     data = embedded(snapshot)
-    assert set(data["answers"]) == {get.url for get in REQUESTS}
+    answers = answers_of(data)
+    assert set(answers) == {r.key for r in (*REQUESTS, *follow_ups(answers))}
     weekly = data["answers"]["/kpi/revenue?grain=week"]
-    assert weekly == {"status": 200, "body": api(gateway, "/kpi/revenue", grain="week")}
+    assert weekly["status"] == 200
+    # The same answer, but for how it was served: the first read is computed, a later one cached.
+    assert served_aside(weekly["body"]) == served_aside(api(gateway, "/kpi/revenue", grain="week"))
 
     page = offline_page.page
     page.goto(snapshot.as_uri())
@@ -89,5 +113,53 @@ def test_the_snapshot_opens_offline_with_its_embedded_numbers(
     assert page.locator("button[data-download]").first.is_disabled()
     assert "Offline-Momentaufnahme" in page.locator("section .note").inner_text()
     offline_page.screenshot("snapshot-reports-de")
+    assert offline_page.requested == []
+    assert offline_page.errors == []
+
+
+def test_the_snapshot_opens_the_experiments_and_draws_the_model_plots_offline(
+    offline_page, snapshot
+) -> None:
+    answers = answers_of(embedded(snapshot))
+    page = offline_page.page
+    page.goto(snapshot.as_uri() + "#/model")
+    page.wait_for_selector('[data-plot="dependence"] canvas')
+    settled(page)
+    for plot in ("roc", "gains", "calibration", "dependence"):
+        assert drawn(page, plot), plot
+    features = [i["feature"] for i in answers["/ml/shap"].body["importances"]]
+    # Another feature's samples were not captured: the plot says so.
+    page.select_option('select[name="dependence-feature"]', features[1])
+    refused = page.wait_for_selector('[data-plot="dependence"] .status.error')
+    assert "not in this snapshot" in refused.inner_text()
+    offline_page.screenshot("snapshot-model-en")
+
+    listed = answers["/ab/experiments"].body["experiments"]
+    assert listed, "the demo data defines experiments"
+    for experiment in listed:
+        experiment_id = experiment["experiment_id"]
+        page.click('nav a[href="#/experiments"]')
+        page.click(f'tr[data-experiment="{experiment_id}"] a')
+        page.wait_for_selector(f'#results-title code >> text="{experiment_id}"')
+        settled(page)
+        analysis = answers[Post("/ab/analyze", analysis_body(experiment_id)).key]
+        assert analysis.status == 200, analysis.body
+        verdict = analysis.body["decision"]["verdict"]
+        assert page.locator("[data-verdict]").get_attribute("data-verdict") == verdict
+        primary = next(c for c in analysis.body["comparisons"] if c["role"] == "primary")
+        shown = cell(page, primary["metric"], primary["variant"], "lift").inner_text()
+        assert shown == lift(primary["relative"]["estimate"], german=False)
+        breakdown = answers[Post("/ab/breakdown", breakdown_body(experiment_id)).key]
+        check_breakdown(page, breakdown.body, german=False)
+        assert page.locator(".cumulative-effect .effect-last").count() > 0
+    offline_page.screenshot("snapshot-experiment-en")
+
+    # An option whose answer was not captured says so; the page's defaults come back.
+    page.select_option('select[name="scale"]', "absolute")
+    refused = page.wait_for_selector(".experiment-results > .status.error")
+    assert "not in this snapshot" in refused.inner_text()
+    page.select_option('select[name="scale"]', "relative")
+    page.wait_for_selector("[data-verdict]")
+    settled(page)
     assert offline_page.requested == []
     assert offline_page.errors == []

@@ -1,23 +1,32 @@
 """The offline snapshot's writer (scripts/local/snapshot.py) on a small built dashboard: the
 script and style inlined, the answers embedded so that nothing in them can end their element,
-and a build it cannot inline refused with the reason. The browser opens a real one in
+and a build it cannot inline refused with the reason; the keys of its POSTs and paths are the
+ones web/src/api.js makes (run in Node). The browser opens a real one in
 tests/browser/test_snapshot.py."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
+from scripts.deploy.catalog import REPO_ROOT
 from scripts.local.snapshot import (
     DATA_ELEMENT,
     REQUESTS,
     Answer,
     Get,
+    Post,
     SnapshotError,
+    analysis_body,
+    breakdown_body,
+    follow_ups,
+    path_part,
     read_build,
     render,
 )
@@ -118,3 +127,85 @@ def test_request_urls_are_written_as_the_pages_url_search_params_writes_them() -
     )
     assert Get("/kpi/funnel").url == "/kpi/funnel"
     assert len({get.url for get in REQUESTS}) == len(REQUESTS), "no request twice"
+
+
+# api.js imported in Node (its module top reads the page for an embedded snapshot: none here).
+PAGE_KEYS = """
+globalThis.document = { getElementById: () => null };
+const { snapshotPostKey } = await import("./src/api.js");
+const { posts, parts } = JSON.parse(process.argv[1]);
+console.log(JSON.stringify({
+  posts: posts.map(([path, body]) => snapshotPostKey(path, body)),
+  parts: parts.map(encodeURIComponent),
+}));
+"""
+
+
+def page_keys(posts: list[Post], parts: list[str]) -> dict:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed (./dev needs it to build the dashboard)")
+    argument = json.dumps({"posts": [[p.path, p.body] for p in posts], "parts": parts})
+    done = subprocess.run(
+        [node, "--input-type=module", "-e", PAGE_KEYS, argument],
+        cwd=REPO_ROOT / "web",
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return json.loads(done.stdout)
+
+
+def test_post_keys_and_path_parts_are_the_ones_the_page_makes() -> None:
+    posts = [
+        Post("/ab/analyze", analysis_body("checkout_one_click")),
+        Post("/ab/breakdown", breakdown_body("Größe & <Preis>")),
+        Post("/ml/predict", {"rows": [{"b": None, "a": 3, "c": ["x", True]}]}),
+    ]
+    parts = ["checkout_one_click", "a b/c?d#e&f", "it's (ü)!*~"]
+    shown = page_keys(posts, parts)
+    assert shown["posts"] == [p.key for p in posts]
+    assert shown["parts"] == [path_part(p) for p in parts]
+    # And written out once, so a change of both sides alike is seen too.
+    assert posts[0].key == (
+        'POST /ab/analyze {"experiment_id":"checkout_one_click",'
+        '"options":{"bayesian":{"model":"gaussian"},"scale":"relative","sequential":false}}'
+    )
+
+
+EXPERIMENTS = {"experiments": [{"experiment_id": "one click"}, {"experiment_id": "banner"}]}
+SHAP = {"importances": [{"feature": "sessions_30d"}, {"feature": "country"}]}
+
+
+def test_each_listed_experiment_and_the_default_dependence_feature_are_followed() -> None:
+    answers = {"/ab/experiments": Answer(200, EXPERIMENTS), "/ml/shap": Answer(200, SHAP)}
+    keys = [request.key for request in follow_ups(answers)]
+    assert keys == [
+        "/ab/experiments/one%20click",
+        "/ab/experiments/one%20click/timeline?scale=relative",
+        Post("/ab/analyze", analysis_body("one click")).key,
+        Post("/ab/breakdown", breakdown_body("one click")).key,
+        "/ab/experiments/banner",
+        "/ab/experiments/banner/timeline?scale=relative",
+        Post("/ab/analyze", analysis_body("banner")).key,
+        Post("/ab/breakdown", breakdown_body("banner")).key,
+        "/ml/shap/dependence/sessions_30d",
+    ]
+    assert {"/ml/curves", "/kpi"} <= {get.key for get in REQUESTS}
+
+
+def test_error_answers_lead_to_nothing_more() -> None:
+    missing = Answer(404, {"error": {"message": "no champion yet", "field": "model"}})
+    answers = {"/ab/experiments": Answer(200, {"experiments": []}), "/ml/shap": missing}
+    assert follow_ups(answers) == ()
+
+
+def test_post_answers_are_embedded_under_their_key(tmp_path) -> None:
+    post = Post("/ab/analyze", analysis_body("banner"))
+    answers = {post.key: Answer(200, {"decision": {"verdict": "SHIP"}})}
+    elements = parsed(render(read_build(built(tmp_path, {"index.html": ENTRY})), answers, TAKEN))
+    data = next(text for tag, attrs, text in elements if attrs.get("id") == DATA_ELEMENT)
+    assert json.loads(data)["answers"] == {
+        post.key: {"status": 200, "body": answers[post.key].body}
+    }

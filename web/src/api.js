@@ -21,17 +21,30 @@ export function apiUrl(path, params = {}) {
   return text ? `${path}?${text}` : path;
 }
 
-// An offline snapshot (scripts/local/snapshot.py) embeds the answers of its GETs by URL as
-// {status, body}; it serves those and nothing else: no network, no POST, no download.
+// An offline snapshot (scripts/local/snapshot.py) embeds answers as {status, body}: a GET's by
+// its URL, a POST's by snapshotPostKey; it serves those and nothing else: no network, no download.
 const SNAPSHOT_ELEMENT = "execkpi-snapshot";
 export const snapshot = (() => {
   const element = document.getElementById(SNAPSHOT_ELEMENT);
   return element ? JSON.parse(element.textContent) : null;
 })();
 
-function fromSnapshot(url) {
-  const answer = snapshot.answers[url];
-  if (!answer) throw new ApiError(0, `not in this offline snapshot: ${url}`);
+/** JSON with every object's keys sorted and no spaces: Python's
+ * json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False) for the strings,
+ * booleans and integers a page's default body holds (snapshot.py canonical_json). */
+function canonicalJson(value) {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value === null || typeof value !== "object") return JSON.stringify(value);
+  const keys = Object.keys(value).filter((k) => value[k] !== undefined).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(",")}}`;
+}
+
+/** A POST's key in the snapshot: method, path and canonical body (snapshot.py Post.key). */
+export const snapshotPostKey = (path, body) => `POST ${path} ${canonicalJson(body)}`;
+
+function fromSnapshot(key) {
+  const answer = snapshot.answers[key];
+  if (!answer) throw new ApiError(0, `not in this snapshot: ${key}`);
   if (answer.status >= 400) {
     const error = answer.body?.error ?? {};
     throw new ApiError(answer.status, `${answer.status}: ${error.message}`, error.field);
@@ -63,8 +76,10 @@ export async function getJson(path, params) {
   return (await request(path, params, "application/json")).json();
 }
 
-/** A JSON body POSTed, the JSON answer back (4xx errors name their field, as GETs do). */
+/** A JSON body POSTed, the JSON answer back (4xx errors name their field, as GETs do); offline,
+ * the snapshot's answer to the same body, if it holds one. */
 export async function postJson(path, body) {
+  if (snapshot) return fromSnapshot(snapshotPostKey(path, body));
   return (await request(path, {}, "application/json", body)).json();
 }
 

@@ -7,7 +7,9 @@ import { Interval } from "./ResultsTable.jsx";
 import { Status } from "./Status.jsx";
 import { useApi } from "./useApi.js";
 
-const DIMENSIONS = ["browser", "traffic_source", "country"]; // AbBreakdownRequest.dimension
+// AbBreakdownRequest.dimension; the first is the default, whose answer the offline snapshot
+// embeds (scripts/local/snapshot.py breakdown_body).
+const DIMENSIONS = ["browser", "traffic_source", "country"];
 
 function ValueRows({ value, currency, t, locale }) {
   return value.comparisons.map((c, i) => {
@@ -42,7 +44,7 @@ function ValueRows({ value, currency, t, locale }) {
 
 /** ``options``: the page's analysis options; the Bayesian read-out is left out, as not shown here. */
 export function Breakdown({ experimentId, options, currency, t, locale }) {
-  const [dimension, setDimension] = useState("browser");
+  const [dimension, setDimension] = useState(DIMENSIONS[0]);
   const body = { experiment_id: experimentId, dimension, options: { ...options, bayesian: false } };
   const state = useApi("/ab/breakdown", {}, body);
   const answer = state.data;

@@ -16,6 +16,7 @@ import { Status } from "./Status.jsx";
 import { useApi } from "./useApi.js";
 
 // The API's defaults (AbOptions): the relative scale, no sequential intervals, a flat Gaussian prior.
+// The offline snapshot embeds the answers to these (scripts/local/snapshot.py analysis_body).
 const DEFAULT_OPTIONS = { scale: "relative", sequential: false, bayesian: "gaussian" };
 const BAYESIAN = ["gaussian", "beta_binomial", "none"];
 
