@@ -12,11 +12,13 @@ from typing import TYPE_CHECKING, Any
 from common.ml.features import CONVERSION
 from common.ml.registry import CARD, Registry
 from common.stats import api
+from common.stats.decision import headline
 from common.stats.warehouse_source import catalog, stored_experiment
 
 if TYPE_CHECKING:
     from common.artifacts import ArtifactStore
     from common.kpi.service import KpiService
+    from common.stats.wording import Wording
     from common.warehouse import Warehouse
 
 
@@ -43,6 +45,7 @@ class ExperimentVerdict:
     status: str  # planned, running, finished
     verdict: str | None  # None: planned, no data to analyse
     variant: str | None
+    headline: str | None  # the decision summary's first sentence, in the report's language
 
 
 @dataclass(frozen=True)
@@ -61,22 +64,30 @@ class WeeklyContent:
 
 
 def experiment_content(
-    warehouse: Warehouse, marts: str, time_zone: str, experiment_id: str
+    warehouse: Warehouse, marts: str, time_zone: str, experiment_id: str, words: Wording
 ) -> ExperimentContent:
     """404 (ExperimentNotFound, with the known ids) for an unknown experiment."""
     found = catalog(warehouse, marts, time_zone)
     experiment = api.experiment(found, experiment_id)
-    return ExperimentContent(experiment, _analysis(warehouse, marts, experiment["experiment_id"]))
+    analysis = _analysis(warehouse, marts, experiment["experiment_id"], words)
+    return ExperimentContent(experiment, analysis)
 
 
-def _analysis(warehouse: Warehouse, marts: str, experiment_id: str) -> dict[str, Any]:
-    """POST /ab/analyze {experiment_id}: its default options."""
+def _analysis(
+    warehouse: Warehouse, marts: str, experiment_id: str, words: Wording
+) -> dict[str, Any]:
+    """POST /ab/analyze {experiment_id, locale}: its default options."""
     ref = api.analysis_request({"experiment_id": experiment_id})
-    return api.analyze_stored(ref, stored_experiment(warehouse, marts, ref.experiment_id))
+    return api.analyze_stored(ref, stored_experiment(warehouse, marts, ref.experiment_id), words)
 
 
 def weekly_content(
-    kpis: KpiService, warehouse: Warehouse, marts: str, time_zone: str, artifacts: ArtifactStore
+    kpis: KpiService,
+    warehouse: Warehouse,
+    marts: str,
+    time_zone: str,
+    artifacts: ArtifactStore,
+    words: Wording,
 ) -> WeeklyContent:
     weeks = _complete_weeks(kpis)
     week, previous = (weeks[-1], weeks[-2] if len(weeks) > 1 else None) if weeks else (None, None)
@@ -84,12 +95,14 @@ def weekly_content(
     verdicts = []
     for definition in found.definitions:
         listed = api.experiment(found, definition.experiment_id)
-        verdict = variant = None
+        verdict = variant = lead = None
         if listed["status"] != "planned":
-            decision = _analysis(warehouse, marts, definition.experiment_id)["decision"]
+            decision = _analysis(warehouse, marts, definition.experiment_id, words)["decision"]
             verdict, variant = decision["verdict"], decision["variant"]
+            codes = {reason["code"] for reason in decision["reasons"]}
+            lead = headline(verdict, variant, codes, words)
         verdicts.append(
-            ExperimentVerdict(definition.experiment_id, listed["status"], verdict, variant)
+            ExperimentVerdict(definition.experiment_id, listed["status"], verdict, variant, lead)
         )
     return WeeklyContent(week, previous, tuple(verdicts), _champion(artifacts))
 

@@ -19,6 +19,7 @@ from common.reports.texts import ReportLanguage
 
 CHART_WIDTH = 480
 ROW_HEIGHT = 18
+DECISION_WIDTH = 300  # points: the weekly report's decision sentences wrap within it
 SHIP_COLOURS = {"SHIP": "#1a7f37", "DO NOT SHIP": "#cf222e", "INCONCLUSIVE": "#9a6700"}
 
 
@@ -42,13 +43,7 @@ def experiment_pdf(
             + (f" ({_escape(decision['variant'])})" if decision["variant"] else ""),
             styles["Heading2"],
         ),
-        *[
-            Paragraph(
-                "• " + _escape(language.reason(r["code"], r["message"], r["variant"], r["metric"])),
-                styles["Small"],
-            )
-            for r in decision["reasons"]
-        ],
+        *[Paragraph("• " + _escape(r["message"]), styles["Small"]) for r in decision["reasons"]],
         Paragraph(language.text("summary"), styles["Heading3"]),
         Paragraph(_escape(_summary(analysis, language, formats)), styles["Body"]),
         Paragraph(language.text("srm"), styles["Heading3"]),
@@ -89,15 +84,12 @@ def weekly_pdf(
     story.append(Paragraph(language.text("experiments"), styles["Heading2"]))
     rows = [[language.text("experiment"), language.text("status"), language.text("decision")]]
     for e in content.experiments:
-        verdict = language.text(e.verdict) if e.verdict else language.text("not_analysed")
+        # the decision as the summary of POST /ab/analyze in this language begins
+        decision = Paragraph(_escape(e.headline), styles["Small"]) if e.headline else None
         rows.append(
-            [
-                e.experiment_id,
-                language.text(e.status),
-                f"{verdict} ({e.variant})" if e.variant else verdict,
-            ]
+            [e.experiment_id, language.text(e.status), decision or language.text("not_analysed")]
         )
-    story.append(_table(rows))
+    story.append(_table(rows, widths=(None, None, DECISION_WIDTH)))
     story.append(Paragraph(language.text("model"), styles["Heading2"]))
     champion = content.champion
     if champion is None:
@@ -301,9 +293,14 @@ def _kpi_table(
     return _table(rows, numeric_from=1)
 
 
-def _table(rows: list[list[str]], numeric_from: int | None = None, header: bool = True) -> Any:
+def _table(
+    rows: list[list[Any]],
+    numeric_from: int | None = None,
+    header: bool = True,
+    widths: Sequence[float | None] | None = None,
+) -> Any:
     """A grid with a shaded header row; columns from ``numeric_from`` on (numbers) aligned
-    right."""
+    right; ``widths``: a column's width where it holds wrapping text, None to fit its cells."""
     from reportlab.lib import colors
     from reportlab.platypus import Table, TableStyle
 
@@ -322,7 +319,7 @@ def _table(rows: list[list[str]], numeric_from: int | None = None, header: bool 
         ]
     if numeric_from is not None:
         style.append(("ALIGN", (numeric_from, 1 if header else 0), (-1, -1), "RIGHT"))
-    table = Table(rows, hAlign="LEFT")
+    table = Table(rows, colWidths=widths, hAlign="LEFT")
     table.setStyle(TableStyle(style))
     return table
 

@@ -1,14 +1,15 @@
 """The reports' languages: each label in English and German.
 
 The locales are those of the downloads (``common.locales``), so ``locale=de-DE`` means the same
-everywhere; a report in another language needs its labels here, and a test checks that every
-language has every label."""
+everywhere; a report in another language needs its labels here and its decision texts in
+``common.stats.wording``, and a test checks that every language has every label."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from common.locales import LOCALES
+from common.stats.wording import WORDINGS, Wording
 from common.validation import choice
 
 LABELS: dict[str, dict[str, str]] = {
@@ -132,20 +133,6 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }
 
-# The reason codes of a ship decision (common.stats.results.Reason) in German; English shows
-# the engine's own message, which names the numbers.
-REASONS_DE = {
-    "srm_failed": "Der Sample-Ratio-Test ist fehlgeschlagen.",
-    "significant_win": "{variant} verbessert {metric} signifikant.",
-    "significant_harm": "{variant} verschlechtert {metric} signifikant.",
-    "guardrail_harmed": "{variant} verletzt die Leitplanke {metric}.",
-    "guardrail_not_noninferior": "Für {metric} ist die Nicht-Unterlegenheit von {variant} "
-    "nicht gezeigt.",
-    "ci_crosses_zero": "Das Intervall für {metric} schließt null ein.",
-    "underpowered": "Zu wenige Einheiten, um den gewünschten Effekt bei {metric} zu erkennen.",
-    "untestable": "{metric} ist für {variant} nicht testbar.",
-}
-
 
 @dataclass(frozen=True)
 class ReportLanguage:
@@ -156,10 +143,11 @@ class ReportLanguage:
     def text(self, label: str, **values: object) -> str:
         return self.labels[label].format(**values)
 
-    def reason(self, code: str, message: str, variant: str | None, metric: str | None) -> str:
-        if self.tag == "en-US":
-            return message
-        return REASONS_DE[code].format(variant=variant or "", metric=metric or "")
+    @property
+    def words(self) -> Wording:
+        """The decision's summary and reasons in this language, as POST /ab/analyze writes
+        them with this ``locale``."""
+        return WORDINGS[self.tag]
 
 
 def report_language(requested: object) -> ReportLanguage:

@@ -45,12 +45,12 @@ class WeeklyReports:
 
     def make(self, language: ReportLanguage, now: datetime) -> StoredReport:
         """A new version of the report of the last complete week."""
-        return self._save(self._content(), language, now)
+        return self._save(self._content(language), language, now)
 
     def make_once(self, language: ReportLanguage, now: datetime) -> tuple[StoredReport, bool]:
         """The report of the last complete week in ``language`` as the schedule made it, and
         whether this call made it (False: an earlier delivery did)."""
-        content = self._content()
+        content = self._content(language)
         reports = ReportStore(self.backends.artifacts)
         made = reports.scheduled(KIND, week_of(content), language.tag)
         if made is not None:
@@ -59,9 +59,11 @@ class WeeklyReports:
         reports.mark_scheduled(report)
         return report, True
 
-    def _content(self) -> WeeklyContent:
+    def _content(self, language: ReportLanguage) -> WeeklyContent:
         warehouse, artifacts = self.backends.warehouse, self.backends.artifacts
-        return weekly_content(self.kpis, warehouse, self.marts, self.time_zone, artifacts)
+        return weekly_content(
+            self.kpis, warehouse, self.marts, self.time_zone, artifacts, language.words
+        )
 
     def _save(
         self, content: WeeklyContent, language: ReportLanguage, now: datetime

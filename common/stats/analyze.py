@@ -53,6 +53,7 @@ from common.stats.results import (
 )
 from common.stats.srm import srm_test
 from common.stats.summary import Summary, summarize
+from common.stats.wording import ENGLISH, Wording
 
 
 @dataclass(frozen=True)
@@ -393,7 +394,8 @@ def _mde(effect: Effect, raw_c: Summary, o: Options) -> float | None:
     return _num(shift / abs(raw_c.unadjusted_mean))
 
 
-def analyze(experiment: Experiment) -> Analysis:
+def analyze(experiment: Experiment, words: Wording = ENGLISH) -> Analysis:
+    """``words``: the locale the decision's summary and reasons are written in."""
     o = experiment.options
     control, treatments = experiment.variants[0], experiment.variants[1:]
     weights = experiment.weights
@@ -424,7 +426,7 @@ def analyze(experiment: Experiment) -> Analysis:
         for d, p in zip(drafts, adjusted, strict=True)
     )
     decisions = tuple(
-        decide_variant(t.name, [c for c in comparisons if c.variant == t.name], srm, o)
+        decide_variant(t.name, [c for c in comparisons if c.variant == t.name], srm, o, words)
         for t in treatments
     )
     primaries = [c for c in comparisons if c.role == "primary"]
@@ -438,6 +440,6 @@ def analyze(experiment: Experiment) -> Analysis:
         srm=srm,
         comparisons=comparisons,
         decisions=decisions,
-        decision=decide(decisions, primaries, srm),
+        decision=decide(decisions, primaries, srm, words),
         group_sequential=planned_looks.design_result(o),
     )

@@ -25,6 +25,7 @@ from common.experiments import (
     hash_bucket,
     mart_metric_units,
 )
+from common.locales import choose_locale
 from common.stats import requests, score_interval
 from common.stats import timeline as cumulative
 from common.stats.analyze import analyze
@@ -34,9 +35,12 @@ from common.stats.power import solve
 from common.stats.power.request import power_request
 from common.stats.result_table import results_table
 from common.stats.results import Analysis
+from common.stats.wording import ENGLISH, Wording, wording
 from common.validation import InvalidInput, choice, known_fields, name, number
 
 if TYPE_CHECKING:
+    from werkzeug.datastructures import LanguageAccept
+
     from common.downloads import Table
     from common.stats.warehouse_source import (
         Catalog,
@@ -97,32 +101,49 @@ def two_proportion_test(body: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def analysis_request(body: Mapping[str, Any]) -> Experiment | requests.ExperimentRef:
-    """The statistics given in the request, or the stored experiment it names."""
-    return requests.analysis_request(body)
+    """The statistics given in the request, or the stored experiment it names; its ``locale``
+    is the answer's language (``answer_wording``), not part of the analysis."""
+    return requests.analysis_request({k: v for k, v in body.items() if k != "locale"})
 
 
-def analyze_experiment(experiment: Experiment) -> dict[str, Any]:
-    return asdict(analyze(experiment))
+def answer_wording(body: Mapping[str, Any], accepted: LanguageAccept) -> Wording:
+    """The language of the decision's summary and reasons: the body's ``locale`` (400 naming
+    it when unknown), else the best ``Accept-Language`` match, else en-US, as a download of
+    GET /ab/experiments/<id> chooses its locale."""
+    if "locale" in body:
+        return wording(body["locale"])
+    return wording(choose_locale(None, accepted).tag)
 
 
-def analyze_stored(ref: requests.ExperimentRef, stored: StoredExperiment) -> dict[str, Any]:
+def analyze_experiment(experiment: Experiment, words: Wording = ENGLISH) -> dict[str, Any]:
+    return {"locale": words.tag, **asdict(analyze(experiment, words))}
+
+
+def analyze_stored(
+    ref: requests.ExperimentRef, stored: StoredExperiment, words: Wording = ENGLISH
+) -> dict[str, Any]:
     """Statistics of an experiment stored in the warehouse, read by the caller."""
-    return {"experiment_id": ref.experiment_id, **asdict(_stored_analysis(ref, stored))}
+    analysis = _stored_analysis(ref, stored, words)
+    return {"experiment_id": ref.experiment_id, "locale": words.tag, **asdict(analysis)}
 
 
-def experiment_results(stored: StoredExperiment, as_of: date, currency: str) -> Table:
+def experiment_results(
+    stored: StoredExperiment, as_of: date, currency: str, words: Wording = ENGLISH
+) -> Table:
     """The analysis POST /ab/analyze {experiment_id} answers (its default options) as the
     table a person reads, named after the experiment and ``as_of``, the day of its data;
-    revenue in ``currency`` (the shop's ISO 4217 code)."""
+    revenue in ``currency`` (the shop's ISO 4217 code), the decision in ``words``."""
     ref = requests.analysis_request({"experiment_id": stored.definition.experiment_id})
-    analysis = _stored_analysis(ref, stored)
+    analysis = _stored_analysis(ref, stored, words)
     return results_table(stored.definition, as_of, analysis, mart_metric_units(currency))
 
 
-def _stored_analysis(ref: requests.ExperimentRef, stored: StoredExperiment) -> Analysis:
+def _stored_analysis(
+    ref: requests.ExperimentRef, stored: StoredExperiment, words: Wording
+) -> Analysis:
     experiment = stored.engine_input(ref.options)
     requests.check_cost([experiment])
-    return analyze(experiment)
+    return analyze(experiment, words)
 
 
 @dataclass(frozen=True)

@@ -15,108 +15,124 @@ interval is the comparison's own (its scale, its level), so a reason never contr
 numbers it quotes. The experiment ships the winning treatment with the largest primary lift.
 
 The summary quotes each comparison's interval as reported, with enough digits that a bound of a
-significant result never prints as 0 and a p-value never rounds across alpha.
+significant result never prints as 0 and a p-value never rounds across alpha; its words and
+the spelling of its numbers are the requested locale's (``common.stats.wording``).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from common.stats.inputs import Options
 from common.stats.results import Comparison, Reason, ShipDecision, Verdict
 from common.stats.srm import SrmResult
+from common.stats.wording import ENGLISH, Wording
 
 _BLOCKING = {"srm_failed", "guardrail_harmed", "significant_harm"}
 _CORRECTION_NAMES = {"bonferroni": "Bonferroni", "holm": "Holm", "bh": "Benjamini-Hochberg"}
 _MAX_DECIMALS = 15
 
 
-def _fixed(x: float, decimals: int, unit: str = "", sign: str = "") -> str:
-    """x with at least ``decimals`` decimals and as many more as keep a non-zero x non-zero."""
+def _fixed(x: float, decimals: int, words: Wording, percent: str = "", sign: str = "") -> str:
+    """x with at least ``decimals`` decimals and as many more as keep a non-zero x non-zero;
+    ``percent``: "%" or nothing."""
     while round(x, decimals) == 0 and x != 0 and decimals < _MAX_DECIMALS:
         decimals += 1
-    return f"{x:{sign},.{decimals}f}{unit}"
+    return words.spell(f"{x:{sign},.{decimals}f}{percent}")
 
 
-def _value(x: float | None, c: Comparison) -> str:
+def _value(x: float | None, c: Comparison, words: Wording) -> str:
     if x is None:
-        return "n/a"
-    return _fixed(100 * x, 2, "%") if c.kind == "proportion" else f"{x:,.4g}"
+        return words.text("not_available")
+    if c.kind == "proportion":
+        return _fixed(100 * x, 2, words, "%")
+    return words.number(x, ",.4g")
 
 
-def effect_text(x: float | None, c: Comparison) -> str:
+def effect_text(x: float | None, c: Comparison, words: Wording = ENGLISH) -> str:
     """A number on the comparison's scale: +x.xx% (lift), +x.xx pp (rates), or metric units."""
     if x is None:
-        return "n/a"
+        return words.text("not_available")
     if c.scale == "relative":
-        return _fixed(100 * x, 2, "%", "+")
+        return _fixed(100 * x, 2, words, "%", "+")
     if c.kind == "proportion":
-        return _fixed(100 * x, 2, " pp", "+")
-    return f"{x:+,.4g}"
+        return _fixed(100 * x, 2, words, sign="+") + words.text("percentage_points")
+    return words.number(x, "+,.4g")
 
 
 def _side(x: float, alpha: float) -> int:
     return (x > alpha) - (x < alpha)
 
 
-def p_text(p: float, alpha: float) -> str:
+def p_text(p: float, alpha: float, words: Wording = ENGLISH) -> str:
     """p with as many digits as keep it on its side of alpha (0.0499 never prints as 0.050)."""
     if p < 0.001 <= alpha:
-        return "p < 0.001"
+        return f"p < {words.spell('0.001')}"
     for digits in range(3, _MAX_DECIMALS):
         text = f"{p:.{digits}f}" if p >= 0.001 else f"{p:.{digits - 1}e}"
         if _side(float(text), alpha) == _side(p, alpha):
-            return f"p = {text}"
-    return f"p = {p!r}"
+            return f"p = {words.spell(text)}"
+    return f"p = {words.spell(repr(p))}"
 
 
-def _level(level: float) -> str:
+def _level(level: float, words: Wording) -> str:
     text = f"{100 * level:.2f}".rstrip("0").rstrip(".")
-    return f"{text}%"
+    return words.spell(f"{text}%")
 
 
 def _interval_kind(options: Options) -> str:
     if options.sequential:
-        return "always-valid CI"
-    return "repeated CI" if options.group_sequential else "CI"
+        return "always_valid_ci"
+    return "repeated_ci" if options.group_sequential else "ci"
 
 
-def interval_label(c: Comparison, options: Options) -> str:
+def interval_label(c: Comparison, options: Options, words: Wording = ENGLISH) -> str:
     """e.g. "95% CI", "Holm-adjusted 98.33% always-valid CI", "95% repeated CI"."""
-    label = f"{_level(c.ci_level)} {_interval_kind(options)}"
+    label = words.text(_interval_kind(options), level=_level(c.ci_level, words))
     if c.ci_level != 1 - options.alpha:
-        label = f"{_CORRECTION_NAMES[options.correction]}-adjusted {label}"
+        correction = _CORRECTION_NAMES[options.correction]
+        label = words.text("adjusted_interval", correction=correction, interval=label)
     return label
 
 
-def _interval(c: Comparison, options: Options) -> str:
+def _interval(c: Comparison, options: Options, words: Wording) -> str:
     lower, upper = c.reported.ci
-    label = interval_label(c, options)
+    label = interval_label(c, options, words)
     if lower is None and upper is None:
-        return f"{label} undefined"
+        return words.text("interval_undefined", label=label)
     if lower is None:
-        return f"{label} at most {effect_text(upper, c)}"
+        return words.text("interval_at_most", label=label, upper=effect_text(upper, c, words))
     if upper is None:
-        return f"{label} at least {effect_text(lower, c)}"
-    return f"{label} {effect_text(lower, c)} to {effect_text(upper, c)}"
+        return words.text("interval_at_least", label=label, lower=effect_text(lower, c, words))
+    return words.text(
+        "interval",
+        label=label,
+        lower=effect_text(lower, c, words),
+        upper=effect_text(upper, c, words),
+    )
 
 
-def _evidence(c: Comparison, options: Options) -> str:
-    text = f"{effect_text(c.reported.estimate, c)}, {_interval(c, options)}"
-    text += f", {p_text(c.p_value, options.alpha)}"
+def _evidence(c: Comparison, options: Options, words: Wording) -> str:
+    text = f"{effect_text(c.reported.estimate, c, words)}, {_interval(c, options, words)}"
+    text += f", {p_text(c.p_value, options.alpha, words)}"
     if options.correction != "none" and c.p_value_adjusted != c.p_value:
+        adjusted = p_text(c.p_value_adjusted, options.alpha, words)
         name = _CORRECTION_NAMES[options.correction]
-        text += f", {name}-adjusted {p_text(c.p_value_adjusted, options.alpha)}"
+        text += ", " + words.text("adjusted_p", correction=name, p=adjusted)
     return text
 
 
-def _change(c: Comparison, options: Options) -> str:
+def _change(c: Comparison, options: Options, words: Wording) -> str:
     estimate = c.absolute.estimate or 0.0
-    verb = "raised" if estimate > 0 else "lowered" if estimate < 0 else "did not move"
-    return (
-        f"{c.variant} {verb} {c.metric} from {_value(c.control.mean, c)} to "
-        f"{_value(c.treatment.mean, c)} ({_evidence(c, options)})"
+    verb = "raised" if estimate > 0 else "lowered" if estimate < 0 else "unmoved"
+    return words.text(
+        verb,
+        variant=c.variant,
+        metric=c.metric,
+        control=_value(c.control.mean, c, words),
+        treatment=_value(c.treatment.mean, c, words),
+        evidence=_evidence(c, options, words),
     )
 
 
@@ -125,42 +141,30 @@ def improves(c: Comparison) -> bool:
     return estimate > 0 if c.direction == "increase" else estimate < 0
 
 
-def srm_reason(srm: SrmResult) -> Reason:
-    return Reason(
-        "srm_failed",
-        f"The traffic split does not match the planned weights (SRM p = {srm.p_value:.2g}, "
-        f"below {srm.threshold:g}): assignment or logging is broken, so no metric can be "
-        "trusted until it is fixed.",
-    )
+def srm_reason(srm: SrmResult, words: Wording) -> Reason:
+    p, threshold = words.number(srm.p_value, ".2g"), words.number(srm.threshold, "g")
+    return Reason("srm_failed", words.reason("srm_failed", p=p, threshold=threshold))
 
 
-def _primary_reasons(primary: Comparison, options: Options) -> list[Reason]:
+def _primary_reasons(primary: Comparison, options: Options, words: Wording) -> list[Reason]:
     where = {"variant": primary.variant, "metric": primary.metric}
     if primary.absolute.estimate is None or primary.statistic is None:
-        why = "; ".join(primary.messages) or "the test is undefined for these numbers"
-        return [Reason("untestable", f"{primary.metric} could not be tested: {why}.", **where)]
-    change = _change(primary, options)
+        why = "; ".join(primary.messages) or words.text("undefined_test")
+        message = words.reason("untestable", metric=primary.metric, why=why)
+        return [Reason("untestable", message, **where)]
+    change = _change(primary, options, words)
     if primary.significant:
-        if improves(primary):
-            return [Reason("significant_win", f"{change}: a significant improvement.", **where)]
-        return [Reason("significant_harm", f"{change}: a significant harm.", **where)]
-    reasons = [
-        Reason(
-            "ci_crosses_zero",
-            f"{change}; the interval includes no change, so this is not significant.",
-            **where,
-        )
-    ]
+        code = "significant_win" if improves(primary) else "significant_harm"
+        return [Reason(code, words.reason(code, change=change), **where)]
+    reasons = [Reason("ci_crosses_zero", words.reason("ci_crosses_zero", change=change), **where)]
     if primary.underpowered:
-        reasons.append(
-            Reason(
-                "underpowered",
-                f"At this size the test detects lifts of about ±{primary.mde_relative:.2%} "
-                f"with {options.power:.0%} power, more than the {options.mde:.2%} aimed for: "
-                "it is underpowered.",
-                **where,
-            )
+        message = words.reason(
+            "underpowered",
+            detectable=words.number(primary.mde_relative, ".2%"),
+            power=words.number(options.power, ".0%"),
+            mde=words.number(options.mde, ".2%"),
         )
+        reasons.append(Reason("underpowered", message, **where))
     return reasons
 
 
@@ -186,77 +190,94 @@ def _margin_bounds(c: Comparison) -> tuple[float, float, float]:
     return margin, lower, upper
 
 
-def _guardrail_reason(c: Comparison, options: Options) -> Reason | None:
+def _guardrail_reason(c: Comparison, options: Options, words: Wording) -> Reason | None:
     where = {"variant": c.variant, "metric": c.metric}
     if c.margin is None:
         if c.significant and not improves(c):
-            message = f"The guardrail {c.metric} got significantly worse: {_change(c, options)}."
+            change = _change(c, options, words)
+            message = words.reason("guardrail_harmed", metric=c.metric, change=change)
             return Reason("guardrail_harmed", message, **where)
         return None
     margin, lower, upper = _margin_bounds(c)
-    allowed = f"the {c.margin:.2%} non-inferiority margin"
+    allowed = {"metric": c.metric, "margin": words.number(c.margin, ".2%")}
     if upper < -margin:
-        message = f"The guardrail {c.metric} is worse than {allowed}: {_change(c, options)}."
+        change = _change(c, options, words)
+        message = words.text("guardrail_beyond_margin", **allowed, change=change)
         return Reason("guardrail_harmed", message, **where)
     if not lower >= -margin:  # also when the interval or the margin is undefined
-        message = (
-            f"The guardrail {c.metric} is not shown within {allowed}; its interval still "
-            f"reaches past it: {_change(c, options)}."
-        )
+        change = _change(c, options, words)
+        message = words.reason("guardrail_not_noninferior", **allowed, change=change)
         return Reason("guardrail_not_noninferior", message, **where)
     return None
 
 
+def headline(verdict: Verdict, variant: str | None, codes: Collection[str], words: Wording) -> str:
+    """The summary's first sentence, from the decision and its reasons' codes."""
+    if verdict == "DO NOT SHIP" and variant is None:
+        return words.text("no_treatment")
+    if verdict == "INCONCLUSIVE" and "guardrail_not_noninferior" in codes:
+        return words.text("inconclusive_guardrail")
+    return words.lead(verdict, variant=variant)
+
+
 def _summary(
-    verdict: Verdict, variant: str | None, reasons: Sequence[Reason], srm: SrmResult
+    verdict: Verdict,
+    variant: str | None,
+    reasons: Sequence[Reason],
+    srm: SrmResult,
+    words: Wording,
 ) -> str:
-    lead = {
-        "SHIP": f"Ship {variant}.",
-        "DO NOT SHIP": f"Do not ship {variant or 'any treatment'}.",
-        "INCONCLUSIVE": "Inconclusive: no treatment has shown a significant effect yet.",
-    }[verdict]
-    if verdict == "INCONCLUSIVE" and any(r.code == "guardrail_not_noninferior" for r in reasons):
-        lead = "Inconclusive: a guardrail is not yet shown to stay within its margin."
+    lead = headline(verdict, variant, {r.code for r in reasons}, words)
     sentences = [lead, *(r.message for r in reasons)]
     if srm.passed and srm.message is None:
-        sentences.append(f"The traffic split matches the plan (SRM p = {srm.p_value:.3f}).")
+        sentences.append(words.text("srm_passed", p=words.number(srm.p_value, ".3f")))
     return " ".join(sentences)
 
 
 def decide_variant(
-    variant: str, comparisons: Sequence[Comparison], srm: SrmResult, options: Options
+    variant: str,
+    comparisons: Sequence[Comparison],
+    srm: SrmResult,
+    options: Options,
+    words: Wording = ENGLISH,
 ) -> ShipDecision:
     """The decision for one treatment, from its comparisons (one per metric)."""
-    reasons = [] if srm.passed else [srm_reason(srm)]
-    guardrails = (_guardrail_reason(c, options) for c in comparisons if c.role == "guardrail")
+    reasons = [] if srm.passed else [srm_reason(srm, words)]
+    guardrails = (
+        _guardrail_reason(c, options, words) for c in comparisons if c.role == "guardrail"
+    )
     reasons += [r for r in guardrails if r is not None]
-    reasons += _primary_reasons(next(c for c in comparisons if c.role == "primary"), options)
+    primary = next(c for c in comparisons if c.role == "primary")
+    reasons += _primary_reasons(primary, options, words)
     verdict = _verdict(reasons)
-    return ShipDecision(verdict, variant, tuple(reasons), _summary(verdict, variant, reasons, srm))
+    summary = _summary(verdict, variant, reasons, srm, words)
+    return ShipDecision(verdict, variant, tuple(reasons), summary)
 
 
 def decide(
-    decisions: Sequence[ShipDecision], primaries: Sequence[Comparison], srm: SrmResult
+    decisions: Sequence[ShipDecision],
+    primaries: Sequence[Comparison],
+    srm: SrmResult,
+    words: Wording = ENGLISH,
 ) -> ShipDecision:
     """The experiment's decision from its treatments' (primaries: their primary comparisons)."""
     if len(decisions) == 1:
         return decisions[0]
     if not srm.passed:
-        reasons = (srm_reason(srm),)
-        return ShipDecision(
-            "DO NOT SHIP", None, reasons, _summary("DO NOT SHIP", None, reasons, srm)
-        )
+        reasons = (srm_reason(srm, words),)
+        summary = _summary("DO NOT SHIP", None, reasons, srm, words)
+        return ShipDecision("DO NOT SHIP", None, reasons, summary)
     winners = [(d, c) for d, c in zip(decisions, primaries, strict=True) if d.verdict == "SHIP"]
     if winners:
         best, _ = max(winners, key=lambda w: abs(w[1].relative.estimate or 0.0))
         verdict, variant, reasons = "SHIP", best.variant, best.reasons
         if len(winners) > 1:
             others = ", ".join(d.variant for d, _ in winners if d is not best)
-            note = f"{others} also won; {best.variant} has the largest lift."
+            note = words.text("also_won", others=others, best=best.variant)
             reasons = (*reasons, Reason("significant_win", note))
     else:
         every = all(d.verdict == "DO NOT SHIP" for d in decisions)
         verdict = "DO NOT SHIP" if every else "INCONCLUSIVE"
         variant = None
         reasons = tuple(r for d in decisions for r in d.reasons)
-    return ShipDecision(verdict, variant, reasons, _summary(verdict, variant, reasons, srm))
+    return ShipDecision(verdict, variant, reasons, _summary(verdict, variant, reasons, srm, words))

@@ -2,7 +2,9 @@
 
 POST /ab/test      {a_success, a_total, b_success, b_total, alpha?}: the original two-proportion
                    test (group, uplift, p_value, ci_95, srm_p, significant) plus the full read-out
-POST /ab/analyze   {variants, metrics?, options?} or {experiment_id, options?} (from ab_metrics)
+POST /ab/analyze   {variants, metrics?, options?} or {experiment_id, options?} (from ab_metrics),
+                   and locale? (else Accept-Language): the decision's summary and reasons in
+                   en-US (default) or de-DE
 POST /ab/breakdown {experiment_id, dimension, options?, correction_across_values?}: exploratory
                    analysis per browser, traffic_source or country (ab_metrics_by_dimension)
 POST /ab/power     {baseline, mde?, n_per_arm?, ...}: sample size, detectable effect or power
@@ -38,6 +40,7 @@ from common.stats.warehouse_source import (
     stored_experiment,
     stored_timeline,
 )
+from common.stats.wording import wording
 from common.validation import InvalidInput
 
 CONFIG, BACKENDS = start_function("abtest")
@@ -73,12 +76,15 @@ def sample(request: flask.Request) -> dict:
 
 
 @router.route("/analyze", methods=("POST",))
-def analyze(request: flask.Request) -> dict:
-    wanted = api.analysis_request(_body(request))
+def analyze(request: flask.Request) -> flask.Response:
+    body = _body(request)
+    words = api.answer_wording(body, request.accept_languages)  # 400 before any analysis
+    wanted = api.analysis_request(body)
+    headers = {"Vary": "Accept-Language"}  # it may choose the summary's language
     if not isinstance(wanted, ExperimentRef):
-        return api.analyze_experiment(wanted)
+        return json_response(api.analyze_experiment(wanted, words), 200, headers)
     stored = stored_experiment(BACKENDS.warehouse, MARTS, wanted.experiment_id)
-    return api.analyze_stored(wanted, stored)
+    return json_response(api.analyze_stored(wanted, stored, words), 200, headers)
 
 
 @router.route("/breakdown", methods=("POST",))
@@ -111,7 +117,8 @@ def experiment(request: flask.Request, experiment_id: str) -> flask.Response:
     if not wanted.is_download:
         return json_response(answer, 200, headers)
     stored = stored_experiment(BACKENDS.warehouse, MARTS, answer["experiment_id"])
-    results = api.experiment_results(stored, found.as_of, CONFIG.currency)
+    words = wording(wanted.locale.tag)  # the decision column in the file's language
+    results = api.experiment_results(stored, found.as_of, CONFIG.currency, words)
     audit.answered(request, len(results.rows))  # a download hides them from the Router
     return download_response(results, wanted, headers)
 

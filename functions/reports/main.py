@@ -68,7 +68,7 @@ def weekly(request: flask.Request) -> tuple[dict, int]:
 def experiment(request: flask.Request, experiment_id: str) -> tuple[dict, int]:
     language = _language(request)
     content = experiment_content(
-        BACKENDS.warehouse, CONFIG.marts_schema, CONFIG.time_zone, experiment_id
+        BACKENDS.warehouse, CONFIG.marts_schema, CONFIG.time_zone, experiment_id, language.words
     )
     now = datetime.now(UTC)
     document = pdf.experiment_pdf(content, language, _formats(language), now)

@@ -470,6 +470,9 @@ STRANGER = {"name": "x", "metrics": {"other": {"n": 5, "sum": 1}}}
         ({"variants": arms(2), "metrics": [{"name": "m", "type": "median"}]}, "metrics[0].type"),
         ({"variants": arms(2), "experiment_id": "ab_even"}, "variants"),
         ({}, "variants"),
+        (two_arm_body(locale="fr-FR"), "locale"),
+        (two_arm_body(locale=["de-DE"]), "locale"),
+        ({"experiment_id": "ab_even", "locale": "de"}, "locale"),  # before the warehouse
     ],
 )
 def test_analyze_invalid_inputs_name_the_field(client, body, field):
@@ -886,6 +889,38 @@ def test_broken_split_in_the_warehouse_is_do_not_ship(client, warehouse):
     assert result["decision"]["reasons"][0]["code"] == "srm_failed"
     assert [c["metric"] for c in result["comparisons"]] == ["revenue_per_user", "conversion"]
     assert result["comparisons"][0]["role"] == "primary"
+
+
+def test_the_decision_is_worded_in_the_locale_asked_for(client, warehouse):
+    """The body's locale, else Accept-Language (as a download of GET /ab/experiments/<id>
+    chooses), else en-US; only the decision's words change (tests/unit/stats/test_wording.py
+    checks them and their numbers)."""
+    stored = {"experiment_id": "broken_split"}
+    english = client.post("/ab/analyze", json=stored)
+    german = client.post("/ab/analyze", json={**stored, "locale": "de-DE"})
+    asked = {"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}
+    by_header = client.post("/ab/analyze", json=stored, headers=asked)
+    assert (english.get_json()["locale"], german.get_json()["locale"]) == ("en-US", "de-DE")
+    assert by_header.get_json() == german.get_json()
+    assert "Accept-Language" in german.headers["Vary"]
+    body_first = client.post("/ab/analyze", json={**stored, "locale": "en-US"}, headers=asked)
+    assert body_first.get_json() == english.get_json()
+    unknown_language = client.post("/ab/analyze", json=stored, headers={"Accept-Language": "fr"})
+    assert unknown_language.get_json() == english.get_json()  # a header is a preference
+    en, de = english.get_json(), german.get_json()
+    worded = ("locale", "decision", "decisions")
+    assert {k: v for k, v in en.items() if k not in worded} == {
+        k: v for k, v in de.items() if k not in worded
+    }
+    assert de["decision"]["verdict"] == en["decision"]["verdict"] == "DO NOT SHIP"
+    assert de["decision"]["summary"].startswith(
+        "treatment nicht ausrollen. Die Aufteilung des Traffics entspricht nicht den geplanten "
+        "Gewichten (SRM p = "
+    )
+    assert en["decision"]["summary"].startswith("Do not ship treatment. The traffic split")
+    given = client.post("/ab/analyze", json=two_arm_body(locale="de-DE")).get_json()
+    assert given["locale"] == "de-DE"
+    assert given["decision"]["summary"].startswith("Nicht eindeutig: ")  # 10% vs 12%, n = 1000
 
 
 def test_an_arm_nobody_reached_counts_zero(client, warehouse):

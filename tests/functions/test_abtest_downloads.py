@@ -44,10 +44,12 @@ NUMBERS = (
 DATES = ("start_date", "end_date", "as_of")
 
 
-def expected_rows(experiment_id, client):
-    """The rows the file must hold, as dicts, read off POST /ab/analyze's JSON and the
-    experiment's own JSON: per metric the control, then each treatment."""
-    analysis = client.post("/ab/analyze", json={"experiment_id": experiment_id}).get_json()
+def expected_rows(experiment_id, client, locale="en-US"):
+    """The rows the file must hold, as dicts, read off POST /ab/analyze's JSON (its decision
+    worded in ``locale``, as the file's) and the experiment's own JSON: per metric the
+    control, then each treatment."""
+    body = {"experiment_id": experiment_id, "locale": locale}
+    analysis = client.post("/ab/analyze", json=body).get_json()
     about = client.get(f"/ab/experiments/{experiment_id}").get_json()
     dates = {"start_date": about["start_date"], "end_date": about["end_date"], "as_of": BUILT_ON}
     decisions = {d["variant"]: d for d in analysis["decisions"]}
@@ -107,7 +109,7 @@ def filled(row):
 
 @pytest.mark.parametrize("experiment_id", ["broken_split", "three_arms", "ab_even"])
 def test_a_german_csv_reads_back_as_the_analysis(client, warehouse, experiment_id):
-    expected = expected_rows(experiment_id, client)
+    expected = expected_rows(experiment_id, client, "de-DE")
     response = client.get(
         f"/ab/experiments/{experiment_id}", query_string={"format": "csv", "locale": "de-DE"}
     )
@@ -127,6 +129,9 @@ def test_the_german_csv_spells_numbers_and_dates_the_german_way(client, warehous
     treatment = next(csv.DictReader(io.StringIO(text[1:]), delimiter=";"))
     assert treatment["mean"] == "20,922933860281297"  # 180000 / 8603
     assert (treatment["start_date"], treatment["as_of"]) == ("01.10.2026", "15.10.2026")
+    # a treatment's decision in German words, as POST /ab/analyze {locale: de-DE} writes it
+    [decision] = [r["decision"] for r in csv.DictReader(io.StringIO(text[1:]), delimiter=";")][1:2]
+    assert decision.startswith("treatment nicht ausrollen. Die Aufteilung des Traffics ")
 
 
 def test_an_english_csv_keeps_the_machine_format(client, warehouse):
@@ -141,7 +146,7 @@ def test_an_english_csv_keeps_the_machine_format(client, warehouse):
 
 @pytest.mark.parametrize(("locale", "date_format"), [("de-DE", "dd.mm.yyyy"), ("en-US", None)])
 def test_an_xlsx_reads_back_as_the_analysis(client, warehouse, locale, date_format):
-    expected = expected_rows("broken_split", client)
+    expected = expected_rows("broken_split", client, locale)
     query = {"format": "xlsx", "locale": locale}
     response = client.get("/ab/experiments/broken_split", query_string=query)
     assert (response.status_code, response.mimetype) == (200, XLSX)
@@ -159,7 +164,7 @@ def test_an_xlsx_reads_back_as_the_analysis(client, warehouse, locale, date_form
                 assert cell[name].value == pytest.approx(want[name], rel=1e-15), name
         assert cell["as_of"].is_date and cell["as_of"].value.date().isoformat() == BUILT_ON
         assert cell["as_of"].number_format == (date_format or "yyyy-mm-dd")
-        texts = ("metric", "unit", "variant", "verdict")
+        texts = ("metric", "unit", "variant", "verdict", "decision")
         assert {n: cell[n].value for n in texts} == {n: want.get(n) for n in texts}
         assert cell["control"].value is want["control"]
 

@@ -6,12 +6,10 @@ import re
 import shutil
 import subprocess
 import sys
-import typing
 
 import pytest
 
-from common.reports.texts import LABELS, REASONS_DE
-from common.stats.results import Reason
+from common.reports.texts import LABELS
 from scripts.deploy.catalog import REPO_ROOT
 from tests.support.reports import (
     german,
@@ -77,6 +75,14 @@ def test_experiment_report_says_what_the_analysis_answers(function_client, setti
         assert re.sub(r"\s+", " ", reason["message"])[:40] in english
 
     _, deutsch = made(client, f"/reports/experiments/{EXPERIMENT}", "de-DE")
+    abtest = function_client("abtest", **settings)
+    german_analysis = abtest.post(
+        "/ab/analyze", json={"experiment_id": EXPERIMENT, "locale": "de-DE"}
+    ).get_json()
+    assert german_analysis["locale"] == "de-DE"
+    for reason in german_analysis["decision"]["reasons"]:  # POST /ab/analyze's German words
+        assert plain(reason["message"]) in deutsch
+        assert plain(reason["message"]) not in english
     german_verdict = {"SHIP": "Ausrollen", "DO NOT SHIP": "Nicht ausrollen"}
     assert (
         f"Entscheidung: {german_verdict.get(analysis['decision']['verdict'], 'Nicht eindeutig')}"
@@ -86,6 +92,11 @@ def test_experiment_report_says_what_the_analysis_answers(function_client, setti
     assert f"{'+' if lift >= 0 else '-'}{german(abs(lift))} %" in deutsch  # CLDR: 5,23 %
     start = analysis_start(function_client, settings)
     assert f"{start[8:10]}.{start[5:7]}.{start[:4]}" in deutsch  # DD.MM.YYYY
+
+
+def plain(text: str) -> str:
+    """As text_of reads a PDF: every run of blanks (a no-break space too) one space."""
+    return re.sub(r"\s+", " ", text.replace("\xa0", " "))
 
 
 def analysis_start(function_client, settings) -> str:
@@ -103,10 +114,32 @@ def test_weekly_report_says_what_the_kpi_api_answers(function_client, settings):
 
     _, deutsch = made(client, "/reports/weekly", "de-DE")
     says_the_weeks_kpis_in_german(deutsch, week)
+    abtest = function_client("abtest", **settings)
+    for locale, text in (("en-US", english), ("de-DE", deutsch)):
+        for lead in decision_headlines(abtest, locale):
+            assert plain(lead) in text, (locale, lead)
 
     listed = client.get("/reports").get_json()["reports"]
     assert [r["locale"] for r in listed[:2]] == ["de-DE", "en-US"]  # newest first
     assert listed[1]["report_id"] == stored["report_id"]
+
+
+def decision_headlines(abtest, locale: str) -> list[str]:
+    """The first sentence of each analysed experiment's summary, as POST /ab/analyze words it
+    in ``locale`` (asked through Accept-Language here, the body's locale above)."""
+    listed = abtest.get("/ab/experiments").get_json()["experiments"]
+    headlines = []
+    for e in listed:
+        if e["status"] == "planned":
+            continue
+        answer = abtest.post(
+            "/ab/analyze",
+            json={"experiment_id": e["experiment_id"]},
+            headers={"Accept-Language": locale},
+        ).get_json()
+        assert answer["locale"] == locale
+        headlines.append(answer["decision"]["summary"].split(". ")[0] + ".")
+    return headlines
 
 
 def error_of(response, status: int) -> dict:
@@ -145,6 +178,7 @@ def test_the_function_starts_without_reportlab(tmp_path):
     assert result.stdout.strip() == "False"
 
 
-def test_every_language_has_every_label_and_reason():
+def test_every_language_has_every_label():
+    """The decision's reasons are worded in common.stats.wording (tests/unit/stats/
+    test_wording.py checks every reason has German)."""
     assert set(LABELS["de-DE"]) == set(LABELS["en-US"])
-    assert set(REASONS_DE) == set(typing.get_args(typing.get_type_hints(Reason)["code"]))

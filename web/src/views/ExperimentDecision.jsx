@@ -1,4 +1,5 @@
-// The ship decision with its reasons and the API's plain-language summary, and the SRM banner.
+// The ship decision with its reasons and the API's plain-language summary (both written by the API
+// in the page's locale, which ExperimentResults asks for), and the SRM banner.
 import { formatValue } from "../format.js";
 import { formatP } from "./effects.js";
 

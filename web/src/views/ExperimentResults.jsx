@@ -144,7 +144,8 @@ function Results({ experiment, t, locale }) {
   const experimentId = experiment.experiment_id;
   const [options, setOptions] = useState(DEFAULT_OPTIONS);
   const requested = requestOptions(options);
-  const analysis = useApi("/ab/analyze", {}, { experiment_id: experimentId, options: requested });
+  // the decision's summary and reasons come back in the page's language (en-US or de-DE)
+  const analysis = useApi("/ab/analyze", {}, { experiment_id: experimentId, options: requested, locale });
   const currency = shopCurrency(useApi("/kpi").data);
   const comparisons = analysis.data?.comparisons ?? [];
   return (
