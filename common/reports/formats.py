@@ -10,6 +10,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 MISSING = "\u2013"  # an en dash: an undefined value (the API's null)
+P_FLOOR = 0.001  # smaller p-values are written "< 0.001", as the API's summaries do
 DATE_FORMATS = {"en-US": "MMM d, yyyy", "de-DE": "dd.MM.yyyy"}
 
 
@@ -40,9 +41,19 @@ class Formats:
         return MISSING if value is None else format_decimal(value, pattern, locale=self.babel)
 
     def p_value(self, value: float | None) -> str:
+        """As the dashboard writes p: three decimals, or < 0.001 (never a bare 0.0000)."""
         from babel.numbers import format_decimal
 
-        return MISSING if value is None else format_decimal(value, "0.0000", locale=self.babel)
+        if value is None:
+            return MISSING
+        if value < P_FLOOR:
+            return f"< {format_decimal(P_FLOOR, '0.000', locale=self.babel)}"
+        return format_decimal(value, "0.000", locale=self.babel)
+
+    def p_clause(self, value: float | None) -> str:
+        """p in a sentence: "p = 0.042", "p < 0.001"."""
+        shown = self.p_value(value)
+        return f"p {shown}" if shown.startswith("<") else f"p = {shown}"
 
     def percent(self, ratio: float | None, signed: bool = False) -> str:
         """0.0523 → 5.23% (en) / 5,23 % (de): the locale's own percent pattern (CLDR's, where

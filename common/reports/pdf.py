@@ -143,7 +143,7 @@ def _summary(analysis: dict[str, Any], language: ReportLanguage, formats: Format
                 level=formats.percent(c["ci_level"]),
                 low=shown(low),
                 high=shown(high),
-                p=formats.p_value(c["p_value"]),
+                p=formats.p_clause(c["p_value"]),
             )
         )
     sentences.append(
@@ -156,7 +156,7 @@ def _srm(srm: dict[str, Any], language: ReportLanguage, formats: Formats, styles
     from reportlab.platypus import Paragraph
 
     failed = not srm["passed"]
-    text = language.text("srm_failed" if failed else "srm_ok", p=formats.p_value(srm["p_value"]))
+    text = language.text("srm_failed" if failed else "srm_ok", p=formats.p_clause(srm["p_value"]))
     colour = "#cf222e" if failed else "#1a7f37"
     return Paragraph(f"<font color='{colour}'>{_escape(text)}</font>", styles["Body"])
 

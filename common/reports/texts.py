@@ -25,8 +25,8 @@ LABELS: dict[str, dict[str, str]] = {
         "intervals": "Effect per metric and variant (dot: estimate; line: interval)",
         "numbers": "Numbers",
         "srm": "Sample ratio check",
-        "srm_ok": "No sample ratio mismatch (p = {p}).",
-        "srm_failed": "Sample ratio mismatch (p = {p}): the assignment is broken, "
+        "srm_ok": "No sample ratio mismatch ({p}).",
+        "srm_failed": "Sample ratio mismatch ({p}): the assignment is broken, "
         "the results cannot be trusted.",
         "metric": "Metric",
         "variant": "Variant",
@@ -46,7 +46,7 @@ LABELS: dict[str, dict[str, str]] = {
         "DO NOT SHIP": "Do not ship",
         "INCONCLUSIVE": "Inconclusive",
         "summary_comparison": "{variant} against {control} on {metric}: {lift} ({scale}), "
-        "{level} interval {low} to {high}, p = {p}.",
+        "{level} interval {low} to {high}, {p}.",
         "summary_verdict": "Verdict: {verdict}.",
         "kpis": "KPIs of the week {start} to {end}",
         "kpi": "KPI",
@@ -84,8 +84,8 @@ LABELS: dict[str, dict[str, str]] = {
         "intervals": "Effekt je Metrik und Variante (Punkt: Schätzung; Linie: Intervall)",
         "numbers": "Zahlen",
         "srm": "Stichprobenverhältnis",
-        "srm_ok": "Kein Sample Ratio Mismatch (p = {p}).",
-        "srm_failed": "Sample Ratio Mismatch (p = {p}): Die Zuteilung ist fehlerhaft, "
+        "srm_ok": "Kein Sample Ratio Mismatch ({p}).",
+        "srm_failed": "Sample Ratio Mismatch ({p}): Die Zuteilung ist fehlerhaft, "
         "den Ergebnissen ist nicht zu trauen.",
         "metric": "Metrik",
         "variant": "Variante",
@@ -105,7 +105,7 @@ LABELS: dict[str, dict[str, str]] = {
         "DO NOT SHIP": "Nicht ausrollen",
         "INCONCLUSIVE": "Nicht eindeutig",
         "summary_comparison": "{variant} gegenüber {control} bei {metric}: {lift} ({scale}), "
-        "{level}-Intervall {low} bis {high}, p = {p}.",
+        "{level}-Intervall {low} bis {high}, {p}.",
         "summary_verdict": "Entscheidung: {verdict}.",
         "kpis": "Kennzahlen der Woche {start} bis {end}",
         "kpi": "Kennzahl",

@@ -97,7 +97,9 @@ def check_numbers(page, analysis: dict, german: bool) -> None:
     srm = analysis["srm"]
     banner = page.locator("[data-srm]")
     assert banner.get_attribute("data-srm") == ("passed" if srm["passed"] else "failed")
-    assert f"p = {p_value(srm['p_value'], german)}" in banner.inner_text()
+    shown_p = p_value(srm["p_value"], german)
+    clause = f"p{NBSP}{shown_p}" if shown_p.startswith("<") else f"p{NBSP}={NBSP}{shown_p}"
+    assert clause in banner.inner_text()
     if not srm["passed"]:
         observed = " : ".join(count(v, german) for v in srm["observed"])
         assert banner.locator('[data-split="observed"]').inner_text() == observed

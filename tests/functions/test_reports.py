@@ -14,6 +14,7 @@ from scripts.deploy.catalog import REPO_ROOT
 from tests.support.reports import (
     german,
     last_complete_weeks,
+    p_clause,
     says_the_weeks_kpis_in_english,
     says_the_weeks_kpis_in_german,
     text_of,
@@ -67,7 +68,7 @@ def test_experiment_report_says_what_the_analysis_answers(function_client, setti
     primary = next(c for c in analysis["comparisons"] if c["role"] == "primary")
     verdict = {"SHIP": "Ship", "DO NOT SHIP": "Do not ship", "INCONCLUSIVE": "Inconclusive"}
     assert f"Decision: {verdict[analysis['decision']['verdict']]}" in english
-    assert f"p = {primary['p_value']:.4f}" in english
+    assert p_clause(primary["p_value"], in_german=False) in english
     lift = primary["relative"]["estimate"] * 100
     assert f"{lift:+.2f}%" in english
     assert ("No sample ratio mismatch" in english) == analysis["srm"]["passed"]
@@ -88,7 +89,7 @@ def test_experiment_report_says_what_the_analysis_answers(function_client, setti
         f"Entscheidung: {german_verdict.get(analysis['decision']['verdict'], 'Nicht eindeutig')}"
         in deutsch
     )
-    assert f"p = {german(primary['p_value'], 4)}" in deutsch
+    assert p_clause(primary["p_value"], in_german=True) in deutsch
     assert f"{'+' if lift >= 0 else '-'}{german(abs(lift))} %" in deutsch  # CLDR: 5,23 %
     start = analysis_start(function_client, settings)
     assert f"{start[8:10]}.{start[5:7]}.{start[:4]}" in deutsch  # DD.MM.YYYY

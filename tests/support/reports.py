@@ -43,6 +43,13 @@ def german(value: float, digits: int = 2) -> str:
     return f"{value:,.{digits}f}".replace(",", "_").replace(".", ",").replace("_", ".")
 
 
+def p_clause(p: float, in_german: bool) -> str:
+    """p as the reports write it in a sentence: three decimals, or "p < 0.001"."""
+    if p < 0.001:
+        return "p < 0,001" if in_german else "p < 0.001"
+    return f"p = {german(p, 3) if in_german else f'{p:.3f}'}"
+
+
 def last_complete_weeks(kpi_client) -> tuple[dict, dict]:
     """The week before and the last complete week of GET /kpi/revenue?grain=week."""
     answer = kpi_client.get("/kpi/revenue?grain=week").get_json()

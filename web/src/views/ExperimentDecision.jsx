@@ -1,7 +1,7 @@
 // The ship decision with its reasons and the API's plain-language summary (both written by the API
 // in the page's locale, which ExperimentResults asks for), and the SRM banner.
 import { formatValue } from "../format.js";
-import { formatP } from "./effects.js";
+import { formatP, formatPClause } from "./effects.js";
 
 export function Decision({ decision, t }) {
   return (
@@ -26,7 +26,7 @@ export function Decision({ decision, t }) {
 
 /** A warning when the split differs from the plan (p below the threshold), a quiet line otherwise. */
 export function SrmBanner({ srm, variants, t, locale }) {
-  const p = formatP(srm.p_value, locale);
+  const p = formatPClause(srm.p_value, locale);
   if (srm.passed) {
     return (
       <p class="srm ok" data-srm="passed">

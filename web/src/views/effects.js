@@ -44,6 +44,12 @@ export function formatP(p, locale) {
   return p < 0.001 ? `<\u00a0${three.format(0.001)}` : three.format(p);
 }
 
+/** p as a clause of a sentence: "p = 0.042", "p < 0.001". */
+export function formatPClause(p, locale) {
+  const text = formatP(p, locale);
+  return text.startsWith("<") ? `p\u00a0${text}` : `p\u00a0=\u00a0${text}`;
+}
+
 /** A probability or confidence level as a percentage with up to two decimals (95 %, 97.39 %). */
 export function formatShare(value, locale, t) {
   return formatValue(value, "ratio", locale, t);
