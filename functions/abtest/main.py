@@ -13,6 +13,9 @@ GET  /ab/experiments[?status=planned|running|finished], GET /ab/experiments/<exp
                    [?format=csv|xlsx&locale=en-US|de-DE]: with a format, the file of the
                    experiment's results (the analysis POST /ab/analyze answers by default)
 
+POST /ab/analyze/file   the body a per-user experiment file (CSV, gzip CSV or Parquet), its
+                   columns named in the query string: the analysis and its data quality
+
 An unknown experiment_id answers 404 with the known ids in the error's "known".
 """
 
@@ -23,6 +26,10 @@ import functions_framework
 
 from common import audit
 from common.backends import start_function
+from common.experiment_files.aggregate import file_statistics
+from common.experiment_files.analysis import file_analysis
+from common.experiment_files.mapping import QUERY_PARAMETERS, file_mapping
+from common.experiment_files.upload import MAX_UPLOAD_BYTES, received
 from common.http import Router, json_body, json_response
 from common.negotiation import RESPONSE_OPTIONS, VARY, download_response, requested
 from common.stats import api
@@ -115,6 +122,16 @@ def assign(request: flask.Request) -> dict:
         definition = experiment_definition(BACKENDS.warehouse, MARTS, experiment_id)
         variants, weights = definition.variants, definition.weights
     return api.assignment(experiment_id, user_id, variants, weights)
+
+
+@router.route(
+    "/analyze/file", methods=("POST",), query=QUERY_PARAMETERS, max_body_bytes=MAX_UPLOAD_BYTES
+)
+def analyze_file(request: flask.Request) -> dict:
+    mapping = file_mapping(request.args)  # a bad mapping: 400 before the body is read
+    with received(request.stream) as upload:
+        statistics = file_statistics(upload, mapping)
+    return file_analysis(upload, statistics, mapping.options)
 
 
 @functions_framework.http

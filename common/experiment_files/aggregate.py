@@ -1,0 +1,372 @@
+"""An experiment file's rows reduced, in DuckDB, to each arm's sufficient statistics, under the
+data-quality rules; pandas never sees the rows.
+
+The rules, in this order (each count is reported in ``DataQuality``):
+
+1. rows without a user id or a variant are left out (``rows_without_user_or_variant``);
+2. with ``exposure_column``, a row whose value there is not the one its variant expects (a
+   control user shown the new page, in the Udacity test) is left out (``exposure_mismatches``);
+3. a user's several rows in one variant count once (``duplicate_rows`` is the rows dropped): the
+   earliest by ``first_by`` is kept, and, without it or on a tie, the first in the file;
+4. a user left with rows in two or more variants is left out entirely
+   (``users_in_several_variants``): which arm's outcome they show is unknowable.
+
+A metric column holds 0/1 or true/false (a proportion) or any finite numbers (a mean); an empty
+cell leaves that user out of that metric only (``missing_values``). A covariate must have a
+value wherever its metric has one. Column names reach SQL only as quoted identifiers, after
+they are found in the file's own schema; every value travels as a bound parameter.
+
+DuckDB is imported on first use: the other routes of the function never pay for it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from common.experiment_files.mapping import FileMapping
+from common.experiment_files.upload import UploadedFile
+from common.stats.inputs import MAX_ARMS
+from common.validation import InvalidInput
+
+if TYPE_CHECKING:
+    import duckdb
+
+MAX_DIMENSION_VALUES = 20  # as the ab_metrics_by_dimension mart: the rest are summed as 'other'
+OTHER, MISSING = "other", "(missing)"
+MEMORY_LIMIT = "256MB"  # of the function's 512 MiB; the temporary file takes the rest
+_NUMERIC = re.compile(r"(U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?|FLOAT|DOUBLE|REAL|DECIMAL\(.*\))")
+_CSV = (
+    "read_csv($path, header = true, delim = $delimiter, quote = '\"', escape = '\"', "
+    "encoding = 'utf-8', sample_size = -1, auto_detect = true)"
+)
+_PARQUET = "read_parquet($path)"
+_SHOWN_COLUMNS = 30
+
+
+@dataclass(frozen=True)
+class MetricColumn:
+    column: str
+    kind: str  # "proportion" (0/1, true/false) or "mean"
+    covariate: str | None
+
+
+@dataclass(frozen=True)
+class Arm:
+    variant: str
+    users: int
+    # per metric column: POST /ab/analyze's statistics (n, sum, sum_squares, covariate_sum, ...)
+    statistics: Mapping[str, Mapping[str, float]]
+
+
+@dataclass(frozen=True)
+class DimensionStatistics:
+    dimension: str
+    values: tuple[tuple[str, tuple[Arm, ...]], ...]  # most users first, 'other' last
+
+
+@dataclass(frozen=True)
+class DataQuality:
+    rows: int
+    rows_without_user_or_variant: int
+    exposure_mismatches: int
+    duplicate_rows: int
+    users_in_several_variants: int
+    users: int
+    missing_values: Mapping[str, int]  # per metric column
+
+
+@dataclass(frozen=True)
+class FileStatistics:
+    metrics: tuple[MetricColumn, ...]  # the primary first
+    arms: tuple[Arm, ...]  # the control first
+    breakdowns: tuple[DimensionStatistics, ...]
+    quality: DataQuality
+
+
+def file_statistics(upload: UploadedFile, mapping: FileMapping) -> FileStatistics:
+    import duckdb  # lazily: the other routes never pay for importing it
+
+    # Spilled pages go beside the upload, into the folder removed with it.
+    config = {"memory_limit": MEMORY_LIMIT, "temp_directory": str(upload.path.parent)}
+    with duckdb.connect(":memory:", config=config) as con:
+        schema = _schema(con, upload, mapping)
+        _check_columns(schema, mapping)
+        kinds = _load(con, upload, mapping, schema)
+        quality = _apply_rules(con, mapping)
+        metrics = tuple(
+            MetricColumn(m, kinds[m], mapping.covariates.get(m)) for m in mapping.metrics
+        )
+        variants = _variants(con, mapping)
+        arms = _arms(con, metrics, variants, "kept")
+        breakdowns = tuple(
+            _breakdown(con, metrics, variants, i, d) for i, d in enumerate(mapping.dimensions)
+        )
+    return FileStatistics(metrics, arms, breakdowns, quality)
+
+
+def _source(upload: UploadedFile) -> str:
+    return _PARQUET if upload.format == "parquet" else _CSV
+
+
+def _params(upload: UploadedFile, mapping: FileMapping) -> dict[str, str]:
+    params = {"path": str(upload.path)}
+    if upload.format == "csv":
+        params["delimiter"] = mapping.delimiter
+    return params
+
+
+def _read(con: duckdb.DuckDBPyConnection, sql: str, upload: UploadedFile, params: dict) -> Any:
+    """Run a statement that reads the file; what DuckDB finds wrong with it is the client's."""
+    import duckdb
+
+    try:
+        return con.execute(sql, params)
+    except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.IOException) as e:
+        first_line = str(e).splitlines()[0].replace(str(upload.path), "the file")
+        raise InvalidInput(
+            "body", f"cannot be read as {upload.format.upper()}: {first_line}"
+        ) from None
+
+
+def _schema(con: duckdb.DuckDBPyConnection, upload: UploadedFile, mapping: FileMapping) -> dict:
+    sql = f"describe select * from {_source(upload)}"  # noqa: S608 - no request text
+    rows = _read(con, sql, upload, _params(upload, mapping)).fetchall()
+    return {row[0]: row[1] for row in rows}
+
+
+def _check_columns(schema: Mapping[str, str], mapping: FileMapping) -> None:
+    for column, parameter in mapping.columns.items():
+        if column not in schema:
+            shown = ", ".join(list(schema)[:_SHOWN_COLUMNS])
+            hint = ""
+            if len(schema) == 1 and any(d in next(iter(schema)) for d in ";\t|,"):
+                hint = " (the header reads as one column: give the file's delimiter)"
+            raise InvalidInput(
+                parameter, f"no column {column!r} in the file; its columns: {shown}{hint}"
+            )
+
+
+def _check_types(schema: Mapping[str, str], mapping: FileMapping) -> None:
+    for parameter, columns in (
+        ("metrics", mapping.metrics),
+        ("covariates", mapping.covariates.values()),
+    ):
+        for column in columns:
+            kind = schema[column]
+            if kind != "BOOLEAN" and not _NUMERIC.fullmatch(kind):
+                raise InvalidInput(
+                    parameter,
+                    f"column {column!r} holds {kind} values; a metric or covariate must be "
+                    "0/1, true/false or numbers",
+                )
+
+
+def _quoted(column: str) -> str:
+    """A column name found in the file's schema, as an SQL identifier."""
+    return '"' + column.replace('"', '""') + '"'
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection,
+    upload: UploadedFile,
+    mapping: FileMapping,
+    schema: Mapping[str, str],
+) -> dict[str, str]:
+    """The mapped columns into table ``rows``: row_no (the file's order), u (user), v (variant
+    as text), o (first_by), e (exposure as text), m<i> and c<i> (metric and covariate as
+    DOUBLE), d<j> (dimension as text); then each metric's kind. Read as they are first, cast
+    after: DuckDB would push a cast into the CSV reader, which then refuses "TRUE" as a DOUBLE."""
+    columns = [(mapping.user_column, "u", None), (mapping.variant_column, "v", "varchar")]
+    if mapping.first_by is not None:
+        columns.append((mapping.first_by, "o", None))
+    if mapping.exposure_column is not None:
+        columns.append((mapping.exposure_column, "e", "varchar"))
+    for i, metric in enumerate(mapping.metrics):
+        columns.append((metric, f"m{i}", "double"))
+        if (covariate := mapping.covariates.get(metric)) is not None:
+            columns.append((covariate, f"c{i}", "double"))
+    columns += [(d, f"d{j}", "varchar") for j, d in enumerate(mapping.dimensions)]
+    read = ", ".join(f"{_quoted(column)} as {alias}" for column, alias, _ in columns)
+    sql = f"create temp table file_rows as select {read} from {_source(upload)}"  # noqa: S608
+    _read(con, sql, upload, _params(upload, mapping))
+    if con.execute("select count(*) from file_rows").fetchone()[0] == 0:
+        raise InvalidInput("body", "has no rows (a header alone is no experiment)")
+    _check_types(schema, mapping)  # after: a header alone has only text columns
+    cast = ", ".join(
+        alias if kind is None else f"cast({alias} as {kind}) as {alias}"
+        for _, alias, kind in columns
+    )
+    con.execute(f"create temp table rows as select rowid as row_no, {cast} from file_rows")  # noqa: S608
+    return {metric: _kind(con, i, metric, mapping) for i, metric in enumerate(mapping.metrics)}
+
+
+def _kind(con: duckdb.DuckDBPyConnection, i: int, metric: str, mapping: FileMapping) -> str:
+    finite, binary = con.execute(
+        f"select coalesce(bool_and(isfinite(m{i})), true), "  # noqa: S608 - m<i>: our alias
+        f"coalesce(bool_and(m{i} in (0, 1)), true) from rows"
+    ).fetchone()
+    if not finite:
+        raise InvalidInput("metrics", f"column {metric!r} holds NaN or infinite values")
+    covariate = mapping.covariates.get(metric)
+    if covariate is not None:
+        finite, complete = con.execute(
+            f"select coalesce(bool_and(isfinite(c{i})), true), "  # noqa: S608
+            f"count(*) filter (m{i} is not null and c{i} is null) = 0 from rows"
+        ).fetchone()
+        if not finite:
+            raise InvalidInput("covariates", f"column {covariate!r} holds NaN or infinite values")
+        if not complete:
+            raise InvalidInput(
+                "covariates", f"column {covariate!r} is empty where {metric!r} has a value"
+            )
+    return "proportion" if binary else "mean"
+
+
+def _apply_rules(con: duckdb.DuckDBPyConnection, mapping: FileMapping) -> DataQuality:
+    """Tables ``kept`` (the rows analysed) from ``rows`` by the module's rules, and their counts."""
+    rows = con.execute("select count(*) from rows").fetchone()[0]
+    con.execute(
+        "create temp table valid as select * from rows where u is not null and v is not null"
+    )
+    valid = con.execute("select count(*) from valid").fetchone()[0]
+    exposed = "valid"
+    if mapping.exposure_column is not None:
+        con.execute("create temp table expected (variant varchar, exposure varchar)")
+        con.executemany("insert into expected values (?, ?)", list(mapping.exposure.items()))
+        unmapped = con.execute(
+            "select min(v) from valid where v not in (select variant from expected)"
+        ).fetchone()[0]
+        if unmapped is not None:
+            raise InvalidInput("exposure", f"names no expected value for variant {unmapped!r}")
+        con.execute(
+            "create temp table exposed as select valid.* from valid join expected "
+            "on valid.v = expected.variant where valid.e is not distinct from expected.exposure"
+        )
+        exposed = "exposed"
+    matched = con.execute(f"select count(*) from {exposed}").fetchone()[0]  # noqa: S608
+    order = "o nulls last, row_no" if mapping.first_by is not None else "row_no"
+    con.execute(
+        f"create temp table deduplicated as select * from {exposed} "  # noqa: S608
+        f"qualify row_number() over (partition by u, v order by {order}) = 1"
+    )
+    distinct = con.execute("select count(*) from deduplicated").fetchone()[0]
+    con.execute(
+        "create temp table several as select u from deduplicated group by u having count(*) > 1"
+    )
+    con.execute(
+        "create temp table kept as select * from deduplicated "
+        "where u not in (select u from several)"
+    )
+    missing = {
+        metric: con.execute(f"select count(*) - count(m{i}) from kept").fetchone()[0]  # noqa: S608
+        for i, metric in enumerate(mapping.metrics)
+    }
+    return DataQuality(
+        rows=rows,
+        rows_without_user_or_variant=rows - valid,
+        exposure_mismatches=valid - matched,
+        duplicate_rows=matched - distinct,
+        users_in_several_variants=con.execute("select count(*) from several").fetchone()[0],
+        users=con.execute("select count(*) from kept").fetchone()[0],
+        missing_values=missing,
+    )
+
+
+def _variants(con: duckdb.DuckDBPyConnection, mapping: FileMapping) -> tuple[str, ...]:
+    """The variants of the rows kept, the control first, the others by name."""
+    found = [v for (v,) in con.execute("select distinct v from kept order by v").fetchall()]
+    if mapping.control not in found:
+        raise InvalidInput(
+            "control",
+            f"no variant {mapping.control!r} in the file; "
+            f"its variants: {', '.join(found[:MAX_ARMS])}",
+        )
+    if len(found) < 2:
+        raise InvalidInput(
+            "variant_column",
+            f"the file has only the variant {found[0]!r}: "
+            "an experiment needs a control and a treatment",
+        )
+    if len(found) > MAX_ARMS:
+        raise InvalidInput("variant_column", f"has {len(found)} variants; at most {MAX_ARMS}")
+    return (mapping.control, *(v for v in found if v != mapping.control))
+
+
+def _sums(metrics: tuple[MetricColumn, ...]) -> list[str]:
+    """Each metric's statistics as SQL aggregates over ``kept``, in ``_statistics``' order."""
+    sums = []
+    for i, metric in enumerate(metrics):
+        sums += [f"count(m{i})", f"coalesce(sum(m{i}), 0)", f"coalesce(sum(m{i} * m{i}), 0)"]
+        if metric.covariate is not None:
+            sums += [
+                f"coalesce(sum(c{i}) filter (m{i} is not null), 0)",
+                f"coalesce(sum(c{i} * c{i}) filter (m{i} is not null), 0)",
+                f"coalesce(sum(m{i} * c{i}), 0)",
+            ]
+    return sums
+
+
+def _statistics(metrics: tuple[MetricColumn, ...], values: list) -> dict[str, dict[str, float]]:
+    """POST /ab/analyze's statistics of each metric, from one row of ``_sums``."""
+    found, at = {}, iter(values)
+    for metric in metrics:
+        n, total, squares = (float(next(at)) for _ in range(3))
+        stats = {"n": n, "sum": total}
+        if metric.kind == "mean":
+            stats["sum_squares"] = squares
+        if metric.covariate is not None:
+            stats["covariate_sum"] = float(next(at))
+            stats["covariate_sum_squares"] = float(next(at))
+            stats["cross_product_sum"] = float(next(at))
+        found[metric.column] = stats
+    return found
+
+
+def _arms(
+    con: duckdb.DuckDBPyConnection,
+    metrics: tuple[MetricColumn, ...],
+    variants: tuple[str, ...],
+    table: str,
+) -> tuple[Arm, ...]:
+    """Each variant's users and statistics over ``table`` (ours: kept or one dimension value's
+    rows); a variant without rows there counts 0."""
+    sums = _sums(metrics)
+    sql = f"select v, count(*), {', '.join(sums)} from {table} group by v"  # noqa: S608
+    found = {row[0]: row[1:] for row in con.execute(sql).fetchall()}
+    empty = (0,) * (1 + len(sums))
+    return tuple(
+        Arm(v, int(found.get(v, empty)[0]), _statistics(metrics, list(found.get(v, empty)[1:])))
+        for v in variants
+    )
+
+
+def _breakdown(
+    con: duckdb.DuckDBPyConnection,
+    metrics: tuple[MetricColumn, ...],
+    variants: tuple[str, ...],
+    j: int,
+    dimension: str,
+) -> DimensionStatistics:
+    """The arms within each value of dimension ``d<j>``, an empty cell as '(missing)': the
+    ``MAX_DIMENSION_VALUES`` values with most users (ties by name), the rest as 'other'."""
+    labelled = f"select *, coalesce(d{j}, $missing) as label from kept"  # noqa: S608 - ours
+    con.execute(f"create or replace temp table labelled as {labelled}", {"missing": MISSING})
+    ranked = con.execute(
+        "select label from labelled group by label order by count(*) desc, label limit $top",
+        {"top": MAX_DIMENSION_VALUES + 1},
+    ).fetchall()
+    named = [label for (label,) in ranked][:MAX_DIMENSION_VALUES]
+    selections = [(label, "label = $value", {"value": label}) for label in named]
+    if len(ranked) > MAX_DIMENSION_VALUES:
+        selections.append((OTHER, "not list_contains($named, label)", {"named": named}))
+    values = []
+    for label, condition, params in selections:
+        con.execute(
+            f"create or replace temp table value_rows as select * from labelled where {condition}",  # noqa: S608
+            params,
+        )
+        values.append((label, _arms(con, metrics, variants, "value_rows")))
+    return DimensionStatistics(dimension, tuple(values))
