@@ -7,8 +7,12 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
+import subprocess
+import sys
 import tempfile
 import zlib
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -19,6 +23,8 @@ from statsmodels.stats.weightstats import ttest_ind
 
 from common.experiment_files.upload import MAX_CSV_BYTES, MAX_UPLOAD_BYTES
 from tests.support.datasets import SHARED_DATASETS
+
+ROOT = Path(__file__).parents[2]
 
 UDACITY = SHARED_DATASETS / "ab_data" / "ab_data.csv.gz"
 COUNTRIES = SHARED_DATASETS / "ab_data" / "countries.csv"
@@ -390,3 +396,17 @@ def test_a_body_over_32_mib_is_a_413_declared_or_streamed(client):
         environ_overrides={"wsgi.input": io.BytesIO(too_big), "wsgi.input_terminated": True},
     )
     assert streamed.status_code == 413, streamed.get_data(as_text=True)
+
+
+def test_the_function_imports_duckdb_only_when_a_file_arrives():
+    """Cold start: the other routes never pay for DuckDB's import."""
+    code = "import sys; sys.path.insert(0, '.'); import main; print('duckdb' in sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT / "functions" / "abtest",
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.splitlines()[-1] == "False"
