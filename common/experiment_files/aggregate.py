@@ -36,7 +36,15 @@ if TYPE_CHECKING:
 
 MAX_DIMENSION_VALUES = 20  # as the ab_metrics_by_dimension mart: the rest are summed as 'other'
 OTHER, MISSING = "other", "(missing)"
-MEMORY_LIMIT = "256MB"  # of the function's 512 MiB; the temporary file takes the rest
+# Of the function's 512 MiB: DuckDB's memory, and its spill files (Cloud Run's /tmp is memory
+# too), beside the upload itself (at most 64 MiB of CSV). A Parquet file compresses far better
+# than gzip: past these, it is refused (400) rather than the instance running out of memory.
+MEMORY_LIMIT = "256MB"
+SPILL_LIMIT = "64MB"
+# Parquet rows compress to almost nothing (30 million in 5 MB): its row count, which its footer
+# holds, is capped so the analysis ends well within the function's 60 s. 64 MiB of CSV holds
+# fewer.
+MAX_PARQUET_ROWS = 10_000_000
 _NUMERIC = re.compile(r"(U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?|FLOAT|DOUBLE|REAL|DECIMAL\(.*\))")
 _CSV = (
     "read_csv($path, header = true, delim = $delimiter, quote = '\"', escape = '\"', "
@@ -90,20 +98,40 @@ def file_statistics(upload: UploadedFile, mapping: FileMapping) -> FileStatistic
     import duckdb  # lazily: the other routes never pay for importing it
 
     # Spilled pages go beside the upload, into the folder removed with it.
-    config = {"memory_limit": MEMORY_LIMIT, "temp_directory": str(upload.path.parent)}
+    config = {
+        "memory_limit": MEMORY_LIMIT,
+        "temp_directory": str(upload.path.parent),
+        "max_temp_directory_size": SPILL_LIMIT,
+    }
     with duckdb.connect(":memory:", config=config) as con:
-        schema = _schema(con, upload, mapping)
-        _check_columns(schema, mapping)
-        kinds = _load(con, upload, mapping, schema)
-        quality = _apply_rules(con, mapping)
-        metrics = tuple(
-            MetricColumn(m, kinds[m], mapping.covariates.get(m)) for m in mapping.metrics
-        )
-        variants = _variants(con, mapping)
-        arms = _arms(con, metrics, variants, "kept")
-        breakdowns = tuple(
-            _breakdown(con, metrics, variants, i, d) for i, d in enumerate(mapping.dimensions)
-        )
+        try:
+            return _statistics_of(con, upload, mapping)
+        except duckdb.OutOfMemoryException:
+            raise InvalidInput(
+                "body",
+                f"needs more than the {MEMORY_LIMIT} of memory (and {SPILL_LIMIT} of spill) "
+                "an analysis may use: send fewer rows or columns",
+            ) from None
+
+
+def _statistics_of(
+    con: duckdb.DuckDBPyConnection, upload: UploadedFile, mapping: FileMapping
+) -> FileStatistics:
+    schema = _schema(con, upload, mapping)
+    _check_columns(schema, mapping)
+    if upload.format == "parquet":
+        _check_parquet_rows(con, upload)
+    rows = _load(con, upload, mapping, schema)
+    metrics = tuple(
+        MetricColumn(m, _kind(con, i, m, mapping), mapping.covariates.get(m))
+        for i, m in enumerate(mapping.metrics)
+    )
+    quality = _apply_rules(con, mapping, rows)
+    variants = _variants(con, mapping)
+    arms = _arms(metrics, variants, _grouped(con, metrics, "''", {}), "")  # one key
+    breakdowns = tuple(
+        _breakdown(con, metrics, variants, i, d) for i, d in enumerate(mapping.dimensions)
+    )
     return FileStatistics(metrics, arms, breakdowns, quality)
 
 
@@ -164,6 +192,13 @@ def _check_types(schema: Mapping[str, str], mapping: FileMapping) -> None:
                 )
 
 
+def _check_parquet_rows(con: duckdb.DuckDBPyConnection, upload: UploadedFile) -> None:
+    sql = "select count(*) from read_parquet($path)"  # from the footer: no row is read
+    found = _read(con, sql, upload, {"path": str(upload.path)}).fetchone()[0]
+    if found > MAX_PARQUET_ROWS:
+        raise InvalidInput("body", f"has {found} rows; at most {MAX_PARQUET_ROWS} in Parquet")
+
+
 def _quoted(column: str) -> str:
     """A column name found in the file's schema, as an SQL identifier."""
     return '"' + column.replace('"', '""') + '"'
@@ -174,11 +209,12 @@ def _load(
     upload: UploadedFile,
     mapping: FileMapping,
     schema: Mapping[str, str],
-) -> dict[str, str]:
-    """The mapped columns into table ``rows``: row_no (the file's order), u (user), v (variant
-    as text), o (first_by), e (exposure as text), m<i> and c<i> (metric and covariate as
-    DOUBLE), d<j> (dimension as text); then each metric's kind. Read as they are first, cast
-    after: DuckDB would push a cast into the CSV reader, which then refuses "TRUE" as a DOUBLE."""
+) -> int:
+    """The file's row count; its rows with a user and a variant into table ``rows``: row_no
+    (the file's order), u (user), v (variant as text), o (first_by), e (exposure as text), m<i>
+    and c<i> (metric and covariate as DOUBLE), d<j> (dimension as text). Read as they are
+    first, cast after: DuckDB would push a cast into the CSV reader, which then refuses "TRUE"
+    as a DOUBLE."""
     columns = [(mapping.user_column, "u", None), (mapping.variant_column, "v", "varchar")]
     if mapping.first_by is not None:
         columns.append((mapping.first_by, "o", None))
@@ -192,15 +228,20 @@ def _load(
     read = ", ".join(f"{_quoted(column)} as {alias}" for column, alias, _ in columns)
     sql = f"create temp table file_rows as select {read} from {_source(upload)}"  # noqa: S608
     _read(con, sql, upload, _params(upload, mapping))
-    if con.execute("select count(*) from file_rows").fetchone()[0] == 0:
+    rows = con.execute("select count(*) from file_rows").fetchone()[0]
+    if rows == 0:
         raise InvalidInput("body", "has no rows (a header alone is no experiment)")
     _check_types(schema, mapping)  # after: a header alone has only text columns
     cast = ", ".join(
         alias if kind is None else f"cast({alias} as {kind}) as {alias}"
         for _, alias, kind in columns
     )
-    con.execute(f"create temp table rows as select rowid as row_no, {cast} from file_rows")  # noqa: S608
-    return {metric: _kind(con, i, metric, mapping) for i, metric in enumerate(mapping.metrics)}
+    con.execute(
+        f"create temp table rows as select rowid as row_no, {cast} from file_rows "  # noqa: S608
+        "where u is not null and v is not null"
+    )
+    con.execute("drop table file_rows")
+    return rows
 
 
 def _kind(con: duckdb.DuckDBPyConnection, i: int, metric: str, mapping: FileMapping) -> str:
@@ -225,41 +266,32 @@ def _kind(con: duckdb.DuckDBPyConnection, i: int, metric: str, mapping: FileMapp
     return "proportion" if binary else "mean"
 
 
-def _apply_rules(con: duckdb.DuckDBPyConnection, mapping: FileMapping) -> DataQuality:
-    """Tables ``kept`` (the rows analysed) from ``rows`` by the module's rules, and their counts."""
-    rows = con.execute("select count(*) from rows").fetchone()[0]
-    con.execute(
-        "create temp table valid as select * from rows where u is not null and v is not null"
-    )
-    valid = con.execute("select count(*) from valid").fetchone()[0]
-    exposed = "valid"
+def _apply_rules(con: duckdb.DuckDBPyConnection, mapping: FileMapping, rows: int) -> DataQuality:
+    """Table ``kept`` (the rows analysed) from ``rows`` by the module's rules, and their
+    counts; ``rows``: the file's."""
+    valid = con.execute("select count(*) from rows").fetchone()[0]
     if mapping.exposure_column is not None:
         con.execute("create temp table expected (variant varchar, exposure varchar)")
         con.executemany("insert into expected values (?, ?)", list(mapping.exposure.items()))
         unmapped = con.execute(
-            "select min(v) from valid where v not in (select variant from expected)"
+            "select min(v) from rows where v not in (select variant from expected)"
         ).fetchone()[0]
         if unmapped is not None:
             raise InvalidInput("exposure", f"names no expected value for variant {unmapped!r}")
         con.execute(
-            "create temp table exposed as select valid.* from valid join expected "
-            "on valid.v = expected.variant where valid.e is not distinct from expected.exposure"
+            "delete from rows using expected "
+            "where rows.v = expected.variant and rows.e is distinct from expected.exposure"
         )
-        exposed = "exposed"
-    matched = con.execute(f"select count(*) from {exposed}").fetchone()[0]  # noqa: S608
+    matched = con.execute("select count(*) from rows").fetchone()[0]
     order = "o nulls last, row_no" if mapping.first_by is not None else "row_no"
     con.execute(
-        f"create temp table deduplicated as select * from {exposed} "  # noqa: S608
+        "create temp table kept as select * from rows "  # noqa: S608 - order: ours
         f"qualify row_number() over (partition by u, v order by {order}) = 1"
     )
-    distinct = con.execute("select count(*) from deduplicated").fetchone()[0]
-    con.execute(
-        "create temp table several as select u from deduplicated group by u having count(*) > 1"
-    )
-    con.execute(
-        "create temp table kept as select * from deduplicated "
-        "where u not in (select u from several)"
-    )
+    con.execute("drop table rows")
+    distinct = con.execute("select count(*) from kept").fetchone()[0]
+    con.execute("create temp table several as select u from kept group by u having count(*) > 1")
+    con.execute("delete from kept where u in (select u from several)")
     missing = {
         metric: con.execute(f"select count(*) - count(m{i}) from kept").fetchone()[0]  # noqa: S608
         for i, metric in enumerate(mapping.metrics)
@@ -278,6 +310,8 @@ def _apply_rules(con: duckdb.DuckDBPyConnection, mapping: FileMapping) -> DataQu
 def _variants(con: duckdb.DuckDBPyConnection, mapping: FileMapping) -> tuple[str, ...]:
     """The variants of the rows kept, the control first, the others by name."""
     found = [v for (v,) in con.execute("select distinct v from kept order by v").fetchall()]
+    if not found:
+        raise InvalidInput("body", "no user is left once the data-quality rules apply")
     if mapping.control not in found:
         raise InvalidInput(
             "control",
@@ -325,18 +359,25 @@ def _statistics(metrics: tuple[MetricColumn, ...], values: list) -> dict[str, di
     return found
 
 
-def _arms(
+def _grouped(
     con: duckdb.DuckDBPyConnection,
     metrics: tuple[MetricColumn, ...],
-    variants: tuple[str, ...],
-    table: str,
+    key: str,
+    params: Mapping[str, Any],
+) -> list[tuple]:
+    """(key, variant, users, statistics...) of ``kept`` grouped by ``key`` (our SQL; its
+    values bound in ``params``) and variant."""
+    sums = ", ".join(_sums(metrics))
+    sql = f"select {key} as key, v, count(*), {sums} from kept group by all"  # noqa: S608
+    return con.execute(sql, dict(params)).fetchall()
+
+
+def _arms(
+    metrics: tuple[MetricColumn, ...], variants: tuple[str, ...], grouped: list[tuple], key: str
 ) -> tuple[Arm, ...]:
-    """Each variant's users and statistics over ``table`` (ours: kept or one dimension value's
-    rows); a variant without rows there counts 0."""
-    sums = _sums(metrics)
-    sql = f"select v, count(*), {', '.join(sums)} from {table} group by v"  # noqa: S608
-    found = {row[0]: row[1:] for row in con.execute(sql).fetchall()}
-    empty = (0,) * (1 + len(sums))
+    """The arms of one key of ``_grouped``; a variant without rows there counts 0."""
+    found = {row[1]: row[2:] for row in grouped if row[0] == key}
+    empty = (0,) * (1 + len(_sums(metrics)))
     return tuple(
         Arm(v, int(found.get(v, empty)[0]), _statistics(metrics, list(found.get(v, empty)[1:])))
         for v in variants
@@ -352,21 +393,17 @@ def _breakdown(
 ) -> DimensionStatistics:
     """The arms within each value of dimension ``d<j>``, an empty cell as '(missing)': the
     ``MAX_DIMENSION_VALUES`` values with most users (ties by name), the rest as 'other'."""
-    labelled = f"select *, coalesce(d{j}, $missing) as label from kept"  # noqa: S608 - ours
-    con.execute(f"create or replace temp table labelled as {labelled}", {"missing": MISSING})
+    label = f"coalesce(d{j}, $missing)"
     ranked = con.execute(
-        "select label from labelled group by label order by count(*) desc, label limit $top",
-        {"top": MAX_DIMENSION_VALUES + 1},
+        f"select {label} as label from kept group by label "  # noqa: S608 - d<j>: ours
+        "order by count(*) desc, label limit $top",
+        {"missing": MISSING, "top": MAX_DIMENSION_VALUES + 1},
     ).fetchall()
-    named = [label for (label,) in ranked][:MAX_DIMENSION_VALUES]
-    selections = [(label, "label = $value", {"value": label}) for label in named]
-    if len(ranked) > MAX_DIMENSION_VALUES:
-        selections.append((OTHER, "not list_contains($named, label)", {"named": named}))
-    values = []
-    for label, condition, params in selections:
-        con.execute(
-            f"create or replace temp table value_rows as select * from labelled where {condition}",  # noqa: S608
-            params,
-        )
-        values.append((label, _arms(con, metrics, variants, "value_rows")))
-    return DimensionStatistics(dimension, tuple(values))
+    named = [value for (value,) in ranked][:MAX_DIMENSION_VALUES]
+    value = f"case when list_contains($named, {label}) then {label} else $other end"
+    params = {"missing": MISSING, "named": named, "other": OTHER}
+    grouped = _grouped(con, metrics, value, params)
+    shown = named + ([OTHER] if len(ranked) > MAX_DIMENSION_VALUES else [])
+    return DimensionStatistics(
+        dimension, tuple((v, _arms(metrics, variants, grouped, v)) for v in shown)
+    )

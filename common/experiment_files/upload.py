@@ -10,7 +10,7 @@ Two limits bound the work and the memory (Cloud Run's /tmp is memory):
 - ``MAX_UPLOAD_BYTES``, 32 MiB, the body as sent (413): Cloud Run refuses larger HTTP/1
   requests anyway; a declared larger body is refused before a byte is read, a chunked one
   as soon as it passes the limit;
-- ``MAX_CSV_BYTES``, 128 MiB, a gzip-compressed CSV once decompressed (400): counted while it
+- ``MAX_CSV_BYTES``, 64 MiB, a gzip-compressed CSV once decompressed (400): counted while it
   is inflated a block at a time, so a gzip bomb is refused as soon as it passes the limit.
 """
 
@@ -31,7 +31,7 @@ from common.http import BROKEN_FRAMING, is_broken_framing
 from common.validation import InvalidInput
 
 MAX_UPLOAD_BYTES = 32 * 1024**2
-MAX_CSV_BYTES = 128 * 1024**2
+MAX_CSV_BYTES = 64 * 1024**2
 _BLOCK = 1024**2
 _GZIP_MAGIC = b"\x1f\x8b"
 _PARQUET_MAGIC = b"PAR1"

@@ -21,6 +21,7 @@ import pytest
 from statsmodels.stats.proportion import proportions_ztest
 from statsmodels.stats.weightstats import ttest_ind
 
+from common.experiment_files.aggregate import MAX_PARQUET_ROWS
 from common.experiment_files.upload import MAX_CSV_BYTES, MAX_UPLOAD_BYTES
 from tests.support.datasets import SHARED_DATASETS
 
@@ -338,7 +339,7 @@ def parquet_bytes(frame: pd.DataFrame) -> bytes:
         ),
         (GOOD.replace(b",", b";"), {}, "user_column", "give the file's delimiter"),
         (gzip.compress(GOOD)[:-6], {}, "body", "cut short"),
-        (gzipped_zeros(MAX_CSV_BYTES), {}, "body", "inflates beyond 128 MiB"),
+        (gzipped_zeros(MAX_CSV_BYTES), {}, "body", "inflates beyond 64 MiB"),
         (
             parquet_bytes(pd.DataFrame({"user": [1, 2], "group": ["a", "b"], "bought": [1, 0]})),
             {},
@@ -346,6 +347,7 @@ def parquet_bytes(frame: pd.DataFrame) -> bytes:
             "no column 'arm' in the file; its columns: user, group, bought",
         ),
         (csv_bytes("user,arm,bought", "1,a,1", "2,a,0"), {}, "variant_column", "only the variant"),
+        (csv_bytes("user,arm,bought", "1,a,1", "1,b,0"), {}, "body", "no user is left"),
         (GOOD, {"control": "c"}, "control", "no variant 'c' in the file; its variants: a, b"),
         (GOOD, {"options": '{"alpha": 2}'}, "options.alpha", "strictly between 0 and 1"),
         (GOOD, {"options": "[1]"}, "options", "must be a JSON object"),
@@ -366,6 +368,7 @@ def parquet_bytes(frame: pd.DataFrame) -> bytes:
         "gzip-bomb",
         "parquet-other-schema",
         "one-variant",
+        "every-user-in-both-arms",
         "unknown-control",
         "bad-option",
         "options-not-an-object",
@@ -378,6 +381,17 @@ def test_bad_input_is_a_400_naming_the_field_and_the_rule(client, body, query, f
     mapping = {key: value for key, value in {**SMALL, **query}.items() if value is not None}
     error = refused(client, body, **mapping)
     assert error["field"] == field and says in error["message"], error
+
+
+def test_a_parquet_file_of_more_than_10_million_rows_is_refused_from_its_footer(client, tmp_path):
+    bomb = tmp_path / "bomb.parquet"  # 10,000,001 rows in a few MB
+    with duckdb.connect() as con:
+        con.execute(
+            "copy (select i % 1000 as user, if(i % 2 = 0, 'a', 'b') as arm, 1 as bought "
+            f"from range({MAX_PARQUET_ROWS + 1}) t(i)) to '{bomb}' (format parquet)"
+        )
+    error = refused(client, bomb.read_bytes(), **SMALL)
+    assert error["field"] == "body" and f"at most {MAX_PARQUET_ROWS}" in error["message"]
 
 
 def test_a_semicolon_file_is_read_when_its_delimiter_is_given(client):
