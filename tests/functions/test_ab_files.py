@@ -21,7 +21,7 @@ import pytest
 from statsmodels.stats.proportion import proportions_ztest
 from statsmodels.stats.weightstats import ttest_ind
 
-from common.experiment_files.aggregate import MAX_PARQUET_ROWS
+from common.experiment_files.load import MAX_PARQUET_ROWS
 from common.experiment_files.upload import MAX_CSV_BYTES, MAX_UPLOAD_BYTES
 from tests.support.datasets import SHARED_DATASETS
 
