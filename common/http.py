@@ -216,20 +216,28 @@ class Router:
         self._map = Map(strict_slashes=False, merge_slashes=False)
         self._handlers: dict[str, Handler] = {}
         self._queries: dict[str, tuple[str, ...] | None] = {}
+        self._body_limits: dict[str, int] = {}
         self._patterns: dict[str, str] = {}
         self._routes: list[tuple[tuple[str, ...], str]] = []
 
     def route(
-        self, path: str, methods: tuple[str, ...] = ("GET",), query: tuple[str, ...] | None = ()
+        self,
+        path: str,
+        methods: tuple[str, ...] = ("GET",),
+        query: tuple[str, ...] | None = (),
+        max_body_bytes: int | None = None,
     ) -> Callable[[Handler], Handler]:
         """``query``: the query parameters the handler reads; any other is refused (400 naming
         it) before the handler runs. None: the handler checks them itself, as when they depend
-        on the path (a KPI's parameters)."""
+        on the path (a KPI's parameters). ``max_body_bytes``: this route's body limit instead
+        of the configured one (a file upload's), which the handler enforces on an undeclared
+        length while it streams the body."""
 
         def register(handler: Handler) -> Handler:
             endpoint = f"{handler.__name__}:{len(self._handlers)}"
             self._handlers[endpoint] = handler
             self._queries[endpoint] = query
+            self._body_limits[endpoint] = max_body_bytes or self.config.max_request_bytes
             self._patterns[endpoint] = (self.prefix + path.rstrip("/")) or "/"
             paths = {path} | ({self.prefix + path.rstrip("/")} if self.prefix else set())
             for p in sorted(paths):
@@ -263,15 +271,17 @@ class Router:
     def _dispatch(self, request: flask.Request) -> flask.Response:
         # Not request.max_content_length: functions-framework drains the body after every
         # request, and that limit would turn the drain into a 500.
-        request.environ[_BODY_LIMIT_KEY] = self.config.max_request_bytes
+        limit = self.config.max_request_bytes
+        request.environ[_BODY_LIMIT_KEY] = limit
         try:
             if request.method == "OPTIONS":
                 return self._preflight(request)
             self._check_api_key(request)
-            if (request.content_length or 0) > self.config.max_request_bytes:
-                raise RequestEntityTooLarge()
             adapter = self._map.bind_to_environ(request.environ)
             endpoint, args = adapter.match(_SLASHES.sub("/", request.path))
+            limit = request.environ[_BODY_LIMIT_KEY] = self._body_limits[endpoint]
+            if (request.content_length or 0) > limit:
+                raise RequestEntityTooLarge()
             handler = self._handlers[endpoint]
             audit.reached(request, audit.Route(handler.__name__, self._patterns[endpoint]))
             if (known := self._queries[endpoint]) is not None:
@@ -284,7 +294,7 @@ class Router:
         except errors.DomainError as exc:
             return domain_error_response(exc)
         except HTTPException as exc:
-            return error_response(http_error(exc, self.config.max_request_bytes))
+            return error_response(http_error(exc, limit))
         except Exception:
             # A bug, not bad input: log it in full, answer without internals.
             log.exception("unhandled error in %s %s", request.method, request.path)

@@ -29,7 +29,7 @@ from common.locales import choose_locale
 from common.stats import requests, score_interval
 from common.stats import timeline as cumulative
 from common.stats.analyze import analyze
-from common.stats.breakdown import DIMENSIONS, WARNING, analyze_breakdown
+from common.stats.breakdown import DIMENSIONS, WARNING, Breakdown, analyze_breakdown
 from common.stats.inputs import CORRECTIONS, Correction, Experiment, Options
 from common.stats.power import solve
 from common.stats.power.request import power_request
@@ -173,6 +173,11 @@ def breakdown(wanted: BreakdownRequest, stored: StoredBreakdown) -> dict[str, An
     """Each dimension value's analysis (its SRM check included), every p-value next to its
     adjustment across the values; no decision: a breakdown is exploratory."""
     result = analyze_breakdown(stored, wanted.options, wanted.correction)
+    return {"experiment_id": wanted.experiment_id, **breakdown_answer(result, wanted.options)}
+
+
+def breakdown_answer(result: Breakdown, options: Options) -> dict[str, Any]:
+    """A breakdown as POST /ab/breakdown answers it, but for the experiment_id."""
     values = []
     for value in result.values:
         analysis = value.analysis
@@ -194,10 +199,9 @@ def breakdown(wanted: BreakdownRequest, stored: StoredBreakdown) -> dict[str, An
             }
         )
     return {
-        "experiment_id": wanted.experiment_id,
         "dimension": result.dimension,
         "correction_across_values": result.correction,
-        "options": asdict(wanted.options),
+        "options": asdict(options),
         "warning": WARNING,
         "values": values,
     }

@@ -12,12 +12,13 @@ analyses stays bounded.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from common.stats import corrections
 from common.stats.analyze import analyze
-from common.stats.inputs import Correction, Options
+from common.stats.inputs import Correction, Experiment, Options
 from common.stats.requests import check_cost
 from common.stats.results import Analysis
 
@@ -52,6 +53,16 @@ def analyze_breakdown(
     stored: StoredBreakdown, options: Options, correction: Correction
 ) -> Breakdown:
     inputs = [(value, s.engine_input(options)) for value, s in stored.values]
+    return analyze_values(stored.dimension, inputs, options.alpha, correction)
+
+
+def analyze_values(
+    dimension: str,
+    inputs: Sequence[tuple[str, Experiment]],
+    alpha: float,
+    correction: Correction,
+) -> Breakdown:
+    """Each dimension value's experiment analysed, its p-values adjusted across the values."""
     check_cost([experiment for _, experiment in inputs])
     analyses = [(value, analyze(experiment)) for value, experiment in inputs]
     families: dict[tuple[str, str], list[tuple[int, int]]] = {}
@@ -63,9 +74,9 @@ def analyze_breakdown(
         raw = [analyses[i][1].comparisons[j].p_value for i, j in members]
         adjusted.update(zip(members, corrections.adjust(raw, correction), strict=True))
     return Breakdown(
-        dimension=stored.dimension,
+        dimension=dimension,
         correction=correction,
-        alpha=options.alpha,
+        alpha=alpha,
         values=tuple(
             ValueAnalysis(
                 value,

@@ -18,6 +18,9 @@ GET  /ab/experiments/<experiment_id>[?format=csv|xlsx&locale=en-US|de-DE]: with 
 GET  /ab/experiments/<experiment_id>/timeline[?metric=&scale=&cuped=]: the cumulative effect
                    over time, the analysis after each day (ab_metrics_cumulative)
 
+POST /ab/analyze/file   the body a per-user experiment file (CSV, gzip CSV or Parquet), its
+                   columns named in the query string: the analysis and its data quality
+
 An unknown experiment_id answers 404 with the known ids in the error's "known".
 """
 
@@ -28,6 +31,10 @@ import functions_framework
 
 from common import audit
 from common.backends import start_function
+from common.experiment_files.aggregate import file_statistics
+from common.experiment_files.analysis import file_analysis
+from common.experiment_files.mapping import QUERY_PARAMETERS, file_mapping
+from common.experiment_files.upload import MAX_UPLOAD_BYTES, received
 from common.http import Router, json_body, json_response
 from common.negotiation import RESPONSE_OPTIONS, VARY, download_response, requested
 from common.stats import api
@@ -143,6 +150,16 @@ def assign(request: flask.Request) -> dict:
         definition = experiment_definition(BACKENDS.warehouse, MARTS, experiment_id)
         variants, weights = definition.variants, definition.weights
     return api.assignment(experiment_id, user_id, variants, weights)
+
+
+@router.route(
+    "/analyze/file", methods=("POST",), query=QUERY_PARAMETERS, max_body_bytes=MAX_UPLOAD_BYTES
+)
+def analyze_file(request: flask.Request) -> dict:
+    mapping = file_mapping(request.args)  # a bad mapping: 400 before the body is read
+    with received(request.stream) as upload:
+        statistics = file_statistics(upload, mapping)
+    return file_analysis(upload, statistics, mapping.options)
 
 
 @functions_framework.http

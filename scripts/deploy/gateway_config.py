@@ -175,8 +175,7 @@ def _operation(
     body = operation.get("requestBody")
     if body is not None:
         body = _resolve(body, components)
-        if "application/json" not in body["content"]:
-            raise ValueError(f"{where}: a request body must accept application/json")
+        media = _body_media(where, body["content"])
         out["consumes"] = list(body["content"])
         parameters["body", "body"] = _drop_empty(
             {
@@ -184,7 +183,7 @@ def _operation(
                 "in": "body",
                 "description": body.get("description"),
                 "required": body.get("required", False),
-                "schema": _schema(body["content"]["application/json"].get("schema", {})),
+                "schema": _schema(body["content"][media].get("schema", {})),
             }
         )
     responses = {str(code): response for code, response in operation["responses"].items()}
@@ -204,6 +203,23 @@ def _operation(
     if operation.get("deprecated"):
         out["deprecated"] = True
     return out
+
+
+def _body_media(where: str, content: dict[str, Any]) -> str:
+    """The media type whose schema is 2.0's body: JSON, or else a file sent as it is (every
+    media type a string, as a CSV or Parquet upload); a form's fields have no 2.0 body form."""
+    if "application/json" in content:
+        return "application/json"
+    raw = all(
+        entry.get("schema", {}).get("type") == "string"
+        and not media.startswith(("application/x-www-form-urlencoded", "multipart/"))
+        for media, entry in content.items()
+    )
+    if not content or not raw:
+        raise ValueError(
+            f"{where}: a request body must accept application/json or be a file (string schemas)"
+        )
+    return next(iter(content))
 
 
 def _parameter(where: str, parameter: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:

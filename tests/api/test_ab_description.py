@@ -128,7 +128,7 @@ def test_every_operation_is_described_with_its_examples_and_errors(path, method)
     answer = operation["responses"]["200"]["content"]["application/json"]
     names = set(answer["examples"])
     if "requestBody" in operation:
-        assert set(operation["requestBody"]["content"]["application/json"]["examples"]) == names
+        assert set(request_examples(operation)) == names
     else:
         assert len(names) == 1  # the answer to the parameters' examples
     assert all("example" in p for p in operation.get("parameters", ()))
@@ -176,9 +176,22 @@ def worked_request(path: str, operation: dict[str, Any], name: str) -> dict[str,
             query[parameter["name"]] = text
     request = {"path": path, "method": "GET", "query_string": query, "headers": headers}
     if "requestBody" in operation:
-        examples = operation["requestBody"]["content"]["application/json"]["examples"]
-        request.update(method="POST", json=resolved(examples[name])["value"])
+        media, value = request_examples(operation)[name]
+        if media == "application/json":
+            request.update(method="POST", json=value)
+        else:  # a file upload's text, sent as it is
+            request.update(method="POST", data=value.encode(), content_type=media)
     return request
+
+
+def request_examples(operation: dict[str, Any]) -> dict[str, tuple[str, Any]]:
+    """The request body's examples by name, each with its media type: JSON's, or those of a
+    file upload's one media type with examples (CSV)."""
+    return {
+        name: (media, resolved(example)["value"])
+        for media, content in operation["requestBody"]["content"].items()
+        for name, example in content.get("examples", {}).items()
+    }
 
 
 def assert_same(actual: Any, expected: Any, where: str = "") -> None:
@@ -217,9 +230,9 @@ def test_request_examples_match_their_schemas():
             for parameter in operation.get("parameters", ()):
                 assert_matches(parameter["example"], parameter["schema"])
             if "requestBody" in operation:
-                content = operation["requestBody"]["content"]["application/json"]
-                for example in content["examples"].values():
-                    assert_matches(resolved(example)["value"], content["schema"])
+                for content in operation["requestBody"]["content"].values():
+                    for example in content.get("examples", {}).values():
+                        assert_matches(resolved(example)["value"], content["schema"])
 
 
 # --- generated requests --------------------------------------------------------------------------

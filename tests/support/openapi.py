@@ -51,9 +51,10 @@ class WorkedExample:
     path: str  # the template filled in, without the query
     query: dict[str, str]
     headers: dict[str, str]
-    body: Any  # JSON; None: no body
+    body: Any  # JSON, or text in another media type; None: no body
     status: int
     response: Any  # the success response's JSON example; None where it has no JSON body
+    media_type: str = JSON  # the body's
 
 
 def resolve(document: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
@@ -91,15 +92,31 @@ def worked_example(document: dict[str, Any], operation: Operation) -> WorkedExam
     path = operation.path
     for name, value in values["path"].items():
         path = path.replace("{" + name + "}", quote(value, safe=""))
-    body = None
+    body, media_type = None, JSON
     if "requestBody" in operation.spec:
         content = resolve(document, operation.spec["requestBody"])["content"]
-        body = media_example(document, content.get(JSON, {}))
+        # JSON's example, else the first media type's that has one (a file upload's CSV)
+        media_type = next(
+            (
+                m
+                for m in (JSON, *content)
+                if m in content and media_example(document, content[m]) is not None
+            ),
+            JSON,
+        )
+        body = media_example(document, content.get(media_type, {}))
     status = operation.success_status
     answer = resolve(document, operation.spec["responses"][str(status)])
     response = media_example(document, answer.get("content", {}).get(JSON, {}))
     return WorkedExample(
-        operation.method, path, values["query"], values["header"], body, status, response
+        operation.method,
+        path,
+        values["query"],
+        values["header"],
+        body,
+        status,
+        response,
+        media_type,
     )
 
 

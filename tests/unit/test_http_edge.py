@@ -140,3 +140,20 @@ def test_an_optional_body_may_be_absent_or_empty_but_not_malformed():
         assert response.status_code == 400 and error_of(response)["field"] == "body"
     response = answer("/strict", method="POST")  # the strict reader still needs a body
     assert response.status_code == 400 and error_of(response)["field"] == "body"
+
+
+def test_a_route_with_its_own_body_limit_takes_more_than_the_configured_one_and_no_more():
+    routes = router()
+
+    @routes.route("/upload", methods=("POST",), max_body_bytes=4 * LIMIT)
+    def upload(request: flask.Request) -> dict:
+        return {"size": len(request.get_data())}
+
+    with APP.test_request_context("/upload", method="POST", data=b"x" * (2 * LIMIT)):
+        assert routes.dispatch(flask.request).get_json() == {"size": 2 * LIMIT}
+    with APP.test_request_context("/upload", method="POST", data=b"x" * (4 * LIMIT + 1)):
+        response = routes.dispatch(flask.request)
+    assert response.status_code == 413 and str(4 * LIMIT) in error_of(response)["message"]
+    with APP.test_request_context("/strict", method="POST", data=b"x" * (LIMIT + 1)):
+        response = routes.dispatch(flask.request)  # the other routes keep the configured one
+    assert response.status_code == 413 and str(LIMIT) in error_of(response)["message"]
