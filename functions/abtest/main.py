@@ -15,19 +15,28 @@ GET  /ab/experiments/<experiment_id>[?format=csv|xlsx&locale=en-US|de-DE]: with 
                    file of the experiment's results (the analysis POST /ab/analyze answers)
 GET  /ab/experiments/<experiment_id>/timeline[?metric=&scale=&cuped=]: the cumulative effect
                    over time, the analysis after each day (ab_metrics_cumulative)
+POST /ab/experiments  a new experiment definition (common/definitions): 201 with version 1
+PATCH /ab/experiments/<experiment_id>  change what may still change: the next version, or 409
+GET  /ab/experiments/<experiment_id>/versions: every version, newest first, who/when/what
+                   Definitions live in the artifact store; the next build copies them into the
+                   warehouse, where the list and the analyses read them.
 
 An unknown experiment_id answers 404 with the known ids in the error's "known".
 """
 
 import json
+from datetime import UTC, datetime
 
 import flask
 import functions_framework
 
 from common import audit
 from common.backends import start_function
+from common.definitions.spec import parse_definition
+from common.definitions.store import DefinitionStore
 from common.http import Router, json_body, json_response
 from common.negotiation import RESPONSE_OPTIONS, VARY, download_response, requested
+from common.reporting_time import today
 from common.stats import api
 from common.stats.experiment_list_table import experiment_list_table
 from common.stats.requests import ExperimentRef
@@ -38,7 +47,7 @@ from common.stats.warehouse_source import (
     stored_experiment,
     stored_timeline,
 )
-from common.validation import InvalidInput
+from common.validation import InvalidInput, identifier
 
 CONFIG, BACKENDS = start_function("abtest")
 # DuckDB names the marts schema after dbt's target schema; BigQuery uses the configured dataset.
@@ -136,6 +145,36 @@ def assign(request: flask.Request) -> dict:
         definition = experiment_definition(BACKENDS.warehouse, MARTS, experiment_id)
         variants, weights = definition.variants, definition.weights
     return api.assignment(experiment_id, user_id, variants, weights)
+
+
+# --- experiment definitions (the artifact store; never the warehouse, which has one writer) ---
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@router.route("/experiments", methods=("POST",))
+def create_experiment(request: flask.Request) -> tuple[dict, int]:
+    spec = parse_definition(_body(request))
+    author = audit.principal(request).subject
+    return DefinitionStore(BACKENDS.artifacts).create(spec, author, _now()).answer(), 201
+
+
+@router.route("/experiments/<experiment_id>", methods=("PATCH",))
+def change_experiment(request: flask.Request, experiment_id: str) -> dict:
+    experiment_id = identifier(experiment_id, "experiment_id")
+    body = _body(request)
+    author = audit.principal(request).subject
+    store = DefinitionStore(BACKENDS.artifacts)
+    changed = store.change(experiment_id, body, author, _now(), today(CONFIG.time_zone))
+    return changed.answer()
+
+
+@router.route("/experiments/<experiment_id>/versions", methods=("GET",))
+def experiment_versions(request: flask.Request, experiment_id: str) -> dict:
+    found = DefinitionStore(BACKENDS.artifacts).versions(identifier(experiment_id, "experiment_id"))
+    return {"experiment_id": experiment_id, "versions": [v.answer() for v in found]}
 
 
 @functions_framework.http
