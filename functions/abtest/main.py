@@ -25,6 +25,7 @@ An unknown experiment_id answers 404 with the known ids in the error's "known".
 """
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import flask
@@ -41,6 +42,7 @@ from common.stats import api
 from common.stats.experiment_list_table import experiment_list_table
 from common.stats.requests import ExperimentRef
 from common.stats.warehouse_source import (
+    StoredExperiment,
     catalog,
     experiment_definition,
     stored_breakdown,
@@ -86,7 +88,7 @@ def analyze(request: flask.Request) -> dict:
     wanted = api.analysis_request(_body(request))
     if not isinstance(wanted, ExperimentRef):
         return api.analyze_experiment(wanted)
-    stored = stored_experiment(BACKENDS.warehouse, MARTS, wanted.experiment_id)
+    stored = _guarded(stored_experiment(BACKENDS.warehouse, MARTS, wanted.experiment_id))
     return api.analyze_stored(wanted, stored)
 
 
@@ -119,7 +121,7 @@ def experiment(request: flask.Request, experiment_id: str) -> flask.Response:
     headers = {"Vary": VARY}
     if not wanted.is_download:
         return json_response(answer, 200, headers)
-    stored = stored_experiment(BACKENDS.warehouse, MARTS, answer["experiment_id"])
+    stored = _guarded(stored_experiment(BACKENDS.warehouse, MARTS, answer["experiment_id"]))
     results = api.experiment_results(stored, found.as_of, CONFIG.currency)
     audit.answered(request, len(results.rows))  # a download hides them from the Router
     return download_response(results, wanted, headers)
@@ -152,6 +154,12 @@ def assign(request: flask.Request) -> dict:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _guarded(stored: StoredExperiment) -> StoredExperiment:
+    """With the guardrails of its stored definition (the marts hold no guardrails)."""
+    defined = DefinitionStore(BACKENDS.artifacts).current(stored.definition.experiment_id)
+    return stored if defined is None else replace(stored, guardrails=defined.definition.guardrails)
 
 
 @router.route("/experiments", methods=("POST",))

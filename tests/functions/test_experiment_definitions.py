@@ -231,3 +231,63 @@ def test_a_created_definition_is_built_listed_and_analysed(
     assert [v["units"] for v in body["variants"]] == observed
     assert body["srm"]["p_value"] == pytest.approx(chisquare(observed, expected).pvalue, rel=1e-9)
     assert body["srm"]["passed"]
+    # The stored guardrail applies: revenue_per_user is analysed as one, with its margin.
+    roles = {c["metric"]: c["role"] for c in body["comparisons"]}
+    assert roles == {"conversion": "primary", "revenue_per_user": "guardrail"}
+
+
+# --- the analysis reads the stored guardrails ----------------------------------------------------
+
+N = 10_000  # users per arm; revenue per user: mean 10 (control) and 8, sd 20
+
+
+def small_marts(path: str) -> None:
+    """The marts abtest reads for one experiment, as a build would leave them."""
+    with duckdb.connect(path) as con:
+        con.execute("create schema execkpi_marts")
+        con.execute(
+            "create table execkpi_marts.experiments as select 'free_shipping_banner' as "
+            "experiment_id, date '2026-09-01' as start_date, date '2026-09-28' as end_date, "
+            "'conversion' as primary_metric"
+        )
+        con.execute(
+            "create table execkpi_marts.ab_experiments as select *, date '2026-10-15' as built_on "
+            "from execkpi_marts.experiments"
+        )
+        con.execute(
+            "create table execkpi_marts.experiment_variants as select * from (values "
+            "('free_shipping_banner', 1, 'control', 0.5), "
+            "('free_shipping_banner', 2, 'banner', 0.5)) as t(experiment_id, variant_index, "
+            "variant, weight)"
+        )
+        con.execute(
+            "create table execkpi_marts.ab_metrics as select * from (values "
+            f"('control', 'conversion', {N}, 1000.0, 1000.0), "
+            f"('banner', 'conversion', {N}, 1200.0, 1200.0), "
+            f"('control', 'revenue_per_user', {N}, {N * 10.0}, {N * (400.0 + 100.0)}), "
+            f"('banner', 'revenue_per_user', {N}, {N * 8.0}, {N * (400.0 + 64.0)})"
+            ") as t(variant, metric, n, sum, sum_squares)"
+        )
+        con.execute(
+            "alter table execkpi_marts.ab_metrics add column experiment_id varchar "
+            "default 'free_shipping_banner'"
+        )
+
+
+def test_the_analysis_applies_the_stored_guardrails(function_client, execkpi_env):
+    small_marts(execkpi_env["EXECKPI_DUCKDB_PATH"])
+    client = function_client("abtest")
+    asked = {"experiment_id": "free_shipping_banner"}
+    before = client.post("/ab/analyze", json=asked).get_json()
+    roles = {c["metric"]: c["role"] for c in before["comparisons"]}
+    assert roles == {"conversion": "primary", "revenue_per_user": "secondary"}
+
+    guardrail = {"metric": "revenue_per_user", "direction": "increase", "margin": 0.02}
+    body = definition(start_date="2026-09-01", end_date="2026-09-28", guardrails=[guardrail])
+    assert client.post("/ab/experiments", json=body).status_code == 201
+    after = client.post("/ab/analyze", json=asked).get_json()
+    roles = {c["metric"]: c["role"] for c in after["comparisons"]}
+    assert roles == {"conversion": "primary", "revenue_per_user": "guardrail"}
+    # Revenue per user fell 20%, far beyond the 2% margin: the guardrail blocks the win.
+    assert after["decision"]["verdict"] == "DO NOT SHIP"
+    assert "guardrail_harmed" in {r["code"] for r in after["decision"]["reasons"]}
