@@ -11,6 +11,7 @@ from common.artifacts.local import LocalArtifactStore
 from common.definitions.changes import ChangeRefused
 from common.definitions.initial import initial_specs
 from common.definitions.spec import Guardrail, parse_definition
+from common.definitions.staging import publish
 from common.definitions.store import (
     INITIAL_AUTHOR,
     DefinitionConflict,
@@ -19,6 +20,7 @@ from common.definitions.store import (
 )
 from common.experiments import seed_definitions
 from common.validation import InvalidInput
+from common.warehouse.duckdb_engine import DuckDBWarehouse
 
 SEEDS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
 AT = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
@@ -269,3 +271,37 @@ def test_the_seed_files_are_imported_once_and_never_over_a_person(store):
     for experiment_id in ("aa_homepage_hero", "checkout_one_click"):
         assert by_id[experiment_id].changed_by == INITIAL_AUTHOR
         assert by_id[experiment_id].definition.experiment == seeds[experiment_id]
+
+
+# --- the copy dbt reads ---------------------------------------------------------------------------
+
+
+def test_the_staging_copy_holds_request_text_as_data_and_is_replaced_whole(store, tmp_path):
+    hostile = "x'); drop table execkpi_staging.experiment_definitions; --"
+    store.create(parse_definition(body(hypothesis=hostile, end_date=None)), "alice", AT)
+    store.create(parse_definition(body(experiment_id="other")), "alice", AT)
+    warehouse = DuckDBWarehouse(str(tmp_path / "w.duckdb"), read_only=False)
+    publish(warehouse, store.all())
+    publish(warehouse, store.all()[:1])  # the next build's copy replaces the previous one
+    experiments = warehouse.query(
+        "select experiment_id, hypothesis, start_date, end_date, primary_metric, "
+        "definition_version from execkpi_staging.experiment_definitions"
+    ).table.to_pylist()
+    variants = warehouse.query(
+        "select * from execkpi_staging.experiment_definition_variants order by variant_index"
+    ).table.to_pylist()
+    warehouse.close()
+    assert experiments == [
+        {
+            "experiment_id": "free_shipping_banner",
+            "hypothesis": hostile,
+            "start_date": date(2026, 12, 1),
+            "end_date": None,
+            "primary_metric": "conversion",
+            "definition_version": 1,
+        }
+    ]
+    assert [(v["variant_index"], v["variant"], v["weight"]) for v in variants] == [
+        (1, "control", 0.5),
+        (2, "banner", 0.5),
+    ]
