@@ -1,8 +1,9 @@
 """Experiment definitions and their deterministic assignment, shared with dbt.
 
-A definition comes from the dbt seeds ``experiments`` (one row per experiment) and
-``experiment_variants`` (one row per experiment and variant, in ``variant_index`` order), read
-here only: from the warehouse by the functions, from the seed files by the generator.
+A definition is read from dbt's ``experiments`` (one row per experiment) and
+``experiment_variants`` (one row per experiment and variant, in ``variant_index`` order) models,
+built from the definitions store (common.definitions), or from the seed files, the initial
+content (``initial_experiments.csv``, ``initial_experiment_variants.csv``), by the generator.
 
 bucket = first 8 bytes of SHA-256("<experiment_id>:<user_id>") as an unsigned big-endian integer
 / 2^64, a number in [0, 1); the variant is the first whose cumulative weight exceeds the bucket.
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 _TWO_POW_64 = 2**64
 
-# The metrics ab_metrics computes for every experiment (the seeds' primary_metric is one of
+# The metrics ab_metrics computes for every experiment (a definition's primary_metric is one of
 # them; tests/data/test_experiment_tables.py keeps this list and the mart equal).
 MART_METRICS = ("conversion", "revenue_per_user")
 
@@ -36,6 +37,9 @@ def mart_metric_units(currency: str) -> dict[str, str]:
     money in the shop's currency (its ISO 4217 code)."""
     return {"conversion": "ratio", "revenue_per_user": currency}
 
+
+SEED_EXPERIMENTS = "initial_experiments.csv"
+SEED_VARIANTS = "initial_experiment_variants.csv"
 
 Status = Literal["planned", "running", "finished"]
 STATUSES: tuple[Status, ...] = ("planned", "running", "finished")
@@ -97,7 +101,7 @@ class ExperimentDefinition:
 def stored_definition(
     warehouse: Warehouse, schema: str, experiment_id: str, labels: Mapping[str, str]
 ) -> ExperimentDefinition | None:
-    """The experiment as the seeds in ``schema`` define it; None when there is no such one."""
+    """The experiment as built into ``schema``; None when there is no such one."""
     p = warehouse.placeholder("experiment_id")
     condition = f"e.experiment_id = {p}"
     found = _stored(warehouse, schema, condition, {"experiment_id": experiment_id}, labels)
@@ -107,18 +111,18 @@ def stored_definition(
 def stored_definitions(
     warehouse: Warehouse, schema: str, labels: Mapping[str, str]
 ) -> tuple[ExperimentDefinition, ...]:
-    """Every experiment the seeds in ``schema`` define, by experiment id."""
+    """Every experiment built into ``schema``, by experiment id."""
     return _stored(warehouse, schema, "true", {}, labels)
 
 
 def seed_definitions(seeds: Path) -> tuple[ExperimentDefinition, ...]:
     """Every experiment of the seed files in the folder ``seeds``, in the files' order."""
     arms: dict[str, list[dict[str, str]]] = {}
-    for row in _read_csv(seeds / "experiment_variants.csv"):
+    for row in read_csv(seeds / SEED_VARIANTS):
         arms.setdefault(row["experiment_id"], []).append(row)
     return _definitions(
         {**experiment, **arm}
-        for experiment in _read_csv(seeds / "experiments.csv")
+        for experiment in read_csv(seeds / SEED_EXPERIMENTS)
         for arm in sorted(arms.get(experiment["experiment_id"], ()), key=_variant_index)
     )
 
@@ -158,7 +162,7 @@ def _definitions(rows: Iterable[Mapping[str, Any]]) -> tuple[ExperimentDefinitio
     )
 
 
-def _read_csv(path: Path) -> list[dict[str, str]]:
+def read_csv(path: Path) -> list[dict[str, str]]:
     with open(path, newline="") as file:
         return list(csv.DictReader(file))
 

@@ -322,7 +322,7 @@ class Router:
         if not self._allowed_origin(request):
             raise HttpError(403, "origin_not_allowed", "origin is not allowed", "Origin")
         response = flask.Response(status=204)
-        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, PATCH, OPTIONS"
         response.headers["Access-Control-Allow-Headers"] = _CORS_HEADERS
         response.headers["Access-Control-Max-Age"] = "3600"
         return response

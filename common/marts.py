@@ -14,6 +14,8 @@ MARTS = (
     "channel_performance",
     "customer_ltv",
     "customer_revenue_daily",
+    "experiment_variants",
+    "experiments",
     "features_conversion",
     "funnel",
     "retention_monthly",

@@ -27,6 +27,7 @@ from scripts.local.emulators import GcsEmulator, PubSubEmulator
 from scripts.local.stack import LocalStack
 from tests.support.api import clean_env, free_ports_for_stack
 from tests.support.datasets import SHARED_DATASETS
+from tests.support.definitions import seed_definition_example
 from tests.support.erasures import seed_erasure_example
 from tests.support.reporting_time import REPORTING_ZONE, with_local_day
 from tests.support.reports import seed_report_example
@@ -161,6 +162,7 @@ def api_settings(generated_warehouse: Path, tmp_path_factory) -> dict[str, str]:
     shutil.copyfile(generated_warehouse, warehouse)  # a build through the API replaces it
     seed_erasure_example(description(), str(warehouse))  # the request its example reads
     seed_report_example(description(), str(root / "artifacts"))  # the report its example reads
+    seed_definition_example(description(), str(root / "artifacts"))  # the one PATCH changes
     settings = {
         "EXECKPI_DUCKDB_PATH": str(warehouse),
         "EXECKPI_ARTIFACT_DIR": str(root / "artifacts"),

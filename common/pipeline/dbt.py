@@ -11,7 +11,8 @@ Whatever else writes the DuckDB file (erasure requests) does so the same way, un
 lock, so that no build swaps in a copy that misses it.
 
 Around dbt, a build reads the pending erasure requests (common.privacy) and, once dbt has
-rebuilt the marts without those users, completes them.
+rebuilt the marts without those users, completes them. Before dbt, it copies the current
+experiment definitions (common.definitions) into the staging tables dbt reads them from.
 """
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from common.artifacts import open_artifact_store
 from common.config import Config
+from common.definitions.staging import prepare_build
+from common.definitions.store import DefinitionStore
 from common.errors import Unavailable
 from common.money import currency_of
 from common.privacy.completion import ErasureOutcome, Marts, complete_erasures
@@ -87,6 +91,9 @@ def run_build(config: Config, run_id: str, project_dir: Path, work_dir: Path) ->
             ledger = ErasureLedger(warehouse, config.bq_project)
             ledger.prepare()
             included = ledger.pending()
+            definitions = DefinitionStore(open_artifact_store(config))
+            seeds = project_dir / "seeds"
+            prepare_build(warehouse, definitions, seeds, datetime.now(UTC), config.bq_project)
         run_results, sources = _build_and_check(
             project_dir, work_dir, target.dbt_target, dbt_vars, target.env
         )

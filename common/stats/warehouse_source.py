@@ -1,4 +1,4 @@
-"""Experiments as the warehouse holds them: the definition in the dbt seeds (read through
+"""Experiments as the warehouse holds them: the definition in the experiments marts (read through
 ``common.experiments``), the day the marts were built (``ab_experiments``), the sufficient
 statistics in ``ab_metrics``, their breakdowns in ``ab_metrics_by_dimension`` and their
 cumulative values day by day in ``ab_metrics_cumulative``, in the marts schema/dataset; and how
@@ -14,6 +14,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import Any, Literal
 
+from common.definitions.spec import Guardrail
 from common.errors import NotFound
 from common.experiments import ExperimentDefinition, stored_definition, stored_definitions
 from common.reporting_time import today
@@ -47,15 +48,20 @@ class StoredExperiment:
 
     definition: ExperimentDefinition
     moments: Mapping[tuple[str, str], Moments]
+    guardrails: tuple[Guardrail, ...] = ()  # the definitions store's (common.definitions)
 
     def engine_input(self, options: Options) -> Experiment:
         """The arms in their planned order (control first) with the definition's weights,
-        the primary metric first; an arm nobody reached counts 0."""
+        the primary metric first, the guardrails with their direction and margin; an arm
+        nobody reached counts 0."""
         primary = self.definition.primary_metric
         found = {metric for _, metric in self.moments}
         metric_names = sorted(found | {primary}, key=lambda m: (m != primary, m))
+        guarding = {g.metric: g for g in self.guardrails}
         metrics = tuple(
-            Metric(m, _KINDS.get(m, "mean"), "primary" if m == primary else "secondary")
+            Metric(m, _KINDS.get(m, "mean"), "guardrail", guarding[m].direction, guarding[m].margin)
+            if m in guarding
+            else Metric(m, _KINDS.get(m, "mean"), "primary" if m == primary else "secondary")
             for m in metric_names
         )
         variants = tuple(

@@ -17,6 +17,11 @@ GET  /ab/experiments/<experiment_id>[?format=csv|xlsx&locale=en-US|de-DE]: with 
                    file of the experiment's results (the analysis POST /ab/analyze answers)
 GET  /ab/experiments/<experiment_id>/timeline[?metric=&scale=&cuped=]: the cumulative effect
                    over time, the analysis after each day (ab_metrics_cumulative)
+POST /ab/experiments  a new experiment definition (common/definitions): 201 with version 1
+PATCH /ab/experiments/<experiment_id>  change what may still change: the next version, or 409
+GET  /ab/experiments/<experiment_id>/versions: every version, newest first, who/when/what
+                   Definitions live in the artifact store; the next build copies them into the
+                   warehouse, where the list and the analyses read them.
 
 POST /ab/analyze/file   the body a per-user experiment file (CSV, gzip CSV or Parquet), its
                    columns named in the query string: the analysis and its data quality
@@ -25,22 +30,28 @@ An unknown experiment_id answers 404 with the known ids in the error's "known".
 """
 
 import json
+from dataclasses import replace
+from datetime import UTC, datetime
 
 import flask
 import functions_framework
 
 from common import audit
 from common.backends import start_function
+from common.definitions.spec import parse_definition
+from common.definitions.store import DefinitionStore
 from common.experiment_files.aggregate import file_statistics
 from common.experiment_files.analysis import file_analysis
 from common.experiment_files.mapping import QUERY_PARAMETERS, file_mapping
 from common.experiment_files.upload import MAX_UPLOAD_BYTES, received
 from common.http import Router, json_body, json_response
 from common.negotiation import RESPONSE_OPTIONS, VARY, download_response, requested
+from common.reporting_time import today
 from common.stats import api
 from common.stats.experiment_list_table import experiment_list_table
 from common.stats.requests import ExperimentRef
 from common.stats.warehouse_source import (
+    StoredExperiment,
     catalog,
     experiment_definition,
     stored_breakdown,
@@ -48,7 +59,7 @@ from common.stats.warehouse_source import (
     stored_timeline,
 )
 from common.stats.wording import wording
-from common.validation import InvalidInput
+from common.validation import InvalidInput, identifier
 
 CONFIG, BACKENDS = start_function("abtest")
 # DuckDB names the marts schema after dbt's target schema; BigQuery uses the configured dataset.
@@ -90,7 +101,7 @@ def analyze(request: flask.Request) -> flask.Response:
     headers = {"Vary": "Accept-Language"}  # it may choose the summary's language
     if not isinstance(wanted, ExperimentRef):
         return json_response(api.analyze_experiment(wanted, words), 200, headers)
-    stored = stored_experiment(BACKENDS.warehouse, MARTS, wanted.experiment_id)
+    stored = _guarded(stored_experiment(BACKENDS.warehouse, MARTS, wanted.experiment_id))
     return json_response(api.analyze_stored(wanted, stored, words), 200, headers)
 
 
@@ -123,7 +134,7 @@ def experiment(request: flask.Request, experiment_id: str) -> flask.Response:
     headers = {"Vary": VARY}
     if not wanted.is_download:
         return json_response(answer, 200, headers)
-    stored = stored_experiment(BACKENDS.warehouse, MARTS, answer["experiment_id"])
+    stored = _guarded(stored_experiment(BACKENDS.warehouse, MARTS, answer["experiment_id"]))
     words = wording(wanted.locale.tag)  # the decision column in the file's language
     results = api.experiment_results(stored, found.as_of, CONFIG.currency, words)
     audit.answered(request, len(results.rows))  # a download hides them from the Router
@@ -160,6 +171,42 @@ def analyze_file(request: flask.Request) -> dict:
     with received(request.stream) as upload:
         statistics = file_statistics(upload, mapping)
     return file_analysis(upload, statistics, mapping.options)
+
+
+# --- experiment definitions (the artifact store; never the warehouse, which has one writer) ---
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _guarded(stored: StoredExperiment) -> StoredExperiment:
+    """With the guardrails of its stored definition (the marts hold no guardrails)."""
+    defined = DefinitionStore(BACKENDS.artifacts).current(stored.definition.experiment_id)
+    return stored if defined is None else replace(stored, guardrails=defined.definition.guardrails)
+
+
+@router.route("/experiments", methods=("POST",))
+def create_experiment(request: flask.Request) -> tuple[dict, int]:
+    spec = parse_definition(_body(request))
+    author = audit.principal(request).subject
+    return DefinitionStore(BACKENDS.artifacts).create(spec, author, _now()).answer(), 201
+
+
+@router.route("/experiments/<experiment_id>", methods=("PATCH",))
+def change_experiment(request: flask.Request, experiment_id: str) -> dict:
+    experiment_id = identifier(experiment_id, "experiment_id")
+    body = _body(request)
+    author = audit.principal(request).subject
+    store = DefinitionStore(BACKENDS.artifacts)
+    changed = store.change(experiment_id, body, author, _now(), today(CONFIG.time_zone))
+    return changed.answer()
+
+
+@router.route("/experiments/<experiment_id>/versions", methods=("GET",))
+def experiment_versions(request: flask.Request, experiment_id: str) -> dict:
+    found = DefinitionStore(BACKENDS.artifacts).versions(identifier(experiment_id, "experiment_id"))
+    return {"experiment_id": experiment_id, "versions": [v.answer() for v in found]}
 
 
 @functions_framework.http

@@ -215,9 +215,9 @@ def test_weekly_retention_cohorts_from_raw_activity(kpi, raw):
 
 
 def experiments_from_seeds() -> dict[str, dict]:
-    with (SEEDS / "experiments.csv").open() as file:
+    with (SEEDS / "initial_experiments.csv").open() as file:
         experiments = {row["experiment_id"]: row for row in csv.DictReader(file)}
-    with (SEEDS / "experiment_variants.csv").open() as file:
+    with (SEEDS / "initial_experiment_variants.csv").open() as file:
         variants = sorted(csv.DictReader(file), key=lambda row: int(row["variant_index"]))
     for experiment in experiments.values():
         arms = [v for v in variants if v["experiment_id"] == experiment["experiment_id"]]

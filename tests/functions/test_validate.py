@@ -25,8 +25,8 @@ from tests.support.cloud_events import published, push
 
 MARTS = "execkpi_marts"
 SEEDS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
-# recs_carousel runs 2026-10-01..2026-10-28 (dbt_project/seeds/experiments.csv); the other two
-# experiments ended before these days, so the SRM gate checks recs_carousel alone.
+# recs_carousel runs 2026-10-01..2026-10-28 (dbt_project/seeds/initial_experiments.csv); the
+# other two experiments ended before these days, so the SRM gate checks recs_carousel alone.
 SLOT = "2026-10-15T05:00:00+00:00"
 RUN_ID = "20261015T050000Z-build"
 EARLIER_SLOT, EARLIER_RUN_ID = "2026-10-14T05:00:00+00:00", "20261014T050000Z-build"

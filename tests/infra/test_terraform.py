@@ -1097,7 +1097,8 @@ def test_evaluated_pipeline_functions(tmp_path: Path) -> None:
     assert value["smoke"]["dbt_build"] == "/pipeline/runs"
     assert build["warehouse"] == "write" and build["secret_settings"] == []
     assert build["publishes"] == ["dbt-build-completed"]
-    assert build["artifact_prefixes"] == ["runs/"]
+    # Its run ledger, and the experiment definitions it imports from the seed files once.
+    assert build["artifact_prefixes"] == ["runs/", "experiments/definitions/"]
     # The ledger answers while a build runs: one instance, several requests at once.
     assert (build["max_instances"], build["concurrency"]) == (1, 4)
     assert {fn["concurrency"] for name, fn in f.items() if name != "dbt_build"} == {1}

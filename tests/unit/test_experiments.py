@@ -9,8 +9,8 @@ SEEDS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
 
 
 def write_seeds(folder: Path, experiments: str, variants: str) -> Path:
-    (folder / "experiments.csv").write_text(experiments)
-    (folder / "experiment_variants.csv").write_text(variants)
+    (folder / "initial_experiments.csv").write_text(experiments)
+    (folder / "initial_experiment_variants.csv").write_text(variants)
     return folder
 
 

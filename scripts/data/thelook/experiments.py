@@ -1,5 +1,5 @@
-"""The A/B tests of the dbt seeds (``dbt_project/seeds/experiments.csv`` and
-``experiment_variants.csv``), simulated with a known truth.
+"""The A/B tests of the dbt seeds (``dbt_project/seeds/initial_experiments.csv`` and
+``initial_experiment_variants.csv``), simulated with a known truth.
 
 A user is *exposed* to an experiment when they have at least one (logged) signed-in session
 whose start date lies in [start_date, end_date] (UTC); sessions never cross midnight. Their
