@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
@@ -121,22 +120,28 @@ def _json_chunk(contract: TableContract, rows: list[Any], offset: int) -> Chunk:
     for column in contract.columns:
         kinds, rule = _JSON_KINDS[column.kind]
         values = [row.get(column.name) for row in rows]
-        wrong = np.array(
-            [v is not None and (isinstance(v, bool) or not isinstance(v, kinds)) for v in values]
-        )
-        if wrong.any():
-            rows_at = pa.array(np.flatnonzero(wrong), pa.int64())
-            shown = pa.array([json.dumps(values[i]) for i in rows_at.to_pylist()], pa.string())
-            flagged.append(Violation(column.name, rule, rows_at, shown))
-        text = [
-            None if bad or v is None else _text(v) for v, bad in zip(values, wrong, strict=True)
+        wrong = [
+            i
+            for i, v in enumerate(values)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, kinds))
         ]
-        columns[column.name] = pa.array(text, pa.string())
+        if wrong:
+            shown = pa.array([json.dumps(values[i]) for i in wrong], pa.string())
+            flagged.append(Violation(column.name, rule, pa.array(wrong, pa.int64()), shown))
+            for i in wrong:
+                values[i] = None
+        columns[column.name] = _as_text(values, WIDE_TYPES[column.kind])
     return Chunk(pa.table(columns), tuple(flagged))
 
 
-def _text(value: str | int | float) -> str:
-    return value if isinstance(value, str) else repr(value)
+def _as_text(values: list[Any], wide: pa.DataType) -> pa.Array:
+    """JSON values of the right kind as the text the checks read (numbers by Arrow, at once)."""
+    if wide in (pa.int64(), pa.float64()):
+        try:
+            return pa.array(values, wide).cast(pa.string())
+        except (OverflowError, pa.ArrowInvalid):  # an integer beyond int64: left to the checks
+            values = [None if v is None else repr(v) for v in values]
+    return pa.array(values, pa.string())
 
 
 def _csv_chunks(contract: TableContract, stream: BinaryIO, limits: Limits) -> Iterator[Chunk]:

@@ -3,6 +3,7 @@ come out as curated Parquet equal to what scripts/data/thelook/load.py makes of 
 reference: the loader the warehouse already trusts); the same batch twice changes nothing; bad
 rows are kept aside, bad files refused with a 4xx and nothing written."""
 
+import gzip
 import io
 import json
 
@@ -290,3 +291,15 @@ def test_the_contracts_are_listed(client):
         assert [(c["name"], c["type"]) for c in table["columns"]] == list(
             RAW_TABLES[table["table"]].items()
         )
+
+
+def test_a_gzipped_csv_is_read_and_kept_as_received(client, reference, artifacts):
+    body = gzip.compress(shared_file("users").read_bytes())
+    response = client.post(
+        "/ingest/users", data=body, content_type=CSV, headers={"Content-Encoding": "gzip"}
+    )
+    answer = response.get_json()
+    assert (
+        answer["accepted"] == reference.execute("select count(*) from raw.users").fetchall()[0][0]
+    )
+    assert (artifacts / answer["raw"]).read_bytes() == body
