@@ -149,6 +149,8 @@ def _csv_chunks(contract: TableContract, stream: BinaryIO, limits: Limits) -> It
         reader = pacsv.open_csv(
             stream,
             read_options=pacsv.ReadOptions(block_size=limits.csv_block_bytes),
+            # A quoted value may hold a line break (RFC 4180), even across a block boundary.
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
                 column_types={name: pa.string() for name in contract.names},
                 strings_can_be_null=True,

@@ -7,8 +7,8 @@ POST /ingest/<table>   one batch: {"rows": [...]} (application/json, 1-10,000 ro
                        rejected, error_count, errors, object, raw, rejected_rows}; the same
                        bytes again answer the same and change nothing.
 
-Tables: events, orders, order_items, users, products. Bodies up to 32 MiB; larger files go
-through the landing bucket. How a batch is kept: common/ingest/batches.py.
+Tables: events, orders, order_items, users, products. Bodies up to 32 MiB (Cloud Run's request
+limit). How a batch is kept: common/ingest/batches.py.
 """
 
 import functools

@@ -6,7 +6,7 @@ files, each measured in its own child process (its peak RSS from ``ru_maxrss`` i
 
 JSON: the ingest function served by functions-framework on a local port, a local bus taking the
 events, batches of 1,000 events posted one after another. Parquet: a generated events file
-through the same code path (common.ingest, as the landing bucket uses it). Peak memory is the
+through the same code (common.ingest.batches), without HTTP's 32 MiB limit. Peak memory is the
 child's RSS and Arrow's own pool peak; RSS for 250k and 1M rows shows it bounded by the chunk.
 """
 

@@ -217,3 +217,19 @@ def test_no_time_in_the_future_counts_from_the_clock(tmp_path):
         clock=lambda: datetime(2031, 1, 1, tzinfo=UTC),
     ).ingest(upload(body))
     assert (late["rejected"], later["accepted"]) == (1, 1)
+
+
+def test_quoted_commas_quotes_and_line_breaks_survive_small_blocks(tmp_path):
+    header = ",".join(RAW_TABLES["products"])
+    line = '{},2.5,Swim,"Gottex, ""Andromeda""\nOne Piece",Gottex,5,Women,ABC,1'
+    body = "\n".join([header, *(line.format(i) for i in range(1, 2001))]).encode()
+    small = Limits(chunk_rows=300, csv_block_bytes=1000)
+    answer = Ingestor(LocalArtifactStore(tmp_path), Bus(), small).ingest(
+        upload(body, table="products")
+    )
+    assert (answer["accepted"], answer["rejected"]) == (2000, 0)
+    files = [str(p) for p in tmp_path.glob("ingest/curated/products/*/*.parquet")]
+    names = duckdb.sql(
+        f"select distinct name from read_parquet({files}, hive_partitioning = false)"
+    )
+    assert names.fetchall() == [('Gottex, "Andromeda"\nOne Piece',)]
