@@ -153,6 +153,11 @@ def optional_json_body(request: flask.Request) -> dict[str, Any]:
     return _json_object(raw) if raw.strip() else {}
 
 
+def body_bytes(request: flask.Request) -> bytes:
+    """The request body as sent (a file upload), within the size limit."""
+    return _read_body(request)
+
+
 def _read_body(request: flask.Request) -> bytes:
     limit = request.environ.get(_BODY_LIMIT_KEY)
     try:

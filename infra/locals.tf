@@ -18,6 +18,7 @@ locals {
     "model-retrain-requested",
     "model-trained",
     "weekly-report-requested",
+    "data-ingested",
   ])
 
   # Dataset names come from the dbt project, so dbt and the functions always agree:

@@ -29,6 +29,7 @@ EVENT_TYPES = frozenset(
         "model-retrain-requested",
         "model-trained",
         "weekly-report-requested",
+        "data-ingested",
     }
 )
 # Namespace of the ids of events published once per pipeline run (Event.for_run).

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).parent
-FRAGMENTS = ("portal", "kpi", "ab", "ml", "pipeline", "reports")
+FRAGMENTS = ("portal", "kpi", "ab", "ml", "pipeline", "reports", "ingest")
 
 
 def _load(name: str) -> dict[str, Any]:

@@ -58,6 +58,7 @@ FUNCTION_OF = {
     "ml": "model",
     "pipeline": "dbt_build",
     "reports": "reports",
+    "ingest": "ingest",
 }
 COMPONENT_PREFIX = {
     "portal": "Portal",
@@ -66,6 +67,7 @@ COMPONENT_PREFIX = {
     "ml": "Ml",
     "pipeline": "Pipeline",
     "reports": "Reports",
+    "ingest": "Ingest",
 }
 # The families whose worked examples this module sends (ab's are tested with ab.yaml).
 EXAMPLE_FAMILIES = ("portal", "kpi", "ml", "pipeline", "reports")

@@ -30,6 +30,7 @@ FAMILIES = {
     "ml": "model",
     "pipeline": "dbt_build",
     "reports": "reports",
+    "ingest": "ingest",
 }
 
 
