@@ -10,6 +10,7 @@ later batch states it; an existing item sent again with a new status replaces th
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -56,6 +57,7 @@ def write_batch(artifacts: Path, table: str, batch_id: str, at: datetime, rows: 
 class Ingested:
     before: Path  # the generated warehouse, built without ingested files
     after: Path  # a copy rebuilt with them
+    artifacts: Path  # where the curated files are
     new_day: object
     new_user_id: int
     corrected_item: tuple  # (id, order_id, local day, price as invoiced) of a thelook item
@@ -209,6 +211,7 @@ def ingested(generated_warehouse: Path, tmp_path_factory) -> Ingested:
     return Ingested(
         before=generated_warehouse,
         after=warehouse,
+        artifacts=artifacts,
         new_day=local_day(placed),
         new_user_id=user_id,
         corrected_item=(corrected[0], corrected[1], local_day(corrected[2]), corrected[3]),
@@ -284,3 +287,26 @@ def test_the_declared_columns_are_the_raw_tables_and_the_batch_columns():
             "_batch_id": "varchar",
             "_ingested_at": "timestamp",
         }
+
+
+def _freshness(warehouse: Path, artifacts: Path, target: Path) -> dict[str, tuple]:
+    """dbt source freshness of the ingested tables on a copy (its on-run-start hooks write)."""
+    target.mkdir(parents=True)
+    copy = target / "warehouse.duckdb"
+    shutil.copyfile(warehouse, copy)
+    env = {"EXECKPI_TIME_ZONE": REPORTING_ZONE, "EXECKPI_ARTIFACT_DIR": str(artifacts)}
+    args = ["source", "freshness", "--select", "source:ingested", "--target-path", str(target)]
+    run_dbt(args, duckdb_path=copy, env=env)
+    results = json.loads((target / "sources.json").read_text())["results"]
+    return {r["unique_id"].rsplit(".", 1)[-1]: (r["status"], r["max_loaded_at"]) for r in results}
+
+
+def test_freshness_is_the_newest_batch_and_never_ingested_only_warns(ingested, tmp_path):
+    fresh = _freshness(ingested.after, ingested.artifacts, tmp_path / "ingested")
+    newest = {"events": SECOND_BATCH_AT, "order_items": SECOND_BATCH_AT}
+    assert fresh == {
+        table: ("pass", newest.get(table, FIRST_BATCH_AT).isoformat()) for table in TABLES
+    }
+    # Nothing ingested: 1970 as the newest row, a warning the validation gate lets through.
+    never = _freshness(ingested.before, tmp_path / "none", tmp_path / "none")
+    assert never == {table: ("warn", "1970-01-01T00:00:00+00:00") for table in TABLES}
