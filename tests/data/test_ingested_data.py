@@ -5,7 +5,8 @@ ingested_on=<day>/<batch_id>.parquet: thelook's raw columns, UTC instants, plus 
 _ingested_at), then one more dbt build runs on a copy of the generated warehouse. What the
 marts must show is predicted by hand from the warehouse built without those files: a new user's
 order on a new day adds exactly its kept item; an item sent in two batches counts once, as the
-later batch states it; an existing item sent again with a new status replaces thelook's row.
+later batch states it; an existing item sent again with a new status replaces thelook's row; an
+erased customer's ingested rows stay out.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ class Ingested:
     after: Path  # a copy rebuilt with them
     artifacts: Path  # where the curated files are
     new_day: object
-    new_user_id: int
+    new_user_id: int  # the next one was erased
     corrected_item: tuple  # (id, order_id, local day, price as invoiced) of a thelook item
 
 
@@ -98,6 +99,13 @@ def ingested(generated_warehouse: Path, tmp_path_factory) -> Ingested:
     placed = (last_order_at + timedelta(days=3)).replace(hour=12, minute=0, second=0)
     placed_utc = placed.replace(tzinfo=UTC)
     artifacts = root / "artifacts"
+    # A second new customer who asked to be erased: nothing of theirs may reach the marts.
+    erased_user = {"gender": "M", "traffic_source": "Email", "created_at": placed_utc}
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "insert into execkpi_staging.erasure_requests values (?, ?, ?, null)",
+            ["erasure-of-an-ingested-user", user_id + 1, FIRST_BATCH_AT],
+        )
 
     write_batch(
         artifacts,
@@ -113,7 +121,8 @@ def ingested(generated_warehouse: Path, tmp_path_factory) -> Ingested:
                 "country": "Germany",
                 "traffic_source": "Search",
                 "created_at": placed_utc - timedelta(hours=1),
-            }
+            },
+            {**erased_user, "id": user_id + 1},
         ],
     )
     write_batch(
@@ -148,7 +157,14 @@ def ingested(generated_warehouse: Path, tmp_path_factory) -> Ingested:
                 "gender": "F",
                 "created_at": placed_utc,
                 "num_of_item": 2,
-            }
+            },
+            {
+                "order_id": order_id + 1,
+                "user_id": user_id + 1,
+                "status": "Complete",
+                "created_at": placed_utc,
+                "num_of_item": 1,
+            },
         ],
     )
     item = {
@@ -166,6 +182,14 @@ def ingested(generated_warehouse: Path, tmp_path_factory) -> Ingested:
         [
             {**item, "id": item_id, "status": "Complete", "sale_price": float(NEW_ITEM_PRICE)},
             {**item, "id": item_id + 1, "status": "Complete", "sale_price": 5.0},
+            {
+                **item,
+                "id": item_id + 2,
+                "order_id": order_id + 1,
+                "user_id": user_id + 1,
+                "status": "Complete",
+                "sale_price": 7.0,
+            },
         ],
     )
     # The second item comes back returned, and so does the thelook item, in a later batch.
@@ -248,18 +272,18 @@ def test_a_key_sent_twice_counts_once(ingested):
                 for table in TABLES
             }
     added = {table: counts["after"][table] - counts["before"][table] for table in TABLES}
-    # Items: two new ones (one sent twice); the corrected thelook item replaces its row.
+    # Items: two new ones (one sent twice); the corrected thelook item replaces its row. The
+    # erased customer's user, order and item are left out.
     assert added == {"events": 5, "orders": 1, "order_items": 2, "users": 1, "products": 1}
 
 
 def test_the_new_customer_has_the_kept_item_as_lifetime_revenue(ingested):
     with duckdb.connect(str(ingested.after), read_only=True) as con:
-        ltv = _one(
-            con,
-            "select lifetime_revenue from execkpi_marts.customer_ltv "
-            f"where user_id = {ingested.new_user_id}",
-        )
-    assert ltv == (NEW_ITEM_PRICE,)
+        ltv = con.execute(
+            "select user_id, lifetime_revenue from execkpi_marts.customer_ltv "
+            f"where user_id >= {ingested.new_user_id}",
+        ).fetchall()
+    assert ltv == [(ingested.new_user_id, NEW_ITEM_PRICE)]  # not the erased one
 
 
 def test_without_ingested_files_the_tables_exist_empty_and_typed(generated_warehouse):
