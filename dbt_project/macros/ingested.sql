@@ -45,19 +45,21 @@
     {%- for node in graph.sources.values() if node.source_name == 'ingested' -%}
         {%- set files = (folder ~ '/' ~ node.name ~ '/ingested_on=*/*.parquet') | replace("'", "''") -%}
         {%- set found = folder != '' and run_query("select count(*) from glob('" ~ files ~ "')").columns[0].values()[0] > 0 -%}
-        {%- if loop.first %}create schema if not exists {{ node.schema }};{% endif %}
+        {%- if loop.first %}create schema if not exists {{ node.schema }}; set TimeZone = 'UTC';{% endif %}
         create or replace table {{ node.schema }}.{{ node.identifier }} as
         select
         {%- for column in node.columns.values() %}
             {{ ingested_column(column.name, column.data_type, found) }} as "{{ column.name }}"{{ ',' if not loop.last }}
         {%- endfor %}
         {% if found %}from read_parquet('{{ files }}', union_by_name = true){% else %}where false{% endif %};
+        {%- if loop.last %} reset TimeZone;{% endif %}
     {%- endfor -%}
     {%- endif -%}
 {%- endmacro %}
 
 {#- A column as raw.<table> types it; timestamps arrive as UTC instants and are kept as naive
-    UTC, as scripts/data/thelook/load.py keeps thelook's. -#}
+    UTC, as scripts/data/thelook/load.py keeps thelook's. The session is on UTC meanwhile, so a
+    writer's naive timestamp is read as UTC too rather than shifted by the machine's zone. -#}
 {% macro ingested_column(name, data_type, found) -%}
     {%- if not found -%}
         cast(null as {{ data_type }})

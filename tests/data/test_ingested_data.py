@@ -33,11 +33,14 @@ SECOND_BATCH_AT = FIRST_BATCH_AT + timedelta(hours=1)
 NEW_ITEM_PRICE = Decimal("19.99")
 
 
-def write_batch(artifacts: Path, table: str, batch_id: str, at: datetime, rows: list[dict]):
+def write_batch(
+    artifacts: Path, table: str, batch_id: str, at: datetime, rows: list[dict], naive=False
+):
     """One curated object as the contract states it: thelook's columns typed as raw.<table>
-    (timestamps as UTC instants), then _batch_id and _ingested_at."""
+    (timestamps as UTC instants, or ``naive`` UTC), then _batch_id and _ingested_at."""
     columns = {**RAW_TABLES[table], "_batch_id": "varchar", "_ingested_at": "timestamp"}
-    typed = {name: "timestamptz" if kind == "timestamp" else kind for name, kind in columns.items()}
+    instant = "timestamp" if naive else "timestamptz"
+    typed = {name: instant if kind == "timestamp" else kind for name, kind in columns.items()}
     folder = artifacts / "ingest" / "curated" / table / f"ingested_on={at:%Y-%m-%d}"
     folder.mkdir(parents=True, exist_ok=True)
     with duckdb.connect() as con:
@@ -61,6 +64,7 @@ class Ingested:
     artifacts: Path  # where the curated files are
     new_day: object
     new_user_id: int  # the next one was erased
+    purchase: tuple  # (event id, naive UTC time) of the event sent twice
     corrected_item: tuple  # (id, order_id, local day, price as invoiced) of a thelook item
 
 
@@ -228,9 +232,15 @@ def ingested(generated_warehouse: Path, tmp_path_factory) -> Ingested:
         for step, kind in enumerate(["home", "department", "product", "cart", "purchase"])
     ]
     write_batch(artifacts, "events", "b1-events", FIRST_BATCH_AT, events)
-    write_batch(artifacts, "events", "b2-events", SECOND_BATCH_AT, events[-1:])  # sent twice
+    # Sent twice, the second time by a writer whose timestamps are naive UTC.
+    write_batch(artifacts, "events", "b2-events", SECOND_BATCH_AT, events[-1:], naive=True)
 
-    env = {"EXECKPI_TIME_ZONE": REPORTING_ZONE, "EXECKPI_ARTIFACT_DIR": str(artifacts)}
+    # dbt on a machine whose zone is not UTC: ingested timestamps must not shift.
+    env = {
+        "EXECKPI_TIME_ZONE": REPORTING_ZONE,
+        "EXECKPI_ARTIFACT_DIR": str(artifacts),
+        "TZ": "America/New_York",
+    }
     run_dbt(["build"], duckdb_path=warehouse, env=env)
     return Ingested(
         before=generated_warehouse,
@@ -239,6 +249,7 @@ def ingested(generated_warehouse: Path, tmp_path_factory) -> Ingested:
         new_day=local_day(placed),
         new_user_id=user_id,
         corrected_item=(corrected[0], corrected[1], local_day(corrected[2]), corrected[3]),
+        purchase=(events[-1]["id"], events[-1]["created_at"].replace(tzinfo=None)),
     )
 
 
@@ -334,3 +345,14 @@ def test_freshness_is_the_newest_batch_and_never_ingested_only_warns(ingested, t
     # Nothing ingested: 1970 as the newest row, a warning the validation gate lets through.
     never = _freshness(ingested.before, tmp_path / "none", tmp_path / "none")
     assert never == {table: ("warn", "1970-01-01T00:00:00+00:00") for table in TABLES}
+
+
+def test_ingested_timestamps_stay_utc_whatever_the_writer_or_the_machine(ingested):
+    event_id, created_at = ingested.purchase
+    with duckdb.connect(str(ingested.after), read_only=True) as con:
+        found = _one(
+            con,
+            "select created_at from execkpi_staging.stg_thelook__events "
+            f"where event_id = {event_id}",
+        )
+    assert found == (created_at,)
