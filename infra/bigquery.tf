@@ -7,6 +7,7 @@ locals {
     raw     = "thelook eCommerce source tables (copies of bigquery-public-data.thelook_ecommerce)"
     staging = "dbt staging and intermediate models"
     marts   = "dbt marts and seeds: what the KPI, A/B-test and model functions read"
+    ingest  = "External tables over the ingest function's curated Parquet in the artifact bucket"
   }
 }
 
@@ -25,4 +26,48 @@ resource "google_bigquery_dataset" "this" {
   delete_contents_on_destroy = false
 
   depends_on = [google_project_service.this]
+}
+
+# --- ingested data ----------------------------------------------------------------------------
+# The ingest function writes one Parquet object per accepted batch and table, once, under
+# ingest/curated/<table>/ingested_on=<day>/ of the artifact bucket; dbt's staging reads these
+# external tables alongside thelook (dbt source `ingested`). External tables rather than load
+# jobs: a batch is in the next build without a loader to run, track and retry, and nothing is
+# stored twice; the price is that each build reads every curated object again (a few MB for a
+# shop's orders; the thelook tables dwarf it). The schema is the contract's, from a zero-row
+# object Terraform places first (scripts/deploy/ingested_schemas.py), so a table with no batch
+# yet reads as empty instead of failing on a wildcard that matches nothing.
+
+resource "google_storage_bucket_object" "ingested_schema" {
+  for_each     = local.ingested_tables
+  bucket       = google_storage_bucket.artifacts.name
+  name         = "ingest/curated/${each.key}/ingested_on=1970-01-01/schema.parquet"
+  source       = "${path.module}/ingested_schemas/${each.key}.parquet"
+  content_type = "application/vnd.apache.parquet"
+}
+
+resource "google_bigquery_table" "ingested" {
+  #checkov:skip=CKV_GCP_80:An external table stores nothing: the rows are objects in the artifact bucket, encrypted there.
+  #checkov:skip=CKV_GCP_121:An external table holds no rows, so dropping it loses nothing; Terraform replaces it when the contract's columns change.
+  for_each    = local.ingested_tables
+  project     = var.project_id
+  dataset_id  = google_bigquery_dataset.this["ingest"].dataset_id
+  table_id    = each.key
+  description = "thelook ${each.key} rows sent through the ingest function: gs://${google_storage_bucket.artifacts.name}/ingest/curated/${each.key}/"
+  labels      = merge(local.labels, { layer = "ingest" })
+
+  deletion_protection = false # the objects are the data (see the checkov note above)
+
+  external_data_configuration {
+    source_format             = "PARQUET"
+    autodetect                = true # Parquet carries its schema; the reference file fixes it
+    source_uris               = ["gs://${google_storage_bucket.artifacts.name}/ingest/curated/${each.key}/*"]
+    reference_file_schema_uri = "gs://${google_storage_bucket.artifacts.name}/${google_storage_bucket_object.ingested_schema[each.key].name}"
+
+    hive_partitioning_options {
+      mode                     = "CUSTOM"
+      source_uri_prefix        = "gs://${google_storage_bucket.artifacts.name}/ingest/curated/${each.key}/{ingested_on:DATE}"
+      require_partition_filter = false # staging reads every batch
+    }
+  }
 }

@@ -3,6 +3,8 @@
 #
 #   warehouse: read   BigQuery job user (project) + data viewer on the marts dataset
 #   warehouse: write  job user + viewer on raw + editor on staging and marts (dbt)
+#                     + viewer on ingest (its external tables read the bucket as the caller,
+#                     whose artifacts access covers ingest/curated/)
 #   artifacts: read   object viewer on the artifact bucket
 #   artifact_prefixes object user on the bucket, only for object names under those prefixes
 #   publishes         publisher on exactly those topics
@@ -14,7 +16,7 @@ locals {
   warehouse_roles = {
     none  = {}
     read  = { marts = "roles/bigquery.dataViewer" }
-    write = { raw = "roles/bigquery.dataViewer", staging = "roles/bigquery.dataEditor", marts = "roles/bigquery.dataEditor" }
+    write = { raw = "roles/bigquery.dataViewer", ingest = "roles/bigquery.dataViewer", staging = "roles/bigquery.dataEditor", marts = "roles/bigquery.dataEditor" }
   }
 
   warehouse_users = { for name, f in local.functions : name => f if f.warehouse != "none" }

@@ -31,7 +31,13 @@ locals {
     raw     = "${local.dbt_dataset}_raw"
     staging = "${local.dbt_dataset}_${local.dbt_settings.staging["+schema"]}"
     marts   = "${local.dbt_dataset}_${local.dbt_settings.marts["+schema"]}"
+    ingest  = replace(local.ingested_source.schema, "{{ target.schema }}", local.dbt_dataset)
   }
+
+  # The tables the ingest function curates into the artifact bucket, as the dbt source
+  # `ingested` lists them: external tables over ingest/curated/<table>/ (bigquery.tf).
+  ingested_source = one(yamldecode(file("${path.module}/../dbt_project/models/staging/thelook/_ingested__sources.yml")).sources)
+  ingested_tables = toset([for t in local.ingested_source.tables : t.name])
 
   artifacts_bucket = "${var.project_id}-execkpi-artifacts"
   sources_bucket   = "${var.project_id}-execkpi-sources"

@@ -115,7 +115,12 @@ GENERATED_SEED = 7
 def build_warehouse(path: Path, load) -> Path:
     with duckdb.connect(str(path)) as con:
         load(con)
-    run_dbt(["build"], duckdb_path=path, env={"EXECKPI_TIME_ZONE": REPORTING_ZONE})
+    # An artifact folder of its own: nothing ingested (a developer's .local holds their batches).
+    env = {
+        "EXECKPI_TIME_ZONE": REPORTING_ZONE,
+        "EXECKPI_ARTIFACT_DIR": str(path.parent / "artifacts"),
+    }
+    run_dbt(["build"], duckdb_path=path, env=env)
     return path
 
 

@@ -78,6 +78,9 @@ def project_vars(config: Config) -> dict[str, Any]:
         "freshness_error_days": config.freshness_error_days,
         "reporting_time_zone": config.time_zone,
         "currency_minor_unit": currency_of(config.currency).minor_unit,
+        # DuckDB builds copy the ingest function's curated Parquet from here (BigQuery reads
+        # the bucket through external tables); absolute, as dbt may run in another folder.
+        "ingested_dir": str((config.artifact_dir / "ingest" / "curated").resolve()),
     }
 
 

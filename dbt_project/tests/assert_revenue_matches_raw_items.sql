@@ -1,12 +1,13 @@
--- The mart's total revenue equals the raw order items that are neither cancelled nor returned.
+-- The mart's total revenue equals the raw order items that are neither cancelled nor returned
+-- (thelook's, with the ingested rows that replace or add to them), erased users' left out.
 with mart as (
     select coalesce(sum(revenue), 0) as revenue from {{ ref('revenue_daily') }}
 ),
 
 raw_items as (
     select coalesce(sum(sale_price), 0) as revenue
-    from {{ source('thelook', 'order_items') }}
-    where status not in ('Cancelled', 'Returned')
+    from ({{ thelook_with_ingested('order_items', 'id', ['id', 'user_id', 'status', 'sale_price']) }}) as items
+    where status not in ('Cancelled', 'Returned') and {{ not_erased('items.user_id') }}
 )
 
 select mart.revenue as mart_revenue, raw_items.revenue as raw_revenue

@@ -39,6 +39,7 @@ LABELABLE = {
     "google_api_gateway_api_config",
     "google_api_gateway_gateway",
     "google_bigquery_dataset",
+    "google_bigquery_table",
     "google_cloudfunctions2_function",
     "google_pubsub_subscription",
     "google_pubsub_topic",
@@ -791,7 +792,7 @@ def test_datasets_follow_the_dbt_project() -> None:
     assert marts == "execkpi_marts" == next(s.default for s in SETTINGS if s.name == "bq_dataset")
     assert project["seeds"]["execkpi"]["+schema"] == "marts"
     datasets = tf().locals["datasets"]
-    assert set(datasets) == {"raw", "staging", "marts"}
+    assert set(datasets) == {"raw", "staging", "marts", "ingest"}
     assert expr(tf().locals["dbt_dataset"]) == "local.dbt_profile.execkpi.outputs.prod.dataset"
     assert '["+schema"]' in datasets["marts"] and "marts" in datasets["marts"]
     assert "var.bq_location" in tf().resource("google_bigquery_dataset", "this")["location"]
@@ -1201,3 +1202,70 @@ def test_evaluated_schedules_refuse_a_job_with_both_targets_or_none(console) -> 
             f"-var=schedules={{nightly = {job}}}",
         )
         assert rc != 0 and "Invalid value for variable" in err, job
+
+
+# --- ingested data: the ingest function's curated Parquet, read by the build ------------------
+
+
+def test_ingested_tables_are_external_tables_over_the_curated_objects() -> None:
+    bucket = "gs://${google_storage_bucket.artifacts.name}"
+    table = tf().resource("google_bigquery_table", "ingested")
+    assert expr(table["for_each"]) == "local.ingested_tables"
+    assert expr(table["dataset_id"]) == 'google_bigquery_dataset.this["ingest"].dataset_id'
+    (external,) = table["external_data_configuration"]
+    assert external["source_format"] == "PARQUET"
+    assert external["source_uris"] == [f"{bucket}/ingest/curated/${{each.key}}/*"]
+    (hive,) = external["hive_partitioning_options"]
+    prefix = f"{bucket}/ingest/curated/${{each.key}}/{{ingested_on:DATE}}"
+    assert (hive["mode"], hive["source_uri_prefix"]) == ("CUSTOM", prefix)
+    # The schema is the contract's, from an object that exists before any batch does.
+    schema = tf().resource("google_storage_bucket_object", "ingested_schema")
+    assert expr(schema["for_each"]) == "local.ingested_tables"
+    assert schema["name"] == "ingest/curated/${each.key}/ingested_on=1970-01-01/schema.parquet"
+    assert schema["source"] == "${path.module}/ingested_schemas/${each.key}.parquet"
+    assert "ingested_schema[each.key].name" in external["reference_file_schema_uri"]
+
+
+def test_ingested_schema_files_hold_the_dbt_sources_columns() -> None:
+    import duckdb
+
+    from scripts.deploy.ingested_schemas import SCHEMAS_DIR, ingested_columns, parquet_type
+
+    declared = ingested_columns()
+    assert {p.stem for p in SCHEMAS_DIR.glob("*.parquet")} == set(declared)
+    for table, columns in declared.items():
+        path = (SCHEMAS_DIR / f"{table}.parquet").as_posix()
+        with duckdb.connect() as con:
+            found = con.execute(f"describe select * from read_parquet('{path}')").fetchall()
+            rows = con.execute(f"select count(*) from read_parquet('{path}')").fetchone()
+        types = {"timestamptz": "TIMESTAMP WITH TIME ZONE"}
+        expected = [(n, types.get(parquet_type(k), k.upper())) for n, k in columns.items()]
+        assert [(name, kind) for name, kind, *_ in found] == expected, table
+        assert rows == (0,), table
+
+
+def test_the_build_reads_the_ingested_tables_and_nothing_else_does() -> None:
+    roles = tf().locals["warehouse_roles"]
+    assert roles["write"]["ingest"] == "roles/bigquery.dataViewer"
+    assert "ingest" not in roles["read"]
+    # BigQuery reads an external table's objects as the caller: the build's account reads
+    # the artifact bucket (artifacts read or write), so ingest/curated/ too.
+    assert permissions("dbt_build")["warehouse"] == "write"
+    assert permissions("dbt_build")["artifacts"] in ("read", "write")
+    builders = [n for n in specs() if permissions(n)["warehouse"] == "write"]
+    assert builders == ["dbt_build"]
+
+
+@needs_terraform
+def test_evaluated_ingested_tables_follow_the_dbt_source(console) -> None:
+    from scripts.deploy.ingested_schemas import ingested_columns
+
+    rc, value, err = console(
+        "{datasets = local.datasets, tables = local.ingested_tables}",
+        "-var=project_id=execkpi-test",
+        "-var=env=test",
+    )
+    assert rc == 0, err
+    assert sorted(value["tables"]) == sorted(ingested_columns())
+    # dbt's source schema is "{{ target.schema }}_ingest"; the prod target's schema is execkpi.
+    assert value["datasets"]["ingest"] == "execkpi_ingest"

@@ -1,5 +1,7 @@
 with source as (
-    select * from {{ source('thelook', 'events') }} as source_rows
+    select * from (
+        {{ thelook_with_ingested('events', 'id', ['id', 'user_id', 'sequence_number', 'session_id', 'created_at', 'browser', 'traffic_source', 'uri', 'event_type']) }}
+    ) as source_rows
     where {{ not_erased('source_rows.user_id') }}
 ),
 

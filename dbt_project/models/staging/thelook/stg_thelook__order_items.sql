@@ -1,5 +1,7 @@
 with source as (
-    select * from {{ source('thelook', 'order_items') }} as source_rows
+    select * from (
+        {{ thelook_with_ingested('order_items', 'id', ['id', 'order_id', 'user_id', 'product_id', 'inventory_item_id', 'status', 'created_at', 'shipped_at', 'delivered_at', 'returned_at', 'sale_price']) }}
+    ) as source_rows
     where {{ not_erased('source_rows.user_id') }}
 ),
 

@@ -1,5 +1,7 @@
 with source as (
-    select * from {{ source('thelook', 'orders') }} as source_rows
+    select * from (
+        {{ thelook_with_ingested('orders', 'order_id', ['order_id', 'user_id', 'status', 'gender', 'created_at', 'shipped_at', 'delivered_at', 'returned_at', 'num_of_item']) }}
+    ) as source_rows
     where {{ not_erased('source_rows.user_id') }}
 ),
 

@@ -1,5 +1,7 @@
 with source as (
-    select * from {{ source('thelook', 'products') }}
+    select * from (
+        {{ thelook_with_ingested('products', 'id', ['id', 'cost', 'category', 'name', 'brand', 'retail_price', 'department', 'sku', 'distribution_center_id']) }}
+    ) as source_rows
 ),
 
 renamed as (

@@ -1,5 +1,7 @@
 with source as (
-    select * from {{ source('thelook', 'users') }} as source_rows
+    select * from (
+        {{ thelook_with_ingested('users', 'id', ['id', 'age', 'gender', 'country', 'traffic_source', 'created_at']) }}
+    ) as source_rows
     where {{ not_erased('source_rows.id') }}
 ),
 
