@@ -106,11 +106,15 @@ REQUESTS = (
 )
 
 
-def analysis_body(experiment_id: str) -> dict[str, Any]:
+# The page's languages' locales (web/src/i18n.js LANGUAGES): the analysis is asked in each.
+PAGE_LOCALES = ("en-US", "de-DE")
+
+
+def analysis_body(experiment_id: str, locale: str = "en-US") -> dict[str, Any]:
     """The results page's first POST /ab/analyze (web/src/views/ExperimentResults.jsx,
-    DEFAULT_OPTIONS through requestOptions)."""
+    DEFAULT_OPTIONS through requestOptions, in the page's locale)."""
     options = {"scale": "relative", "sequential": False, "bayesian": {"model": "gaussian"}}
-    return {"experiment_id": experiment_id, "options": options}
+    return {"experiment_id": experiment_id, "locale": locale, "options": options}
 
 
 def breakdown_body(experiment_id: str) -> dict[str, Any]:
@@ -126,7 +130,7 @@ def experiment_requests(experiment_id: str) -> tuple[Request, ...]:
     return (
         Get(path),
         Get(f"{path}/timeline", (("scale", "relative"),)),
-        Post("/ab/analyze", analysis_body(experiment_id)),
+        *(Post("/ab/analyze", analysis_body(experiment_id, locale)) for locale in PAGE_LOCALES),
         Post("/ab/breakdown", breakdown_body(experiment_id)),
     )
 

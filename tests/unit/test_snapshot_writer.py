@@ -169,7 +169,7 @@ def test_post_keys_and_path_parts_are_the_ones_the_page_makes() -> None:
     assert shown["parts"] == [path_part(p) for p in parts]
     # And written out once, so a change of both sides alike is seen too.
     assert posts[0].key == (
-        'POST /ab/analyze {"experiment_id":"checkout_one_click",'
+        'POST /ab/analyze {"experiment_id":"checkout_one_click","locale":"en-US",'
         '"options":{"bayesian":{"model":"gaussian"},"scale":"relative","sequential":false}}'
     )
 
@@ -184,11 +184,13 @@ def test_each_listed_experiment_and_the_default_dependence_feature_are_followed(
     assert keys == [
         "/ab/experiments/one%20click",
         "/ab/experiments/one%20click/timeline?scale=relative",
-        Post("/ab/analyze", analysis_body("one click")).key,
+        Post("/ab/analyze", analysis_body("one click", "en-US")).key,
+        Post("/ab/analyze", analysis_body("one click", "de-DE")).key,
         Post("/ab/breakdown", breakdown_body("one click")).key,
         "/ab/experiments/banner",
         "/ab/experiments/banner/timeline?scale=relative",
-        Post("/ab/analyze", analysis_body("banner")).key,
+        Post("/ab/analyze", analysis_body("banner", "en-US")).key,
+        Post("/ab/analyze", analysis_body("banner", "de-DE")).key,
         Post("/ab/breakdown", breakdown_body("banner")).key,
         "/ml/shap/dependence/sessions_30d",
     ]
