@@ -29,21 +29,10 @@ from pathlib import Path
 from common.dashboard import BUILD_DIR
 from scripts.benchmarks.timing import percentile
 from scripts.deploy.catalog import discover
+from scripts.local.chromium import CHROMIUM, FLAGS
 from scripts.local.emulators import free_port
 from scripts.local.stack import LocalStack
 
-CHROMIUM = "/usr/bin/chromium"
-# As the browser tests run it (../shared/design/STACK.md): headless, nothing reaching out.
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-]
 FIRST_ROW = "table.rows tbody tr"
 # Records when the first KPI row appears: installed before any of the page's scripts run.
 WATCH_FIRST_ROW = f"""
@@ -87,7 +76,9 @@ def measure(gateway: str, runs: int) -> list[Load]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=list(FLAGS)
+        )
         try:
             load_kpi_view(browser, gateway)  # warms the functions' caches and connections
             return [load_kpi_view(browser, gateway) for _ in range(runs)]

@@ -16,19 +16,8 @@ import pytest
 import requests
 
 from scripts.deploy.catalog import REPO_ROOT
+from scripts.local.chromium import CHROMIUM, FLAGS
 
-CHROMIUM = Path("/usr/bin/chromium")
-# ../shared/design/STACK.md: what this chromium needs headless, and nothing reaching out.
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-]
 SCREENSHOTS = REPO_ROOT / ".local" / "screenshots"
 TIMEOUT_MS = 30_000
 
@@ -44,7 +33,7 @@ def browser() -> Iterator[object]:
 
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=FLAGS
+            executable_path=str(CHROMIUM), headless=True, args=list(FLAGS)
         )
         yield launched
         launched.close()
