@@ -1,6 +1,7 @@
 """ingest: thelook tables' rows from outside, checked and kept exactly once.
 
 GET  /ingest           the tables and their contracts (columns, types, required, vocabularies)
+GET  /ingest/<table>   one table's contract
 POST /ingest/<table>   one batch: {"rows": [...]} (application/json, 1-10,000 rows), a CSV file
                        (text/csv) or a Parquet file (application/vnd.apache.parquet); CSV and
                        JSON may be gzipped. Answers {batch_id, table, accepted, duplicates,
@@ -43,10 +44,20 @@ def contracts(request: flask.Request) -> dict:
     return {"tables": [CONTRACTS[name].describe() for name in TABLES]}
 
 
-@router.route("/<table>", methods=("POST",))
-def ingest_batch(request: flask.Request, table: str) -> dict:
+def known_table(table: str) -> str:
     if table not in CONTRACTS:
         raise NotFound(f"no table {table!r}", field="table", known=TABLES)
+    return table
+
+
+@router.route("/<table>")
+def contract(request: flask.Request, table: str) -> dict:
+    return CONTRACTS[known_table(table)].describe()
+
+
+@router.route("/<table>", methods=("POST",))
+def ingest_batch(request: flask.Request, table: str) -> dict:
+    known_table(table)
     fmt = MEDIA_TYPES.get(request.mimetype)
     if fmt is None:
         raise InvalidInput("Content-Type", f"must be one of {', '.join(MEDIA_TYPES)}")
