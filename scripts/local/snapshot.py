@@ -124,9 +124,12 @@ def breakdown_body(experiment_id: str) -> dict[str, Any]:
     return {"experiment_id": experiment_id, "dimension": "browser", "options": options}
 
 
-def experiment_requests(experiment_id: str) -> tuple[Request, ...]:
-    """What an experiment's results page asks on opening, GET /kpi apart."""
+def experiment_requests(experiment_id: str, status: str) -> tuple[Request, ...]:
+    """What an experiment's results page asks on opening, GET /kpi apart: a planned one shows
+    its definition only."""
     path = f"/ab/experiments/{path_part(experiment_id)}"
+    if status == "planned":
+        return (Get(path),)
     return (
         Get(path),
         Get(f"{path}/timeline", (("scale", "relative"),)),
@@ -144,7 +147,7 @@ def follow_ups(answers: dict[str, Answer]) -> tuple[Request, ...]:
     importances = shap.body["importances"] if shap.status == 200 else []
     dependence = importances[:1]  # other features say "not in this snapshot"
     return (
-        *(r for e in experiments for r in experiment_requests(e["experiment_id"])),
+        *(r for e in experiments for r in experiment_requests(e["experiment_id"], e["status"])),
         *(Get(f"/ml/shap/dependence/{path_part(i['feature'])}") for i in dependence),
     )
 

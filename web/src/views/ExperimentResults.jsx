@@ -139,6 +139,21 @@ function Analysis({ analysis, currency, t, locale }) {
   );
 }
 
+/** A planned experiment has nobody exposed yet: its definition, when it starts, and the
+ * calculator that sizes it; the analysis, timeline and breakdowns appear once it runs. */
+function Planned({ experiment, t, locale }) {
+  return (
+    <>
+      <Definition experiment={experiment} t={t} locale={locale} />
+      <p class="status empty" data-planned>
+        {t.notStarted(formatDay(experiment.start_date, locale))}
+      </p>
+      <h3>{t.powerTitle}</h3>
+      <PowerCalculator t={t} locale={locale} />
+    </>
+  );
+}
+
 /** What the page shows once the experiment is known: the analysis, downloads, breakdowns, power. */
 function Results({ experiment, t, locale }) {
   const experimentId = experiment.experiment_id;
@@ -189,7 +204,12 @@ export function ExperimentResults({ experimentId, t, locale }) {
       ) : (
         <Status state={definition} t={t} />
       )}
-      {definition.data && <Results experiment={definition.data} t={t} locale={locale} />}
+      {definition.data &&
+        (definition.data.status === "planned" ? (
+          <Planned experiment={definition.data} t={t} locale={locale} />
+        ) : (
+          <Results experiment={definition.data} t={t} locale={locale} />
+        ))}
     </section>
   );
 }
