@@ -29,6 +29,15 @@ VERDICTS_DE = {
     "INCONCLUSIVE": "Nicht eindeutig",
 }
 CALCULATOR = {"baseline": 0.12, "mde": 0.1, "alpha": 0.05, "power": 0.9, "daily_traffic": 1500}
+# The same, typed on the German page: decimal commas, a thousands point, and one decimal point
+# (it cannot separate thousands, so it is read as the English-minded user meant it).
+GERMAN_CALCULATOR = {
+    "baseline": "0,12",
+    "mde": "0,1",
+    "alpha": "0.05",
+    "power": "0,9",
+    "daily_traffic": "1.500",
+}
 
 
 def post(gateway: str, path: str, body: dict) -> dict:
@@ -222,6 +231,15 @@ def test_results_page_shows_the_apis_analysis_in_english_and_german(browser_page
     page.wait_for_selector("text=Ergebnisse von")
     check_numbers(page, analysis, german=True)
     check_cumulative_effect(page, timeline, german=True)
+    check_calculator(page, power, german=True)
+    # The typed numbers follow the language, and German ones are read the German way.
+    assert page.input_value('form.power input[name="baseline"]') == "0,12"
+    for name, value in GERMAN_CALCULATOR.items():
+        page.fill(f'form.power input[name="{name}"]', value)
+    with page.expect_response(lambda r: "/ab/power" in r.url) as answered:
+        page.click('form.power button[type="submit"]')
+    assert answered.value.request.post_data_json == CALCULATOR
+    page.wait_for_selector('[data-power="n_per_arm"]')
     check_calculator(page, power, german=True)
     countries = post(
         gateway, "/ab/breakdown", {"experiment_id": experiment_id, "dimension": "country"}
