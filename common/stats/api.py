@@ -30,6 +30,7 @@ from common.stats import requests, score_interval
 from common.stats import timeline as cumulative
 from common.stats.analyze import analyze
 from common.stats.breakdown import DIMENSIONS, WARNING, Breakdown, analyze_breakdown
+from common.stats.decision import guardrail_verdict
 from common.stats.inputs import CORRECTIONS, Correction, Experiment, Options
 from common.stats.power import solve
 from common.stats.power.request import power_request
@@ -171,7 +172,8 @@ def breakdown_request(body: Mapping[str, Any]) -> BreakdownRequest:
 
 def breakdown(wanted: BreakdownRequest, stored: StoredBreakdown) -> dict[str, Any]:
     """Each dimension value's analysis (its SRM check included), every p-value next to its
-    adjustment across the values; no decision: a breakdown is exploratory."""
+    adjustment across the values, every guardrail's verdict within the value; no decision: a
+    breakdown is exploratory."""
     result = analyze_breakdown(stored, wanted.options, wanted.correction)
     return {"experiment_id": wanted.experiment_id, **breakdown_answer(result, wanted.options)}
 
@@ -186,6 +188,8 @@ def breakdown_answer(result: Breakdown, options: Options) -> dict[str, Any]:
                 **asdict(c),
                 "p_value_across_values": p,
                 "significant_across_values": p <= result.alpha,
+                # the segment's guardrail checked as the read-out checks the whole experiment's
+                "guardrail_verdict": guardrail_verdict(c),
             }
             for c, p in zip(analysis.comparisons, value.p_values_across_values, strict=True)
         ]

@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Sequence
+from typing import Literal
 
 from common.stats.inputs import Options
 from common.stats.results import Comparison, Reason, ShipDecision, Verdict
 from common.stats.srm import SrmResult
 from common.stats.wording import ENGLISH, Wording
 
+GuardrailVerdict = Literal["harmed", "beyond_margin", "not_noninferior", "held"]
 _BLOCKING = {"srm_failed", "guardrail_harmed", "significant_harm"}
 _CORRECTION_NAMES = {"bonferroni": "Bonferroni", "holm": "Holm", "bh": "Benjamini-Hochberg"}
 _MAX_DECIMALS = 15
@@ -190,25 +192,37 @@ def _margin_bounds(c: Comparison) -> tuple[float, float, float]:
     return margin, lower, upper
 
 
-def _guardrail_reason(c: Comparison, options: Options, words: Wording) -> Reason | None:
-    where = {"variant": c.variant, "metric": c.metric}
-    if c.margin is None:
-        if c.significant and not improves(c):
-            change = _change(c, options, words)
-            message = words.reason("guardrail_harmed", metric=c.metric, change=change)
-            return Reason("guardrail_harmed", message, **where)
+def guardrail_verdict(c: Comparison) -> GuardrailVerdict | None:
+    """How a guardrail comparison stands by the rules above: harmed (significantly worse),
+    beyond_margin (its whole interval past the margin), not_noninferior (its interval still
+    reaches past the margin, or is undefined), else held; None for a metric of another role."""
+    if c.role != "guardrail":
         return None
+    if c.margin is None:
+        return "harmed" if c.significant and not improves(c) else "held"
     margin, lower, upper = _margin_bounds(c)
-    allowed = {"metric": c.metric, "margin": words.number(c.margin, ".2%")}
     if upper < -margin:
-        change = _change(c, options, words)
-        message = words.text("guardrail_beyond_margin", **allowed, change=change)
-        return Reason("guardrail_harmed", message, **where)
+        return "beyond_margin"
     if not lower >= -margin:  # also when the interval or the margin is undefined
-        change = _change(c, options, words)
-        message = words.reason("guardrail_not_noninferior", **allowed, change=change)
-        return Reason("guardrail_not_noninferior", message, **where)
-    return None
+        return "not_noninferior"
+    return "held"
+
+
+def _guardrail_reason(c: Comparison, options: Options, words: Wording) -> Reason | None:
+    verdict = guardrail_verdict(c)
+    if verdict in (None, "held"):
+        return None
+    where = {"variant": c.variant, "metric": c.metric}
+    change = _change(c, options, words)
+    if verdict == "harmed":
+        message = words.reason("guardrail_harmed", metric=c.metric, change=change)
+        return Reason("guardrail_harmed", message, **where)
+    allowed = {"metric": c.metric, "margin": words.number(c.margin, ".2%"), "change": change}
+    if verdict == "beyond_margin":
+        message = words.text("guardrail_beyond_margin", **allowed)
+        return Reason("guardrail_harmed", message, **where)
+    message = words.reason("guardrail_not_noninferior", **allowed)
+    return Reason("guardrail_not_noninferior", message, **where)
 
 
 def headline(verdict: Verdict, variant: str | None, codes: Collection[str], words: Wording) -> str:

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 from common.experiments import MART_METRICS
 from common.stats.analyze import analyze
-from common.stats.inputs import SCALES, MetricKind, Options, Role, Scale
+from common.stats.decision import GuardrailVerdict, guardrail_verdict
+from common.stats.inputs import SCALES, Direction, MetricKind, Options, Role, Scale
 from common.stats.results import Bound, Comparison
 from common.validation import choice, known_fields
 
@@ -62,6 +63,7 @@ class Point:
     p_value: float
     p_value_adjusted: float
     significant: bool
+    guardrail_verdict: GuardrailVerdict | None  # None but for a guardrail
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,8 @@ class Series:
     variant: str
     kind: MetricKind
     role: Role
+    direction: Direction
+    margin: float | None  # a guardrail's non-inferiority margin, relative to the control mean
     scale: Scale
     unit: str  # of estimate and its bounds: ratio (a relative lift), else the metric's unit
     points: tuple[Point, ...]
@@ -95,6 +99,8 @@ def cumulative_effect(
             variant,
             c.kind,
             c.role,
+            c.direction,
+            c.margin,
             c.scale,
             "ratio" if c.scale == "relative" else units[metric],
             tuple(points[metric, variant]),
@@ -117,4 +123,5 @@ def _point(day: date, c: Comparison) -> Point:
         c.p_value,
         c.p_value_adjusted,
         c.significant,
+        guardrail_verdict(c),
     )

@@ -50,6 +50,9 @@ class StoredExperiment:
     moments: Mapping[tuple[str, str], Moments]
     guardrails: tuple[Guardrail, ...] = ()  # the definitions store's (common.definitions)
 
+    def guarded(self, guardrails: tuple[Guardrail, ...]) -> StoredExperiment:
+        return replace(self, guardrails=guardrails)
+
     def engine_input(self, options: Options) -> Experiment:
         """The arms in their planned order (control first) with the definition's weights,
         the primary metric first, the guardrails with their direction and margin; an arm
@@ -124,6 +127,10 @@ class StoredBreakdown:
     dimension: str
     values: tuple[tuple[str, StoredExperiment], ...]
 
+    def guarded(self, guardrails: tuple[Guardrail, ...]) -> StoredBreakdown:
+        """Every value analysed with the experiment's guardrails, as the whole experiment is."""
+        return replace(self, values=tuple((v, s.guarded(guardrails)) for v, s in self.values))
+
 
 def stored_breakdown(
     warehouse: Warehouse, marts: str, experiment_id: str, dimension: str
@@ -154,6 +161,10 @@ class StoredTimeline:
 
     definition: ExperimentDefinition
     days: tuple[tuple[date, StoredExperiment], ...]
+
+    def guarded(self, guardrails: tuple[Guardrail, ...]) -> StoredTimeline:
+        """Every day analysed with the experiment's guardrails, as the whole experiment is."""
+        return replace(self, days=tuple((d, s.guarded(guardrails)) for d, s in self.days))
 
 
 def stored_timeline(warehouse: Warehouse, marts: str, experiment_id: str) -> StoredTimeline:

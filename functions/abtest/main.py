@@ -30,7 +30,6 @@ An unknown experiment_id answers 404 with the known ids in the error's "known".
 """
 
 import json
-from dataclasses import replace
 from datetime import UTC, datetime
 
 import flask
@@ -38,7 +37,7 @@ import functions_framework
 
 from common import audit
 from common.backends import start_function
-from common.definitions.spec import parse_definition
+from common.definitions.spec import Guardrail, parse_definition
 from common.definitions.store import DefinitionStore
 from common.experiment_files.aggregate import file_statistics
 from common.experiment_files.analysis import file_analysis
@@ -51,7 +50,6 @@ from common.stats import api
 from common.stats.experiment_list_table import experiment_list_table
 from common.stats.requests import ExperimentRef
 from common.stats.warehouse_source import (
-    StoredExperiment,
     catalog,
     experiment_definition,
     stored_breakdown,
@@ -101,7 +99,8 @@ def analyze(request: flask.Request) -> flask.Response:
     headers = {"Vary": "Accept-Language"}  # it may choose the summary's language
     if not isinstance(wanted, ExperimentRef):
         return json_response(api.analyze_experiment(wanted, words), 200, headers)
-    stored = _guarded(stored_experiment(BACKENDS.warehouse, MARTS, wanted.experiment_id))
+    stored = stored_experiment(BACKENDS.warehouse, MARTS, wanted.experiment_id)
+    stored = stored.guarded(_guardrails(wanted.experiment_id))
     return json_response(api.analyze_stored(wanted, stored, words), 200, headers)
 
 
@@ -109,7 +108,7 @@ def analyze(request: flask.Request) -> flask.Response:
 def breakdown(request: flask.Request) -> dict:
     wanted = api.breakdown_request(_body(request))
     stored = stored_breakdown(BACKENDS.warehouse, MARTS, wanted.experiment_id, wanted.dimension)
-    return api.breakdown(wanted, stored)
+    return api.breakdown(wanted, stored.guarded(_guardrails(wanted.experiment_id)))
 
 
 @router.route("/experiments", methods=("GET",), query=None)  # experiments_request checks them
@@ -134,7 +133,8 @@ def experiment(request: flask.Request, experiment_id: str) -> flask.Response:
     headers = {"Vary": VARY}
     if not wanted.is_download:
         return json_response(answer, 200, headers)
-    stored = _guarded(stored_experiment(BACKENDS.warehouse, MARTS, answer["experiment_id"]))
+    stored = stored_experiment(BACKENDS.warehouse, MARTS, answer["experiment_id"])
+    stored = stored.guarded(_guardrails(answer["experiment_id"]))
     words = wording(wanted.locale.tag)  # the decision column in the file's language
     results = api.experiment_results(stored, found.as_of, CONFIG.currency, words)
     audit.answered(request, len(results.rows))  # a download hides them from the Router
@@ -146,7 +146,7 @@ def experiment(request: flask.Request, experiment_id: str) -> flask.Response:
 def timeline(request: flask.Request, experiment_id: str) -> dict:
     wanted = api.timeline_request(experiment_id, request.args)
     stored = stored_timeline(BACKENDS.warehouse, MARTS, experiment_id)
-    return api.timeline(wanted, stored, CONFIG.currency)
+    return api.timeline(wanted, stored.guarded(_guardrails(experiment_id)), CONFIG.currency)
 
 
 @router.route("/power", methods=("POST",))
@@ -180,10 +180,11 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _guarded(stored: StoredExperiment) -> StoredExperiment:
-    """With the guardrails of its stored definition (the marts hold no guardrails)."""
-    defined = DefinitionStore(BACKENDS.artifacts).current(stored.definition.experiment_id)
-    return stored if defined is None else replace(stored, guardrails=defined.definition.guardrails)
+def _guardrails(experiment_id: str) -> tuple[Guardrail, ...]:
+    """Those of its stored definition (the marts hold no guardrails); read after the warehouse,
+    which answers 404 for an unknown id."""
+    defined = DefinitionStore(BACKENDS.artifacts).current(experiment_id)
+    return () if defined is None else defined.definition.guardrails
 
 
 @router.route("/experiments", methods=("POST",))

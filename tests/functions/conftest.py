@@ -1,4 +1,7 @@
-"""Fixtures of the function tests: a champion model for model and train."""
+"""Fixtures of the function tests: a champion model for model and train, and the settings of the
+report tests."""
+
+import shutil
 
 import pytest
 
@@ -27,3 +30,22 @@ def champion_artifacts(generated_warehouse, tmp_path_factory):
     )
     assert outcome["promoted"]
     return root
+
+
+@pytest.fixture
+def artifacts(champion_artifacts, tmp_path):
+    """A copy of the champion's artifact folder, for a test that writes artifacts."""
+    copy = tmp_path / "artifacts"
+    shutil.copytree(champion_artifacts, copy)
+    return copy
+
+
+@pytest.fixture
+def settings(generated_warehouse, artifacts):
+    """The report tests': the generated warehouse, that copy, euros and Berlin's days."""
+    return {
+        "EXECKPI_DUCKDB_PATH": str(generated_warehouse),
+        "EXECKPI_ARTIFACT_DIR": str(artifacts),
+        "EXECKPI_CURRENCY": "EUR",
+        "EXECKPI_TIME_ZONE": "Europe/Berlin",
+    }

@@ -11,8 +11,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pytest
 from scipy.stats import chisquare
+from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 from common.reporting_time import today
 
@@ -291,3 +293,163 @@ def test_the_analysis_applies_the_stored_guardrails(function_client, execkpi_env
     # Revenue per user fell 20%, far beyond the 2% margin: the guardrail blocks the win.
     assert after["decision"]["verdict"] == "DO NOT SHIP"
     assert "guardrail_harmed" in {r["code"] for r in after["decision"]["reasons"]}
+
+
+# --- the breakdown and the timeline read them too ---------------------------------------------
+
+# Revenue per user by country, per user (gamma: mean 10, sd 2 in the control): the US banner
+# earns 20% less, far beyond a 2% margin; DE has too few users to show anything; FR's banner
+# earns 1% more with enough users to rule out a 2% loss.
+SEGMENTS = {"US": (2000, 0.8), "FR": (3000, 1.01), "DE": (30, 1.0)}  # users per arm, factor
+RNG = np.random.default_rng(17)
+REVENUE = {
+    country: {
+        "control": RNG.gamma(25.0, 0.4, n),
+        "banner": RNG.gamma(25.0, 0.4 * factor, n),
+    }
+    for country, (n, factor) in SEGMENTS.items()
+}
+GUARDRAIL = {"metric": "revenue_per_user", "direction": "increase", "margin": 0.02}
+DAYS = ("2026-09-01", "2026-09-02")  # the first half of each country's users, then all
+
+
+def country_rows(share: float) -> list[tuple]:
+    """(variant, metric, country, n, sum, sum_squares) of the first ``share`` of each arm's
+    users; conversion: 10% of the control's users, 12% of the banner's."""
+    rows = []
+    for country, arms in REVENUE.items():
+        for variant, values in arms.items():
+            kept = values[: round(len(values) * share)]
+            converted = float(round(len(kept) * (0.1 if variant == "control" else 0.12)))
+            rows += [
+                (variant, "conversion", country, len(kept), converted, converted),
+                (variant, "revenue_per_user", country, len(kept), kept.sum(), (kept**2).sum()),
+            ]
+    return rows
+
+
+def segmented_marts(path: str) -> None:
+    """small_marts but by country (ab_metrics_by_dimension), day by day
+    (ab_metrics_cumulative) and in all (ab_metrics: the countries summed) from REVENUE."""
+    small_marts(path)
+    columns = "n bigint, sum double, sum_squares double"
+    with duckdb.connect(path) as con:
+        con.execute(
+            "create table execkpi_marts.by_day (day date, variant varchar, metric varchar, "
+            f"dimension_value varchar, {columns})"
+        )
+        for day, share in zip(DAYS, (0.5, 1.0), strict=True):
+            con.executemany(
+                "insert into execkpi_marts.by_day values (?, ?, ?, ?, ?, ?, ?)",
+                [(day, *row) for row in country_rows(share)],
+            )
+        con.execute(
+            "create table execkpi_marts.ab_metrics_by_dimension as select "
+            "'free_shipping_banner' as experiment_id, variant, metric, 'country' as dimension, "
+            "dimension_value, n, sum, sum_squares from execkpi_marts.by_day where day = ?",
+            [DAYS[1]],
+        )
+        totals = "sum(n) as n, sum(sum) as sum, sum(sum_squares) as sum_squares"
+        con.execute(
+            "create table execkpi_marts.ab_metrics_cumulative as select "
+            f"'free_shipping_banner' as experiment_id, variant, metric, day, {totals} "
+            "from execkpi_marts.by_day group by all"
+        )
+        con.execute(
+            "create or replace table execkpi_marts.ab_metrics as select "
+            f"'free_shipping_banner' as experiment_id, variant, metric, {totals} "
+            "from execkpi_marts.by_day where day = ? group by all",
+            [DAYS[1]],
+        )
+
+
+def welch(treatment: np.ndarray, control: np.ndarray) -> tuple[float, tuple[float, float]]:
+    """statsmodels' Welch t-test of treatment - control: its p-value and 95% interval."""
+    compared = CompareMeans(DescrStatsW(treatment), DescrStatsW(control))
+    _, p, _ = compared.ttest_ind(usevar="unequal")
+    return p, compared.tconfint_diff(alpha=0.05, usevar="unequal")
+
+
+def verdict(ci: tuple[float, float], control_mean: float, margin: float) -> str:
+    """The documented rule on the absolute scale: beyond the margin when the whole interval
+    lies below -margin·control mean, held when it lies above."""
+    allowed = -margin * control_mean
+    return "beyond_margin" if ci[1] < allowed else "held" if ci[0] >= allowed else "not_noninferior"
+
+
+def test_the_breakdown_checks_the_stored_guardrails_in_each_value(function_client, execkpi_env):
+    segmented_marts(execkpi_env["EXECKPI_DUCKDB_PATH"])
+    client = function_client("abtest")
+    asked = {
+        "experiment_id": "free_shipping_banner",
+        "dimension": "country",
+        "options": {"scale": "absolute", "correction": "none", "bayesian": False},
+    }
+    before = client.post("/ab/breakdown", json=asked).get_json()
+    revenue = [c for v in before["values"] for c in v["comparisons"] if c["metric"] != "conversion"]
+    assert {(c["role"], c["guardrail_verdict"]) for c in revenue} == {("secondary", None)}
+
+    body = definition(start_date="2026-09-01", end_date="2026-09-28", guardrails=[GUARDRAIL])
+    assert client.post("/ab/experiments", json=body).status_code == 201
+    answer = client.post("/ab/breakdown", json=asked)
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    values = {v["dimension_value"]: v for v in answer.get_json()["values"]}
+    assert list(values) == ["FR", "US", "DE"]  # the most exposed first
+    for country, value in values.items():
+        conversion, guarded = value["comparisons"]
+        assert (conversion["role"], conversion["guardrail_verdict"]) == ("primary", None)
+        assert (guarded["role"], guarded["direction"], guarded["margin"]) == (
+            "guardrail",
+            "increase",
+            0.02,
+        )
+        arms = REVENUE[country]
+        p, ci = welch(arms["banner"], arms["control"])
+        assert guarded["method"] == "welch_t"
+        assert guarded["p_value"] == pytest.approx(p, rel=1e-9)
+        assert guarded["absolute"]["ci"] == pytest.approx(list(ci), rel=1e-9)
+        expected = verdict(ci, arms["control"].mean(), GUARDRAIL["margin"])
+        assert guarded["guardrail_verdict"] == expected, country
+    # Each of the three outcomes occurs, so the rule has something to tell apart.
+    assert [values[c]["comparisons"][1]["guardrail_verdict"] for c in ("US", "FR", "DE")] == [
+        "beyond_margin",
+        "held",
+        "not_noninferior",
+    ]
+
+
+def test_the_timeline_shows_the_stored_guardrails_as_the_analysis_decides(
+    function_client, execkpi_env
+):
+    segmented_marts(execkpi_env["EXECKPI_DUCKDB_PATH"])
+    client = function_client("abtest")
+    body = definition(start_date="2026-09-01", end_date="2026-09-28", guardrails=[GUARDRAIL])
+    assert client.post("/ab/experiments", json=body).status_code == 201
+    timeline = client.get(
+        "/ab/experiments/free_shipping_banner/timeline",
+        query_string={"metric": "revenue_per_user", "scale": "absolute"},
+    ).get_json()
+    (series,) = timeline["series"]
+    assert (series["role"], series["direction"], series["margin"]) == (
+        "guardrail",
+        "increase",
+        0.02,
+    )
+    assert [p["day"] for p in series["points"]] == list(DAYS)
+    # The last day is the whole experiment: its p-value is statsmodels' Welch test of every
+    # user, its verdict the one the analysis' decision gives.
+    last = series["points"][-1]
+    every = {
+        v: np.concatenate([arms[v] for arms in REVENUE.values()]) for v in ("control", "banner")
+    }
+    p, _ = welch(every["banner"], every["control"])
+    assert last["p_value"] == pytest.approx(p, rel=1e-9)
+    analysis = client.post(
+        "/ab/analyze",
+        json={"experiment_id": "free_shipping_banner", "options": {"scale": "absolute"}},
+    ).get_json()
+    (guarded,) = [c for c in analysis["comparisons"] if c["role"] == "guardrail"]
+    assert [last["ci_lower"], last["ci_upper"]] == guarded["absolute"]["ci"]
+    assert last["guardrail_verdict"] == "beyond_margin"
+    reasons = {(r["code"], r["metric"]) for r in analysis["decision"]["reasons"]}
+    assert ("guardrail_harmed", "revenue_per_user") in reasons

@@ -3,7 +3,6 @@ PDFs' text (read back by pypdf, an independent reader) says what the API answers
 and German; reports are stored, listed and downloadable; bad input is a 4xx naming it."""
 
 import re
-import shutil
 import subprocess
 import sys
 
@@ -21,23 +20,6 @@ from tests.support.reports import (
 )
 
 EXPERIMENT = "checkout_one_click"
-
-
-@pytest.fixture
-def artifacts(champion_artifacts, tmp_path):
-    copy = tmp_path / "artifacts"
-    shutil.copytree(champion_artifacts, copy)
-    return copy
-
-
-@pytest.fixture
-def settings(generated_warehouse, artifacts):
-    return {
-        "EXECKPI_DUCKDB_PATH": str(generated_warehouse),
-        "EXECKPI_ARTIFACT_DIR": str(artifacts),
-        "EXECKPI_CURRENCY": "EUR",
-        "EXECKPI_TIME_ZONE": "Europe/Berlin",
-    }
 
 
 @pytest.fixture

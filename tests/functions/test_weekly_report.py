@@ -7,7 +7,6 @@ report; bad messages are recorded and acknowledged, never retried."""
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import date
 
 import pytest
@@ -25,23 +24,6 @@ from tests.support.reports import (
 )
 
 EVENT = "weekly-report-requested"
-
-
-@pytest.fixture
-def artifacts(champion_artifacts, tmp_path):
-    copy = tmp_path / "artifacts"
-    shutil.copytree(champion_artifacts, copy)
-    return copy
-
-
-@pytest.fixture
-def settings(generated_warehouse, artifacts):
-    return {
-        "EXECKPI_DUCKDB_PATH": str(generated_warehouse),
-        "EXECKPI_ARTIFACT_DIR": str(artifacts),
-        "EXECKPI_CURRENCY": "EUR",
-        "EXECKPI_TIME_ZONE": "Europe/Berlin",
-    }
 
 
 def scheduled(locale: str, job: str = "execkpi-report-week"):

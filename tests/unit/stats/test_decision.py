@@ -3,6 +3,7 @@
 import pytest
 
 from common.stats.analyze import analyze
+from common.stats.decision import guardrail_verdict
 from common.stats.inputs import Experiment, Metric, Moments, Options, Variant
 
 CONVERSION = Metric("conversion", "proportion", "primary")
@@ -154,3 +155,33 @@ def test_a_guardrail_margin_blocks_beyond_it_and_holds_back_a_win_that_may_cross
         )
     # -2% ± 0.6% stays below +2%: shown non-inferior, the win ships.
     assert verdict(Moments(1e6, 1e5), Moments(1e6, 9.8e4)) == ("SHIP", ["significant_win"])
+
+
+@pytest.mark.parametrize(
+    ("refunds", "margin", "expected", "reason"),
+    [
+        ((1000, 1300), 0.02, "beyond_margin", "guardrail_harmed"),
+        ((1000, 1000), 0.02, "not_noninferior", "guardrail_not_noninferior"),
+        ((1e5, 9.8e4), 0.02, "held", None),
+        ((1000, 1300), None, "harmed", "guardrail_harmed"),
+        ((1000, 900), None, "held", None),  # significantly better: no harm
+    ],
+)
+def test_a_guardrails_verdict_is_the_reason_the_decision_gives(refunds, margin, expected, reason):
+    """guardrail_verdict, which the breakdown and the timeline report, names the same rule as
+    the decision's reason for that guardrail."""
+    n = 10000 if refunds[0] < 1e4 else 1e6
+    guard = Metric("refunds", "proportion", "guardrail", direction="decrease", margin=margin)
+    arms = [
+        ("control", {"conversion": Moments(10000, 1000), "refunds": Moments(n, refunds[0])}, None),
+        (
+            "treatment",
+            {"conversion": Moments(10000, 1150), "refunds": Moments(n, refunds[1])},
+            None,
+        ),
+    ]
+    analysis = run(arms, metrics=(CONVERSION, guard))
+    primary, refund = analysis.comparisons
+    assert (guardrail_verdict(primary), guardrail_verdict(refund)) == (None, expected)
+    reasons = [r.code for r in analysis.decision.reasons if r.metric == "refunds"]
+    assert reasons == ([reason] if reason else [])

@@ -3,6 +3,7 @@
 import { useState } from "preact/hooks";
 import { formatValue } from "../format.js";
 import { formatEffect, formatP, metricUnit, testedEffect } from "./effects.js";
+import { GuardrailBadge } from "./GuardrailBadge.jsx";
 import { Interval } from "./ResultsTable.jsx";
 import { Status } from "./Status.jsx";
 import { useApi } from "./useApi.js";
@@ -29,7 +30,10 @@ function ValueRows({ value, currency, t, locale }) {
             </td>
           </>
         )}
-        <td>{t.metrics[c.metric] ?? c.metric}</td>
+        <td>
+          {t.metrics[c.metric] ?? c.metric}
+          {c.guardrail_verdict && <GuardrailBadge verdict={c.guardrail_verdict} t={t} />}
+        </td>
         <td><code>{c.variant}</code></td>
         <td class="num" data-column="lift">{formatEffect(effect.estimate, c, unit, locale, t)}</td>
         <td class="num" data-column="ci">

@@ -3,6 +3,7 @@
 import { BandChart } from "../chart.jsx";
 import { formatDay, formatValue } from "../format.js";
 import { formatEffect, formatP } from "./effects.js";
+import { GuardrailBadge } from "./GuardrailBadge.jsx";
 import { Status } from "./Status.jsx";
 import { useApi } from "./useApi.js";
 
@@ -44,7 +45,10 @@ function EffectSeries({ series, control, several, t, locale }) {
   const users = [last.control_n, last.treatment_n].map((n) => formatValue(n, "count", locale, t)).join(" / ");
   return (
     <div class="effect-series" data-metric={series.metric} data-variant={series.variant}>
-      <h4>{title}</h4>
+      <h4>
+        {title}
+        {last.guardrail_verdict && <GuardrailBadge verdict={last.guardrail_verdict} t={t} />}
+      </h4>
       <BandChart
         labels={points.map((point) => formatDay(point.day, locale))}
         estimate={points.map((point) => point.estimate)}
