@@ -35,7 +35,7 @@ import pyarrow.parquet as pq
 from common.artifacts import MUST_NOT_EXIST, ArtifactStore, PreconditionFailed
 from common.events.envelope import Event
 from common.events.publishers import EventPublisher
-from common.ingest.contracts import CONTRACTS, TableContract
+from common.ingest.contracts import BATCH_ID, CONTRACTS, INGESTED_AT, TableContract
 from common.ingest.keys import KeyIndex
 from common.ingest.readers import Limits, read_chunks
 from common.ingest.staging import ROW, Staged, stage
@@ -191,10 +191,8 @@ def _curated(
     path: Path,
 ) -> bytes:
     """The claimed rows with their batch and ingest time, written a chunk at a time."""
-    schema = contract.schema.append(pa.field("_batch_id", pa.string())).append(
-        pa.field("_ingested_at", pa.timestamp("us"))
-    )
-    ingested_at = pa.scalar(at.astimezone(UTC).replace(tzinfo=None), pa.timestamp("us"))
+    schema = contract.curated_schema
+    ingested_at = pa.scalar(at.astimezone(UTC), schema.field(INGESTED_AT).type)
     # Row numbers run from 1 to the batch's size: a mask indexed by them picks the claimed rows
     # in one pass (is_in would hash every claimed row again for each chunk).
     claimed = np.zeros(staged.rows + 1, dtype=bool)
@@ -204,7 +202,7 @@ def _curated(
             kept = batch.filter(pa.array(claimed[batch.column(ROW).to_numpy()]))
             size = len(kept)
             table = pa.Table.from_batches([kept]).drop_columns([ROW])
-            table = table.append_column("_batch_id", pa.repeat(pa.scalar(batch_id), size))
-            table = table.append_column("_ingested_at", pa.repeat(ingested_at, size))
+            table = table.append_column(BATCH_ID, pa.repeat(pa.scalar(batch_id), size))
+            table = table.append_column(INGESTED_AT, pa.repeat(ingested_at, size))
             writer.write_table(table.cast(schema))
     return path.read_bytes()

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from common.artifacts.local import LocalArtifactStore
@@ -233,3 +234,37 @@ def test_quoted_commas_quotes_and_line_breaks_survive_small_blocks(tmp_path):
         f"select distinct name from read_parquet({files}, hive_partitioning = false)"
     )
     assert names.fetchall() == [('Gottex, "Andromeda"\nOne Piece',)]
+
+
+def test_curated_times_are_utc_instants_whatever_zone_they_were_sent_in(tmp_path):
+    sent = {"order_id": 1, "user_id": 7, "status": "Shipped", "num_of_item": 1}
+    rows = [
+        {**sent, "created_at": "2026-11-23T05:00:00+01:00", "shipped_at": "2026-11-23 05:30:00"},
+    ]
+    at = datetime(2026, 12, 1, 9, 15, tzinfo=UTC)
+    answer = Ingestor(LocalArtifactStore(tmp_path), Bus(), clock=lambda: at).ingest(
+        upload(json.dumps({"rows": rows}).encode(), fmt="json")
+    )
+    path = tmp_path / answer["object"]
+    schema = pq.read_schema(path)
+    times = [f for f in schema if pa.types.is_timestamp(f.type)]
+    assert [f.name for f in times] == [*contract_times("orders"), "_ingested_at"]
+    assert {(f.type.unit, f.type.tz) for f in times} == {("us", "UTC")}
+    # Parquet's own annotation, which BigQuery reads as TIMESTAMP rather than DATETIME.
+    column = pq.ParquetFile(path).schema.column(schema.get_field_index("created_at"))
+    logical = json.loads(column.logical_type.to_json())
+    assert (logical["Type"], logical["isAdjustedToUTC"]) == ("Timestamp", True)
+    (row,) = pq.read_table(path).to_pylist()
+    assert row["created_at"] == datetime(2026, 11, 23, 4, 0, tzinfo=UTC)  # 05:00+01:00
+    assert row["shipped_at"] == datetime(2026, 11, 23, 5, 30, tzinfo=UTC)  # no zone: UTC
+    assert row["_ingested_at"] == at
+    with duckdb.connect() as con:
+        con.execute("set TimeZone = 'America/New_York'")  # an instant whatever the zone
+        kind, epoch = con.execute(
+            "select typeof(created_at), epoch(created_at) from read_parquet(?)", [str(path)]
+        ).fetchone()
+    assert (kind, epoch) == ("TIMESTAMP WITH TIME ZONE", 1795406400.0)  # 2026-11-23T04:00Z
+
+
+def contract_times(table):
+    return [c.name for c in CONTRACTS[table].columns if c.kind == "timestamp"]
