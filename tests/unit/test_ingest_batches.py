@@ -268,3 +268,58 @@ def test_curated_times_are_utc_instants_whatever_zone_they_were_sent_in(tmp_path
 
 def contract_times(table):
     return [c.name for c in CONTRACTS[table].columns if c.kind == "timestamp"]
+
+
+class ReadSizes(io.BytesIO):
+    """A batch that remembers the largest read asked of it (a read of the rest: its size)."""
+
+    largest = 0
+
+    def read(self, size=-1):
+        whole = size is None or size < 0
+        self.largest = max(self.largest, len(self.getbuffer()) if whole else size)
+        return super().read(size)
+
+    def readinto(self, buffer):
+        self.largest = max(self.largest, len(buffer))
+        return super().readinto(buffer)
+
+
+def orders_table(count):
+    return pa.table(
+        {
+            "order_id": range(1, count + 1),
+            "user_id": [7] * count,
+            "status": ["Complete"] * count,
+            "gender": ["F"] * count,
+            "created_at": [datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)] * count,
+            "returned_at": [None] * count,
+            "shipped_at": [None] * count,
+            "delivered_at": [None] * count,
+            "num_of_item": [1] * count,
+        },
+        schema=CONTRACTS["orders"].schema,
+    )
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_batch_is_read_and_kept_a_block_at_a_time(tmp_path, monkeypatch, fmt):
+    block = 64 * 1024
+    monkeypatch.setattr("common.artifacts.local.BLOCK_BYTES", block)
+    monkeypatch.setattr("common.ingest.batches._HASH_BLOCK", block)
+    if fmt == "csv":
+        body = orders_csv(1, 60_000)
+    else:  # row groups of 2,000 rows, each read on its own
+        sink = io.BytesIO()
+        pq.write_table(orders_table(60_000), sink, row_group_size=2000)
+        body = sink.getvalue()
+    assert len(body) > 4 * block
+    source = ReadSizes(body)
+    limits = Limits(chunk_rows=2000, csv_block_bytes=block)
+    answer = Ingestor(LocalArtifactStore(tmp_path), Bus(), limits).ingest(
+        Upload("orders", fmt, source)
+    )
+    assert answer["accepted"] == 60_000
+    assert source.largest <= block  # the checksum, the reader and the raw copy alike
+    assert (tmp_path / answer["raw"]).read_bytes() == body
+    assert curated_ids(tmp_path) == list(range(1, 60_001))
