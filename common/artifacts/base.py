@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from common.validation import KEY_SEGMENT
 
 # Pass as ``if_version`` to write only when the object does not exist yet (GCS generation 0).
 MUST_NOT_EXIST = "0"
+# How much of a streamed object is read (and, on GCS, sent) at a time.
+BLOCK_BYTES = 8 * 1024**2
 
 _KEY = re.compile(rf"{KEY_SEGMENT}(/{KEY_SEGMENT})*")
 
@@ -50,11 +53,23 @@ class ArtifactStore(ABC):
     ) -> str:
         """Write ``data`` and return the new version. With ``if_version``, write only if the
         object is at that version (``MUST_NOT_EXIST``: absent), else raise PreconditionFailed."""
-        return self._write(key, data, content_type, if_version)
+        return self._write(key, io.BytesIO(data), content_type, if_version)
+
+    def put_file(
+        self,
+        key: str,
+        source: BinaryIO,
+        *,
+        content_type: str = "application/octet-stream",
+        if_version: str | None = None,
+    ) -> str:
+        """``put`` of a seekable file's whole content, streamed a block at a time: a large
+        object never sits in memory."""
+        return self._write(key, source, content_type, if_version)
 
     @abstractmethod
-    def _write(self, key: str, data: bytes, content_type: str, if_version: str | None) -> str:
-        """``put`` as the store does it."""
+    def _write(self, key: str, source: BinaryIO, content_type: str, if_version: str | None) -> str:
+        """``put`` as the store does it: ``source`` is written from its start."""
 
     @abstractmethod
     def get(self, key: str) -> Blob:

@@ -6,13 +6,18 @@ honours STORAGE_EMULATOR_HOST, which is how the tests run this code against a lo
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import os
 from contextlib import suppress
+from typing import BinaryIO
 
 from google.api_core import exceptions as google_errors
 from google.cloud import storage
 from google.cloud.storage.retry import DEFAULT_RETRY
 
 from common.artifacts.base import (
+    BLOCK_BYTES,
     ArtifactNotFound,
     ArtifactStore,
     Blob,
@@ -32,22 +37,26 @@ class GcsArtifactStore(ArtifactStore):
             self._client = storage.Client()
         return self._client.bucket(self.bucket_name)
 
-    def _write(self, key: str, data: bytes, content_type: str, if_version: str | None) -> str:
-        blob = self._bucket.blob(check_key(key))
+    def _write(self, key: str, source: BinaryIO, content_type: str, if_version: str | None) -> str:
+        # Up to 8 MB goes in one request; beyond, a resumable upload sends BLOCK_BYTES at a time.
+        blob = self._bucket.blob(check_key(key), chunk_size=BLOCK_BYTES)
+        size = source.seek(0, os.SEEK_END)
         try:
             # Retrying is safe: an unconditional write of the same bytes is idempotent; a
             # conditional one whose first attempt landed unseen fails its precondition on the
-            # retry, which the except clause below recognises by content.
-            blob.upload_from_string(
-                data,
+            # retry, which the except clause below recognises by content (its MD5).
+            blob.upload_from_file(
+                source,
+                rewind=True,
+                size=size,
                 content_type=content_type,
                 if_generation_match=None if if_version is None else int(if_version),
                 retry=DEFAULT_RETRY,
             )
         except google_errors.PreconditionFailed:
-            current = self.get(key) if self.exists(key) else None
-            if current is not None and current.data == data:
-                return current.version
+            current = self._bucket.get_blob(key, retry=DEFAULT_RETRY)
+            if current is not None and current.md5_hash == _md5(source):
+                return str(current.generation)
             raise PreconditionFailed(f"{key} is not at version {if_version}") from None
         return str(blob.generation)
 
@@ -69,3 +78,12 @@ class GcsArtifactStore(ArtifactStore):
     def delete(self, key: str) -> None:
         with suppress(google_errors.NotFound):
             self._bucket.blob(check_key(key)).delete(retry=DEFAULT_RETRY)
+
+
+def _md5(source: BinaryIO) -> str:
+    """The file's MD5 as GCS reports an object's (base64), read a block at a time."""
+    digest = hashlib.md5(usedforsecurity=False)
+    source.seek(0)
+    while block := source.read(BLOCK_BYTES):
+        digest.update(block)
+    return base64.b64encode(digest.digest()).decode()

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from common.artifacts.base import (
+    BLOCK_BYTES,
     MUST_NOT_EXIST,
     ArtifactNotFound,
     ArtifactStore,
@@ -38,13 +41,14 @@ class LocalArtifactStore(ArtifactStore):
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)
 
-    def _write(self, key: str, data: bytes, content_type: str, if_version: str | None) -> str:
+    def _write(self, key: str, source: BinaryIO, content_type: str, if_version: str | None) -> str:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as temp:
-                temp.write(data)
+                source.seek(0)
+                shutil.copyfileobj(source, temp, BLOCK_BYTES)
                 temp.flush()
                 os.fsync(temp.fileno())
             if if_version is None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import io
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,9 +36,9 @@ import pyarrow.parquet as pq
 from common.artifacts import MUST_NOT_EXIST, ArtifactStore, PreconditionFailed
 from common.events.envelope import Event
 from common.events.publishers import EventPublisher
-from common.ingest.contracts import CONTRACTS, TableContract
+from common.ingest.contracts import BATCH_ID, CONTRACTS, INGESTED_AT, TableContract
 from common.ingest.keys import KeyIndex
-from common.ingest.readers import Limits, read_chunks
+from common.ingest.readers import Limits, read_chunks, row_group_batches
 from common.ingest.staging import ROW, Staged, stage
 
 EVENT_TYPE = "data-ingested"
@@ -91,22 +92,22 @@ class Ingestor:
         started = _put_once_json(self.store, f"{folder}/started.json", {"at": now.isoformat()})
         at = datetime.fromisoformat(started["at"])
         day = at.date().isoformat()
-        upload.source.seek(0)
         content_type = "application/gzip" if upload.gzipped else _CONTENT_TYPES[upload.fmt]
         raw = f"ingest/raw/{contract.name}/{day}/{batch_id}.{upload.fmt}"
-        _put_once(self.store, raw, upload.source.read(), content_type)
+        _put_once(self.store, raw, upload.source, content_type)
         claim = self._index(contract.name).claim(batch_id, staged.keys)
         rejected_key = None
         if staged.error_count:
             rejected_key = f"ingest/rejected/{contract.name}/{day}/{batch_id}.jsonl"
-            _put_once(
-                self.store, rejected_key, staged.dead_letter.read_bytes(), "application/jsonl"
-            )
+            with staged.dead_letter.open("rb") as dead_letter:
+                _put_once(self.store, rejected_key, dead_letter, "application/jsonl")
         curated = None
         if len(claim.rows):
             curated = f"ingest/curated/{contract.name}/ingested_on={day}/{batch_id}.parquet"
-            data = _curated(contract, staged, claim.rows, batch_id, at, work / "curated.parquet")
-            _put_once(self.store, curated, data, "application/vnd.apache.parquet")
+            path = work / "curated.parquet"
+            _write_curated(contract, staged, claim.rows, batch_id, at, self.limits, path)
+            with path.open("rb") as data:
+                _put_once(self.store, curated, data, "application/vnd.apache.parquet")
         receipt = {
             "batch_id": batch_id,
             "table": contract.name,
@@ -139,7 +140,7 @@ class Ingestor:
         payload["rows"] = receipt["accepted"]
         run_id = f"{receipt['table']}-{receipt['batch_id']}"
         self.publisher.publish(Event.for_run(EVENT_TYPE, "ingest", run_id, payload))
-        _put_once(self.store, mark, b"", "text/plain")
+        _put_once(self.store, mark, io.BytesIO(b""), "text/plain")
 
 
 _CONTENT_TYPES = {
@@ -167,10 +168,11 @@ def checksum(source: BinaryIO) -> str:
     return digest.hexdigest()
 
 
-def _put_once(store: ArtifactStore, key: str, data: bytes, content_type: str) -> None:
-    """Create ``key``; if a crashed attempt created it already, its bytes stand."""
+def _put_once(store: ArtifactStore, key: str, source: BinaryIO, content_type: str) -> None:
+    """Create ``key`` from a file, streamed; if a crashed attempt created it already, its bytes
+    stand."""
     with contextlib.suppress(PreconditionFailed):
-        store.put(key, data, content_type=content_type, if_version=MUST_NOT_EXIST)
+        store.put_file(key, source, content_type=content_type, if_version=MUST_NOT_EXIST)
 
 
 def _put_once_json(store: ArtifactStore, key: str, value: dict) -> dict:
@@ -182,29 +184,28 @@ def _put_once_json(store: ArtifactStore, key: str, value: dict) -> dict:
     return value
 
 
-def _curated(
+def _write_curated(
     contract: TableContract,
     staged: Staged,
     rows: pa.Array,
     batch_id: str,
     at: datetime,
+    limits: Limits,
     path: Path,
-) -> bytes:
-    """The claimed rows with their batch and ingest time, written a chunk at a time."""
-    schema = contract.schema.append(pa.field("_batch_id", pa.string())).append(
-        pa.field("_ingested_at", pa.timestamp("us"))
-    )
-    ingested_at = pa.scalar(at.astimezone(UTC).replace(tzinfo=None), pa.timestamp("us"))
+) -> None:
+    """The claimed rows with their batch and ingest time, written to ``path`` a chunk at a
+    time."""
+    schema = contract.curated_schema
+    ingested_at = pa.scalar(at.astimezone(UTC), schema.field(INGESTED_AT).type)
     # Row numbers run from 1 to the batch's size: a mask indexed by them picks the claimed rows
     # in one pass (is_in would hash every claimed row again for each chunk).
     claimed = np.zeros(staged.rows + 1, dtype=bool)
     claimed[rows.to_numpy()] = True
     with pq.ParquetWriter(path, schema) as writer:
-        for batch in pq.ParquetFile(staged.candidates).iter_batches():
+        for batch in row_group_batches(pq.ParquetFile(staged.candidates), limits.chunk_rows):
             kept = batch.filter(pa.array(claimed[batch.column(ROW).to_numpy()]))
             size = len(kept)
             table = pa.Table.from_batches([kept]).drop_columns([ROW])
-            table = table.append_column("_batch_id", pa.repeat(pa.scalar(batch_id), size))
-            table = table.append_column("_ingested_at", pa.repeat(ingested_at, size))
+            table = table.append_column(BATCH_ID, pa.repeat(pa.scalar(batch_id), size))
+            table = table.append_column(INGESTED_AT, pa.repeat(ingested_at, size))
             writer.write_table(table.cast(schema))
-    return path.read_bytes()

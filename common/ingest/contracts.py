@@ -14,15 +14,16 @@ import pyarrow as pa
 
 from common.traffic_sources import EVENT_TRAFFIC_SOURCES, USER_TRAFFIC_SOURCES
 
-# load.py's DuckDB types and the Arrow type each is stored as in curated Parquet. Times are naive
-# UTC, as raw.<table> stores them: a zoned Parquet time reads as TIMESTAMPTZ in DuckDB, whose
-# casts to TIMESTAMP depend on the session's time zone.
+# load.py's DuckDB types and the Arrow type each is stored as in curated Parquet. Times are UTC
+# instants (Parquet TIMESTAMP with isAdjustedToUTC=true): BigQuery's external tables read them as
+# TIMESTAMP, not DATETIME, and DuckDB as TIMESTAMPTZ, which the build turns into raw.<table>'s
+# naive UTC (dbt_project/macros/ingested.sql).
 ARROW_TYPES = {
     "bigint": pa.int64(),
     "integer": pa.int32(),
     "double": pa.float64(),
     "varchar": pa.string(),
-    "timestamp": pa.timestamp("us"),
+    "timestamp": pa.timestamp("us", tz="UTC"),
 }
 ORDER_STATUSES = ("Processing", "Shipped", "Complete", "Cancelled", "Returned")
 EVENT_TYPES = ("home", "department", "product", "cart", "purchase", "cancel")
@@ -31,6 +32,7 @@ GENDERS = ("M", "F")
 DEPARTMENTS = ("Women", "Men")
 LATITUDE, LONGITUDE = (-90.0, 90.0), (-180.0, 180.0)
 MAX_ID = 2**63 - 1
+BATCH_ID, INGESTED_AT = "_batch_id", "_ingested_at"  # the columns curated objects add
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,13 @@ class TableContract:
     @property
     def schema(self) -> pa.Schema:
         return pa.schema([(column.name, column.arrow_type) for column in self.columns])
+
+    @property
+    def curated_schema(self) -> pa.Schema:
+        """A curated object's columns: the table's, then the batch and when it was ingested."""
+        return self.schema.append(pa.field(BATCH_ID, pa.string())).append(
+            pa.field(INGESTED_AT, ARROW_TYPES["timestamp"])
+        )
 
     def describe(self) -> dict:
         """The contract as the API shows it."""

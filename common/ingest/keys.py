@@ -22,8 +22,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from common.artifacts import MUST_NOT_EXIST, ArtifactNotFound, ArtifactStore, PreconditionFailed
@@ -33,7 +33,6 @@ from common.ingest.staging import ROW
 PREFIX = "ingest/keys"
 COMPACT_AT = 64  # segments in ``recent`` that trigger a merge
 _ATTEMPTS = 50
-_FIRST = f"{ROW}_min"
 
 
 @dataclass(frozen=True)
@@ -56,28 +55,23 @@ class KeyIndex:
 
     def claim(self, batch_id: str, keys: pa.Table) -> Claim:
         """``keys``: the batch's (key, ROW) pairs. Claims the keys new to the table for it."""
-        key = keys.column_names[0]
-        firsts = keys.group_by(key, use_threads=False).aggregate([(ROW, "min")])
+        firsts, first_rows = _firsts(keys)
         for _ in range(_ATTEMPTS):
             head, version = self._head()
             if batch_id in head["recent"]:  # claimed by an attempt that crashed after it
-                mine = self._segment(head["recent"][batch_id])
-                return self._claim(firsts.filter(pc.is_in(firsts[key], mine)), len(keys))
-            new = firsts.filter(pc.invert(pc.is_in(firsts[key], self._known(head))))
+                mine = self._segment(head["recent"][batch_id]).to_numpy()
+                return _claim(first_rows[np.isin(firsts, mine)], len(keys))
+            new = ~np.isin(firsts, self._known(head).to_numpy())
             attempt = f"{batch_id}-{uuid.uuid4().hex[:12]}"
             segment = f"{PREFIX}/{self.table}/batches/{attempt}.parquet"
-            self.store.put(segment, _parquet(new[key]), if_version=MUST_NOT_EXIST)
+            self.store.put(segment, _parquet(pa.array(firsts[new])), if_version=MUST_NOT_EXIST)
             try:
                 following = self._next(head, batch_id, segment, attempt)
                 self.store.put_json(self._head_key, following, if_version=version)
             except PreconditionFailed:  # another batch claimed first: check against its keys
                 continue
-            return self._claim(new, len(keys))
+            return _claim(first_rows[new], len(keys))
         raise Unavailable(f"too many batches for {self.table} at once; try again")
-
-    @staticmethod
-    def _claim(new: pa.Table, rows: int) -> Claim:
-        return Claim(new[_FIRST].combine_chunks().sort(), rows - len(new))
 
     @property
     def _head_key(self) -> str:
@@ -117,6 +111,18 @@ class KeyIndex:
         self.store.put(compacted, _parquet(pa.concat_arrays(merged)), if_version=MUST_NOT_EXIST)
         pending = {batch: key for batch, key in recent.items() if batch not in done}
         return {"compacted": compacted, "recent": pending}
+
+
+def _firsts(keys: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+    """Each key once (sorted), and the row number of its first row. Rows come in order, so a
+    stable sort's first index of a key is its first row. NumPy arrays rather than Arrow tables:
+    about a third of the memory of a hash group_by and the tables it filters."""
+    unique, first = np.unique(keys.column(0).to_numpy(), return_index=True)
+    return unique, keys.column(ROW).to_numpy()[first]
+
+
+def _claim(rows: np.ndarray, batch_rows: int) -> Claim:
+    return Claim(pa.array(np.sort(rows)), batch_rows - len(rows))
 
 
 def _parquet(keys: pa.Array | pa.ChunkedArray) -> bytes:

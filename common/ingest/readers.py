@@ -212,10 +212,18 @@ def _parquet_chunks(contract: TableContract, source: BinaryIO, limits: Limits) -
         given = schema.field(column.name).type
         if not _readable_as(column.kind, given):
             raise InvalidInput(column.name, f"is {given} in the Parquet file, not {column.kind}")
-    batches = file.iter_batches(batch_size=limits.chunk_rows, columns=list(contract.names))
-    for batch in batches:
+    for batch in row_group_batches(file, limits.chunk_rows, list(contract.names)):
         widened = [_widened(batch.column(c.name), WIDE_TYPES[c.kind]) for c in contract.columns]
         yield Chunk(pa.table(widened, names=list(contract.names)))
+
+
+def row_group_batches(
+    file: pq.ParquetFile, batch_size: int, columns: list[str] | None = None
+) -> Iterator[pa.RecordBatch]:
+    """The file's rows, reading one row group at a time: asked for several, pyarrow reads all of
+    their bytes ahead at once (pre_buffer), which for a whole file is the whole file."""
+    for group in range(file.num_row_groups):
+        yield from file.iter_batches(batch_size=batch_size, row_groups=[group], columns=columns)
 
 
 def _readable_as(kind: str, given: pa.DataType) -> bool:

@@ -5,8 +5,8 @@ BigQuery's external tables over the ingest function's curated objects (infra/big
 their schema from this file (reference_file_schema_uri) rather than from whichever batch they
 read first, and their wildcard matches a file before any batch has arrived: a wildcard that
 matches nothing fails the query, and with it the build. The columns are those of the dbt source
-`ingested` (dbt_project/models/staging/thelook/_ingested__sources.yml); timestamps are UTC
-instants, which BigQuery reads as TIMESTAMP.
+`ingested` (dbt_project/models/staging/thelook/_ingested__sources.yml), typed as the ingest
+function writes them; timestamps are UTC instants, which BigQuery reads as TIMESTAMP.
 
     python -m scripts.deploy.ingested_schemas    # rewrites infra/ingested_schemas/*.parquet
 """
@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import yaml
 
+from common.ingest.contracts import ARROW_TYPES
 from scripts.deploy.catalog import REPO_ROOT
 
 SOURCES_FILE = REPO_ROOT / "dbt_project/models/staging/thelook/_ingested__sources.yml"
@@ -33,22 +35,20 @@ def ingested_columns() -> dict[str, dict[str, str]]:
     }
 
 
-def parquet_type(data_type: str) -> str:
-    """The DuckDB type that writes the column as the contract's Parquet type."""
-    return "timestamptz" if data_type == "timestamp" else data_type
+def parquet_schema(columns: dict[str, str]) -> pa.Schema:
+    """The columns as the ingest function writes them (common.ingest.contracts), every one
+    nullable: a column a zero-row file marked REQUIRED would make BigQuery refuse the batches
+    whose rows leave it empty."""
+    return pa.schema([pa.field(name, ARROW_TYPES[kind]) for name, kind in columns.items()])
 
 
 def write_schemas(folder: Path = SCHEMAS_DIR) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    with duckdb.connect() as con:
-        for table, columns in ingested_columns().items():
-            # Names and types come from the repository's YAML, not from any request.
-            definition = ", ".join(f'"{n}" {parquet_type(k)}' for n, k in columns.items())
-            con.execute(f"create or replace table {table} ({definition})")
-            path = folder / f"{table}.parquet"
-            con.execute(f"copy {table} to '{path.as_posix()}' (format parquet)")
-            written.append(path)
+    for table, columns in ingested_columns().items():
+        path = folder / f"{table}.parquet"
+        pq.write_table(parquet_schema(columns).empty_table(), path)
+        written.append(path)
     return written
 
 

@@ -1228,8 +1228,10 @@ def test_ingested_tables_are_external_tables_over_the_curated_objects() -> None:
 
 def test_ingested_schema_files_hold_the_dbt_sources_columns() -> None:
     import duckdb
+    import pyarrow.parquet as pq
 
-    from scripts.deploy.ingested_schemas import SCHEMAS_DIR, ingested_columns, parquet_type
+    from common.ingest.contracts import CONTRACTS
+    from scripts.deploy.ingested_schemas import SCHEMAS_DIR, ingested_columns
 
     declared = ingested_columns()
     assert {p.stem for p in SCHEMAS_DIR.glob("*.parquet")} == set(declared)
@@ -1238,10 +1240,15 @@ def test_ingested_schema_files_hold_the_dbt_sources_columns() -> None:
         with duckdb.connect() as con:
             found = con.execute(f"describe select * from read_parquet('{path}')").fetchall()
             rows = con.execute(f"select count(*) from read_parquet('{path}')").fetchone()
-        types = {"timestamptz": "TIMESTAMP WITH TIME ZONE"}
-        expected = [(n, types.get(parquet_type(k), k.upper())) for n, k in columns.items()]
+        types = {"timestamp": "TIMESTAMP WITH TIME ZONE"}
+        expected = [(n, types.get(k, k.upper())) for n, k in columns.items()]
         assert [(name, kind) for name, kind, *_ in found] == expected, table
         assert rows == (0,), table
+        # The curated objects' schema exactly, every column nullable (BigQuery takes REQUIRED
+        # from this file and would refuse a batch with an empty value).
+        schema = pq.read_schema(path).remove_metadata()
+        assert schema.equals(CONTRACTS[table].curated_schema), table
+        assert all(field.nullable for field in schema), table
 
 
 def test_the_build_reads_the_ingested_tables_and_nothing_else_does() -> None:

@@ -1,6 +1,8 @@
 """The artifact store contract, run against the local folder and against Cloud Storage
 (google-cloud-storage talking to a fake-gcs-server emulator on 127.0.0.1)."""
 
+import io
+import os
 import threading
 import uuid
 
@@ -70,6 +72,33 @@ def test_create_only_write_happens_once(store):
     with pytest.raises(PreconditionFailed):
         store.put("events/train/e1.json", b"second", if_version=MUST_NOT_EXIST)
     assert store.get("events/train/e1.json").data == b"first"
+
+
+def test_a_file_is_written_whole_and_create_only_from_a_stream(store, tmp_path):
+    # Beyond 8 MB: GCS takes it as a resumable upload, several blocks long.
+    content = os.urandom(1024**2) * 9 + b"tail"
+    path = tmp_path / "big.parquet"
+    path.write_bytes(content)
+    with path.open("rb") as source:
+        source.seek(100)  # written from the start, wherever the file stands
+        version = store.put_file("ingest/raw/x/big.parquet", source, if_version=MUST_NOT_EXIST)
+    blob = store.get("ingest/raw/x/big.parquet")
+    assert blob.data == content and blob.version == version
+    with pytest.raises(PreconditionFailed):
+        store.put_file("ingest/raw/x/big.parquet", io.BytesIO(b"other"), if_version=MUST_NOT_EXIST)
+    assert store.get("ingest/raw/x/big.parquet").data == content
+
+
+def test_gcs_takes_the_same_bytes_again_as_a_create_only_retry_that_landed(store):
+    """A create-only upload whose answer was lost is retried by the client and fails its
+    precondition; an object holding the same bytes (the same MD5) counts as written."""
+    if isinstance(store, LocalArtifactStore):
+        pytest.skip("a local write cannot land unseen")
+    version = store.put("ingest/raw/x/a.csv", b"id\n1\n", if_version=MUST_NOT_EXIST)
+    again = io.BytesIO(b"id\n1\n")
+    assert store.put_file("ingest/raw/x/a.csv", again, if_version=MUST_NOT_EXIST) == version
+    with pytest.raises(PreconditionFailed):
+        store.put_file("ingest/raw/x/a.csv", io.BytesIO(b"id\n2\n"), if_version=MUST_NOT_EXIST)
 
 
 def test_compare_and_swap_pointer(store):

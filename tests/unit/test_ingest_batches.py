@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from common.artifacts.local import LocalArtifactStore
@@ -233,3 +234,92 @@ def test_quoted_commas_quotes_and_line_breaks_survive_small_blocks(tmp_path):
         f"select distinct name from read_parquet({files}, hive_partitioning = false)"
     )
     assert names.fetchall() == [('Gottex, "Andromeda"\nOne Piece',)]
+
+
+def test_curated_times_are_utc_instants_whatever_zone_they_were_sent_in(tmp_path):
+    sent = {"order_id": 1, "user_id": 7, "status": "Shipped", "num_of_item": 1}
+    rows = [
+        {**sent, "created_at": "2026-11-23T05:00:00+01:00", "shipped_at": "2026-11-23 05:30:00"},
+    ]
+    at = datetime(2026, 12, 1, 9, 15, tzinfo=UTC)
+    answer = Ingestor(LocalArtifactStore(tmp_path), Bus(), clock=lambda: at).ingest(
+        upload(json.dumps({"rows": rows}).encode(), fmt="json")
+    )
+    path = tmp_path / answer["object"]
+    schema = pq.read_schema(path)
+    times = [f for f in schema if pa.types.is_timestamp(f.type)]
+    assert [f.name for f in times] == [*contract_times("orders"), "_ingested_at"]
+    assert {(f.type.unit, f.type.tz) for f in times} == {("us", "UTC")}
+    # Parquet's own annotation, which BigQuery reads as TIMESTAMP rather than DATETIME.
+    column = pq.ParquetFile(path).schema.column(schema.get_field_index("created_at"))
+    logical = json.loads(column.logical_type.to_json())
+    assert (logical["Type"], logical["isAdjustedToUTC"]) == ("Timestamp", True)
+    (row,) = pq.read_table(path).to_pylist()
+    assert row["created_at"] == datetime(2026, 11, 23, 4, 0, tzinfo=UTC)  # 05:00+01:00
+    assert row["shipped_at"] == datetime(2026, 11, 23, 5, 30, tzinfo=UTC)  # no zone: UTC
+    assert row["_ingested_at"] == at
+    with duckdb.connect() as con:
+        con.execute("set TimeZone = 'America/New_York'")  # an instant whatever the zone
+        kind, epoch = con.execute(
+            "select typeof(created_at), epoch(created_at) from read_parquet(?)", [str(path)]
+        ).fetchone()
+    assert (kind, epoch) == ("TIMESTAMP WITH TIME ZONE", 1795406400.0)  # 2026-11-23T04:00Z
+
+
+def contract_times(table):
+    return [c.name for c in CONTRACTS[table].columns if c.kind == "timestamp"]
+
+
+class ReadSizes(io.BytesIO):
+    """A batch that remembers the largest read asked of it (a read of the rest: its size)."""
+
+    largest = 0
+
+    def read(self, size=-1):
+        whole = size is None or size < 0
+        self.largest = max(self.largest, len(self.getbuffer()) if whole else size)
+        return super().read(size)
+
+    def readinto(self, buffer):
+        self.largest = max(self.largest, len(buffer))
+        return super().readinto(buffer)
+
+
+def orders_table(count):
+    return pa.table(
+        {
+            "order_id": range(1, count + 1),
+            "user_id": [7] * count,
+            "status": ["Complete"] * count,
+            "gender": ["F"] * count,
+            "created_at": [datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)] * count,
+            "returned_at": [None] * count,
+            "shipped_at": [None] * count,
+            "delivered_at": [None] * count,
+            "num_of_item": [1] * count,
+        },
+        schema=CONTRACTS["orders"].schema,
+    )
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_batch_is_read_and_kept_a_block_at_a_time(tmp_path, monkeypatch, fmt):
+    block = 64 * 1024
+    monkeypatch.setattr("common.artifacts.local.BLOCK_BYTES", block)
+    monkeypatch.setattr("common.ingest.batches._HASH_BLOCK", block)
+    if fmt == "csv":
+        body = orders_csv(1, 60_000)
+    else:  # row groups of 2,000 rows, each read on its own
+        sink = io.BytesIO()
+        pq.write_table(orders_table(60_000), sink, row_group_size=2000)
+        body = sink.getvalue()
+    assert len(body) > 4 * block
+    source = ReadSizes(body)
+    limits = Limits(chunk_rows=2000, csv_block_bytes=block)
+    answer = Ingestor(LocalArtifactStore(tmp_path), Bus(), limits).ingest(
+        Upload("orders", fmt, source)
+    )
+    assert answer["accepted"] == 60_000
+    assert source.largest <= block  # the checksum, the reader and the raw copy alike
+    assert (tmp_path / answer["raw"]).read_bytes() == body
+    assert curated_ids(tmp_path) == list(range(1, 60_001))
