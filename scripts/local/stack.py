@@ -182,6 +182,8 @@ class LocalStack:
 def _serves(spec: FunctionSpec) -> str:
     if spec.events:
         return "on " + ", ".join(spec.events)
+    if spec.storage is not None:
+        return f"on files in the {spec.storage} bucket (scripts/local/landing.py)"
     if spec.path_prefix is None:
         return "HTTP, not behind the gateway"
     return f"HTTP {spec.path_prefix or '/ (the rest)'}"
