@@ -13,7 +13,6 @@ import socket
 
 import pyarrow.parquet as pq
 import pytest
-from cloudevents.conversion import to_binary
 from cloudevents.http import CloudEvent
 
 from common.artifacts.local import LocalArtifactStore
@@ -23,7 +22,8 @@ from common.ingest.landing import LandedObject, LandingIntake
 from common.ingest.landing_store import LocalLandingStore
 from common.ingest.readers import Limits
 from scripts.data.thelook.load import RAW_TABLES
-from tests.support.cloud_events import published
+from scripts.local.landing import Seen, finalized_event
+from tests.support.cloud_events import post_cloud_event, published
 
 ORDER_LINES = [
     b"900001,7,Complete,F,2025-01-02 03:04:05 UTC,,,,2",
@@ -62,16 +62,9 @@ def land(landing, name, data):
     path.write_bytes(data)
 
 
-def finalized(name, generation="1"):
+def finalized(name, generation=1):
     """What Eventarc delivers when an object is finalized in the bucket."""
-    attributes = {
-        "type": "google.cloud.storage.object.v1.finalized",
-        "source": "//storage.googleapis.com/projects/_/buckets/shop-landing",
-        "subject": f"objects/{name}",
-        "id": f"{name}-{generation}",
-    }
-    data = {"bucket": "shop-landing", "name": name, "generation": generation, "size": "1"}
-    return CloudEvent(attributes, data)
+    return finalized_event(name, Seen(1, generation), bucket="shop-landing")
 
 
 def notification(name, event_type="OBJECT_FINALIZE"):
@@ -95,11 +88,6 @@ def notification(name, event_type="OBJECT_FINALIZE"):
     return CloudEvent(attributes, {"message": message, "subscription": "projects/p/x"})
 
 
-def post(client, cloud_event):
-    headers, body = to_binary(cloud_event)
-    return client.post("/", headers=headers, data=body).status_code
-
-
 def keys(artifacts, prefix="ingest/"):
     return LocalArtifactStore(artifacts).list(prefix)
 
@@ -111,7 +99,7 @@ def curated_rows(artifacts):
 def test_a_landed_file_is_ingested_once(client, landing, artifacts, bus):
     data = orders_csv(ORDER_LINES)
     land(landing, "orders/2025-01/day-1.csv", data)
-    assert post(client, finalized("orders/2025-01/day-1.csv")) == 200
+    assert post_cloud_event(client, finalized("orders/2025-01/day-1.csv")) == 200
     batch_id = checksum(io.BytesIO(data))
     [curated] = keys(artifacts, "ingest/curated/")
     assert curated.startswith("ingest/curated/orders/ingested_on=")
@@ -127,17 +115,20 @@ def test_a_landed_file_is_ingested_once(client, landing, artifacts, bus):
     before = keys(artifacts)
     # The event again, and the same file landed under another name: nothing changes.
     land(landing, "orders/copy.csv", data)
-    assert post(client, finalized("orders/2025-01/day-1.csv")) == 200
-    assert post(client, finalized("orders/copy.csv", generation="7")) == 200
+    assert post_cloud_event(client, finalized("orders/2025-01/day-1.csv")) == 200
+    assert post_cloud_event(client, finalized("orders/copy.csv", generation=7)) == 200
     assert keys(artifacts) == before
     assert len(published(bus)) == 1
 
 
 def test_a_gzipped_csv_through_a_pubsub_notification(client, landing, artifacts):
     land(landing, "orders/batch.csv.gz", gzip.compress(orders_csv(ORDER_LINES)))
-    assert post(client, notification("orders/batch.csv.gz", event_type="OBJECT_DELETE")) == 200
+    assert (
+        post_cloud_event(client, notification("orders/batch.csv.gz", event_type="OBJECT_DELETE"))
+        == 200
+    )
     assert keys(artifacts) == []  # only finalisations are ingested
-    assert post(client, notification("orders/batch.csv.gz")) == 200
+    assert post_cloud_event(client, notification("orders/batch.csv.gz")) == 200
     assert curated_rows(artifacts) == 2
     [raw] = keys(artifacts, "ingest/raw/")
     assert raw.endswith(".csv")  # kept as received: the gzip bytes
@@ -147,7 +138,7 @@ def test_a_gzipped_csv_through_a_pubsub_notification(client, landing, artifacts)
 def test_rows_that_break_the_contract_are_kept_aside(client, landing, artifacts):
     lines = [*ORDER_LINES, b"900003,9,Lost,F,2025-01-02 03:04:05 UTC,,,,1"]
     land(landing, "orders/mixed.csv", orders_csv(lines))
-    assert post(client, finalized("orders/mixed.csv")) == 200
+    assert post_cloud_event(client, finalized("orders/mixed.csv")) == 200
     assert curated_rows(artifacts) == 2
     [dead] = keys(artifacts, "ingest/rejected/")
     [row] = [json.loads(line) for line in (artifacts / dead).read_text().splitlines()]
@@ -178,13 +169,13 @@ def test_a_bad_file_leaves_a_record_naming_the_problem(
         EXECKPI_LOCAL_BUS_URL=bus.url,
     )
     land(landing, name, data)
-    assert post(client, finalized(name)) == 200  # acknowledged: retrying cannot help
+    assert post_cloud_event(client, finalized(name)) == 200  # acknowledged: retrying cannot help
     [key] = keys(artifacts)
     assert key.startswith(f"ingest/rejected_files/{folder}/")
     record = json.loads((artifacts / key).read_text())
     assert (record["object"], record["field"]) == (name, field)
     assert words in record["rule"], record
-    assert post(client, finalized(name)) == 200
+    assert post_cloud_event(client, finalized(name)) == 200
     assert keys(artifacts) == [key]
     assert published(bus) == []
 
@@ -225,10 +216,10 @@ def test_a_failing_bus_fails_the_delivery_and_the_retry_publishes_once(
         closed.bind(("127.0.0.1", 0))
         dead_bus = f"http://127.0.0.1:{closed.getsockname()[1]}"
     down = function_client("ingest_landing", EXECKPI_LOCAL_BUS_URL=dead_bus, **settings)
-    assert post(down, finalized("orders/day.csv")) == 500  # Pub/Sub delivers it again
+    assert post_cloud_event(down, finalized("orders/day.csv")) == 500  # Pub/Sub delivers it again
     curated = keys(artifacts, "ingest/curated/")
     assert len(curated) == 1  # committed before the event: the retry only announces it
     up = function_client("ingest_landing", EXECKPI_LOCAL_BUS_URL=bus.url, **settings)
-    assert post(up, finalized("orders/day.csv")) == 200
+    assert post_cloud_event(up, finalized("orders/day.csv")) == 200
     assert keys(artifacts, "ingest/curated/") == curated
     assert [e.payload["object"] for e in published(bus)] == curated
