@@ -14,6 +14,7 @@ raises, so the event is delivered again.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 from common.artifacts import MUST_NOT_EXIST, ArtifactStore, PreconditionFailed
-from common.ingest.batches import Ingestor, Upload, checksum
+from common.ingest.batches import Ingestor, Upload
 from common.ingest.contracts import CONTRACTS
 from common.ingest.landing_store import LandingStore, ObjectGone
 from common.validation import InvalidInput
@@ -37,7 +38,10 @@ _FORMATS = {  # name ending -> (format, gzipped); longest endings first
     ".parquet": ("parquet", False),
 }
 UNKNOWN_TABLE = "_unknown"
-MAX_FILE_BYTES = 2 * 1024**3  # a function's temporary disk is its memory (function.yaml)
+# A function's temporary disk is its memory, and the raw copy is uploaded from memory
+# (common.ingest.batches): a file, its copy and its upload fit the function's 4 GiB.
+MAX_FILE_BYTES = 1024**3
+_BLOCK = 1024**2
 
 
 @dataclass(frozen=True)
@@ -112,22 +116,35 @@ class LandingIntake:
         """The batch's receipt, or the rejected-file record (its ``rule`` names the problem)."""
         with tempfile.TemporaryFile(prefix="landed-") as copy:
             try:
-                self.landing.copy_to(landed.bucket, landed.name, landed.generation, copy)
+                with self.landing.open(landed.bucket, landed.name, landed.generation) as source:
+                    digest, size = self._copy(source, copy)
             except ObjectGone:
-                return self._reject(landed, copy, InvalidInput("object", "no longer exists"))
+                # No bytes to hash: the record is named by the object and its generation.
+                identity = f"{landed.bucket}/{landed.name}#{landed.generation}".encode()
+                gone = InvalidInput("object", "no longer exists")
+                return self._reject(landed, hashlib.sha256(identity).hexdigest(), gone)
             try:
                 kind = landed_file(landed.name)
-                size = copy.tell()
                 if size > self.max_file_bytes:
                     raise InvalidInput("object", f"is larger than {self.max_file_bytes} bytes")
                 copy.seek(0)
                 return self.ingestor.ingest(Upload(kind.table, kind.fmt, copy, kind.gzipped))
             except InvalidInput as problem:
-                return self._reject(landed, copy, problem)
+                return self._reject(landed, digest, problem)
 
-    def _reject(self, landed: LandedObject, copy: BinaryIO, problem: InvalidInput) -> dict:
+    def _copy(self, source: BinaryIO, copy: BinaryIO) -> tuple[str, int]:
+        """Copy up to the size cap into ``copy``; the whole object's SHA-256 and size. A file
+        over the cap is still read through (for its checksum) but never kept whole."""
+        digest, size = hashlib.sha256(), 0
+        while block := source.read(_BLOCK):
+            digest.update(block)
+            size += len(block)
+            if size <= self.max_file_bytes:
+                copy.write(block)
+        return digest.hexdigest(), size
+
+    def _reject(self, landed: LandedObject, digest: str, problem: InvalidInput) -> dict:
         """Create the record once; a redelivery finds the first one and answers it."""
-        digest = checksum(copy)
         day = self.clock().date().isoformat()
         key = f"ingest/rejected_files/{table_of(landed.name)}/{day}/{digest}.json"
         record = {

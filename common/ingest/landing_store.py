@@ -1,6 +1,6 @@
 """Where landed files are read from: the landing bucket in production, a local folder
-(EXECKPI_LANDING_DIR, default .local/landing) standing in for it. Both copy an object into a
-file a block at a time, so a file far larger than a request body never sits in memory whole."""
+(EXECKPI_LANDING_DIR, default .local/landing) standing in for it. Both hand out a stream, read
+a block at a time, so a file far larger than a request body never sits in memory whole."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, BinaryIO
 if TYPE_CHECKING:
     from common.config import Config
 
-_BLOCK = 1024**2
+CHUNK_BYTES = 8 * 1024**2  # a GCS stream's ranged reads
 
 
 class ObjectGone(Exception):
@@ -20,8 +20,8 @@ class ObjectGone(Exception):
 
 class LandingStore(ABC):
     @abstractmethod
-    def copy_to(self, bucket: str, name: str, generation: str | None, target: BinaryIO) -> None:
-        """Write the object's bytes into ``target``; ObjectGone if it is not there."""
+    def open(self, bucket: str, name: str, generation: str | None) -> BinaryIO:
+        """The object's bytes as a stream to close after use; ObjectGone if it is not there."""
 
 
 class LocalLandingStore(LandingStore):
@@ -31,11 +31,9 @@ class LocalLandingStore(LandingStore):
     def __init__(self, root: Path | str):
         self.root = Path(root)
 
-    def copy_to(self, bucket: str, name: str, generation: str | None, target: BinaryIO) -> None:
+    def open(self, bucket: str, name: str, generation: str | None) -> BinaryIO:
         try:
-            with (self.root / name).open("rb") as source:
-                while block := source.read(_BLOCK):
-                    target.write(block)
+            return (self.root / name).open("rb")
         except (FileNotFoundError, IsADirectoryError):
             raise ObjectGone(name) from None
 
@@ -44,7 +42,7 @@ class GcsLandingStore(LandingStore):
     def __init__(self, client=None):
         self._client = client
 
-    def copy_to(self, bucket: str, name: str, generation: str | None, target: BinaryIO) -> None:
+    def open(self, bucket: str, name: str, generation: str | None) -> BinaryIO:
         # Imported here: the local stand-in never needs the client library.
         from google.api_core import exceptions as google_errors
         from google.cloud import storage
@@ -56,9 +54,10 @@ class GcsLandingStore(LandingStore):
         number = int(generation) if generation else None
         blob = self._client.bucket(bucket).blob(name, generation=number)
         try:
-            blob.download_to_file(target, retry=DEFAULT_RETRY)
+            blob.reload(retry=DEFAULT_RETRY)
         except google_errors.NotFound:
             raise ObjectGone(name) from None
+        return blob.open("rb", chunk_size=CHUNK_BYTES, retry=DEFAULT_RETRY)
 
 
 def open_landing_store(config: Config) -> LandingStore:

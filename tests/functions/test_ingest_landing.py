@@ -7,6 +7,7 @@ fail so that it comes again."""
 
 import base64
 import gzip
+import hashlib
 import io
 import json
 import socket
@@ -205,6 +206,8 @@ def test_a_bomb_an_oversized_file_and_a_vanished_one(tmp_path, bus, name, data, 
     )
     assert record["rule"] == rule
     assert keys(artifacts) == [record["record"]]
+    if data is not None:  # named by the whole file's checksum, even past the size cap
+        assert record["checksum"] == hashlib.sha256(data).hexdigest()
 
 
 def test_a_failing_bus_fails_the_delivery_and_the_retry_publishes_once(
