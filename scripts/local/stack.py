@@ -185,6 +185,8 @@ class LocalStack:
             lines.append(self._line(GATEWAY, self.gateway_url, "routes by path prefix"))
         for spec in self.specs:
             lines.append(self._line(spec.name, self.urls[spec.name], _serves(spec)))
+        if self.landing is not None:
+            lines.append(f"  {'landing':<14} drop files in {_shown(self.landing.folder)}/<table>/")
         return "\n".join(lines)
 
     def _line(self, name: str, url: str, role: str) -> str:
