@@ -61,6 +61,7 @@ class Config:
     validation_label_rate_max: float
     validation_srm_p: float
     time_zone: str
+    landing_dir: Path
 
     @property
     def marts_schema(self) -> str:
@@ -312,6 +313,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Europe/Berlin",
         _time_zone,
         "IANA time zone in which reporting days, ISO weeks and months begin",
+    ),
+    Setting(
+        "landing_dir",
+        ".local/landing",
+        _path,
+        "folder standing in for the landing bucket locally: <table>/<file> (ingest_landing)",
     ),
 )
 

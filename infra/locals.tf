@@ -79,6 +79,14 @@ locals {
   trigger_events = {
     for name, m in local.manifests : name => tolist(try(m.trigger.events, [m.trigger.event], []))
   }
+  # trigger: {storage: landing}: the bucket's object-finalized notifications (landing.tf).
+  storage_triggers = {
+    for name, m in local.manifests : name => m.trigger.storage if can(m.trigger.storage)
+  }
+  # Fed by Pub/Sub pushes (events or bucket notifications), not by callers.
+  pushed = {
+    for name, m in local.manifests : name => length(local.trigger_events[name]) > 0 || can(m.trigger.storage)
+  }
 
   functions = {
     for name, m in local.manifests : name => {
@@ -93,12 +101,12 @@ locals {
       # Requests one instance serves at once (Cloud Run needs ≥ 1 vCPU, i.e. ≥ 2Gi, above 1).
       concurrency = try(m.concurrency, 1)
       events      = local.trigger_events[name]
-      is_http     = length(local.trigger_events[name]) == 0
+      is_http     = !local.pushed[name]
       # Event functions are reached by their Pub/Sub push subscriptions, internal traffic on the
       # run.app URL. HTTP functions (dbt_build included: Cloud Scheduler and var.invokers call
       # it) take identity-token callers from anywhere, IAM being the gate: API Gateway too
       # calls from outside the project's network, with its own identity token.
-      ingress = try(m.ingress, length(local.trigger_events[name]) > 0 ? "internal" : "all")
+      ingress = try(m.ingress, local.pushed[name] ? "internal" : "all")
       # The gateway paths it serves ("" = every path no other prefix claims); null: not
       # behind the front door. scripts/deploy/gateway_config.py routes by it.
       path_prefix = try(m.path_prefix, null)
@@ -116,7 +124,7 @@ locals {
       publishes = toset(try(m.permissions.publishes, []))
       # Settings read from Secret Manager; mounted only where var.secret_ids names a secret.
       secret_settings = toset(try(
-        m.permissions.secrets, length(local.trigger_events[name]) > 0 ? [] : ["EXECKPI_API_KEYS"]
+        m.permissions.secrets, local.pushed[name] ? [] : ["EXECKPI_API_KEYS"]
       ))
       source_zip = "${local.source_dir}/${name}.zip"
     }

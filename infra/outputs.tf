@@ -65,3 +65,8 @@ output "dashboard_url" {
   description = "The dashboard: the portal function serves web/dist (built by Cloud Build's web-build step, shipped in its zip) at / of the front door; no bucket serves it."
   value       = "https://${google_api_gateway_gateway.this.default_hostname}/"
 }
+
+output "landing_buckets" {
+  description = "Where shops drop files to ingest, <table>/<file> (landing.tf), by the name their function's trigger gives."
+  value       = { for k, b in google_storage_bucket.landing : k => b.name }
+}

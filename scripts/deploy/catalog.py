@@ -39,10 +39,12 @@ class FunctionSpec:
     # False: IAM is its only gate (no API key), so the public API Gateway, an invoker of what it
     # routes to, leaves it out; the local gateway still routes to it.
     public_gateway: bool = True
+    # The bucket whose object-finalized events it takes (trigger: {storage: landing}).
+    storage: str | None = None
 
     @property
     def is_http(self) -> bool:
-        return not self.events
+        return not self.events and self.storage is None
 
     @property
     def signature_type(self) -> str:
@@ -56,13 +58,18 @@ class FunctionSpec:
 def _load(folder: Path) -> FunctionSpec:
     manifest = yaml.safe_load((folder / "function.yaml").read_text())
     trigger = manifest["trigger"]
-    # trigger: http | {event: <type>} | {events: [<type>, ...]}
-    events = () if trigger == "http" else tuple(trigger.get("events") or [trigger["event"]])
+    # trigger: http | {event: <type>} | {events: [<type>, ...]} | {storage: <bucket>}
+    storage = None if trigger == "http" else trigger.get("storage")
+    if trigger == "http" or storage is not None:
+        events: tuple[str, ...] = ()
+    else:
+        events = tuple(trigger.get("events") or [trigger["event"]])
     unknown = [event for event in events if event not in EVENT_TYPES]
     if unknown:
         raise ValueError(f"{folder.name}: trigger events {unknown} are not in EVENT_TYPES")
     path_prefix = manifest.get("path_prefix")
-    if path_prefix is not None and (events or not _PATH_PREFIX.fullmatch(str(path_prefix))):
+    pushed = bool(events) or storage is not None
+    if path_prefix is not None and (pushed or not _PATH_PREFIX.fullmatch(str(path_prefix))):
         raise ValueError(
             f'{folder.name}: path_prefix must be "" or whole path segments such as /kpi,'
             " on an HTTP function"
@@ -82,6 +89,7 @@ def _load(folder: Path) -> FunctionSpec:
         package_include=tuple(manifest.get("package_include", ())),
         path_prefix=path_prefix,
         public_gateway=bool(manifest.get("public_gateway", True)),
+        storage=storage,
     )
 
 

@@ -23,12 +23,13 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from common.config import load_config_or_exit
+from common.config import load_config, load_config_or_exit
 from common.events.envelope import EVENT_TYPES
 from common.openapi.reference import DOCS_PATH
 from scripts.deploy.catalog import REPO_ROOT, FunctionSpec, discover
 from scripts.local.bus import LocalBus, LocalBusServer
 from scripts.local.emulators import PubSubEmulator, stop_process_group, wait_for_port
+from scripts.local.landing import LandingWatcher, poster
 from scripts.local.serve_function import ACCESS_PREFIX
 
 LOCAL_DIR = REPO_ROOT / ".local"
@@ -49,6 +50,7 @@ class LocalStack:
     show_requests: bool = False  # echo each function's access lines on the console
     gateway_port: int | None = None  # None: no gateway, each function on its own port only
     gateway_url: str | None = None
+    landing: LandingWatcher | None = None  # hands files dropped in the landing folder over
     _processes: list[subprocess.Popen] = field(default_factory=list)
 
     def start(self) -> LocalStack:
@@ -60,6 +62,7 @@ class LocalStack:
             self._subscribe()
             if self.gateway_port is not None:
                 self._start_gateway(env)
+            self._watch_landing()
         except BaseException:
             self.stop()
             raise
@@ -149,7 +152,16 @@ class LocalStack:
                 ack_deadline_seconds=60,
             )
 
+    def _watch_landing(self) -> None:
+        """Play the landing bucket's notifications for each storage-triggered function."""
+        for spec in self.specs:
+            if spec.storage is not None:
+                folder = Path(self.env.get("EXECKPI_LANDING_DIR") or load_config().landing_dir)
+                self.landing = LandingWatcher(folder, poster(self.urls[spec.name])).start()
+
     def stop(self) -> None:
+        if self.landing is not None:
+            self.landing.stop()
         for process in self._processes:
             stop_process_group(process)
         self._processes.clear()
@@ -173,6 +185,8 @@ class LocalStack:
             lines.append(self._line(GATEWAY, self.gateway_url, "routes by path prefix"))
         for spec in self.specs:
             lines.append(self._line(spec.name, self.urls[spec.name], _serves(spec)))
+        if self.landing is not None:
+            lines.append(f"  {'landing':<14} drop files in {_shown(self.landing.folder)}/<table>/")
         return "\n".join(lines)
 
     def _line(self, name: str, url: str, role: str) -> str:
@@ -182,6 +196,8 @@ class LocalStack:
 def _serves(spec: FunctionSpec) -> str:
     if spec.events:
         return "on " + ", ".join(spec.events)
+    if spec.storage is not None:
+        return f"on files in the {spec.storage} bucket (scripts/local/landing.py)"
     if spec.path_prefix is None:
         return "HTTP, not behind the gateway"
     return f"HTTP {spec.path_prefix or '/ (the rest)'}"

@@ -61,6 +61,7 @@ NOT_LABELABLE = {
     "google_service_account_iam_member",
     "google_storage_bucket_iam_member",
     "google_storage_bucket_object",
+    "google_storage_notification",
 }
 
 # Settings of common/config.py whose default does not hold in production, and the value
@@ -315,7 +316,7 @@ def test_entry_point_trigger_and_sizes_come_from_the_manifest() -> None:
         "max_instances": "m.max_instances",
         "concurrency": "try(m.concurrency, 1)",
         "events": "local.trigger_events[name]",
-        "is_http": "length(local.trigger_events[name]) == 0",
+        "is_http": "!local.pushed[name]",
     }.items():
         assert f"{field} = {source}," in entry, f"{field} must be {source}"
     assert expr(tf().locals["trigger_events"]) == (
@@ -657,7 +658,7 @@ def test_no_bucket_is_public_and_the_dashboard_has_none() -> None:
     so no bucket serves anything to the public: every one enforces public access prevention
     and takes IAM only (no ACLs), and no bucket-level binding exists besides the functions'."""
     buckets = tf().of_type("google_storage_bucket")
-    assert set(buckets) == {"artifacts", "sources"}
+    assert set(buckets) == {"artifacts", "sources", "landing"}  # landing: landing.tf
     for name, bucket in buckets.items():
         assert bucket["public_access_prevention"] == "enforced", name
         assert bucket["uniform_bucket_level_access"] is True, name
@@ -1153,7 +1154,7 @@ def test_build_lease_outlives_the_build() -> None:
 def _smoke_path(name: str) -> str | None:
     """The path scripts/deploy/smoke_test.py GETs after a deploy, resolved as locals.tf does."""
     spec, given = specs()[name], manifest(name)
-    if spec.events or given.get("ingress", "all") != "all":
+    if not spec.is_http or given.get("ingress", "all") != "all":
         return None
     return given.get("smoke_path", "/")
 
@@ -1276,3 +1277,31 @@ def test_evaluated_ingested_tables_follow_the_dbt_source(console) -> None:
     assert sorted(value["tables"]) == sorted(ingested_columns())
     # dbt's source schema is "{{ target.schema }}_ingest"; the prod target's schema is execkpi.
     assert value["datasets"]["ingest"] == "execkpi_ingest"
+
+
+def test_landing_files_reach_their_function_by_push_with_least_privilege() -> None:
+    """ingest_landing (trigger: {storage: landing}): the bucket notifies a topic on every
+    finalized object; a push subscription delivers to the function as the trigger account,
+    with the function's dead-letter topic; the function only reads that bucket."""
+    assert expr(tf().locals["storage_triggers"]) == (
+        "{for name, m in local.manifests : name => m.trigger.storage if can(m.trigger.storage)}"
+    )
+    spec = specs()["ingest_landing"]
+    assert (spec.storage, spec.is_http, spec.events) == ("landing", False, ())
+    notification = tf().resource("google_storage_notification", "landing")
+    assert notification["event_types"] == ["OBJECT_FINALIZE"]
+    assert notification["payload_format"] == "JSON_API_V1"
+    push = tf().resource("google_pubsub_subscription", "landing_push")
+    assert expr(push["for_each"]) == "local.storage_triggers"
+    assert expr(push["topic"]) == "google_pubsub_topic.landing[each.value].id"
+    (oidc,) = push["push_config"][0]["oidc_token"]
+    assert expr(oidc["service_account_email"]) == "google_service_account.trigger[each.key].email"
+    (dead,) = push["dead_letter_policy"]
+    assert expr(dead["dead_letter_topic"]) == "google_pubsub_topic.dead_letter[each.key].id"
+    reader = tf().resource("google_storage_bucket_iam_member", "landing_reader")
+    assert reader["role"] == "roles/storage.objectViewer"
+    assert expr(reader["bucket"]) == "google_storage_bucket.landing[each.value].name"
+    assert expr(reader["member"]) == "google_service_account.runtime[each.key].member"
+    grant = manifest("ingest_landing")["permissions"]
+    assert (grant["artifacts"], grant["artifact_prefixes"]) == ("write", ["ingest/"])
+    assert grant["publishes"] == ["data-ingested"]
