@@ -187,7 +187,7 @@ CONTRACTS: dict[str, TableContract] = {
                 _text("country"),
                 Column("latitude", "double", minimum=LATITUDE[0], maximum=LATITUDE[1]),
                 Column("longitude", "double", minimum=LONGITUDE[0], maximum=LONGITUDE[1]),
-                _text("traffic_source", vocabulary=USER_TRAFFIC_SOURCES),
+                _text("traffic_source", required=True, vocabulary=USER_TRAFFIC_SOURCES),
                 _time("created_at", required=True),
                 _text("user_geom"),
             ),

@@ -12,6 +12,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import yaml
 
 from common.artifacts.local import LocalArtifactStore
 from common.events.publishers import PublishError
@@ -24,6 +25,7 @@ from common.traffic_sources import EVENT_TRAFFIC_SOURCES, USER_TRAFFIC_SOURCES
 from common.validation import InvalidInput
 from scripts.data.thelook import schema
 from scripts.data.thelook.load import KEYS, RAW_TABLES
+from scripts.deploy.catalog import REPO_ROOT
 
 HEADER = "order_id,user_id,status,gender,created_at,returned_at,shipped_at,delivered_at,num_of_item"
 
@@ -88,6 +90,32 @@ def test_contracts_are_the_raw_schema_and_the_generators_vocabularies():
     assert vocabulary["events", "traffic_source"] == EVENT_TRAFFIC_SOURCES
     assert vocabulary["users", "traffic_source"] == USER_TRAFFIC_SOURCES
     assert vocabulary["users", "gender"] == vocabulary["orders", "gender"] == schema.GENDERS
+
+
+# The name each table's key (always required) has in its staging model.
+STAGING_KEYS = {
+    "events": "event_id",
+    "orders": "order_id",
+    "order_items": "order_item_id",
+    "products": "product_id",
+    "users": "user_id",
+}
+
+
+def test_what_staging_tests_as_not_null_the_contract_requires():
+    """A row the contract accepts must not fail the build's dbt tests: every column a staging
+    model of an ingested table tests as not_null is required."""
+    models = REPO_ROOT / "dbt_project" / "models" / "staging" / "thelook"
+    assert set(STAGING_KEYS) == set(CONTRACTS)
+    for name, contract in CONTRACTS.items():
+        [model] = yaml.safe_load((models / f"stg_thelook__{name}.yml").read_text())["models"]
+        not_null = {
+            column["name"]
+            for column in model["columns"]
+            if "not_null" in (column.get("data_tests") or [])
+        }
+        required = {c.name for c in contract.columns if c.required} | {STAGING_KEYS[name]}
+        assert not_null <= required, (name, not_null - required)
 
 
 def test_a_gzip_bomb_stops_at_the_cap_and_nothing_is_written(tmp_path):
