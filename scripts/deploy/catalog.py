@@ -39,6 +39,8 @@ class FunctionSpec:
     # False: IAM is its only gate (no API key), so the public API Gateway, an invoker of what it
     # routes to, leaves it out; the local gateway still routes to it.
     public_gateway: bool = True
+    # Events an HTTP function takes as Pub/Sub pushes on POST / (dbt_build: data-ingested).
+    push_events: tuple[str, ...] = ()
 
     @property
     def is_http(self) -> bool:
@@ -61,6 +63,9 @@ def _load(folder: Path) -> FunctionSpec:
     unknown = [event for event in events if event not in EVENT_TYPES]
     if unknown:
         raise ValueError(f"{folder.name}: trigger events {unknown} are not in EVENT_TYPES")
+    push_events = tuple(manifest.get("push_events", ()))
+    if (events and push_events) or not set(push_events) <= EVENT_TYPES:
+        raise ValueError(f"{folder.name}: push_events must be event types, on an HTTP function")
     path_prefix = manifest.get("path_prefix")
     if path_prefix is not None and (events or not _PATH_PREFIX.fullmatch(str(path_prefix))):
         raise ValueError(
@@ -82,6 +87,7 @@ def _load(folder: Path) -> FunctionSpec:
         package_include=tuple(manifest.get("package_include", ())),
         path_prefix=path_prefix,
         public_gateway=bool(manifest.get("public_gateway", True)),
+        push_events=push_events,
     )
 
 

@@ -129,7 +129,9 @@ class LocalStack:
 
     def _subscribe(self) -> None:
         prefix = self.env.get("EXECKPI_TOPIC_PREFIX", "")
-        subscriptions = [(spec, event) for spec in self.specs for event in spec.events]
+        subscriptions = [
+            (spec, event) for spec in self.specs for event in (*spec.events, *spec.push_events)
+        ]
         if self.bus is not None:
             for spec, event in subscriptions:
                 url = self.urls[spec.name] + "/"
