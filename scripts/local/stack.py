@@ -135,7 +135,10 @@ class LocalStack:
         if self.bus is not None:
             for spec, event in subscriptions:
                 url = self.urls[spec.name] + "/"
-                self.bus.bus.subscribe(prefix + event, url, f"{spec.name}-{event}")
+                concurrent = event in spec.push_events  # an HTTP function: as Pub/Sub pushes
+                self.bus.bus.subscribe(
+                    prefix + event, url, f"{spec.name}-{event}", concurrent=concurrent
+                )
             return
         from google.cloud import pubsub_v1
 
