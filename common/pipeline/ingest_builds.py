@@ -13,7 +13,7 @@ is the coalescing window and nothing waits on a clock:
    requests that see the same oldest batch name the same run, and the run claim
    (``common.runs``) lets one of them build. The build reads every marker listed when dbt starts
    and clears them when it has finished;
-3. an event that finds that build in progress is acknowledged (202): its marker is durable and
+3. an event that finds that build in progress is acknowledged: its marker is durable and
    the build in progress runs again for it, since
 4. the request that built keeps building while markers remain (batches that came during its
    build), each round named after the then-oldest marker. Hundreds of events a minute thus

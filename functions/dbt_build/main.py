@@ -2,8 +2,8 @@
 serves the run ledger.
 
 POST /                         Cloud Scheduler (OIDC) or a Pub/Sub push: build this slot;
-                               a data-ingested push: build the ingested batches (202 while a
-                               build that will take them runs; common.pipeline.ingest_builds)
+                               a data-ingested push: build the ingested batches, or leave them
+                               to the build in progress (common.pipeline.ingest_builds)
 POST /pipeline/build           the same for people: {"scheduled_at": "<ISO time>", "reason": ""}
 GET  /pipeline/runs            the newest runs (?limit=1..200), each stage's status and timings;
                                ?format=csv|xlsx&locale=en-US|de-DE: as a file, a row per run
@@ -64,7 +64,7 @@ def now() -> datetime:
 
 @router.route("/", methods=("POST",))
 @router.route("/build", methods=("POST",))
-def build(request: flask.Request) -> dict | tuple[dict, int]:
+def build(request: flask.Request) -> dict:
     body = optional_json_body(request)
     batch = ingested_batch(body)
     if batch is not None:
@@ -88,9 +88,9 @@ def build(request: flask.Request) -> dict | tuple[dict, int]:
     }
 
 
-def _build_ingested(batch: IngestedBatch, message: dict) -> dict | tuple[dict, int]:
-    """200 with the builds this request ran (none: another build already read the batch), or
-    202 naming the build in progress that runs again for it."""
+def _build_ingested(batch: IngestedBatch, message: dict) -> dict:
+    """The builds this request ran (none: another build already read the batch), or the build
+    in progress that runs again for it (Pub/Sub acknowledges either answer)."""
     message_id = message.get("messageId", message.get("message_id"))
     outcome: IngestBuilds = build_ingested(
         BACKENDS.artifacts,
@@ -100,10 +100,11 @@ def _build_ingested(batch: IngestedBatch, message: dict) -> dict | tuple[dict, i
         lease=timedelta(seconds=CONFIG.build_lease_seconds),
         settle=_settle,
     )
-    body = {"batch_id": outcome.batch_id, "waiting_for": outcome.waiting_for}
-    if outcome.waiting_for is not None:
-        return body, 202
-    return {**body, "builds": list(outcome.builds)}
+    return {
+        "batch_id": outcome.batch_id,
+        "waiting_for": outcome.waiting_for,
+        "builds": list(outcome.builds),
+    }
 
 
 def _announce(record: dict) -> Event:

@@ -437,7 +437,7 @@ def test_a_data_ingested_push_claims_an_ingest_build_that_says_why_and_is_retrie
     assert run["stages"]["build"]["trigger"]["kind"] == "data-ingested"
 
 
-def test_a_data_ingested_push_during_an_ingest_build_is_accepted_and_waits(client, store, bus):
+def test_a_data_ingested_push_during_an_ingest_build_is_acknowledged_and_waits(client, store, bus):
     assert post_cloud_event(client, as_cloud_event(ingested("first"))) == 503
     (key,) = store.list("runs/")
     run_id = key.split("/")[1]
@@ -446,8 +446,8 @@ def test_a_data_ingested_push_during_an_ingest_build_is_accepted_and_waits(clien
 
     response = client.post("/", **_binary(as_cloud_event(ingested("second", table="events"))))
 
-    assert response.status_code == 202, response.get_json()
-    assert response.get_json() == {"batch_id": "second", "waiting_for": run_id}
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json() == {"batch_id": "second", "waiting_for": run_id, "builds": []}
     assert len(store.list("builds/pending/")) == 2
     assert published(bus) == []
 
