@@ -12,7 +12,7 @@ is the coalescing window and nothing waits on a clock:
 2. it then claims the build named after the oldest marker (``<recorded at>Z-ingest``), so all
    requests that see the same oldest batch name the same run, and the run claim
    (``common.runs``) lets one of them build. The build reads every marker listed when dbt starts
-   and clears them when it has finished;
+   and clears them once its completion is published;
 3. an event that finds that build in progress is acknowledged: its marker is durable and
    the build in progress runs again for it, since
 4. the request that built keeps building while markers remain (batches that came during its
