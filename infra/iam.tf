@@ -81,9 +81,9 @@ resource "google_service_account" "runtime" {
   }
 }
 
-# The identity Pub/Sub presents (OIDC) when it pushes events to an event function.
+# The identity Pub/Sub presents (OIDC) when it pushes events to a function (local.subscribers).
 resource "google_service_account" "trigger" {
-  for_each     = local.event_functions
+  for_each     = local.subscribers
   project      = var.project_id
   account_id   = "ps-${each.value.slug}-${var.env}"
   display_name = "ExecKPI ${each.key} (${var.env}) Pub/Sub push"
@@ -180,7 +180,7 @@ resource "google_cloud_run_service_iam_member" "invoker" {
 }
 
 resource "google_cloud_run_service_iam_member" "trigger_invoker" {
-  for_each = local.event_functions
+  for_each = local.subscribers
   project  = var.project_id
   location = var.region
   service  = google_cloudfunctions2_function.fn[each.key].name
@@ -191,7 +191,7 @@ resource "google_cloud_run_service_iam_member" "trigger_invoker" {
 # Pub/Sub mints the push OIDC tokens as the trigger account (needed explicitly in projects
 # created before April 2021; harmless after).
 resource "google_service_account_iam_member" "pubsub_token_creator" {
-  for_each           = local.event_functions
+  for_each           = local.subscribers
   service_account_id = google_service_account.trigger[each.key].name
   role               = "roles/iam.serviceAccountTokenCreator"
   member             = local.pubsub_agent

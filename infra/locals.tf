@@ -102,6 +102,8 @@ locals {
       concurrency = try(m.concurrency, 1)
       events      = local.trigger_events[name]
       is_http     = !local.pushed[name]
+      # Events an HTTP function also takes as Pub/Sub pushes on POST / (dbt_build: data-ingested).
+      push_events = tolist(try(m.push_events, []))
       # Event functions are reached by their Pub/Sub push subscriptions, internal traffic on the
       # run.app URL. HTTP functions (dbt_build included: Cloud Scheduler and var.invokers call
       # it) take identity-token callers from anywhere, IAM being the gate: API Gateway too
@@ -154,10 +156,13 @@ locals {
   }
 
   event_functions = { for name, f in local.functions : name => f if !f.is_http }
+  # Functions Pub/Sub pushes to: event functions, and HTTP functions with push_events. Each gets
+  # a push identity and a dead-letter topic.
+  subscribers = { for name, f in local.functions : name => f if length(concat(f.events, f.push_events)) > 0 }
   # One push subscription per (function, event) pair.
   subscriptions = merge([
-    for name, f in local.event_functions : {
-      for e in f.events : "${name}/${e}" => { function = name, event = e, slug = f.slug, timeout_seconds = f.timeout_seconds }
+    for name, f in local.subscribers : {
+      for e in concat(f.events, f.push_events) : "${name}/${e}" => { function = name, event = e, slug = f.slug, timeout_seconds = f.timeout_seconds, is_http = f.is_http }
     }
   ]...)
   http_functions = { for name, f in local.functions : name => f if f.is_http }

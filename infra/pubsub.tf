@@ -17,7 +17,7 @@ resource "google_pubsub_topic" "events" {
 
 resource "google_pubsub_topic" "dead_letter" {
   #checkov:skip=CKV_GCP_83:Google-managed encryption; event envelopes carry ids and run metadata, no personal data.
-  for_each                   = local.event_functions
+  for_each                   = local.subscribers
   project                    = var.project_id
   name                       = "${var.topic_prefix}dead-letter-${each.value.slug}"
   labels                     = merge(local.labels, { function = each.value.slug })
@@ -29,7 +29,7 @@ resource "google_pubsub_topic" "dead_letter" {
 # A topic without a subscription drops what it receives: this one keeps dead letters 7 days for
 # inspection and replay (`gcloud pubsub subscriptions pull`).
 resource "google_pubsub_subscription" "dead_letter" {
-  for_each                   = local.event_functions
+  for_each                   = local.subscribers
   project                    = var.project_id
   name                       = "${google_pubsub_topic.dead_letter[each.key].name}-hold"
   topic                      = google_pubsub_topic.dead_letter[each.key].id
@@ -54,8 +54,9 @@ resource "google_pubsub_subscription" "push" {
   message_retention_duration = "604800s"
 
   push_config {
-    # The topic in the path lets functions-framework name the CloudEvent's source.
-    push_endpoint = "${google_cloudfunctions2_function.fn[each.value.function].service_config[0].uri}/projects/${var.project_id}/topics/${google_pubsub_topic.events[each.value.event].name}"
+    # The topic in the path lets functions-framework name the CloudEvent's source; an HTTP
+    # function takes the push body on POST / (dbt_build: common/pipeline/pending.py).
+    push_endpoint = "${google_cloudfunctions2_function.fn[each.value.function].service_config[0].uri}${each.value.is_http ? "/" : "/projects/${var.project_id}/topics/${google_pubsub_topic.events[each.value.event].name}"}"
     oidc_token {
       service_account_email = google_service_account.trigger[each.value.function].email
       audience              = google_cloudfunctions2_function.fn[each.value.function].service_config[0].uri
@@ -87,7 +88,7 @@ resource "google_pubsub_subscription" "push" {
 # Dead-lettering is done by the Pub/Sub service agent: it must publish to the dead-letter topic
 # and acknowledge on the source subscription.
 resource "google_pubsub_topic_iam_member" "dead_letter_agent" {
-  for_each = local.event_functions
+  for_each = local.subscribers
   project  = var.project_id
   topic    = google_pubsub_topic.dead_letter[each.key].name
   role     = "roles/pubsub.publisher"

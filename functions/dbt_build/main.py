@@ -1,7 +1,9 @@
 """dbt_build: builds the warehouse once per schedule slot, publishes dbt-build-completed, and
 serves the run ledger.
 
-POST /                         Cloud Scheduler (OIDC) or a Pub/Sub push: build this slot
+POST /                         Cloud Scheduler (OIDC) or a Pub/Sub push: build this slot;
+                               a data-ingested push: build the ingested batches, or leave them
+                               to the build in progress (common.pipeline.ingest_builds)
 POST /pipeline/build           the same for people: {"scheduled_at": "<ISO time>", "reason": ""}
 GET  /pipeline/runs            the newest runs (?limit=1..200), each stage's status and timings;
                                ?format=csv|xlsx&locale=en-US|de-DE: as a file, a row per run
@@ -31,7 +33,9 @@ from common.events.envelope import Event
 from common.http import Router, json_body, json_response, optional_json_body
 from common.negotiation import RESPONSE_OPTIONS, VARY, download_response, requested
 from common.pipeline.builds import build_run_id, slot_of, summarize
+from common.pipeline.ingest_builds import IngestBuilds, build_ingested
 from common.pipeline.ledger import Ledger, RunNotFound
+from common.pipeline.pending import IngestedBatch, PendingBatches, ingested_batch
 from common.pipeline.runs_table import runs_table
 from common.pipeline.triggers import scheduled_time
 from common.privacy.erasures import ErasureLedger, requested_user_id
@@ -62,6 +66,9 @@ def now() -> datetime:
 @router.route("/build", methods=("POST",))
 def build(request: flask.Request) -> dict:
     body = optional_json_body(request)
+    batch = ingested_batch(body)
+    if batch is not None:
+        return _build_ingested(batch, body["message"])
     scheduled_at, trigger = scheduled_time(request.headers, body, now())
     slot = slot_of(scheduled_at)
     run_id = build_run_id(slot)
@@ -70,13 +77,8 @@ def build(request: flask.Request) -> dict:
     claimed = claim(BACKENDS.artifacts, run_id, BUILD, details, lease, now())
     repeated = not isinstance(claimed, Claim)
     record = claimed if repeated else _build(claimed)
-    event = Event.for_run(
-        "dbt-build-completed",
-        "dbt_build",
-        run_id,
-        {**record["summary"], "slot": record["slot"], "seconds": record["seconds"]},
-    )
-    BACKENDS.publisher.publish(event)
+    event = _announce(record)
+    PendingBatches(BACKENDS.artifacts).clear_covered(run_id)
     return {
         "run_id": run_id,
         "status": record["status"],
@@ -86,12 +88,53 @@ def build(request: flask.Request) -> dict:
     }
 
 
+def _build_ingested(batch: IngestedBatch, message: dict) -> dict:
+    """The builds this request ran (none: another build already read the batch), or the build
+    in progress that runs again for it (Pub/Sub acknowledges either answer)."""
+    message_id = message.get("messageId", message.get("message_id"))
+    outcome: IngestBuilds = build_ingested(
+        BACKENDS.artifacts,
+        batch,
+        None if message_id is None else str(message_id)[:200],
+        now=now,
+        lease=timedelta(seconds=CONFIG.build_lease_seconds),
+        settle=_settle,
+    )
+    return {
+        "batch_id": outcome.batch_id,
+        "waiting_for": outcome.waiting_for,
+        "builds": list(outcome.builds),
+    }
+
+
+def _announce(record: dict) -> Event:
+    event = Event.for_run(
+        "dbt-build-completed",
+        "dbt_build",
+        record["run_id"],
+        {**record["summary"], "slot": record["slot"], "seconds": record["seconds"]},
+    )
+    BACKENDS.publisher.publish(event)
+    return event
+
+
+def _settle(claimed: Claim | dict) -> dict:
+    """Build a claim (a finished record: it was built), publish its completion, then clear the
+    pending batches it read: a crash before the publish leaves them for the retry to settle."""
+    record = _build(claimed) if isinstance(claimed, Claim) else claimed
+    event = _announce(record)
+    PendingBatches(BACKENDS.artifacts).clear_covered(record["run_id"])
+    return {**record, "event_id": event.event_id}
+
+
 def _build(claimed: Claim) -> dict:
     """Run dbt for the claimed slot and record the outcome; an attempt that raises is marked
     interrupted so that the next request retries it."""
     from common.pipeline.dbt import run_build
 
     store = BACKENDS.artifacts
+    pending = PendingBatches(store)
+    read = pending.waiting()  # listed before dbt reads: the batches this build takes in
     try:
         results = run_build(CONFIG, claimed.run_id, DBT_PROJECT, work_dir())
         store.put_json(run_key(claimed.run_id, RUN_RESULTS), results.run_results)
@@ -101,6 +144,7 @@ def _build(claimed: Claim) -> dict:
     except Exception as exc:
         interrupt(store, claimed, f"{type(exc).__name__}: {exc}", now())
         raise
+    pending.mark_covered(claimed.run_id, read)
     return finish(store, claimed, {"status": summary["status"], "summary": summary}, now())
 
 

@@ -41,6 +41,8 @@ class FunctionSpec:
     public_gateway: bool = True
     # The bucket whose object-finalized events it takes (trigger: {storage: landing}).
     storage: str | None = None
+    # Events an HTTP function takes as Pub/Sub pushes on POST / (dbt_build: data-ingested).
+    push_events: tuple[str, ...] = ()
 
     @property
     def is_http(self) -> bool:
@@ -67,8 +69,11 @@ def _load(folder: Path) -> FunctionSpec:
     unknown = [event for event in events if event not in EVENT_TYPES]
     if unknown:
         raise ValueError(f"{folder.name}: trigger events {unknown} are not in EVENT_TYPES")
-    path_prefix = manifest.get("path_prefix")
     pushed = bool(events) or storage is not None
+    push_events = tuple(manifest.get("push_events", ()))
+    if (pushed and push_events) or not set(push_events) <= EVENT_TYPES:
+        raise ValueError(f"{folder.name}: push_events must be event types, on an HTTP function")
+    path_prefix = manifest.get("path_prefix")
     if path_prefix is not None and (pushed or not _PATH_PREFIX.fullmatch(str(path_prefix))):
         raise ValueError(
             f'{folder.name}: path_prefix must be "" or whole path segments such as /kpi,'
@@ -90,6 +95,7 @@ def _load(folder: Path) -> FunctionSpec:
         path_prefix=path_prefix,
         public_gateway=bool(manifest.get("public_gateway", True)),
         storage=storage,
+        push_events=push_events,
     )
 
 

@@ -6,7 +6,10 @@ real Pub/Sub CloudEvent (``google.cloud.pubsub.topic.v1.messagePublished``, base
 in-process) or a URL of a functions-framework process (the local stack), which receives the
 CloudEvent in binary HTTP mode exactly as Eventarc would send it. Like Pub/Sub, delivery is at
 least once: a failed delivery is retried with back-off, and a message no attempt could deliver
-lands in ``dead_letters``.
+lands in ``dead_letters``. A ``concurrent`` subscription gets each message on a thread of its
+own, as Pub/Sub pushes the next message while one is being handled: the local stack subscribes
+an HTTP function's push_events so (dbt_build coalesces the batches whose data-ingested events
+arrive while it builds).
 
 ``LocalBusServer`` puts the bus behind HTTP so that function processes can publish to it with
 ``LocalBusPublisher``; it accepts Pub/Sub's REST publish call and delivers asynchronously.
@@ -44,6 +47,7 @@ class Subscription:
     name: str
     topic: str
     target: Target
+    concurrent: bool = False
 
 
 @dataclass(frozen=True)
@@ -68,11 +72,22 @@ class LocalBus:
         self.max_attempts, self.retry_delay_seconds = max_attempts, retry_delay_seconds
         self.subscriptions: list[Subscription] = []
         self.dead_letters: list[dict[str, Any]] = []
+        self._in_flight: set[threading.Thread] = set()
+        self._in_flight_lock = threading.Lock()
 
-    def subscribe(self, topic: str, target: Target, name: str | None = None) -> Subscription:
-        subscription = Subscription(name or f"{topic}-sub-{len(self.subscriptions)}", topic, target)
+    def subscribe(
+        self, topic: str, target: Target, name: str | None = None, *, concurrent: bool = False
+    ) -> Subscription:
+        name = name or f"{topic}-sub-{len(self.subscriptions)}"
+        subscription = Subscription(name, topic, target, concurrent)
         self.subscriptions.append(subscription)
         return subscription
+
+    def in_flight(self) -> int:
+        """Deliveries still running on concurrent subscriptions' threads."""
+        with self._in_flight_lock:
+            self._in_flight = {thread for thread in self._in_flight if thread.is_alive()}
+            return len(self._in_flight)
 
     def publish(self, event: Event) -> str:
         """EventPublisher: deliver now, in this thread."""
@@ -89,7 +104,15 @@ class LocalBus:
                 "no subscriber on topic %s; message %s dropped", message.topic, message.message_id
             )
         for subscription in subscribers:
-            self._deliver_with_retries(subscription, message)
+            if subscription.concurrent:
+                thread = threading.Thread(
+                    target=self._deliver_with_retries, args=(subscription, message), daemon=True
+                )
+                with self._in_flight_lock:
+                    self._in_flight.add(thread)
+                thread.start()
+            else:
+                self._deliver_with_retries(subscription, message)
 
     def cloud_event(self, subscription: Subscription, message: Message) -> Any:
         from cloudevents.http import CloudEvent
@@ -188,9 +211,12 @@ class LocalBusServer:
     def wait_idle(self, timeout: float = 60.0) -> bool:
         """True once every accepted message has been delivered (or dead-lettered)."""
         deadline = time.monotonic() + timeout
-        while self._queue.unfinished_tasks and time.monotonic() < deadline:
+        while self._busy() and time.monotonic() < deadline:
             time.sleep(0.05)
-        return not self._queue.unfinished_tasks
+        return not self._busy()
+
+    def _busy(self) -> bool:
+        return bool(self._queue.unfinished_tasks or self.bus.in_flight())
 
     def _deliver_forever(self) -> None:
         while (message := self._queue.get()) is not None:

@@ -132,11 +132,16 @@ class LocalStack:
 
     def _subscribe(self) -> None:
         prefix = self.env.get("EXECKPI_TOPIC_PREFIX", "")
-        subscriptions = [(spec, event) for spec in self.specs for event in spec.events]
+        subscriptions = [
+            (spec, event) for spec in self.specs for event in (*spec.events, *spec.push_events)
+        ]
         if self.bus is not None:
             for spec, event in subscriptions:
                 url = self.urls[spec.name] + "/"
-                self.bus.bus.subscribe(prefix + event, url, f"{spec.name}-{event}")
+                concurrent = event in spec.push_events  # an HTTP function: as Pub/Sub pushes
+                self.bus.bus.subscribe(
+                    prefix + event, url, f"{spec.name}-{event}", concurrent=concurrent
+                )
             return
         from google.cloud import pubsub_v1
 

@@ -17,7 +17,7 @@ from common.events.envelope import Event
 from common.runs import BUILD, run_key
 from scripts.local.emulators import free_port
 from tests.support.chunked import chunked
-from tests.support.cloud_events import published
+from tests.support.cloud_events import as_cloud_event, delivery_of, post_cloud_event, published
 
 SLOT = "2026-10-15T05:00:00+00:00"
 RUN_ID = "20261015T050000Z-build"
@@ -395,3 +395,89 @@ def test_the_ledger_as_a_german_csv_and_an_xlsx_reads_back_as_its_json(client, s
 )
 def test_a_bad_ledger_format_or_locale_is_400_naming_it(client, query, field):
     assert_error(client.get(f"/pipeline/runs?{query}"), 400, "invalid_argument", field)
+
+
+# --- builds started by data-ingested (common.pipeline.ingest_builds) ---------------------------
+
+
+def ingested(batch_id: str = "a" * 64, table: str = "orders", **payload) -> Event:
+    """The event the ingest function publishes once a batch is committed."""
+    object_key = f"ingest/curated/{table}/ingested_on=2026-11-02/{batch_id}.parquet"
+    body = {"batch_id": batch_id, "table": table, "rows": 25, "object": object_key, **payload}
+    return Event.for_run("data-ingested", "ingest", f"{table}-batch", body)
+
+
+def test_a_data_ingested_push_claims_an_ingest_build_that_says_why_and_is_retried(
+    client, store, bus
+):
+    """No warehouse here: the build is claimed, fails (503: Pub/Sub redelivers), and the
+    redelivery takes the same run over; the batch stays pending until a build reads it."""
+    delivery = as_cloud_event(ingested())
+
+    assert post_cloud_event(client, delivery) == 503
+    (key,) = store.list("runs/")
+    run_id = key.split("/")[1]
+    assert run_id.endswith("Z-ingest")
+    record = store.get_json(key)
+    assert (record["status"], record["attempt"]) == ("interrupted", 1)
+    assert record["trigger"] == {
+        "kind": "data-ingested",
+        "message_id": delivery.data["message"]["messageId"],
+        "batches": 1,
+        "tables": {"orders": 1},
+        "batch_ids": ["a" * 64],
+        "oldest_recorded_at": record["trigger"]["oldest_recorded_at"],
+    }
+
+    assert post_cloud_event(client, delivery) == 503  # the redelivery
+    assert store.get_json(key)["attempt"] == 2
+    assert [k.rsplit("/", 1)[1] for k in store.list("builds/pending/")] == [f"{'a' * 64}.json"] * 2
+    assert published(bus) == []
+    run = client.get(f"/pipeline/runs/{run_id}").get_json()
+    assert run["stages"]["build"]["trigger"]["kind"] == "data-ingested"
+
+
+def test_a_data_ingested_push_during_an_ingest_build_is_acknowledged_and_waits(client, store, bus):
+    assert post_cloud_event(client, as_cloud_event(ingested("first"))) == 503
+    (key,) = store.list("runs/")
+    run_id = key.split("/")[1]
+    now = datetime.now(UTC)
+    store.put_json(key, {**store.get_json(key), **running_record(run_id, now.isoformat())})
+
+    response = client.post("/", **_binary(as_cloud_event(ingested("second", table="events"))))
+
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json() == {"batch_id": "second", "waiting_for": run_id, "builds": []}
+    assert len(store.list("builds/pending/")) == 2
+    assert published(bus) == []
+
+
+def _binary(cloud_event) -> dict:
+    from cloudevents.conversion import to_binary
+
+    headers, body = to_binary(cloud_event)
+    return {"headers": headers, "data": body}
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"batch_id": "../x"}, "payload.batch_id"),
+        ({"table": 7}, "payload.table"),
+        ({"rows": -1}, "payload.rows"),
+        ({"object": "runs/x"}, "payload.object"),
+        ({"colour": "red"}, "payload.colour"),
+    ],
+)
+def test_a_malformed_data_ingested_push_is_400_and_records_nothing(client, store, payload, field):
+    response = client.post("/", **_binary(as_cloud_event(ingested(**payload))))
+
+    assert_error(response, 400, "invalid_argument", field)
+    assert store.list("") == []
+
+
+def test_a_data_ingested_push_that_is_no_envelope_is_400(client, store):
+    delivery = delivery_of(b"not json", "data-ingested", {"event_type": "data-ingested"})
+
+    assert_error(client.post("/", **_binary(delivery)), 400, "invalid_argument", "message.data")
+    assert store.list("") == []

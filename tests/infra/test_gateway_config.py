@@ -400,6 +400,18 @@ def test_path_prefix_rules(tmp_path: Path) -> None:
         with pytest.raises(ValueError, match="e: path_prefix must be"):
             discover(tmp_path)
         shutil.rmtree(tmp_path / "e")
+    # push_events: event types an HTTP function also takes as Pub/Sub pushes on POST /.
+    function("f", "trigger: http\npush_events: [data-ingested]\n")
+    assert {s.name: s.push_events for s in discover(tmp_path)}["f"] == ("data-ingested",)
+    shutil.rmtree(tmp_path / "f")
+    for bad in (
+        "trigger: http\npush_events: [no-such-event]\n",
+        "trigger: {event: model-trained}\npush_events: [data-ingested]\n",
+    ):
+        function("g", bad)
+        with pytest.raises(ValueError, match="g: push_events must be event types"):
+            discover(tmp_path)
+        shutil.rmtree(tmp_path / "g")
 
 
 # --- Terraform's templatefile() fills it as the tests do ----------------------------------------

@@ -272,6 +272,7 @@ def test_attributes_used_on_a_function_entry_exist() -> None:
     loops = {
         "local.functions",
         "local.event_functions",
+        "local.subscribers",
         "local.http_functions",
         "local.public_http",
         "local.gateway_backends",
@@ -340,7 +341,13 @@ def test_entry_point_trigger_and_sizes_come_from_the_manifest() -> None:
         == "{for name, f in local.functions : name => f if !f.is_http}"
     )
     subscriptions = expr(tf().locals["subscriptions"])
-    assert "for name, f in local.event_functions" in subscriptions
+    # ...and HTTP functions with push_events (dbt_build: data-ingested), on POST /.
+    assert (
+        expr(tf().locals["subscribers"]) == "{for name, f in local.functions : name => f"
+        " if length(concat(f.events, f.push_events)) > 0}"
+    )
+    assert "for name, f in local.subscribers" in subscriptions
+    assert "for e in concat(f.events, f.push_events)" in subscriptions
     assert '"${name}/${e}" => {function = name, event = e,' in subscriptions
     push = tf().resource("google_pubsub_subscription", "push")
     assert expr(push["for_each"]) == "local.subscriptions"
@@ -374,7 +381,7 @@ def test_event_functions_have_retries_and_a_dead_letter_topic() -> None:
     assert expr(policy["max_delivery_attempts"]) == "var.max_delivery_attempts"
     dlq = tf().resource("google_pubsub_topic", "dead_letter")
     hold = tf().resource("google_pubsub_subscription", "dead_letter")
-    assert expr(dlq["for_each"]) == expr(hold["for_each"]) == "local.event_functions"
+    assert expr(dlq["for_each"]) == expr(hold["for_each"]) == "local.subscribers"
     # The Pub/Sub service agent dead-letters: publisher on the DLQ, subscriber on the source.
     agent_pub = tf().resource("google_pubsub_topic_iam_member", "dead_letter_agent")
     agent_sub = tf().resource("google_pubsub_subscription_iam_member", "dead_letter_agent")
@@ -484,6 +491,7 @@ MANIFEST_KEYS = {
     "runtime",
     "package_include",
     "path_prefix",
+    "push_events",
 }
 PERMISSION_KEYS = {"warehouse", "artifacts", "artifact_prefixes", "publishes", "secrets"}
 
@@ -1100,7 +1108,11 @@ def test_evaluated_pipeline_functions(tmp_path: Path) -> None:
     assert build["warehouse"] == "write" and build["secret_settings"] == []
     assert build["publishes"] == ["dbt-build-completed"]
     # Its run ledger, and the experiment definitions it imports from the seed files once.
-    assert build["artifact_prefixes"] == ["runs/", "experiments/definitions/"]
+    # builds/pending/: the ingested batches no build has read yet (common/pipeline/pending.py).
+    assert build["artifact_prefixes"] == ["runs/", "experiments/definitions/", "builds/pending/"]
+    # data-ingested reaches it as a Pub/Sub push on POST /, with its own push identity.
+    assert build["push_events"] == ["data-ingested"]
+    assert value["subscriptions"]["dbt_build/data-ingested"]["is_http"]
     # The ledger answers while a build runs: one instance, several requests at once.
     assert (build["max_instances"], build["concurrency"]) == (1, 4)
     assert {fn["concurrency"] for name, fn in f.items() if name != "dbt_build"} == {1}

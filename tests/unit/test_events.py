@@ -1,5 +1,7 @@
 import base64
 import json
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,7 +15,7 @@ from common.events.envelope import (
     event_from_cloud_event,
     scheduled_message,
 )
-from scripts.local.bus import LocalBus, new_message
+from scripts.local.bus import LocalBus, LocalBusServer, new_message
 
 
 def make_event(**overrides) -> Event:
@@ -255,3 +257,29 @@ def test_invalid_messages_are_acknowledged_and_recorded(store):
     cloud_event = {"id": "42/../x", "data": {"message": {"data": "bm90IGpzb24="}}}
     assert deliver(store, Recorder(), cloud_event=cloud_event) == Outcome.INVALID
     assert store.list("events/validate/invalid/") == ["events/validate/invalid/42____x.json"]
+
+
+def test_a_concurrent_subscription_gets_the_next_message_while_one_is_being_handled():
+    """As Pub/Sub pushes: the second message arrives before the first delivery has answered,
+    and the server is idle only once both have."""
+    started, release = [], threading.Event()
+
+    def slow(cloud_event):
+        started.append(cloud_event["id"])
+        assert release.wait(10)
+
+    server = LocalBusServer(LocalBus()).start()
+    try:
+        server.bus.subscribe("data-ingested", slow, "dbt_build", concurrent=True)
+        first = server.bus.publish(make_event(event_type="data-ingested"))
+        second = server.bus.publish(make_event(event_type="data-ingested"))
+        deadline = time.monotonic() + 10
+        while len(started) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert sorted(started) == sorted([first, second])
+        assert not server.wait_idle(0.1)
+        release.set()
+        assert server.wait_idle(10) and server.bus.dead_letters == []
+    finally:
+        release.set()
+        server.stop()
