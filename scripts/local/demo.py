@@ -41,7 +41,7 @@ from scripts.deploy.catalog import REPO_ROOT, discover
 from scripts.local.emulators import free_port
 from scripts.local.scheduler_tick import describe, follow, tick
 from scripts.local.snapshot import write_snapshot
-from scripts.local.stack import LocalStack, serve_until_interrupted
+from scripts.local.stack import LocalStack, refuse_port_clash, serve_until_interrupted
 
 RAW_DIR = REPO_ROOT / ".local" / "thelook"
 REPORTS_DIR = REPO_ROOT / ".local" / "reports"
@@ -233,6 +233,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--base-port", type=int, default=8090)
     parser.add_argument("--port", type=int, default=8080, help="the gateway's: the dashboard")
     args = parser.parse_args(argv)
+    if not args.once:  # --once takes a free port for its gateway
+        refuse_port_clash(parser, args.port, args.base_port)
 
     config = load_config_or_exit()
     prepare_data(args.users, args.seed, args.as_of, config.duckdb_path)

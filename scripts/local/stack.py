@@ -233,12 +233,24 @@ def serve_until_interrupted(stack: LocalStack) -> None:
         stopped.wait()
 
 
+def refuse_port_clash(parser: argparse.ArgumentParser, port: int, base_port: int) -> None:
+    """The gateway's port may not be one the bus (or emulator) and the functions take from
+    ``base_port`` on: the first to bind would answer in the other's place."""
+    last = base_port + len(discover())
+    if base_port <= port <= last:
+        parser.error(
+            f"--port {port} is one of the local bus's and functions' ports ({base_port}-{last}):"
+            " choose another, or move those with --base-port"
+        )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--port", type=int, default=8080, help="the gateway's: the one URL")
     parser.add_argument("--base-port", type=int, default=8090)
     parser.add_argument("--emulator", action="store_true", help="use the Pub/Sub emulator")
     args = parser.parse_args(argv)
+    refuse_port_clash(parser, args.port, args.base_port)
     load_config_or_exit()  # the functions would each fail on it; say why once, here
     stack = LocalStack(
         discover(), args.base_port, use_emulator=args.emulator, gateway_port=args.port

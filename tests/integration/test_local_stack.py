@@ -9,8 +9,10 @@ import pytest
 import requests
 
 from scripts.deploy.catalog import EXAMPLES_DIR, discover
+from scripts.local.demo import main as demo_main
 from scripts.local.emulators import PubSubEmulator, free_port
 from scripts.local.stack import LocalStack
+from scripts.local.stack import main as stack_main
 
 
 def wait_for(url: str, timeout: float = 30) -> requests.Response:
@@ -78,3 +80,16 @@ def test_stack_stops_cleanly(stack):
     for url in urls:
         with pytest.raises(requests.ConnectionError):
             requests.get(url, timeout=2)
+
+
+@pytest.mark.parametrize("command", [stack_main, demo_main])
+def test_a_gateway_port_among_the_functions_ports_is_refused_before_anything_starts(
+    command, capsys
+):
+    last = 8090 + len(discover())
+    with pytest.raises(SystemExit) as refused:
+        command(["--port", str(last), "--base-port", "8090"])
+    assert refused.value.code == 2
+    assert f"--port {last} is one of the local bus's and functions' ports (8090-{last})" in (
+        capsys.readouterr().err
+    )
