@@ -38,4 +38,13 @@ def ingest_landing(cloud_event: CloudEvent) -> None:
         return
     outcome = intake().take(landed)
     fields = {"object": landed.name, **{k: v for k, v in outcome.items() if k != "errors"}}
-    log.info("landed %s", landed.name, extra={"fields": fields})
+    if "rule" in outcome:  # a rejected-file record: a warning, for log-based alerts
+        log.warning(
+            "rejected %s: %s %s",
+            landed.name,
+            outcome["field"],
+            outcome["rule"],
+            extra={"fields": fields},
+        )
+    else:
+        log.info("landed %s", landed.name, extra={"fields": fields})

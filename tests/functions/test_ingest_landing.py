@@ -160,7 +160,7 @@ def test_rows_that_break_the_contract_are_kept_aside(client, landing, artifacts)
     ],
 )
 def test_a_bad_file_leaves_a_record_naming_the_problem(
-    function_client, tmp_path, bus, name, data, folder, field, words
+    function_client, tmp_path, bus, capsys, name, data, folder, field, words
 ):
     landing, artifacts = tmp_path / "landing", tmp_path / "artifacts"
     client = function_client(
@@ -176,6 +176,10 @@ def test_a_bad_file_leaves_a_record_naming_the_problem(
     record = json.loads((artifacts / key).read_text())
     assert (record["object"], record["field"]) == (name, field)
     assert words in record["rule"], record
+    logged = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    [warning] = [e for e in logged if e["severity"] == "WARNING"]  # for log-based alerts
+    assert warning["message"] == f"rejected {name}: {field} {record['rule']}"
+    assert warning["record"] == key
     assert post_cloud_event(client, finalized(name)) == 200
     assert keys(artifacts) == [key]
     assert published(bus) == []
