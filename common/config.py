@@ -62,6 +62,7 @@ class Config:
     validation_srm_p: float
     time_zone: str
     landing_dir: Path
+    retrain_min_interval_hours: float
 
     @property
     def marts_schema(self) -> str:
@@ -319,6 +320,12 @@ SETTINGS: tuple[Setting, ...] = (
         ".local/landing",
         _path,
         "folder standing in for the landing bucket locally: <table>/<file> (ingest_landing)",
+    ),
+    Setting(
+        "retrain_min_interval_hours",
+        "24",
+        _float_between(0.0, 24 * 365),
+        "a build started by ingestion retrains only a model older than this (0: always)",
     ),
 )
 

@@ -100,6 +100,15 @@ class Registry:
         except ArtifactNotFound:
             return None
 
+    def newest_record(self, decisions: frozenset[str]) -> dict[str, Any] | None:
+        """The history record of the newest version whose decision is one of ``decisions``,
+        reading records newest first only until one matches."""
+        for key in sorted(self.store.list(self._key("history") + "/"), reverse=True):
+            record = self.store.get_json(key)
+            if record.get("decision") in decisions:
+                return record
+        return None
+
     def history(self, limit: int = HISTORY_LIMIT) -> list[dict[str, Any]]:
         """Newest first (versions start with their UTC creation time)."""
         keys = self.store.list(self._key("history") + "/")

@@ -4,9 +4,12 @@ Triggered by data-validated (the daily pipeline) and model-retrain-requested (PO
 publishes model-trained with the outcome: promoted or not, and why, as the run's record
 (runs/<run_id>/training.json) holds it. A data-validated event about data that a newer build
 has replaced since (events arrive out of order) trains nothing: the data it vouched for is gone.
+Nor does one about a build started by ingestion while the newest trained model is younger than
+EXECKPI_RETRAIN_MIN_INTERVAL_HOURS (common.ml.retrain_policy). A skipped run is recorded as
+"skipped" with its reason and announced as such in model-trained.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import functions_framework
 from cloudevents.http import CloudEvent
@@ -18,11 +21,13 @@ from common.ml.data import TrainingDataError, load_features
 from common.ml.features import CONVERSION
 from common.ml.fitting import Settings
 from common.ml.registry import Registry
+from common.ml.retrain_policy import started_by_ingestion, too_recent
 from common.ml.training_run import skip_run, train_run
 from common.warehouse import WarehouseQueryError
 
 CONFIG, BACKENDS = start_function("train")
 TRIGGERS = frozenset({"data-validated", "model-retrain-requested"})
+RETRAIN_INTERVAL = timedelta(hours=CONFIG.retrain_min_interval_hours)
 
 
 def train_model(event: Event) -> dict:
@@ -30,8 +35,8 @@ def train_model(event: Event) -> dict:
         raise PermanentError(f"train does not handle {event.event_type}")
     registry = Registry(BACKENDS.artifacts, CONVERSION.model)
     trigger = {"event_type": event.event_type, "event_id": event.event_id}
-    if event.event_type == "data-validated" and _superseded(event):
-        reason = "a newer build has replaced the validated data since"
+    reason = _reason_to_skip(event, registry) if event.event_type == "data-validated" else None
+    if reason is not None:
         outcome = skip_run(registry, event.run_id, trigger, reason, datetime.now(UTC))
         _publish(event.run_id, outcome)
         return {"decision": outcome["decision"]}
@@ -57,6 +62,14 @@ def _load_features():
         return load_features(BACKENDS.warehouse, CONVERSION, CONFIG.marts_schema)
     except WarehouseQueryError as exc:
         raise TrainingDataError(str(exc)) from exc
+
+
+def _reason_to_skip(event: Event, registry: Registry) -> str | None:
+    if _superseded(event):
+        return "a newer build has replaced the validated data since"
+    if started_by_ingestion(BACKENDS.artifacts, event.run_id):
+        return too_recent(registry, RETRAIN_INTERVAL, datetime.now(UTC))
+    return None
 
 
 def _superseded(event: Event) -> bool:

@@ -5,6 +5,7 @@ a deliberately worse challenger is rejected and LATEST stays where it was."""
 import json
 import os
 import shutil
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pytest
@@ -13,7 +14,9 @@ from common.artifacts.local import LocalArtifactStore
 from common.events.envelope import Event
 from common.ml.features import CONVERSION
 from common.ml.registry import Registry
-from common.runs import TRAINING, run_key
+from common.pipeline.ingest_builds import ingest_run_id, trigger
+from common.pipeline.pending import PendingBatch
+from common.runs import BUILD, TRAINING, run_key
 from common.warehouse.duckdb_engine import DuckDBWarehouse
 from scripts.local.emulators import free_port
 from tests.support.cloud_events import delivery_of, post_cloud_event, published, push
@@ -226,3 +229,70 @@ def test_a_transient_failure_answers_5xx_so_that_pubsub_redelivers(
 
     store = LocalArtifactStore(execkpi_env["EXECKPI_ARTIFACT_DIR"])
     assert not store.exists(f"events/train/{event.event_id}.json")
+
+
+def built_by(registry, kind: str) -> str:
+    """A finished build's run id and record, as dbt_build leaves them in the run ledger."""
+    batch = PendingBatch("builds/pending/b.json", datetime.now(UTC), "orders", "batch-1")
+    if kind == "data-ingested":
+        run_id, why = ingest_run_id(batch), trigger([batch], "message-1")
+    else:
+        run_id, why = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-build", {"kind": kind, "job": "daily"}
+    record = {"run_id": run_id, "status": "success", "trigger": why}
+    registry.store.put_json(run_key(run_id, BUILD), record)
+    return run_id
+
+
+def test_an_ingest_build_does_not_retrain_a_model_younger_than_the_interval(
+    train_client, generated_warehouse, registry, bus, function_client, store
+):
+    """Streaming ingestion builds every minute or so: the champion (trained minutes ago by the
+    fixture) stands, and the run ledger says why nothing trained."""
+    before = registry.latest()
+    event = validated(generated_warehouse, built_by(registry, "data-ingested"))
+    assert push(train_client(generated_warehouse), event) == 200
+
+    assert registry.latest() == before
+    assert [h for h in registry.history() if h["run_id"] == event.run_id] == []
+    (reason,) = registry.store.get_json(run_key(event.run_id, TRAINING))["reasons"]
+    assert reason.startswith(f"ingest build; model {before.version} trained 0.")
+    assert reason.endswith(" h ago, retrain interval 24 h")
+    (trained,) = published(bus)
+    assert (trained.payload["decision"], trained.payload["reasons"]) == ("skipped", [reason])
+    runs = function_client("dbt_build", EXECKPI_ARTIFACT_DIR=str(store))
+    run = runs.get(f"/pipeline/runs/{event.run_id}").get_json()
+    assert (run["stage"], run["status"]) == ("training", "skipped")
+    assert run["stages"]["training"]["reasons"] == [reason]
+
+
+def test_an_ingest_build_retrains_a_model_older_than_the_interval(
+    train_client, generated_warehouse, registry, bus
+):
+    champion = registry.latest().version
+    record = registry.history_record(champion)
+    two_days_ago = datetime.now(UTC) - timedelta(hours=48)
+    registry.store.put_json(
+        f"models/conversion/history/{champion}.json",
+        {**record, "finished_at": two_days_ago.isoformat()},
+    )
+    event = validated(generated_warehouse, built_by(registry, "data-ingested"))
+    assert push(train_client(generated_warehouse), event) == 200
+
+    (record,) = [h for h in registry.history() if h["run_id"] == event.run_id]
+    assert record["decision"] in ("promoted", "rejected")
+    (trained,) = published(bus)
+    assert trained.payload["version"] == record["version"]
+
+
+@pytest.mark.parametrize("kind", ["scheduler", "manual"])
+def test_scheduled_and_manual_builds_retrain_however_young_the_model(
+    train_client, generated_warehouse, registry, bus, kind
+):
+    event = validated(generated_warehouse, built_by(registry, kind))
+    client = train_client(generated_warehouse, EXECKPI_RETRAIN_MIN_INTERVAL_HOURS="8760")
+    assert push(client, event) == 200
+
+    (record,) = [h for h in registry.history() if h["run_id"] == event.run_id]
+    assert record["decision"] in ("promoted", "rejected")
+    (trained,) = published(bus)
+    assert trained.payload["version"] == record["version"]

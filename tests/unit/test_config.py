@@ -93,6 +93,9 @@ def test_production_back_ends_need_their_project_or_bucket(settings, missing):
         ("EXECKPI_LOCAL_BUS_URL", "ftp://bus"),
         ("EXECKPI_TOPIC_PREFIX", "1bad"),
         ("EXECKPI_EVENT_MAX_AGE_SECONDS", "10"),
+        ("EXECKPI_RETRAIN_MIN_INTERVAL_HOURS", "-1"),
+        ("EXECKPI_RETRAIN_MIN_INTERVAL_HOURS", "nan"),
+        ("EXECKPI_RETRAIN_MIN_INTERVAL_HOURS", "a day"),
     ],
 )
 def test_out_of_range_values_name_the_variable(name, value):
@@ -148,3 +151,10 @@ def test_the_reporting_time_zone_is_berlin_unless_set_to_another_iana_zone():
             f"EXECKPI_TIME_ZONE={bad!r}: must be an IANA time zone name such as "
             "Europe/Berlin or UTC"
         ]
+
+
+def test_ingest_builds_retrain_a_model_older_than_a_day_unless_set():
+    assert load_config({}).retrain_min_interval_hours == 24
+    assert (
+        load_config({"EXECKPI_RETRAIN_MIN_INTERVAL_HOURS": "0.5"}).retrain_min_interval_hours == 0.5
+    )
