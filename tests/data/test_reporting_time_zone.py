@@ -217,8 +217,8 @@ def test_kpi_weeks_start_on_monday_on_both_engines(engine):
         (date(2023, 3, 26), date(2023, 3, 20)),
         (date(2023, 3, 27), date(2023, 3, 27)),
     ):
-        found = duckdb.execute(f"select cast(monday as date) from ({sql})", {"day": day})
-        assert found.fetchone()[0] == monday, (engine, day)
+        found = duckdb.connect().execute(f"select cast(monday as date) from ({sql})", {"day": day})
+        assert found.fetchall() == [(monday,)], (engine, day)
 
 
 def test_another_time_zone_moves_the_day_boundaries(berlin, new_york):

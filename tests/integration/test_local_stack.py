@@ -10,9 +10,10 @@ import requests
 
 from scripts.deploy.catalog import EXAMPLES_DIR, discover
 from scripts.local.demo import main as demo_main
-from scripts.local.emulators import PubSubEmulator, free_port
+from scripts.local.emulators import PubSubEmulator
 from scripts.local.stack import LocalStack
 from scripts.local.stack import main as stack_main
+from tests.support.api import free_ports_for_stack
 
 
 def wait_for(url: str, timeout: float = 30) -> requests.Response:
@@ -33,7 +34,7 @@ def stack(request, tmp_path):
     duckdb.connect(str(warehouse)).close()
     specs = discover(EXAMPLES_DIR)  # the samples: one HTTP function publishing, one consuming
     # The bus/emulator takes base_port, functions the next ports: find a free run of them.
-    base_port = free_port()
+    base_port, _ = free_ports_for_stack(len(specs))
     env = {"EXECKPI_DUCKDB_PATH": str(warehouse), "EXECKPI_ARTIFACT_DIR": str(tmp_path / "art")}
     running = LocalStack(
         specs, base_port, env, use_emulator=use_emulator, log_dir=tmp_path / "logs"

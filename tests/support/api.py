@@ -23,9 +23,22 @@ def clean_env(**settings: str) -> dict[str, str]:
     return {**kept, "NO_GCE_CHECK": "true", **settings}
 
 
+def bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 def free_ports_for_stack(processes: int) -> tuple[int, int]:
-    """A base port for the bus and the functions after it, and a gateway port outside them."""
+    """A base port for the bus and the functions after it, every one of them free now (another
+    stack, or a client connection's ephemeral port, may hold one of the run), and a gateway
+    port outside them."""
     base = free_port()
+    while not all(bindable(port) for port in range(base, base + processes + 1)):
+        base = free_port()
     gateway = free_port()
     while base <= gateway <= base + processes:
         gateway = free_port()

@@ -74,7 +74,7 @@ def curated_ids(root):
     if not files:
         return []
     sql = f"select order_id from read_parquet({files}, hive_partitioning = false) order by 1"
-    return [row[0] for row in duckdb.sql(sql).fetchall()]
+    return [row[0] for row in duckdb.connect().sql(sql).fetchall()]
 
 
 def test_contracts_are_the_raw_schema_and_the_generators_vocabularies():
@@ -258,7 +258,7 @@ def test_quoted_commas_quotes_and_line_breaks_survive_small_blocks(tmp_path):
     )
     assert (answer["accepted"], answer["rejected"]) == (2000, 0)
     files = [str(p) for p in tmp_path.glob("ingest/curated/products/*/*.parquet")]
-    names = duckdb.sql(
+    names = duckdb.connect().sql(
         f"select distinct name from read_parquet({files}, hive_partitioning = false)"
     )
     assert names.fetchall() == [('Gottex, "Andromeda"\nOne Piece',)]

@@ -174,7 +174,13 @@ def test_post_keys_and_path_parts_are_the_ones_the_page_makes() -> None:
     )
 
 
-EXPERIMENTS = {"experiments": [{"experiment_id": "one click"}, {"experiment_id": "banner"}]}
+EXPERIMENTS = {
+    "experiments": [
+        {"experiment_id": "one click", "status": "finished"},
+        {"experiment_id": "banner", "status": "running"},
+        {"experiment_id": "free shipping", "status": "planned"},  # its page shows no analysis
+    ]
+}
 SHAP = {"importances": [{"feature": "sessions_30d"}, {"feature": "country"}]}
 
 
@@ -192,6 +198,7 @@ def test_each_listed_experiment_and_the_default_dependence_feature_are_followed(
         Post("/ab/analyze", analysis_body("banner", "en-US")).key,
         Post("/ab/analyze", analysis_body("banner", "de-DE")).key,
         Post("/ab/breakdown", breakdown_body("banner")).key,
+        "/ab/experiments/free%20shipping",
         "/ml/shap/dependence/sessions_30d",
     ]
     assert {"/ml/curves", "/kpi"} <= {get.key for get in REQUESTS}

@@ -61,11 +61,15 @@ def test_sufficient_statistics_from_sql_equal_those_from_values():
     rng = np.random.default_rng(4)
     values = rng.exponential(size=1234)
     low, high = q.bound_levels(0.9, len(values))
-    row = duckdb.execute(
-        "select count(v), quantile_cont(v, $q), quantile_cont(v, $lo), quantile_cont(v, $hi)"
-        " from (select unnest($values) as v)",
-        {"q": 0.9, "lo": low, "hi": high, "values": values.tolist()},
-    ).fetchone()
+    [row] = (
+        duckdb.connect()
+        .execute(
+            "select count(v), quantile_cont(v, $q), quantile_cont(v, $lo), quantile_cont(v, $hi)"
+            " from (select unnest($values) as v)",
+            {"q": 0.9, "lo": low, "hi": high, "values": values.tolist()},
+        )
+        .fetchall()
+    )
     arm = q.arm_from_values(values, 0.9)
     assert (arm.n, arm.quantile, arm.lower, arm.upper) == pytest.approx(row, rel=1e-12)
 
