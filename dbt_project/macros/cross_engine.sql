@@ -33,12 +33,13 @@
 {% macro duckdb__week_start(expression) %}cast(date_trunc('week', {{ expression }}) as date){% endmacro %}
 {% macro bigquery__week_start(expression) %}date_trunc(cast({{ expression }} as date), isoweek){% endmacro %}
 
-{#- a / b, or null when b is 0 or null. -#}
+{#- a / b as a double (a ratio, not money), or null when b is 0 or null. BigQuery's SAFE_DIVIDE of
+    two NUMERICs is a NUMERIC: the cast keeps the column FLOAT64 on both engines. -#}
 {% macro safe_divide(numerator, denominator) -%}
     {{ return(adapter.dispatch('safe_divide', 'execkpi')(numerator, denominator)) }}
 {%- endmacro %}
 {% macro default__safe_divide(numerator, denominator) %}cast({{ numerator }} as {{ type_double() }}) / nullif({{ denominator }}, 0){% endmacro %}
-{% macro bigquery__safe_divide(numerator, denominator) %}safe_divide({{ numerator }}, {{ denominator }}){% endmacro %}
+{% macro bigquery__safe_divide(numerator, denominator) %}safe_divide(cast({{ numerator }} as {{ type_double() }}), {{ denominator }}){% endmacro %}
 
 {#- A UTC timestamp column as the engine's TIMESTAMP (raw tables hold UTC instants). -#}
 {% macro to_timestamp(expression) -%}

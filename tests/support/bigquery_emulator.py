@@ -94,7 +94,12 @@ def create_ingested_tables(bq: bigquery.Client, dataset: str) -> None:
         bq.query(f"create table `{dataset}.{table['name']}` ({columns})").result()
 
 
-def rows(bq: bigquery.Client, table: str) -> tuple[list[str], Iterator[tuple]]:
-    """A table's column names and rows (tabledata.list: no SQL between the table and the test)."""
+def rows(bq: bigquery.Client, table: str) -> tuple[list[tuple[str, str]], Iterator[tuple]]:
+    """A table's columns as (name, BigQuery type, ``[]`` appended when repeated) and its rows,
+    by tabledata.list: no SQL between the table and the test."""
     listed = bq.list_rows(table)
-    return [field.name for field in listed.schema], (tuple(row.values()) for row in listed)
+    columns = [
+        (field.name, field.field_type + ("[]" if field.mode == "REPEATED" else ""))
+        for field in listed.schema
+    ]
+    return columns, (tuple(row.values()) for row in listed)
