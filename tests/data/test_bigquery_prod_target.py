@@ -4,8 +4,9 @@ BigQuery emulator, and every mart it writes equals, row for row, the DuckDB buil
 A slice of the generated data (tests/support/bigquery_slice.py: the emulator loads CSV at a few
 hundred rows a second) is loaded into the dataset the thelook source names on BigQuery, and the
 same slice into DuckDB's raw schema. One ``dbt build --target prod`` (BIGQUERY_EMULATOR_HOST, the
-oauth-secrets method with a dummy token, as CI compiles the BigQuery SQL) runs every model and
-data test; the marts compared are the models the build's manifest puts in the marts dataset.
+oauth-secrets method with a dummy token, as CI compiles the BigQuery SQL) runs every seed, model,
+data test and unit test; the marts compared, values and column types, are the models the build's
+manifest puts in the marts dataset.
 
 The emulator refuses query parameters and dry runs, so what the functions send BigQuery
 themselves (the kpi function's parameterised queries and byte estimates) stays tested at the
@@ -82,19 +83,21 @@ def builds(emulator: BigQueryEmulator, data_slice: Path, tmp_path_factory) -> tu
     target built on DuckDB (returns the warehouse), from the same slice. The DuckDB build runs
     meanwhile: it is its own dbt process, and the emulator's load and build are mostly waiting."""
     warehouse = tmp_path_factory.mktemp("duckdb-slice") / "warehouse.duckdb"
+    target = tmp_path_factory.mktemp("dbt-prod")
+    env = {emulator.env_var: emulator.url, "EXECKPI_TIME_ZONE": REPORTING_ZONE}
+    prod = ["--target-path", str(target)]
     with ThreadPoolExecutor(max_workers=1) as pool:
+        # No tests: the session's generated warehouse runs them on DuckDB.
         duckdb_build = pool.submit(
-            build_warehouse, warehouse, lambda con: load_generated(con, data_slice)
+            build_warehouse,
+            warehouse,
+            lambda con: load_generated(con, data_slice),
+            *("--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"),
         )
         bq = bigquery_emulator.client(emulator.url, PROJECT)
         bigquery_emulator.load_thelook(bq, data_slice)
         bigquery_emulator.create_ingested_tables(bq, f"{PROJECT}.execkpi_ingest")
-        target = tmp_path_factory.mktemp("dbt-prod")
-        run_dbt(
-            ["build", "--target-path", str(target)],
-            prod_offline=True,
-            env={emulator.env_var: emulator.url, "EXECKPI_TIME_ZONE": REPORTING_ZONE},
-        )
+        run_dbt(["build", *prod], prod_offline=True, env=env)
         return target, duckdb_build.result()
 
 
@@ -115,11 +118,9 @@ def mart_relations(manifest: dict) -> list[tuple[str, str, str]]:
 def normalised(value: object) -> object:
     """A value both engines can agree on: numbers as floats (compared with a tolerance),
     instants as naive UTC, arrays as tuples."""
-    if isinstance(value, bool) or value is None or isinstance(value, str | dt.date):
-        if isinstance(value, dt.datetime) and value.tzinfo is not None:
-            return value.astimezone(dt.UTC).replace(tzinfo=None)
-        return value
-    if isinstance(value, int | float | Decimal):
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
         return float(value)
     if isinstance(value, list | tuple):
         return tuple(normalised(v) for v in value)
@@ -163,7 +164,7 @@ def test_the_prod_build_runs_every_model_seed_and_test(builds, prod_manifest):
     results = json.loads((builds[0] / "run_results.json").read_text())["results"]
     statuses = {r["unique_id"]: r["status"] for r in results if r["unique_id"] in executable}
     assert set(statuses) == executable
-    assert {status for status in statuses.values()} <= {"success", "pass"}
+    assert set(statuses.values()) <= {"success", "pass"}
 
 
 def test_every_mart_equals_the_duckdb_build(builds, prod_manifest, emulator):
