@@ -35,9 +35,12 @@ def test_the_build_record_says_whether_ingestion_started_the_run(registry):
     store.put_json(run_key(ingest_run, BUILD), {"trigger": trigger([batch], "m-1")})
     scheduled = "20261203T050000Z-build"
     store.put_json(run_key(scheduled, BUILD), {"trigger": {"kind": "scheduler", "job": "daily"}})
+    manual = "20261203T051500Z-build"
+    store.put_json(run_key(manual, BUILD), {"trigger": {"kind": "manual"}})
 
     assert started_by_ingestion(store, ingest_run)
     assert not started_by_ingestion(store, scheduled)
+    assert not started_by_ingestion(store, manual)
     assert not started_by_ingestion(store, "20261203T060000Z-retrain-0a1b2c3d")  # no build
 
 
