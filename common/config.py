@@ -270,14 +270,14 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "model_train_rows",
-        "300000",
+        "200000",
         _int_between(10_000, 100_000_000),
         "training rows at most: more are sampled down to this in the warehouse, stratified by "
         "label (scripts/benchmarks/training_sample.py measures AUC against it)",
     ),
     Setting(
         "model_holdout_rows",
-        "1000000",
+        "2000000",
         _int_between(10_000, 100_000_000),
         "holdout rows at most (the gate scores challenger and champion on the same ones)",
     ),
