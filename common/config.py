@@ -53,6 +53,8 @@ class Config:
     model_auc_tolerance: float
     model_holdout_snapshots: int
     model_shap_rows: int
+    model_train_rows: int
+    model_holdout_rows: int
     model_reload_seconds: int
     freshness_error_days: int
     build_lease_seconds: int
@@ -265,6 +267,19 @@ SETTINGS: tuple[Setting, ...] = (
         "2000",
         _int_between(100, 100_000),
         "holdout rows the SHAP summary explains",
+    ),
+    Setting(
+        "model_train_rows",
+        "200000",
+        _int_between(10_000, 100_000_000),
+        "training rows at most: more are sampled down to this in the warehouse, stratified by "
+        "label (scripts/benchmarks/training_sample.py measures AUC against it)",
+    ),
+    Setting(
+        "model_holdout_rows",
+        "2000000",
+        _int_between(10_000, 100_000_000),
+        "holdout rows at most (the gate scores challenger and champion on the same ones)",
     ),
     Setting(
         "model_reload_seconds",

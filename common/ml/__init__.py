@@ -5,6 +5,7 @@ One job per module:
     features      what the model reads: names, kinds, definitions (the one source of truth)
     encoding      columns → the numeric matrix every candidate sees (one-hot categoricals)
     data          the features mart through the warehouse back-end, Arrow → numpy
+    sampling      the mart sampled down to the caps in the warehouse, stratified by label
     split         time-aware holdout, stratified folds, seeded samples
     candidates    logistic regression, random forest, XGBoost: how each is fitted
     models        the fitted models as served: XGBoost boosters and JSON linear models

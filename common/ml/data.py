@@ -16,6 +16,7 @@ import numpy as np
 
 from common.ml.encoding import Categorical, Column
 from common.ml.features import FeatureSpec
+from common.ml.sampling import Caps, plan, profile_sql, sampled_sql
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -40,7 +41,11 @@ class Dataset:
         return len(self.label)
 
 
-def load_features(warehouse: Warehouse, spec: FeatureSpec, schema: str) -> Dataset:
+def load_features(
+    warehouse: Warehouse, spec: FeatureSpec, schema: str, caps: Caps | None = None
+) -> Dataset:
+    """The mart's rows; with ``caps``, a table with snapshot dates and users is sampled down to
+    them in the warehouse (``common.ml.sampling``), and ``source["sample"]`` says how."""
     table = f"{schema}.{spec.table}"
     extra = [c for c in (spec.time_column, spec.group_column) if c]
     columns = [*spec.names, spec.label, *extra]
@@ -49,8 +54,18 @@ def load_features(warehouse: Warehouse, spec: FeatureSpec, schema: str) -> Datas
     order = extra or columns
     # Names come from the feature spec, never from a request.
     sql = f"select {', '.join(columns)} from {table} order by {', '.join(order)}"  # noqa: S608
-    result = warehouse.query(sql, labels={"component": "ml-train"})
-    source = {"engine": warehouse.engine, "table": table, "query_ms": round(result.elapsed_ms)}
+    params: dict[str, Any] = {}
+    source: dict[str, Any] = {"engine": warehouse.engine, "table": table}
+    if caps is not None and spec.time_column and spec.group_column:
+        labels = {"component": "ml-train"}
+        counts = warehouse.query(profile_sql(spec, table), labels=labels).table.to_pylist()
+        sample = plan([tuple(row.values()) for row in counts], caps)
+        if sample is not None:
+            source["sample"] = sample.to_json(spec)
+            if sample.sampled:
+                sql, params = sampled_sql(warehouse, spec, table, columns, sample)
+    result = warehouse.query(sql, params, labels={"component": "ml-train"})
+    source["query_ms"] = round(result.elapsed_ms)
     dataset = dataset_from_arrow(result.table, spec, source)
     del result
     _return_freed_memory()

@@ -22,6 +22,7 @@ from common.ml.features import CONVERSION
 from common.ml.fitting import Settings
 from common.ml.registry import Registry
 from common.ml.retrain_policy import started_by_ingestion, too_recent
+from common.ml.sampling import Caps
 from common.ml.training_run import skip_run, train_run
 from common.warehouse import WarehouseQueryError
 
@@ -57,9 +58,12 @@ def train_model(event: Event) -> dict:
 
 
 def _load_features():
-    """The features mart; one that cannot be read is data that cannot train."""
+    """The features mart, sampled down to the configured caps; one that cannot be read is data
+    that cannot train."""
     try:
-        return load_features(BACKENDS.warehouse, CONVERSION, CONFIG.marts_schema)
+        return load_features(
+            BACKENDS.warehouse, CONVERSION, CONFIG.marts_schema, Caps.from_config(CONFIG)
+        )
     except WarehouseQueryError as exc:
         raise TrainingDataError(str(exc)) from exc
 

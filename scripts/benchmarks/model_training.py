@@ -10,13 +10,15 @@ into DuckDB and ``dbt run --select +features_conversion`` builds the mart; all o
 ``--work`` and reused when present. Then, each in its own child process so that its peak RSS
 (``ru_maxrss`` from ``wait4``) is its own:
 
-- **retrain**: ``train_run`` as the train function runs it: read the mart, encode, leakage
-  guard, the three candidates and their cross-validation, SHAP of the winner (XGBoost's exact
-  ``pred_contribs``) on a seeded uniform sample of ``EXECKPI_MODEL_SHAP_ROWS`` (default 2,000)
-  holdout rows, artifacts, promotion. "imports" (xgboost + scikit-learn, which a cold instance
-  pays once) is timed apart.
+- **retrain**: ``train_run`` as the train function runs it: read the mart (sampled down to
+  ``EXECKPI_MODEL_TRAIN_ROWS`` training and ``EXECKPI_MODEL_HOLDOUT_ROWS`` holdout rows),
+  encode, leakage guard, the three candidates and their cross-validation, SHAP of the winner
+  (XGBoost's exact ``pred_contribs``) on a seeded uniform sample of ``EXECKPI_MODEL_SHAP_ROWS``
+  (default 2,000) holdout rows, artifacts, promotion. "imports" (xgboost + scikit-learn, which
+  a cold instance pays once) is timed apart.
 - **bare fit**: the XGBoost candidate's parameters and the number of rounds the retrain's
-  XGBoost ended with, fitted on the same training matrix (QuantileDMatrix + ``xgb.train``).
+  XGBoost ended with, fitted on the same (sampled) training matrix (QuantileDMatrix +
+  ``xgb.train``).
 
 Cold imports: median wall time of fresh processes in each function's own environment
 (``scripts.deploy.function_envs``), next to ``import xgboost`` and ``import functions_framework``.
@@ -55,16 +57,19 @@ def child_retrain(database: Path, artifacts: Path) -> dict:
     from common.ml.features import CONVERSION
     from common.ml.fitting import Settings
     from common.ml.registry import Registry
+    from common.ml.sampling import Caps
     from common.ml.training_run import train_run
     from common.warehouse.duckdb_engine import DuckDBWarehouse
 
     registry = Registry(LocalArtifactStore(artifacts), CONVERSION.model)
+    config = load_config({})
+    warehouse = DuckDBWarehouse(database)
     with stopwatch("retrain") as retrain:
         outcome = train_run(
             registry,
-            lambda: load_features(DuckDBWarehouse(database), CONVERSION, "execkpi_marts"),
+            lambda: load_features(warehouse, CONVERSION, "execkpi_marts", Caps.from_config(config)),
             CONVERSION,
-            Settings.from_config(load_config({})),
+            Settings.from_config(config),
             f"bench-{time.time_ns()}",
             {"source": "scripts.benchmarks.model_training"},
         )
@@ -78,6 +83,7 @@ def child_retrain(database: Path, artifacts: Path) -> dict:
         "candidates": outcome["candidates"],
         "rows": card["data"]["rows"],
         "train_rows": card["data"]["train_rows"],
+        "sample": card["data"].get("sample"),
         "xgboost_rounds": metrics["candidates"]["xgboost"]["params"]["rounds"],
         "timings": card["timings"],
     }
@@ -90,12 +96,13 @@ def child_bare_fit(database: Path, rounds: int) -> dict:
     from common.ml.data import load_features
     from common.ml.encoding import Encoder
     from common.ml.features import CONVERSION
+    from common.ml.sampling import Caps
     from common.ml.split import time_split
     from common.warehouse.duckdb_engine import DuckDBWarehouse
 
-    dataset = load_features(DuckDBWarehouse(database), CONVERSION, "execkpi_marts")
-    holdout = load_config({}).model_holdout_snapshots
-    split = time_split(dataset.time, dataset.label, holdout, MODEL_SEED)
+    caps = Caps.from_config(load_config({}))
+    dataset = load_features(DuckDBWarehouse(database), CONVERSION, "execkpi_marts", caps)
+    split = time_split(dataset.time, dataset.label, caps.holdout_snapshots, MODEL_SEED)
     encoder = Encoder.fit(CONVERSION, dataset.frame, split.train)
     x, y = encoder.transform(dataset.frame, split.train), dataset.label[split.train]
     bare = XGBOOST.with_params({**XGBOOST.params, "rounds": rounds})
@@ -227,7 +234,13 @@ def main(argv: list[str] | None = None) -> None:
         bare = _run_child("bare", str(database), str(retrain["xgboost_rounds"]))
         last_artifacts = artifacts
         ratio = retrain["retrain"] / bare["seconds"]
-        print(f"  features: {retrain['rows']:,} rows ({retrain['train_rows']:,} training rows)")
+        print(
+            f"  features: {retrain['rows']:,} rows read ({retrain['train_rows']:,} training rows)"
+        )
+        if retrain["sample"]:
+            train = retrain["sample"]["train"]
+            kept, rows, rate = train["kept"], train["rows"], train["rate"]
+            print(f"  training rows sampled: {kept:,} of {rows:,} ({rate:.1%})")
         print(f"  candidates' holdout ROC-AUC: {retrain['candidates']}; winner {retrain['winner']}")
         print(
             f"  full retrain: {retrain['retrain']:.1f} s (+ {retrain['imports']:.1f} s importing "

@@ -21,6 +21,7 @@ from common.ml.data import load_features
 from common.ml.features import CONVERSION
 from common.ml.fitting import Settings
 from common.ml.registry import Registry
+from common.ml.sampling import Caps
 from common.ml.training_run import train_run
 from common.runs import new_run_id
 from common.warehouse import open_warehouse
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> None:
     warehouse = open_warehouse(config)
     outcome = train_run(
         Registry(open_artifact_store(config), CONVERSION.model),
-        lambda: load_features(warehouse, CONVERSION, config.marts_schema),
+        lambda: load_features(warehouse, CONVERSION, config.marts_schema, Caps.from_config(config)),
         CONVERSION,
         Settings.from_config(config),
         args.run_id or new_run_id("cli", datetime.now(UTC)),

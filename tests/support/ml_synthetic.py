@@ -3,13 +3,18 @@ same users), for fast tests of the training machinery."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import duckdb
 import numpy as np
+import pyarrow as pa
 
 from common.ml.data import Dataset
 from common.ml.encoding import Categorical
 from common.ml.features import Feature, FeatureSpec
 from common.ml.fitting import Settings
 from common.ml.promotion import Gates
+from common.warehouse.duckdb_engine import DuckDBWarehouse
 
 SPEC = FeatureSpec(
     model="synthetic",
@@ -50,3 +55,22 @@ def dataset(users: int = 800, snapshots: int = 5, seed: int = 0, signal: float =
     time = np.repeat(start + 7 * np.arange(snapshots), users).astype("datetime64[D]")
     groups = np.tile(np.arange(users), snapshots)
     return Dataset(frame, label, time, groups, {"engine": "synthetic", "rows": n})
+
+
+def stored(path: Path, data: Dataset, order: np.ndarray) -> DuckDBWarehouse:
+    """A DuckDB file holding ``data``'s rows in ``order`` as the table ``marts.unused``."""
+    channel = data.frame["channel"]
+    columns = {
+        "visits": data.frame["visits"],
+        "cart_adds": data.frame["cart_adds"],
+        "recency": data.frame["recency"],
+        "channel": np.asarray(channel.categories)[channel.codes],
+        "bought": data.label,
+        "snapshot": data.time,
+        "user": data.groups,
+    }
+    rows = pa.table({name: values[order] for name, values in columns.items()})
+    with duckdb.connect(str(path)) as con:
+        con.register("stored_rows", rows)
+        con.execute("create schema marts; create table marts.unused as from stored_rows")
+    return DuckDBWarehouse(path)

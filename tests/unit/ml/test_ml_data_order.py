@@ -3,39 +3,18 @@ parallel dbt build stores them differently each time), so the same data trains t
 
 from pathlib import Path
 
-import duckdb
 import numpy as np
-import pyarrow as pa
 
-from common.ml.data import Dataset, load_features
+from common.ml.data import load_features
 from common.ml.fitting import fit_and_evaluate
-from common.warehouse.duckdb_engine import DuckDBWarehouse
-from tests.support.ml_synthetic import SETTINGS, SPEC, dataset
-
-
-def _stored(path: Path, data: Dataset, order: np.ndarray) -> DuckDBWarehouse:
-    channel = data.frame["channel"]
-    columns = {
-        "visits": data.frame["visits"],
-        "cart_adds": data.frame["cart_adds"],
-        "recency": data.frame["recency"],
-        "channel": np.asarray(channel.categories)[channel.codes],
-        "bought": data.label,
-        "snapshot": data.time,
-        "user": data.groups,
-    }
-    rows = pa.table({name: values[order] for name, values in columns.items()})
-    with duckdb.connect(str(path)) as con:
-        con.register("stored_rows", rows)
-        con.execute("create schema marts; create table marts.unused as from stored_rows")
-    return DuckDBWarehouse(path)
+from tests.support.ml_synthetic import SETTINGS, SPEC, dataset, stored
 
 
 def test_rows_stored_in_another_order_load_and_train_the_same(tmp_path: Path) -> None:
     data = dataset(users=400, snapshots=4)
     shuffled = np.random.default_rng(3).permutation(data.rows)
-    first = load_features(_stored(tmp_path / "a.duckdb", data, np.arange(data.rows)), SPEC, "marts")
-    second = load_features(_stored(tmp_path / "b.duckdb", data, shuffled), SPEC, "marts")
+    first = load_features(stored(tmp_path / "a.duckdb", data, np.arange(data.rows)), SPEC, "marts")
+    second = load_features(stored(tmp_path / "b.duckdb", data, shuffled), SPEC, "marts")
 
     for name in ("visits", "cart_adds", "recency"):
         np.testing.assert_array_equal(first.frame[name], second.frame[name])
