@@ -31,8 +31,12 @@ from scripts.data.thelook.load import load_generated
 DEFAULT_USERS = (650_000,)
 
 
-def timed_build(path: Path, workdir: Path, step: str) -> tuple[float, dict[str, float]]:
-    """``dbt build`` on ``path``: wall seconds, and dbt's seconds per kind of node."""
+SLOWEST = 8  # nodes listed per build
+
+
+def timed_build(path: Path, workdir: Path, step: str) -> tuple[float, dict[str, float], list]:
+    """``dbt build`` on ``path``: wall seconds, dbt's seconds per kind of node, and the
+    slowest nodes (seconds, name)."""
     target = workdir / "target"
     # An artifact folder of its own: nothing ingested from a developer's .local.
     env = {"EXECKPI_ARTIFACT_DIR": str(workdir / "artifacts")}
@@ -43,7 +47,8 @@ def timed_build(path: Path, workdir: Path, step: str) -> tuple[float, dict[str, 
     for result in results:
         kind = result["unique_id"].split(".", 1)[0]
         by_kind[kind] = by_kind.get(kind, 0.0) + result["execution_time"]
-    return took.seconds, by_kind
+    slowest = sorted(((r["execution_time"], r["unique_id"]) for r in results), reverse=True)
+    return took.seconds, by_kind, slowest[:SLOWEST]
 
 
 def measure(users: int, workdir: Path) -> dict[str, object]:
@@ -54,20 +59,21 @@ def measure(users: int, workdir: Path) -> dict[str, object]:
     with stopwatch("load the data up to the day before"), duckdb.connect(str(path)) as con:
         load_generated(con, raw)
         cut_at(con, DEFAULT_AS_OF - timedelta(days=1))
-    full, full_kinds = timed_build(path, workdir, "full dbt build")
+    full = timed_build(path, workdir, "full dbt build")
     with stopwatch("load one more day"), duckdb.connect(str(path)) as con:
         load_generated(con, raw)
-    incremental, incremental_kinds = timed_build(path, workdir, "incremental dbt build")
-    return {
-        "counts": counts,
-        "full": (full, full_kinds),
-        "incremental": (incremental, incremental_kinds),
-    }
+    incremental = timed_build(path, workdir, "incremental dbt build")
+    return {"counts": counts, "full": full, "incremental": incremental}
 
 
-def _line(name: str, seconds: float, kinds: dict[str, float]) -> str:
+def _lines(name: str, seconds: float, kinds: dict[str, float], slowest: list) -> list[str]:
     split = ", ".join(f"{kind}s {kinds[kind]:.1f} s" for kind in sorted(kinds))
-    return f"  {name:<12} {seconds:7.1f} s   (dbt's node times summed over threads: {split})"
+    # unique ids: model.execkpi.<name>, test.execkpi.<name>.<hash>
+    nodes = ", ".join(f"{node.split('.')[2]} {took:.1f} s" for took, node in slowest)
+    return [
+        f"  {name:<12} {seconds:7.1f} s   (dbt's node times summed over threads: {split})",
+        f"  {'':<12} slowest: {nodes}",
+    ]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -79,13 +85,12 @@ def main(argv: list[str] | None = None) -> None:
         with tempfile.TemporaryDirectory(prefix="execkpi-bench-") as tmp:
             result = measure(users, Path(tmp))
         counts = result["counts"]
-        full, full_kinds = result["full"]
-        incremental, incremental_kinds = result["incremental"]
+        full, incremental = result["full"][0], result["incremental"][0]
         print(
             f"users {users:,}  order_items {counts['order_items']:,}  events {counts['events']:,}"
         )
-        print(_line("full", full, full_kinds))
-        print(_line("incremental", incremental, incremental_kinds))
+        print("\n".join(_lines("full", *result["full"])))
+        print("\n".join(_lines("incremental", *result["incremental"])))
         print(f"  incremental / full = {incremental / full:.2f} (goal: < 0.25)", flush=True)
 
 
