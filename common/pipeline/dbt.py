@@ -11,7 +11,10 @@ Whatever else writes the DuckDB file (erasure requests) does so the same way, un
 lock, so that no build swaps in a copy that misses it.
 
 Around dbt, a build reads the pending erasure requests (common.privacy) and, once dbt has
-rebuilt the marts without those users, completes them. Before dbt, it copies the current
+rebuilt the marts without those users, completes them. Models are incremental (the first build
+of a warehouse is a full one); a build with pending erasure requests rebuilds them all
+(``--full-refresh``), since an incremental build only recomputes what changed lately and would
+keep an erased user's older rows and the sums they are part of. Before dbt, it copies the current
 experiment definitions (common.definitions) into the staging tables dbt reads them from.
 """
 
@@ -98,7 +101,7 @@ def run_build(config: Config, run_id: str, project_dir: Path, work_dir: Path) ->
             seeds = project_dir / "seeds"
             prepare_build(warehouse, definitions, seeds, datetime.now(UTC), config.bq_project)
         run_results, sources = _build_and_check(
-            project_dir, work_dir, target.dbt_target, dbt_vars, target.env
+            project_dir, work_dir, target.dbt_target, dbt_vars, target.env, bool(included)
         )
         with closing(target.open(config)) as warehouse:
             erasures = complete_erasures(
@@ -139,9 +142,15 @@ def _models_built(run_results: dict[str, Any]) -> bool:
 
 
 def _build_and_check(
-    project_dir: Path, work_dir: Path, target: str, dbt_vars: dict[str, Any], env: dict[str, str]
+    project_dir: Path,
+    work_dir: Path,
+    target: str,
+    dbt_vars: dict[str, Any],
+    env: dict[str, str],
+    full_refresh: bool,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """dbt build and dbt source freshness: their run_results.json and sources.json."""
+    """dbt build (in full: ``full_refresh``) and dbt source freshness: their run_results.json
+    and sources.json."""
     target_path = work_dir / "target"
     options = [
         *("--project-dir", str(project_dir), "--profiles-dir", str(project_dir)),
@@ -151,7 +160,7 @@ def _build_and_check(
     for stale in ("run_results.json", "sources.json"):  # left by the previous build
         (target_path / stale).unlink(missing_ok=True)
     with _environment({"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **env}):
-        _invoke(["build", *options])
+        _invoke(["build", *options, *(["--full-refresh"] if full_refresh else [])])
         run_results = json.loads((target_path / "run_results.json").read_text())
         _invoke(["source", "freshness", *options])
         sources = json.loads((target_path / "sources.json").read_text())

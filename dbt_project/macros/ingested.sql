@@ -5,10 +5,11 @@
     _ingested_at, then _batch_id) replaces the thelook row and older ingested ones, since a
     shop sends a row again to correct it (an order's new status). Without ingested rows this is
     the thelook table as it was. An anti-join, not a window over both, so the thelook table is
-    never sorted. -#}
+    never sorted. Rows also carry _ingested_at (null for thelook's): incremental models find
+    the rows a shop sent recently by it. -#}
 {% macro thelook_with_ingested(table, key, columns) -%}
     {%- set column_list = columns | join(', ') -%}
-    select {% for column in columns %}thelook_rows.{{ column }}{{ ', ' if not loop.last }}{% endfor %}
+    select {% for column in columns %}thelook_rows.{{ column }}, {% endfor %}cast(null as {{ dbt.type_timestamp() }}) as _ingested_at
     from {{ source('thelook', table) }} as thelook_rows
     left join (select distinct {{ key }} from {{ source('ingested', table) }}) as ingested_keys
         on ingested_keys.{{ key }} = thelook_rows.{{ key }}
@@ -16,10 +17,11 @@
 
     union all
 
-    select {{ column_list }}
+    select {{ column_list }}, _ingested_at
     from (
         select
             {{ column_list }},
+            _ingested_at,
             row_number() over (
                 partition by {{ key }} order by _ingested_at desc, _batch_id desc
             ) as version_rank

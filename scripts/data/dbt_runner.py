@@ -14,7 +14,8 @@ Every command gets the dbt vars the configuration decides (``EXECKPI_TIME_ZONE``
 ``reporting_time_zone``, ...), as the pipeline's builds do; ``--vars`` on the command line wins.
 
 ``--prod-offline`` compiles for BigQuery without credentials or network (oauth-secrets with a
-dummy token, no cache population), which is how CI checks the BigQuery SQL.
+dummy token, no cache population, and incremental models rendered as first builds unless
+``--vars '{offline_is_incremental: true}'``), which is how CI checks the BigQuery SQL.
 """
 
 from __future__ import annotations
@@ -87,7 +88,10 @@ def run_dbt(
         run_env["EXECKPI_DUCKDB_PATH"] = str(duckdb_path)
     if prod_offline:
         run_env.update(OFFLINE_BIGQUERY_ENV)
-    command = with_vars(args, project_vars(load_config_or_exit(run_env)))
+    configured = project_vars(load_config_or_exit(run_env))
+    if prod_offline:  # nothing to ask whether an incremental model's table exists
+        configured["offline_is_incremental"] = False
+    command = with_vars(args, configured)
     if prod_offline:
         command += ["--target", "prod", "--no-populate-cache"]
     result = subprocess.run(

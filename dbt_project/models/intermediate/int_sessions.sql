@@ -1,7 +1,17 @@
+{{ config(**incremental_config('session_id', 'session_date', ['user_id'])) }}
 -- One row per web session: who, when, from where, and how far down the funnel it got.
 -- The session's traffic source and browser are those of its first event.
+-- Incremental (macros/incremental.sql): a later build recomputes the sessions with an event
+-- that changed within the lookback, from all their events.
+{%- set stg_events = ref('stg_thelook__events') %}
 with events as (
-    select * from {{ ref('stg_thelook__events') }}
+    select * from {{ stg_events }}
+    {%- if is_incremental() %}
+    where session_id in (
+        select changed.session_id from {{ stg_events }} as changed
+        where {{ changed_recently(stg_events, 'changed') }}
+    )
+    {%- endif %}
 ),
 
 sessions as (
@@ -19,7 +29,9 @@ sessions as (
         count(case when event_type = 'cart' then 1 end) > 0 as reached_cart,
         count(case when event_type = 'purchase' then 1 end) > 0 as reached_purchase,
         count(case when event_type = 'product' then 1 end) as product_views,
-        count(case when event_type = 'cart' then 1 end) as cart_adds
+        count(case when event_type = 'cart' then 1 end) as cart_adds,
+        max(changed_at) as changed_at,
+        max(ingested_at) as ingested_at
     from events
     group by session_id
 ),
@@ -40,7 +52,9 @@ final as (
         reached_cart,
         reached_purchase,
         product_views,
-        cart_adds
+        cart_adds,
+        changed_at,
+        ingested_at
     from sessions
 )
 

@@ -1,3 +1,4 @@
+{{ config(**partitioned('order_date', ['order_date', 'user_id'])) }}
 -- Per order day and paying customer: the orders and revenue they kept that day, and the day of
 -- their first kept order. Distinct customers and new vs returning revenue do not add up across
 -- days, so the KPIs count them from these rows at whatever grain they are asked for.

@@ -1,6 +1,16 @@
+{{ config(**incremental_config(['session_date', 'traffic_source'], 'session_date', ['session_date', 'traffic_source'])) }}
 -- Per session day and traffic source: sessions reaching each step, step and overall conversion.
+-- Incremental (macros/incremental.sql): a later build recomputes the days of the sessions
+-- that changed within the lookback.
+{%- set int_sessions = ref('int_sessions') %}
 with sessions as (
-    select * from {{ ref('int_sessions') }}
+    select * from {{ int_sessions }}
+    {%- if is_incremental() %}
+    where session_date in (
+        select changed.session_date from {{ int_sessions }} as changed
+        where {{ changed_recently(int_sessions, 'changed') }}
+    )
+    {%- endif %}
 ),
 
 steps as (

@@ -1,1 +1,2 @@
+{{ config(**partitioned('cohort_month', ['cohort_month'])) }}
 {{ retention('month') }}

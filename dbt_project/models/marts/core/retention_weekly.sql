@@ -1,1 +1,2 @@
+{{ config(**partitioned('cohort_week', ['cohort_week'])) }}
 {{ retention('week') }}

@@ -1,8 +1,18 @@
+{{ config(**incremental_config('order_date', 'order_date', ['order_date'])) }}
 -- Per order day: orders placed, orders and items that count as revenue, revenue, AOV, returns,
 -- gross revenue (before returns) and the product cost of the kept items.
 -- Revenue counts items that are not Cancelled or Returned (Processing, Shipped, Complete).
+-- Incremental (macros/incremental.sql): a later build recomputes the days of the orders that
+-- changed within the lookback.
+{%- set int_orders = ref('int_orders') %}
 with orders as (
-    select * from {{ ref('int_orders') }}
+    select * from {{ int_orders }}
+    {%- if is_incremental() %}
+    where order_date in (
+        select changed.order_date from {{ int_orders }} as changed
+        where {{ changed_recently(int_orders, 'changed') }}
+    )
+    {%- endif %}
 ),
 
 daily as (

@@ -1,3 +1,4 @@
+{{ config(**partitioned('month', ['month'])) }}
 -- Per month: revenue, orders, AOV and month-over-month growth.
 with daily as (
     select * from {{ ref('revenue_daily') }}

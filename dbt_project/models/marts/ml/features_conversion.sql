@@ -2,24 +2,55 @@
 -- snapshot day (orders: all history; sessions: the last 90 and 30 days, which also keeps the
 -- join small), and the label: an order placed within label_window_days from the snapshot day.
 -- Snapshots are the last feature_snapshot_weeks Mondays whose label window has fully passed.
+-- Incremental (macros/incremental.sql): a later build computes the snapshots it has not got
+-- yet and those that data changed within the lookback reach into (a snapshot reads orders
+-- before its day for features and up to its label window's end for the label, sessions and
+-- signups before its day); snapshots that left the window are deleted afterwards.
+{{ config(
+    post_hook="delete from {{ this }} where snapshot_date not in ({{ feature_snapshot_dates() }})",
+    **incremental_config(['user_id', 'snapshot_date'], 'snapshot_date', ['user_id'], 'day')
+) }}
 {%- set label_days = var('label_window_days') %}
+{%- set stg_users = ref('stg_thelook__users') %}
+{%- set int_orders = ref('int_orders') %}
+{%- set int_sessions = ref('int_sessions') %}
 with snapshots as (
-    {% for week in range(var('feature_snapshot_weeks')) -%}
-    select {{ week_start(dbt.dateadd('day', -(label_days + 7 * week), as_of_date())) }} as snapshot_date
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    select snapshot_date from ({{ feature_snapshot_dates() }}) as current_snapshots
+    {%- if is_incremental() %}
+    where snapshot_date not in (select distinct snapshot_date from {{ this }})
+        -- an order placed or sent again can enter a label window or the history before it;
+        -- a status change only alters the order's value in the history
+        or snapshot_date > (
+            select min(case
+                when changed.created_at >= {{ lookback_start(int_orders, 'changed_at') }}
+                    or changed.ingested_at >= {{ lookback_start(int_orders, 'ingested_at') }}
+                    then cast({{ dbt.dateadd('day', -label_days, 'changed.order_date') }} as date)
+                else changed.order_date
+            end)
+            from {{ int_orders }} as changed
+            where {{ changed_recently(int_orders, 'changed') }}
+        )
+        or snapshot_date > (
+            select min(changed.session_date) from {{ int_sessions }} as changed
+            where {{ changed_recently(int_sessions, 'changed') }}
+        )
+        or snapshot_date > (
+            select min({{ local_date('changed.created_at') }}) from {{ stg_users }} as changed
+            where {{ changed_recently(stg_users, 'changed') }}
+        )
+    {%- endif %}
 ),
 
 users as (
-    select * from {{ ref('stg_thelook__users') }}
+    select * from {{ stg_users }}
 ),
 
 orders as (
-    select * from {{ ref('int_orders') }}
+    select * from {{ int_orders }}
 ),
 
 sessions as (
-    select * from {{ ref('int_sessions') }}
+    select * from {{ int_sessions }}
     where user_id is not null
 ),
 

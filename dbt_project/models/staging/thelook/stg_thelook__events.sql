@@ -15,7 +15,11 @@ renamed as (
         browser,
         traffic_source,
         uri,
-        event_type
+        event_type,
+        -- When the row last changed (events never change after they happen) and when a shop
+        -- sent it (null for thelook's rows): what incremental models look back on.
+        {{ to_timestamp('created_at') }} as changed_at,
+        {{ to_timestamp('_ingested_at') }} as ingested_at
     from source
 )
 

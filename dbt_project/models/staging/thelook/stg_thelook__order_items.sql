@@ -22,7 +22,10 @@ renamed as (
         -- decimals is then exact to the cent, whatever the grain it is summed at.
         {{ to_money('sale_price') }} as sale_price,
         -- Revenue counts what the shop keeps: cancelled and returned items do not count.
-        status not in ('Cancelled', 'Returned') as is_revenue
+        status not in ('Cancelled', 'Returned') as is_revenue,
+        -- When the item last changed and when a shop sent it (see stg_thelook__orders).
+        {{ latest_of(to_timestamp('created_at'), [to_timestamp('shipped_at'), to_timestamp('delivered_at'), to_timestamp('returned_at')]) }} as changed_at,
+        {{ to_timestamp('_ingested_at') }} as ingested_at
     from source
 )
 

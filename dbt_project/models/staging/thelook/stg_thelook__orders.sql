@@ -15,7 +15,11 @@ renamed as (
         {{ to_timestamp('shipped_at') }} as shipped_at,
         {{ to_timestamp('delivered_at') }} as delivered_at,
         {{ to_timestamp('returned_at') }} as returned_at,
-        cast(num_of_item as {{ dbt.type_int() }}) as item_count
+        cast(num_of_item as {{ dbt.type_int() }}) as item_count,
+        -- When the order last changed (its newest milestone: an order's status follows them)
+        -- and when a shop sent it (null for thelook's rows): what incremental models look back on.
+        {{ latest_of(to_timestamp('created_at'), [to_timestamp('shipped_at'), to_timestamp('delivered_at'), to_timestamp('returned_at')]) }} as changed_at,
+        {{ to_timestamp('_ingested_at') }} as ingested_at
     from source
 )
 

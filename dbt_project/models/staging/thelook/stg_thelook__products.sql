@@ -15,7 +15,9 @@ renamed as (
         {{ to_money('retail_price') }} as retail_price,
         department,
         sku,
-        cast(distribution_center_id as {{ dbt.type_bigint() }}) as distribution_center_id
+        cast(distribution_center_id as {{ dbt.type_bigint() }}) as distribution_center_id,
+        -- When a shop sent the row (null for thelook's catalogue, which has no timestamps).
+        {{ to_timestamp('_ingested_at') }} as ingested_at
     from source
 )
 

@@ -12,7 +12,10 @@ renamed as (
         gender,
         country,
         traffic_source,
-        {{ to_timestamp('created_at') }} as created_at
+        {{ to_timestamp('created_at') }} as created_at,
+        -- When the row last changed and when a shop sent it (see stg_thelook__events).
+        {{ to_timestamp('created_at') }} as changed_at,
+        {{ to_timestamp('_ingested_at') }} as ingested_at
     from source
 )
 
