@@ -187,6 +187,10 @@ def _bench_postgres(
 
 
 def _report(sizes: dict, p50: dict, answers: dict, pg_costs: dict | None, kpi_peak: float) -> None:
+    # Others' work on the machine inflates every figure: the load says how much there was.
+    print(
+        f"  load average over the last 1/5/15 min: {'/'.join(f'{x:.1f}' for x in os.getloadavg())}"
+    )
     print(
         f"  build: generate {sizes['generate_s']:.1f} s, DuckDB load {sizes['load_s']:.1f} s, "
         f"dbt build {sizes['dbt_build_s']:.1f} s; kpi function peak memory {kpi_peak:.0f} MiB"
