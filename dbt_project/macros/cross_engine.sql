@@ -90,3 +90,12 @@
 {%- endmacro %}
 {% macro duckdb__date_array(start, end) %}generate_series(cast({{ start }} as date), cast({{ end }} as date), interval 1 day){% endmacro %}
 {% macro bigquery__date_array(start, end) %}generate_date_array({{ start }}, {{ end }}){% endmacro %}
+
+{#- An ORDER BY that lays a table's rows out for its readers where the engine keeps the order
+    written: DuckDB's per-row-group min/max then let a top-N or range scan skip most groups.
+    BigQuery keeps no row order (it clusters instead): nothing. -#}
+{% macro storage_order(columns) -%}
+    {{ return(adapter.dispatch('storage_order', 'execkpi')(columns)) }}
+{%- endmacro %}
+{% macro duckdb__storage_order(columns) %}order by {{ columns }}{% endmacro %}
+{% macro bigquery__storage_order(columns) %}{% endmacro %}

@@ -17,6 +17,8 @@ import os
 import statistics
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -24,7 +26,7 @@ import duckdb
 import requests
 
 from common.kpi.catalogue import CATALOGUE
-from common.kpi.dialect import Dialect
+from common.kpi.dialect import Dialect, Query
 from common.kpi.params import parse_params
 from scripts.benchmarks.dbt_build import warehouses_by_size
 from scripts.benchmarks.timing import median_ms, percentile, samples_ms
@@ -32,19 +34,32 @@ from scripts.deploy.catalog import REPO_ROOT
 from scripts.local.emulators import free_port, stop_process_group, wait_for_port
 
 PARAMS = {"experiment_metrics": {"experiment_id": "checkout_one_click"}}
+UNCACHED = {"Cache-Control": "no-cache"}
+
+
+def kpi_values(name: str, params: dict) -> dict:
+    """The parsed values of the parameters a KPI answer reports (``params`` in a response)."""
+    kpi = CATALOGUE[name]
+    values = parse_params(kpi.params, {k: v for k, v in params.items() if v is not None})
+    return values | {k: date.fromisoformat(v) for k, v in params.items() if k in ("start", "end")}
+
+
+def kpi_query(name: str, params: dict) -> Query:
+    """The KPI's own SQL for those parameters, on the DuckDB marts."""
+    return CATALOGUE[name].build(Dialect("duckdb", "execkpi_marts"), kpi_values(name, params))
 
 
 def raw_duckdb_ms(path: Path, name: str, params: dict, runs: int) -> float:
     """Median ms of the KPI's own SQL on an open read-only connection (the floor)."""
-    kpi = CATALOGUE[name]
-    values = parse_params(kpi.params, {k: v for k, v in params.items() if v is not None})
-    values |= {k: date.fromisoformat(v) for k, v in params.items() if k in ("start", "end")}
-    query = kpi.build(Dialect("duckdb", "execkpi_marts"), values)
+    query = kpi_query(name, params)
     with duckdb.connect(str(path), read_only=True) as con:
         return median_ms(lambda: con.execute(query.sql, dict(query.params)).fetchall(), runs)
 
 
-def bench_size(path: Path, runs: int) -> None:
+@contextmanager
+def serving_kpi(path: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """The kpi function on ``path`` under functions-framework on 127.0.0.1: its base URL and
+    process, stopped on exit."""
     port = free_port()
     env = {**os.environ, "EXECKPI_DUCKDB_PATH": str(path), "EXECKPI_LOG_LEVEL": "warning"}
     command = [sys.executable, "-m", "functions_framework", "--target", "kpi", "--source"]
@@ -64,20 +79,34 @@ def bench_size(path: Path, runs: int) -> None:
     )
     try:
         wait_for_port(port, 60, process)
-        base = f"http://127.0.0.1:{port}/kpi"
+        yield f"http://127.0.0.1:{port}/kpi", process
+    finally:
+        stop_process_group(process)
+
+
+def uncached_get(url: str, params: dict) -> dict:
+    """One answer computed afresh (Cache-Control: no-cache), as JSON."""
+    response = requests.get(url, params=params, headers=UNCACHED, timeout=120)
+    response.raise_for_status()
+    return response.json()
+
+
+def peak_memory_mib(process: subprocess.Popen) -> float:
+    status = Path(f"/proc/{process.pid}/status").read_text()
+    peak = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))
+    return int(peak) / 1024
+
+
+def bench_size(path: Path, runs: int) -> None:
+    with serving_kpi(path) as (base, process):
         # The catalogue runs no query: HTTP + framework cost alone.
         floor = median_ms(lambda: requests.get(base, timeout=60).raise_for_status(), runs)
         print(f"  HTTP floor (GET /kpi, no query): p50 {floor:.1f} ms")
         print(f"  {'kpi':<20} {'p50 ms':>8} {'p95 ms':>8} {'duckdb ms':>10} {'overhead':>9}")
-        uncached = {"Cache-Control": "no-cache"}
         for name in CATALOGUE:
             url, params = f"{base}/{name}", PARAMS.get(name, {})
             first = requests.get(url, params=params, timeout=120).json()
-
-            def request(url: str = url, params: dict = params) -> None:
-                requests.get(url, params=params, headers=uncached, timeout=120).raise_for_status()
-
-            timings = samples_ms(request, runs)
+            timings = samples_ms(lambda url=url, params=params: uncached_get(url, params), runs)
             raw = raw_duckdb_ms(path, name, first["params"], runs)
             p50 = statistics.median(timings)
             print(
@@ -85,11 +114,7 @@ def bench_size(path: Path, runs: int) -> None:
                 f"{p50 / raw - 1:9.0%}",
                 flush=True,
             )
-        status = Path(f"/proc/{process.pid}/status").read_text()
-        peak = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))
-        print(f"  function process peak memory: {int(peak) / 1024:.0f} MiB")
-    finally:
-        stop_process_group(process)
+        print(f"  function process peak memory: {peak_memory_mib(process):.0f} MiB")
 
 
 def main(argv: list[str] | None = None) -> None:

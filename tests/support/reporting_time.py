@@ -4,10 +4,12 @@ by Python's zoneinfo: independently of the engines' time zone support that the m
 from __future__ import annotations
 
 import functools
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import duckdb
+
+from common import reporting_time
 
 REPORTING_ZONE = "Europe/Berlin"
 # The years the raw data may span; a timestamp outside gets the offset at the nearest end.
@@ -21,7 +23,7 @@ def local_day(instant: datetime, zone: str = REPORTING_ZONE) -> date:
 
 def day_start(day: date, zone: str = REPORTING_ZONE) -> datetime:
     """The naive UTC instant at which ``day`` begins in ``zone``."""
-    return datetime.combine(day, time(), ZoneInfo(zone)).astimezone(UTC).replace(tzinfo=None)
+    return reporting_time.day_start(day, zone)
 
 
 @functools.cache

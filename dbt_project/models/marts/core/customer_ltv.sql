@@ -38,3 +38,6 @@ final as (
 )
 
 select * from final
+-- The customer_ltv KPI reads the top customers by lifetime revenue: stored in that order, its
+-- scan stops after the first row groups instead of reading every customer.
+{{ storage_order('lifetime_revenue desc, user_id') }}

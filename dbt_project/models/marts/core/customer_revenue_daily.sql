@@ -28,3 +28,5 @@ final as (
 )
 
 select * from final
+-- The KPIs read a range of days: stored by day, their scan skips the row groups outside it.
+{{ storage_order('order_date, user_id') }}
