@@ -105,9 +105,12 @@ def load_raw(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def build(path: Path, zone: str) -> Path:
+    """Build in full: incremental models keep the days they hold, so a new zone needs a full
+    build (README, reporting time zone)."""
     run_dbt(
         [
             "run",
+            "--full-refresh",
             "--select",
             "+revenue_daily",
             "+revenue_monthly",

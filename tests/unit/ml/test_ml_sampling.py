@@ -121,21 +121,21 @@ def test_the_holdout_has_its_own_cap(data, warehouse):
 
 
 def test_the_model_card_says_what_was_sampled(tmp_path):
-    small = dataset(users=400, snapshots=4)  # 1,200 rows before the last snapshot, 400 in it
+    small = dataset(users=300, snapshots=3)  # 600 rows before the last snapshot, 300 in it
     warehouse = stored(tmp_path / "small.duckdb", small, np.arange(small.rows))
     registry = Registry(LocalArtifactStore(tmp_path / "artifacts"), SPEC.model)
     outcome = train_run(
         registry,
-        lambda: load_features(warehouse, SPEC, "marts", caps(train_rows=600)),
+        lambda: load_features(warehouse, SPEC, "marts", caps(train_rows=300)),
         SPEC,
         SETTINGS,
         "run-sampled",
         {"event_type": "test"},
     )
     data = registry.read_json(outcome["version"], "model_card.json")["data"]
-    assert data["train_rows"] == 600 and data["holdout_rows"] == 400
-    assert data["sample"]["train"]["rows"] == 1_200
-    assert data["sample"]["train"]["kept"] == 600
+    assert data["train_rows"] == 300 and data["holdout_rows"] == 300
+    assert data["sample"]["train"]["rows"] == 600
+    assert data["sample"]["train"]["kept"] == 300
     assert data["sample"]["train"]["rate"] == 0.5
     assert data["sample"]["holdout"]["rate"] == 1.0
 
