@@ -5,9 +5,10 @@
 -- Incremental (macros/incremental.sql): a later build computes the snapshots it has not got
 -- yet and those that data changed within the lookback reach into (a snapshot reads orders
 -- before its day for features and up to its label window's end for the label, sessions and
--- signups before its day); snapshots that left the window are deleted afterwards.
+-- signups before its day); snapshots that left the window are deleted first (a pre-hook of
+-- incremental builds only: a first or full build writes nothing but the window).
 {{ config(
-    post_hook="delete from {{ this }} where snapshot_date not in ({{ feature_snapshot_dates() }})",
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where snapshot_date not in ({{ feature_snapshot_dates() }}){% endif %}",
     **incremental_config(['user_id', 'snapshot_date'], 'snapshot_date', ['user_id'], 'day')
 ) }}
 {%- set label_days = var('label_window_days') %}
