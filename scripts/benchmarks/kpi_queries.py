@@ -91,10 +91,16 @@ def uncached_get(url: str, params: dict) -> dict:
     return response.json()
 
 
+def _peak_kib(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM")))
+
+
 def peak_memory_mib(process: subprocess.Popen) -> float:
-    status = Path(f"/proc/{process.pid}/status").read_text()
-    peak = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))
-    return int(peak) / 1024
+    """The largest peak RSS of the server and its workers: under gunicorn the queries run in
+    a forked worker, not in the process started."""
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+    return max(_peak_kib(pid) for pid in (process.pid, *map(int, children))) / 1024
 
 
 def bench_size(path: Path, runs: int) -> None:
