@@ -12,37 +12,11 @@ import shutil
 import duckdb
 
 from scripts.data.dbt_runner import run_dbt
+from scripts.data.thelook.cutoff import rewind_to
 from tests.support.reporting_time import REPORTING_ZONE, day_start, with_local_day
 
 FEATURES = "execkpi_marts.features_conversion"
 LABEL_DAYS = 14  # dbt var label_window_days
-
-
-def rewind(con: duckdb.DuckDBPyConnection, snapshot) -> None:
-    cutoff = {"s": day_start(snapshot)}  # the snapshot day begins in the reporting time zone
-    for table in ("users", "events", "orders", "order_items"):
-        con.execute(f"delete from raw.{table} where created_at >= $s::timestamp", cutoff)
-    for table in ("orders", "order_items"):
-        con.execute(
-            f"""
-            update raw.{table} set
-                shipped_at = case when shipped_at < $s::timestamp then shipped_at end,
-                delivered_at = case when delivered_at < $s::timestamp then delivered_at end,
-                returned_at = case when returned_at < $s::timestamp then returned_at end
-            """,
-            cutoff,
-        )
-        con.execute(
-            f"""
-            update raw.{table} set status = case
-                when status = 'Cancelled' then status
-                when returned_at is not null then 'Returned'
-                when delivered_at is not null then 'Complete'
-                when shipped_at is not null then 'Shipped'
-                else 'Processing'
-            end
-            """
-        )
 
 
 def features_at(path, snapshot) -> list[tuple]:
@@ -67,14 +41,16 @@ def test_features_do_not_read_on_or_after_the_snapshot(generated_warehouse, tmp_
     rewound = tmp_path / "rewound.duckdb"
     shutil.copy(generated_warehouse, rewound)
     with duckdb.connect(str(rewound)) as con:
-        rewind(con, snapshot)
+        rewind_to(con, day_start(snapshot))
         later = con.execute(
             "select count(*) from raw.orders where created_at >= $s::timestamp",
             {"s": day_start(snapshot)},
         )
         assert later.fetchone()[0] == 0
     run_dbt(
-        ["run", "--select", "+features_conversion", "--vars", f"{{as_of_date: '{as_of}'}}"],
+        # In full: an incremental run would keep the features computed before the rewind.
+        ["run", "--select", "+features_conversion", "--full-refresh"]
+        + ["--vars", f"{{as_of_date: '{as_of}'}}"],
         duckdb_path=rewound,
         env={"EXECKPI_TIME_ZONE": REPORTING_ZONE},
     )

@@ -10,7 +10,7 @@ new rows, and older orders that ship, arrive and come back.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 
 import duckdb
 
@@ -35,14 +35,17 @@ STATUS_AT_CUTOFF = """
 
 
 def cut_at(con: duckdb.DuckDBPyConnection, day: date) -> None:
-    """Make the ``raw`` tables hold what existed before ``day`` 00:00 UTC (naive UTC)."""
-    cutoff = f"timestamp '{day.isoformat()} 00:00:00'"
+    """Make the ``raw`` tables hold what existed before ``day`` 00:00 UTC."""
+    rewind_to(con, datetime.combine(day, time()))
+
+
+def rewind_to(con: duckdb.DuckDBPyConnection, instant: datetime) -> None:
+    """Make the ``raw`` tables hold what existed before ``instant`` (naive UTC, as raw stores)."""
+    at = {"at": instant}
     for table, created in CREATED.items():
-        con.execute(f"delete from raw.{table} where {created} >= {cutoff}")  # noqa: S608
+        con.execute(f"delete from raw.{table} where {created} >= $at", at)  # noqa: S608
     for table in ("orders", "order_items"):
-        cleared = ", ".join(f"{m} = case when {m} < {cutoff} then {m} end" for m in MILESTONES)
-        con.execute(f"update raw.{table} set {cleared}")  # noqa: S608
+        cleared = ", ".join(f"{m} = case when {m} < $at then {m} end" for m in MILESTONES)
+        con.execute(f"update raw.{table} set {cleared}", at)  # noqa: S608
         con.execute(f"update raw.{table} set status = {STATUS_AT_CUTOFF}")  # noqa: S608
-    con.execute(
-        f"update raw.inventory_items set sold_at = null where sold_at >= {cutoff}"  # noqa: S608
-    )
+    con.execute("update raw.inventory_items set sold_at = null where sold_at >= $at", at)
