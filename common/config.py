@@ -277,9 +277,10 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "model_holdout_rows",
-        "2000000",
+        "500000",
         _int_between(10_000, 100_000_000),
-        "holdout rows at most (the gate scores challenger and champion on the same ones)",
+        "holdout rows at most (the gate scores challenger and champion on the same ones; "
+        "scripts/benchmarks/training_sample.py --trade-offs measures AUC against it)",
     ),
     Setting(
         "model_reload_seconds",

@@ -18,7 +18,7 @@ from common.ml.candidates import EARLY_STOPPING_ROUNDS, SEED
 from common.ml.data import Dataset
 from common.ml.features import FeatureSpec
 from common.ml.fitting import Explained, Training
-from common.ml.leakage import LEAK_AUC
+from common.ml.leakage import GUARD_ROWS, LEAK_AUC
 from common.ml.registry import CARD, CURVES, SHAP_DEPENDENCE
 
 _LIBRARIES = {
@@ -73,6 +73,7 @@ def version_files(
         "candidates": {r.name: r.metrics["roc_auc"] for r in training.results},
         "leakage_guard": {
             "rule": f"no single column may reach ROC-AUC {LEAK_AUC} alone",
+            "rows": min(GUARD_ROWS, len(split.train)),  # a seeded sample of the training rows
             "strongest_columns": training.strongest_columns,
         },
         "seed": SEED,

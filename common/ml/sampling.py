@@ -11,7 +11,7 @@ number on DuckDB and BigQuery and in Python (``hashlib``): a row is in or out of
 its own identity, whatever order the mart stores rows in, on any engine, with nothing but bound
 values in the SQL.
 
-The holdout is capped separately and far higher than the training set: the promotion gate
+The holdout is capped separately and higher than the training set: the promotion gate
 compares the challenger and the champion on the same holdout rows, so a holdout sample keeps
 that comparison fair, but the larger it is, the less the AUCs it compares wander.
 """

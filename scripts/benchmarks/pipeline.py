@@ -14,6 +14,7 @@ dbt-build-completed delivered to validate (median of ``--repeats``).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import tempfile
@@ -84,9 +85,22 @@ def bench(users: int, workdir: Path, repeats: int) -> None:
     for stage in ("validation", "training"):
         if stage in stages:
             print(f"  {stage + ' stage':<30} {stages[stage]['seconds']:7.1f} s")
+    if stages.get("training", {}).get("version"):
+        version = stages["training"]["version"]
+        (card_file,) = (workdir / "art").rglob(f"{version}/model_card.json")
+        card = json.loads(card_file.read_text())
+        steps = ", ".join(f"{step} {seconds:.1f}" for step, seconds in card["timings"].items())
+        print(f"  training steps (s)             {steps}")
+        print(
+            f"  winner's holdout ROC-AUC       {card['metrics']['roc_auc']:.4f} "
+            f"({card['model']['kind']}, {card['data']['holdout_rows']:,} held-out rows)"
+        )
     if run["status"] == "rejected":
         print(f"  rejected by: {', '.join(stages['validation']['failed_gates'])}")
-    print(f"  tick → training decision       {end_to_end.seconds:7.1f} s")
+    print(
+        f"  tick → training decision       {end_to_end.seconds:7.1f} s "
+        f"(load average {os.getloadavg()[0]:.2f})"
+    )
     print(f"  repeated tick (same slot)      {repeated_tick:7.1f} ms median")
     print(f"  duplicate event to validate    {duplicate:7.1f} ms median")
 
