@@ -47,10 +47,10 @@ def test_features_do_not_read_on_or_after_the_snapshot(generated_warehouse, tmp_
             {"s": day_start(snapshot)},
         )
         assert later.fetchone()[0] == 0
+    # In full: an incremental run would keep the features computed before the rewind.
+    rebuild = ["run", "--select", "+features_conversion", "--full-refresh"]
     run_dbt(
-        # In full: an incremental run would keep the features computed before the rewind.
-        ["run", "--select", "+features_conversion", "--full-refresh"]
-        + ["--vars", f"{{as_of_date: '{as_of}'}}"],
+        [*rebuild, "--vars", f"{{as_of_date: '{as_of}'}}"],
         duckdb_path=rewound,
         env={"EXECKPI_TIME_ZONE": REPORTING_ZONE},
     )
