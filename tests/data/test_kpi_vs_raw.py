@@ -82,8 +82,8 @@ def test_revenue_by_week_starts_on_monday(dataset):
 
 
 def _ranges_cutting_periods(con) -> list[tuple[date, date]]:
-    """A range whose ends fall mid-week and mid-month, one inside a single month, one inside a
-    single week (Tuesday to Thursday) and a single day."""
+    """A range cutting periods at both ends (mid-week and mid-month on both datasets), one
+    inside a single month, one inside a single week (Tuesday to Thursday) and a single day."""
     span = full_range(con)
     first, last = date.fromisoformat(span["start"]), date.fromisoformat(span["end"])
     middle = first + (last - first) / 2  # where the data is dense
