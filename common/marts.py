@@ -14,6 +14,7 @@ MARTS = (
     "channel_performance",
     "customer_ltv",
     "customer_revenue_daily",
+    "customers_by_period",
     "experiment_variants",
     "experiments",
     "features_conversion",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from common.kpi.columns import (
@@ -27,6 +28,7 @@ from common.kpi.columns import (
 )
 from common.kpi.dialect import GRAINS, Binder, Dialect, Query
 from common.kpi.params import Param
+from common.kpi.periods import whole_periods
 from common.money import Currency
 from common.traffic_sources import EVENT_TRAFFIC_SOURCES, USER_TRAFFIC_SOURCES
 
@@ -85,10 +87,45 @@ class Kpi:
         }
 
 
+def _split_for_customers(
+    p: Mapping[str, Any],
+) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
+    """Distinct customers do not add up across days: the range splits into the periods it
+    holds whole (first and last day, or None), read from customers_by_period, and the days
+    of the at most two periods it cuts, counted from the per-customer rows. start <= end
+    (params.py)."""
+    start, end = p["start"], p["end"]
+    whole = whole_periods(start, end, p["grain"])
+    if whole is None:
+        return None, [(start, end)]
+    one_day = timedelta(days=1)
+    cuts = [(start, whole[0] - one_day), (whole[1] + one_day, end)]
+    return whole, [(first, last) for first, last in cuts if first <= last]
+
+
 def _revenue(d: Dialect, p: Mapping[str, Any]) -> Query:
-    bind = Binder(d, p)
+    whole, cuts = _split_for_customers(p)
+    values = dict(p)
+    if whole:
+        values |= {"whole_start": whole[0], "whole_end": whole[1]}
+    for i, (first, last) in enumerate(cuts):
+        values |= {f"cut{i}_start": first, f"cut{i}_end": last}
+    bind = Binder(d, values)
     period = d.truncate(p["grain"], "order_date")
-    # Distinct customers do not add up across days: counted from the per-customer rows.
+    buyers = []
+    if whole:
+        buyers.append(f"""
+            select period, customers
+            from {d.table("customers_by_period")}
+            where grain = {bind("grain")}
+                and period between {bind("whole_start")} and {bind("whole_end")}""")
+    for i in range(len(cuts)):
+        buyers.append(f"""
+            select {period} as period, count(distinct user_id) as customers
+            from {d.table("customer_revenue_daily")}
+            where order_date between {bind(f"cut{i}_start")} and {bind(f"cut{i}_end")}
+            group by 1""")
+    union = "\n            union all".join(buyers)
     return bind.query(f"""
         with money as (
             select
@@ -102,11 +139,7 @@ def _revenue(d: Dialect, p: Mapping[str, Any]) -> Query:
             where {bind.between("order_date")}
             group by 1
         ),
-        buyers as (
-            select {period} as period, count(distinct user_id) as customers
-            from {d.table("customer_revenue_daily")}
-            where {bind.between("order_date")}
-            group by 1
+        buyers as ({union}
         )
         select
             money.period,

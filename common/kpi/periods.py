@@ -19,6 +19,28 @@ def period_end(first_day: date, grain: str) -> date:
     raise ValueError(f"unknown grain {grain!r}")
 
 
+def period_start(day: date, grain: str) -> date:
+    """The first day of the day, ISO week or month holding day."""
+    if grain == "day":
+        return day
+    if grain == "week":
+        return day - timedelta(days=day.weekday())
+    if grain == "month":
+        return day.replace(day=1)
+    raise ValueError(f"unknown grain {grain!r}")
+
+
+def whole_periods(start: date, end: date, grain: str) -> tuple[date, date] | None:
+    """The first and last day of the periods lying wholly within [start, end], or None."""
+    one_day = timedelta(days=1)
+    first = period_start(start, grain)
+    if first != start:
+        first = period_end(first, grain) + one_day
+    last = period_start(end, grain)
+    last = end if period_end(last, grain) == end else last - one_day
+    return (first, last) if first <= last else None
+
+
 @dataclass(frozen=True)
 class Coverage:
     start: date  # the answered range, inclusive

@@ -6,7 +6,7 @@ zoneinfo (tests.support.reporting_time)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import duckdb
@@ -79,6 +79,43 @@ def test_revenue_by_week_starts_on_monday(dataset):
         f"where status in {KEPT}"
     ).fetchone()[0]
     assert sum(Decimal(str(r["revenue"])) for r in rows) == total
+
+
+def _ranges_cutting_periods(con) -> list[tuple[date, date]]:
+    """A range cutting periods at both ends (mid-week and mid-month on both datasets), one
+    inside a single month, one inside a single week (Tuesday to Thursday) and a single day."""
+    span = full_range(con)
+    first, last = date.fromisoformat(span["start"]), date.fromisoformat(span["end"])
+    middle = first + (last - first) / 2  # where the data is dense
+    tuesday = middle + timedelta(days=1 - middle.weekday())
+    month = date(middle.year + middle.month // 12, middle.month % 12 + 1, 1)
+    return [
+        (first + timedelta(days=10), last - timedelta(days=10)),
+        (month + timedelta(days=3), month + timedelta(days=20)),
+        (tuesday, tuesday + timedelta(days=2)),
+        (tuesday, tuesday),
+    ]
+
+
+@pytest.mark.parametrize("grain", ["day", "week", "month"])
+def test_revenue_customers_of_ranges_cutting_periods(dataset, grain):
+    """Distinct paying customers per period, counting only the range's days of the periods it
+    cuts at either end."""
+    _, client, con = dataset
+    for start, end in _ranges_cutting_periods(con):
+        expected = con.execute(
+            f"""
+            select date_trunc('{grain}', local_day(o.created_at))::date,
+                   count(distinct o.user_id)
+            from raw.orders o join raw.order_items i using (order_id)
+            where i.status in {KEPT} and local_day(o.created_at) between ? and ?
+            group by 1 order by 1
+            """,
+            [start, end],
+        ).fetchall()
+        rows = kpi(client, "revenue", grain=grain, start=start.isoformat(), end=end.isoformat())
+        customers = [(date.fromisoformat(r["period"]), r["customers"]) for r in rows]
+        assert [c for c in customers if c[1]] == expected, (start, end)
 
 
 def by_period(rows: list[dict]) -> dict[date, dict]:

@@ -116,7 +116,7 @@ def build(path: Path, zone: str) -> Path:
             "+revenue_monthly",
             "+funnel",
             "+customer_ltv",
-            "+customer_revenue_daily",
+            "+customers_by_period",
         ],
         duckdb_path=path,
         env={"EXECKPI_TIME_ZONE": zone},
