@@ -12,10 +12,10 @@ lock, so that no build swaps in a copy that misses it.
 
 Around dbt, a build reads the pending erasure requests (common.privacy) and, once dbt has
 rebuilt the marts without those users, completes them. Models are incremental (the first build
-of a warehouse is a full one); a build with pending erasure requests rebuilds them all
-(``--full-refresh``), since an incremental build only recomputes what changed lately and would
-keep an erased user's older rows and the sums they are part of. Before dbt, it copies the current
-experiment definitions (common.definitions) into the staging tables dbt reads them from.
+of a warehouse is a full one); common.pipeline.full_refresh says when a build rebuilds them all
+(``--full-refresh``): pending erasures, or a project or setting changed since the last complete
+build. Before dbt, it copies the current experiment definitions (common.definitions) into the
+staging tables dbt reads them from.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from common.definitions.staging import prepare_build
 from common.definitions.store import DefinitionStore
 from common.errors import Unavailable
 from common.money import currency_of
+from common.pipeline import full_refresh
 from common.privacy.completion import ErasureOutcome, Marts, complete_erasures
 from common.privacy.erasures import ErasureLedger
 from common.warehouse import Warehouse, WarehouseUnavailable, open_warehouse
@@ -56,6 +57,7 @@ class DbtResults:
     run_results: dict[str, Any]  # dbt build's run_results.json
     sources: dict[str, Any]  # dbt source freshness' sources.json
     erasures: ErasureOutcome  # the erasure requests this build included
+    full_refresh: str | None  # why every incremental model was rebuilt; None: incremental
 
 
 @dataclass(frozen=True)
@@ -92,26 +94,33 @@ def run_build(config: Config, run_id: str, project_dir: Path, work_dir: Path) ->
     requests pending when the build started (those the build's staging left out)."""
     dbt_vars = project_vars(config)
     marts = Marts(config.marts_schema, config.bq_project)
+    store = open_artifact_store(config)
+    basis = full_refresh.basis(project_dir, dbt_vars, run_id)
     with _LOCK, _build_target(config, run_id) as target:
         with closing(target.open(config)) as warehouse:
             ledger = ErasureLedger(warehouse, config.bq_project)
             ledger.prepare()
             included = ledger.pending()
-            definitions = DefinitionStore(open_artifact_store(config))
             seeds = project_dir / "seeds"
-            prepare_build(warehouse, definitions, seeds, datetime.now(UTC), config.bq_project)
+            prepare_build(
+                warehouse, DefinitionStore(store), seeds, datetime.now(UTC), config.bq_project
+            )
+        refresh = full_refresh.reason(store, basis, len(included))
         run_results, sources = _build_and_check(
-            project_dir, work_dir, target.dbt_target, dbt_vars, target.env, bool(included)
+            project_dir, work_dir, target.dbt_target, dbt_vars, target.env, refresh is not None
         )
+        models_built = _models_built(run_results)
         with closing(target.open(config)) as warehouse:
             erasures = complete_erasures(
                 ErasureLedger(warehouse, config.bq_project),
                 included,
                 marts,
-                models_built=_models_built(run_results),
+                models_built=models_built,
                 at=datetime.now(UTC),
             )
-    return DbtResults(run_results, sources, erasures)
+    if models_built:  # recorded once the file is swapped in: the basis of the next builds
+        full_refresh.record(store, basis)
+    return DbtResults(run_results, sources, erasures, refresh)
 
 
 @contextmanager
@@ -147,9 +156,9 @@ def _build_and_check(
     target: str,
     dbt_vars: dict[str, Any],
     env: dict[str, str],
-    full_refresh: bool,
+    full: bool,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """dbt build (in full: ``full_refresh``) and dbt source freshness: their run_results.json
+    """dbt build (every model rebuilt: ``full``) and dbt source freshness: their run_results.json
     and sources.json."""
     target_path = work_dir / "target"
     options = [
@@ -160,7 +169,7 @@ def _build_and_check(
     for stale in ("run_results.json", "sources.json"):  # left by the previous build
         (target_path / stale).unlink(missing_ok=True)
     with _environment({"DBT_SEND_ANONYMOUS_USAGE_STATS": "false", **env}):
-        _invoke(["build", *options, *(["--full-refresh"] if full_refresh else [])])
+        _invoke(["build", *options, *(["--full-refresh"] if full else [])])
         run_results = json.loads((target_path / "run_results.json").read_text())
         _invoke(["source", "freshness", *options])
         sources = json.loads((target_path / "sources.json").read_text())

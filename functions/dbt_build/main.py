@@ -141,6 +141,7 @@ def _build(claimed: Claim) -> dict:
         store.put_json(run_key(claimed.run_id, SOURCES), results.sources)
         summary = summarize(results.run_results, results.sources, BACKENDS.warehouse.data_version())
         summary["erasures"] = results.erasures.counts()
+        summary["full_refresh"] = results.full_refresh
     except Exception as exc:
         interrupt(store, claimed, f"{type(exc).__name__}: {exc}", now())
         raise

@@ -89,7 +89,9 @@ def test_an_erased_user_leaves_no_trace_after_the_next_build(function_client, bu
         "/pipeline/build", json={"scheduled_at": datetime.now(UTC).isoformat(), "reason": "erase"}
     )
     assert built.status_code == 200, built.get_data(as_text=True)
-    assert built.get_json()["build"]["summary"]["erasures"] == {"completed": 2, "pending": 0}
+    summary = built.get_json()["build"]["summary"]
+    assert summary["erasures"] == {"completed": 2, "pending": 0}
+    assert summary["full_refresh"] == "2 erasure request(s) pending"
 
     done = client.get(f"/pipeline/erasures/{request['request_id']}").get_json()
     assert done["status"] == "completed"
