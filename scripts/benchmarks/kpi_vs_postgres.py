@@ -3,9 +3,10 @@ PostgreSQL 15 (tuned, indexed; plain tables and orders partitioned by month), on
 generated data (not a test).
 
 Per size: build a warehouse (generate → load → dbt build); ask the kpi function over HTTP
-(functions-framework on 127.0.0.1, uncached requests), run the KPI's own SQL straight on the
-DuckDB file, and run each question's PostgreSQL query over the raw tables in both layouts (a
-server from Debian's package, started and removed here; skipped with the reason when absent).
+(functions-framework on 127.0.0.1, uncached requests over one kept-alive connection), run the
+KPI's own SQL straight on the DuckDB file, and run each question's PostgreSQL query over the
+raw tables in both layouts (a server from Debian's package, started and removed here; skipped
+with the reason when absent).
 Every engine's answer must agree with the function's (numbers to the cent, same rows, same
 order), or the run stops. Then one table: p50 per question and engine, the best PostgreSQL
 layout's p50 over the function's, and what each engine cost to load and build.
