@@ -30,6 +30,7 @@ from common.kpi.catalogue import CATALOGUE
 from common.kpi.dialect import Dialect, Query
 from common.kpi.params import parse_params
 from scripts.benchmarks.dbt_build import warehouses_by_size
+from scripts.benchmarks.memory import peak_memory_mib
 from scripts.benchmarks.timing import median_ms, percentile, samples_ms
 from scripts.deploy.catalog import REPO_ROOT
 from scripts.local.emulators import free_port, stop_process_group, wait_for_port
@@ -93,18 +94,6 @@ def uncached_get(url: str, params: dict) -> dict:
     response = CALLER.get(url, params=params, headers=UNCACHED, timeout=120)
     response.raise_for_status()
     return response.json()
-
-
-def _peak_kib(pid: int) -> int:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM")))
-
-
-def peak_memory_mib(process: subprocess.Popen) -> float:
-    """The largest peak RSS of the server and its workers: under gunicorn the queries run in
-    a forked worker, not in the process started."""
-    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
-    return max(_peak_kib(pid) for pid in (process.pid, *map(int, children))) / 1024
 
 
 def bench_size(path: Path, runs: int) -> None:

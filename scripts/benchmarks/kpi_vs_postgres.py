@@ -41,10 +41,10 @@ from scripts.benchmarks.dbt_build import warehouses_by_size
 from scripts.benchmarks.kpi_queries import (
     kpi_query,
     kpi_values,
-    peak_memory_mib,
     serving_kpi,
     uncached_get,
 )
+from scripts.benchmarks.memory import peak_memory_mib
 from scripts.benchmarks.postgres_server import missing_reason, running_postgres
 from scripts.benchmarks.timing import samples_ms
 
