@@ -103,7 +103,13 @@ def _split_for_customers(
     return whole, [(first, last) for first, last in cuts if first <= last]
 
 
-def _revenue(d: Dialect, p: Mapping[str, Any]) -> Query:
+def _per_customer_parts(
+    d: Dialect, p: Mapping[str, Any], whole_columns: str, cut_columns: str
+) -> tuple[Binder, str]:
+    """The binder and a union of one row per period: ``whole_columns`` of customers_by_period
+    for the periods the range holds whole, ``cut_columns`` aggregated over the per-customer
+    rows of customer_revenue_daily (as ``flagged``: period, user_id, revenue, is_new) for the
+    days of each period it cuts."""
     whole, cuts = _split_for_customers(p)
     values = dict(p)
     if whole:
@@ -112,20 +118,30 @@ def _revenue(d: Dialect, p: Mapping[str, Any]) -> Query:
         values |= {f"cut{i}_start": first, f"cut{i}_end": last}
     bind = Binder(d, values)
     period = d.truncate(p["grain"], "order_date")
-    buyers = []
+    # A customer is new in the period holding their first kept order, returning after it.
+    is_new = f"{d.truncate(p['grain'], 'first_order_date')} = {period}"
+    parts = []
     if whole:
-        buyers.append(f"""
-            select period, customers
+        parts.append(f"""
+            select period, {whole_columns}
             from {d.table("customers_by_period")}
             where grain = {bind("grain")}
                 and period between {bind("whole_start")} and {bind("whole_end")}""")
     for i in range(len(cuts)):
-        buyers.append(f"""
-            select {period} as period, count(distinct user_id) as customers
-            from {d.table("customer_revenue_daily")}
-            where order_date between {bind(f"cut{i}_start")} and {bind(f"cut{i}_end")}
-            group by 1""")
-    union = "\n            union all".join(buyers)
+        parts.append(f"""
+            select period, {cut_columns}
+            from (
+                select {period} as period, user_id, revenue, {is_new} as is_new
+                from {d.table("customer_revenue_daily")}
+                where order_date between {bind(f"cut{i}_start")} and {bind(f"cut{i}_end")}
+            ) as flagged
+            group by period""")
+    return bind, "\n            union all".join(parts)
+
+
+def _revenue(d: Dialect, p: Mapping[str, Any]) -> Query:
+    bind, buyers = _per_customer_parts(d, p, "customers", "count(distinct user_id) as customers")
+    period = d.truncate(p["grain"], "order_date")
     return bind.query(f"""
         with money as (
             select
@@ -139,7 +155,7 @@ def _revenue(d: Dialect, p: Mapping[str, Any]) -> Query:
             where {bind.between("order_date")}
             group by 1
         ),
-        buyers as ({union}
+        buyers as ({buyers}
         )
         select
             money.period,
@@ -157,36 +173,25 @@ def _revenue(d: Dialect, p: Mapping[str, Any]) -> Query:
 
 
 def _new_vs_returning(d: Dialect, p: Mapping[str, Any]) -> Query:
-    bind = Binder(d, p)
-    period = d.truncate(p["grain"], "order_date")
-    first_period = d.truncate(p["grain"], "first_order_date")
-    # A customer is new in the period holding their first kept order, returning after it.
+    bind, totals = _per_customer_parts(
+        d,
+        p,
+        "new_customers, customers - new_customers as returning_customers, "
+        "new_customer_revenue, revenue",
+        """count(distinct case when is_new then user_id end) as new_customers,
+                count(distinct case when not is_new then user_id end) as returning_customers,
+                sum(case when is_new then revenue else 0 end) as new_customer_revenue,
+                sum(revenue) as revenue""",
+    )
     return bind.query(f"""
-        with flagged as (
-            select {period} as period, user_id, revenue, {first_period} = {period} as is_new
-            from {d.table("customer_revenue_daily")}
-            where {bind.between("order_date")}
-        ),
-        totals as (
-            select
-                period,
-                cast(count(distinct case when is_new then user_id end) as bigint)
-                    as new_customers,
-                cast(count(distinct case when not is_new then user_id end) as bigint)
-                    as returning_customers,
-                coalesce(sum(case when is_new then revenue end), 0) as new_customer_revenue,
-                coalesce(sum(case when not is_new then revenue end), 0)
-                    as returning_customer_revenue,
-                sum(revenue) as revenue
-            from flagged
-            group by period
+        with totals as ({totals}
         )
         select
             period,
-            new_customers,
-            returning_customers,
+            cast(new_customers as bigint) as new_customers,
+            cast(returning_customers as bigint) as returning_customers,
             new_customer_revenue,
-            returning_customer_revenue,
+            revenue - new_customer_revenue as returning_customer_revenue,
             new_customer_revenue / nullif(revenue, 0) as new_customer_revenue_share
         from totals
         order by period

@@ -11,7 +11,7 @@ import json
 import math
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -66,20 +66,27 @@ class KpiResult:
     currency: Currency  # of the money columns
 
 
-def _plain(value: Any, column: Column, currency: Currency) -> Any:
-    """A JSON/CSV-ready value of a declared column; money rounded to the minor unit."""
-    if value is None:
-        return None
+def _finite(value: Any) -> float | None:
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def _iso_dates(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime | date) else value
+
+
+def _plain_column(values: list[Any], column: Column, currency: Currency) -> list[Any]:
+    """JSON/CSV-ready values of a declared column; money rounded to the minor unit. One
+    conversion chosen per column, not per value: a KPI answer can hold thousands."""
     if column.type == "integer":
-        return int(value)
-    if column.type == "money":
-        return currency.round(value)
-    if column.type == "number":
-        number = float(value)
-        return number if math.isfinite(number) else None
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
+        convert: Callable[[Any], Any] = int
+    elif column.type == "money":
+        convert = currency.round
+    elif column.type == "number":
+        convert = _finite
+    else:
+        convert = _iso_dates
+    return [None if value is None else convert(value) for value in values]
 
 
 def _normalised(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -207,14 +214,11 @@ class KpiService:
         table = result.table
         if table.column_names != [column.name for column in kpi.columns]:
             raise RuntimeError(f"{kpi.name}: columns {table.column_names} differ from catalogue")
-        values = [column.to_pylist() for column in table.columns]
-        rows = [
-            [
-                _plain(value, column, self.currency)
-                for value, column in zip(row, kpi.columns, strict=True)
-            ]
-            for row in zip(*values, strict=True)
+        values = [
+            _plain_column(values.to_pylist(), column, self.currency)
+            for values, column in zip(table.columns, kpi.columns, strict=True)
         ]
+        rows = [list(row) for row in zip(*values, strict=True)]
         newest = None
         if kpi.date_source is not None:
             # The newest day is the cached lookup that fills default dates.

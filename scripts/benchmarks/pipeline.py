@@ -7,8 +7,10 @@ For each size: generate and load thelook data (with a built warehouse, so the ti
 as on any later day), time a bare ``dbt build`` CLI run on a copy, then start every function
 and play the scheduler's tick. Prints the build (and how much of it is dbt's own work), the
 validation and the training as the run ledger recorded them, the tick-to-decision wall time,
-and what at-least-once delivery costs: a repeated tick of the same slot and a duplicate
-dbt-build-completed delivered to validate (median of ``--repeats``).
+what at-least-once delivery costs: a repeated tick of the same slot and a duplicate
+dbt-build-completed delivered to validate (median of ``--repeats``), and the peak memory (RSS)
+of the dbt CLI and of each function (dbt_build's includes the pipeline's dbt build, which runs
+in its process). ``DBT_DUCKDB_MEMORY_LIMIT`` bounds DuckDB's share (dbt_project/profiles.yml).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from cloudevents.conversion import to_binary
 
 from common.events.envelope import Event
 from scripts.benchmarks.dbt_build import build_warehouse
+from scripts.benchmarks.memory import finished_children_peak_mib, peak_memory_mib
 from scripts.benchmarks.timing import median_ms, stopwatch
 from scripts.data.dbt_runner import run_dbt
 from scripts.deploy.catalog import discover
@@ -53,6 +56,7 @@ def bench(users: int, workdir: Path, repeats: int) -> None:
     with stopwatch("bare dbt build") as bare_build:
         run_dbt(["build", "--quiet"], duckdb_path=bare)
     bare.unlink()
+    dbt_peak = finished_children_peak_mib()  # the dbt CLI processes, the largest of the two
 
     env = {
         "EXECKPI_DUCKDB_PATH": str(warehouse),
@@ -70,6 +74,7 @@ def bench(users: int, workdir: Path, repeats: int) -> None:
         repeated_tick = median_ms(lambda: tick(dbt_build, slot), repeats)
         validate = stack.urls["validate"] + "/"
         duplicate = median_ms(lambda: duplicate_delivery(validate, run), repeats)
+        peaks = {name: peak_memory_mib(process) for name, process in stack.processes().items()}
     finally:
         stack.stop()
 
@@ -103,6 +108,10 @@ def bench(users: int, workdir: Path, repeats: int) -> None:
     )
     print(f"  repeated tick (same slot)      {repeated_tick:7.1f} ms median")
     print(f"  duplicate event to validate    {duplicate:7.1f} ms median")
+    print(f"  peak RSS: bare `dbt build` CLI {dbt_peak:7.0f} MiB")
+    # dbt_build runs the pipeline's dbt build in its own process: its peak is that build's.
+    for name, peak in sorted(peaks.items(), key=lambda item: -item[1]):
+        print(f"  peak RSS: {name:<20} {peak:7.0f} MiB")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -51,7 +51,7 @@ class LocalStack:
     gateway_port: int | None = None  # None: no gateway, each function on its own port only
     gateway_url: str | None = None
     landing: LandingWatcher | None = None  # hands files dropped in the landing folder over
-    _processes: list[subprocess.Popen] = field(default_factory=list)
+    _processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     def start(self) -> LocalStack:
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -111,7 +111,7 @@ class LocalStack:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        self._processes.append(process)
+        self._processes[name] = process
         threading.Thread(target=self._copy_output, args=(name, process), daemon=True).start()
         try:
             wait_for_port(port, timeout=60, process=process)
@@ -167,13 +167,17 @@ class LocalStack:
     def stop(self) -> None:
         if self.landing is not None:
             self.landing.stop()
-        for process in self._processes:
+        for process in self._processes.values():
             stop_process_group(process)
         self._processes.clear()
         if self.bus is not None:
             self.bus.stop()
         if self.emulator is not None:
             self.emulator.stop()
+
+    def processes(self) -> dict[str, subprocess.Popen]:
+        """Each started process (function or gateway) by name, while the stack runs."""
+        return dict(self._processes)
 
     def wait_idle(self, timeout: float = 60) -> bool:
         """True once the local bus has delivered everything (always True on the emulator)."""

@@ -122,12 +122,11 @@ def by_period(rows: list[dict]) -> dict[date, dict]:
     return {date.fromisoformat(r["period"]): r for r in rows}
 
 
-@pytest.mark.parametrize("grain", ["week", "month"])
-def test_new_vs_returning_customer_revenue(dataset, grain):
-    _, client, con = dataset
-    span = full_range(con)
-    # New: the customer's first order holding a kept item falls in the same period.
-    expected = con.execute(
+def new_and_returning(con, grain: str, start: str | date, end: str | date) -> list[tuple]:
+    """Per period of the days start to end: new customers (their first order holding a kept
+    item, over all time, falls in the same period), returning ones (it fell before), the new
+    ones' revenue and all revenue."""
+    return con.execute(
         f"""
         with kept as (
             select o.user_id, local_day(o.created_at) as day, {PRICE} as sale_price
@@ -144,17 +143,42 @@ def test_new_vs_returning_customer_revenue(dataset, grain):
                    = date_trunc('{grain}', day) then sale_price else 0 end),
                sum(sale_price)
         from kept join firsts using (user_id)
+        where day between ? and ?
         group by 1 order by 1
-        """
+        """,
+        [start, end],
     ).fetchall()
-    rows = by_period(kpi(client, "new_vs_returning", grain=grain, **span))
+
+
+def assert_new_and_returning(rows: dict[date, dict], expected: list[tuple]) -> None:
     assert list(rows) == [period for period, *_ in expected]
     for period, new, returning, new_revenue, revenue in expected:
         row = rows[period]
-        assert (row["new_customers"], row["returning_customers"]) == (new, returning)
+        assert (row["new_customers"], row["returning_customers"]) == (new, returning), period
         assert row["new_customer_revenue"] == float(new_revenue)
         assert row["returning_customer_revenue"] == float(revenue - new_revenue)
         assert row["new_customer_revenue_share"] == pytest.approx(float(new_revenue / revenue))
+
+
+@pytest.mark.parametrize("grain", ["week", "month"])
+def test_new_vs_returning_customer_revenue(dataset, grain):
+    _, client, con = dataset
+    span = full_range(con)
+    expected = new_and_returning(con, grain, span["start"], span["end"])
+    rows = by_period(kpi(client, "new_vs_returning", grain=grain, **span))
+    assert_new_and_returning(rows, expected)
+
+
+@pytest.mark.parametrize("grain", ["day", "week", "month"])
+def test_new_vs_returning_of_ranges_cutting_periods(dataset, grain):
+    """Whole periods and the range's days of the periods it cuts at either end: a customer of
+    a cut period is new or returning by their first order over all time, not in the range."""
+    _, client, con = dataset
+    for start, end in _ranges_cutting_periods(con):
+        expected = new_and_returning(con, grain, start, end)
+        span = {"start": start.isoformat(), "end": end.isoformat()}
+        rows = by_period(kpi(client, "new_vs_returning", grain=grain, **span))
+        assert_new_and_returning(rows, expected)
 
 
 def test_refund_rate_in_money_by_month(dataset):
