@@ -8,6 +8,8 @@ GET  /ml/curves    the champion's holdout ROC curve (≤ 200 exact points) and g
 GET  /ml/shap/dependence/<feature>
                    the champion's SHAP values against that feature's values, sampled rows
 POST /ml/predict   {"rows": [{feature: value}]} (≤ 10,000) → probability + top 3 SHAP reasons
+POST /ml/effects   {"experiment_id", "target"?, "features"?} → an experiment's unadjusted and
+                   covariate-adjusted average effect, and effects by segment (common/ml/effects)
 POST /ml/train     {"reason"?} (the body is optional): publishes model-retrain-requested; 202 with
                    the run id
 
@@ -31,6 +33,7 @@ from common.downloads import Table
 from common.errors import NotFound
 from common.events.envelope import Event
 from common.http import Router, json_body, json_response, optional_json_body
+from common.ml.effects.answer import effects_request, experiment_effects
 from common.ml.explain import with_importances
 from common.ml.features import CONVERSION
 from common.ml.prediction_request import parse_rows
@@ -142,6 +145,12 @@ def predict(request: flask.Request) -> dict:
     body = json_body(request)
     champion = CHAMPIONS.for_prediction()
     return champion.predict(parse_rows(body, champion.features, champion.encoder))
+
+
+@router.route("/effects", methods=("POST",))
+def effects(request: flask.Request) -> dict:
+    wanted = effects_request(json_body(request))
+    return experiment_effects(BACKENDS.warehouse, CONFIG.marts_schema, wanted)
 
 
 @router.route("/train", methods=("POST",))
