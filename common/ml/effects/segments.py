@@ -96,15 +96,14 @@ def predicted_effects(
     return models[1].predict(x_eval) - models[0].predict(x_eval)
 
 
-def segment_effects(
-    users: ExperimentUsers, features: Sequence[str], target: str, alpha: float
-) -> dict:
-    halves = split_halves(len(users))
-    predicted = predicted_effects(users, features, target, halves)
-    held_out = users.take(halves.evaluate)
+def segment_tests(
+    held_out: ExperimentUsers, features: Sequence[str], target: str, alpha: float
+) -> tuple[list[dict], list[dict]]:
+    """Each segment's difference in means on ``held_out`` with Holm's adjusted p-value, most
+    significant first, and the segments too small to test; each segment's ``members`` mask
+    picks its users."""
     y = held_out.outcome(target)
-    rows, p_values = [], []
-    untested = []
+    tested, untested = [], []
     for feature in features:
         levels = pooled_levels(held_out.segments[feature])
         for level in np.unique(levels.astype(str)):
@@ -116,29 +115,46 @@ def segment_effects(
             diff = treated.mean() - control.mean()
             se = np.sqrt(treated.var(ddof=1) / treated.size + control.var(ddof=1) / control.size)
             observed = Estimate.normal(diff, se, alpha)
-            rows.append((feature, level, members, treated.size, control.size, observed))
-            p_values.append(observed.p_value)
-    adjusted = corrections.adjust(p_values, "holm")
-    segments = []
-    for (feature, level, members, n_t, n_c, observed), p_adj in zip(rows, adjusted, strict=True):
+            tested.append(
+                {
+                    "feature": feature,
+                    "level": level,
+                    "members": members,
+                    "users": {"control": control.size, "treatment": treated.size},
+                    "observed": observed,
+                }
+            )
+    adjusted = corrections.adjust([s["observed"].p_value for s in tested], "holm")
+    for segment, p_adj in zip(tested, adjusted, strict=True):
+        observed = segment["observed"]
         level_alpha = corrections.interval_level(alpha, observed.p_value, p_adj)
         shown = Estimate.normal(observed.value, observed.se, level_alpha)
-        significant = p_adj <= alpha
-        segments.append(
-            {
-                "feature": feature,
-                "level": level,
-                "users": {"control": n_c, "treatment": n_t},
-                "predicted": float(predicted[members].mean()),
-                "observed": {**shown.as_dict(), "p_value": observed.p_value},
-                "ci_level": 1 - level_alpha,
-                "p_value_adjusted": p_adj,
-                "finding": ("benefits" if observed.value > 0 else "harmed")
-                if significant
-                else "no_effect_found",
-            }
-        )
-    segments.sort(key=lambda s: (s["p_value_adjusted"], -s["observed"]["estimate"]))
+        segment["observed"] = {**shown.as_dict(), "p_value": observed.p_value}
+        segment["ci_level"] = 1 - level_alpha
+        segment["p_value_adjusted"] = p_adj
+        segment["finding"] = "no_effect_found"
+        if p_adj <= alpha:
+            segment["finding"] = "benefits" if observed.value > 0 else "harmed"
+    tested.sort(key=lambda s: (s["p_value_adjusted"], -s["observed"]["estimate"]))
+    return tested, untested
+
+
+def segment_effects(
+    users: ExperimentUsers, features: Sequence[str], target: str, alpha: float
+) -> dict:
+    halves = split_halves(len(users))
+    predicted = predicted_effects(users, features, target, halves)
+    tested, untested = segment_tests(users.take(halves.evaluate), features, target, alpha)
+    segments = [
+        {
+            "feature": s["feature"],
+            "level": s["level"],
+            "users": s["users"],
+            "predicted": float(predicted[s["members"]].mean()),
+            **{k: s[k] for k in ("observed", "ci_level", "p_value_adjusted", "finding")},
+        }
+        for s in tested
+    ]
     return {
         "learner": {
             "kind": "t_learner",

@@ -97,5 +97,7 @@ def read_users(
             "the effect models read in one request",
             field="experiment_id",
         )
-    columns = {name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names}
+    columns = {
+        name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names
+    }
     return from_columns(columns, definition.variants[1])
