@@ -9,7 +9,7 @@ from scipy import stats
 from common.ml.effects.adjusted import conversion_effect, revenue_effect
 from common.ml.effects.design import design
 from common.ml.effects.unadjusted import unadjusted_effect
-from tests.support.effects_simulation import simulate_users
+from scripts.data.experiment_users import simulate_users
 
 FEATURES = ["country", "browser"]
 

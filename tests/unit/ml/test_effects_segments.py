@@ -9,7 +9,7 @@ from statsmodels.stats.multitest import multipletests
 from common.ml.effects.answer import EffectsRequest, estimate
 from common.ml.effects.design import pooled_levels
 from common.ml.effects.segments import segment_effects, segment_tests, split_halves
-from tests.support.effects_simulation import simulate_users
+from scripts.data.experiment_users import simulate_users
 
 FEATURES = ("country", "browser", "returning")
 

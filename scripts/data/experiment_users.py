@@ -1,5 +1,5 @@
 """Per-user experiment tables simulated with numpy, with a known effect per country: the input of
-the effect models (common.ml.effects) without a warehouse."""
+the effect models (common.ml.effects) without a warehouse, for their tests and benchmark."""
 
 from __future__ import annotations
 
