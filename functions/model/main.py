@@ -17,7 +17,8 @@ With ?format=csv|xlsx (&locale=en-US|de-DE), /ml/latest answers its calibration 
 its importance table and /ml/models its history table as a file to download. Versions trained
 before the curves and dependence samples were stored answer 404 ``not_available`` for them.
 
-xgboost is imported on the first prediction only; the read endpoints serve JSON documents.
+xgboost is imported on the first prediction (or segment search) only; the read endpoints serve
+JSON documents.
 """
 
 import functools
@@ -33,7 +34,6 @@ from common.downloads import Table
 from common.errors import NotFound
 from common.events.envelope import Event
 from common.http import Router, json_body, json_response, optional_json_body
-from common.ml.effects.answer import effects_request, experiment_effects
 from common.ml.explain import with_importances
 from common.ml.features import CONVERSION
 from common.ml.prediction_request import parse_rows
@@ -149,6 +149,9 @@ def predict(request: flask.Request) -> dict:
 
 @router.route("/effects", methods=("POST",))
 def effects(request: flask.Request) -> dict:
+    # lazily: the A/B engine's modules, and scipy and xgboost after them, serve this route only
+    from common.ml.effects.answer import effects_request, experiment_effects
+
     wanted = effects_request(json_body(request))
     return experiment_effects(BACKENDS.warehouse, CONFIG.marts_schema, wanted)
 
