@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 from statsmodels.stats.multitest import multipletests
 
+from common.ml.effects.adjusted import conversion_effect
 from common.ml.effects.answer import EffectsRequest, estimate
-from common.ml.effects.design import pooled_levels
+from common.ml.effects.design import design, pooled_levels
 from common.ml.effects.segments import segment_effects, segment_tests, split_halves
+from common.ml.effects.unadjusted import unadjusted_effect
 from scripts.data.experiment_users import simulate_users
 
 FEATURES = ("country", "browser", "returning")
@@ -49,11 +51,14 @@ def test_no_effect_anywhere_finds_nothing_over_many_seeds(target):
 
 def test_segment_numbers_are_evaluation_half_differences_with_holm():
     users = simulate_users(6_000, seed=5, lift_by_country={"Brasil": 0.1})
-    result = segment_effects(users, ("country",), "revenue_per_user", 0.05)
-    held_out = users.take(split_halves(len(users)).evaluate)
+    halves = split_halves(len(users))
+    assert np.intersect1d(halves.fit, halves.evaluate).size == 0
+    assert halves.fit.size + halves.evaluate.size == len(users)
+    held_out = users.take(halves.evaluate)
+    tested, _ = segment_tests(held_out, ("country",), "revenue_per_user", 0.05)
     levels = pooled_levels(held_out.segments["country"])
     raw = []
-    for segment in result["segments"]:
+    for segment in tested:
         members = levels == segment["level"]
         t = held_out.revenue[members & held_out.treated]
         c = held_out.revenue[members & ~held_out.treated]
@@ -61,8 +66,7 @@ def test_segment_numbers_are_evaluation_half_differences_with_holm():
         assert segment["users"] == {"control": c.size, "treatment": t.size}
         raw.append(segment["observed"]["p_value"])
     holm = multipletests(raw, method="holm")[1]
-    assert [s["p_value_adjusted"] for s in result["segments"]] == pytest.approx(holm)
-    assert result["learner"]["fit_users"] + result["learner"]["evaluation_users"] == len(users)
+    assert [s["p_value_adjusted"] for s in tested] == pytest.approx(holm)
 
 
 def test_the_average_effect_finds_nothing_without_one():
@@ -78,8 +82,9 @@ def test_the_average_effect_finds_nothing_without_one():
 
 def test_adjusted_and_unadjusted_agree_on_a_planted_average():
     users = simulate_users(20_000, seed=9, lift_by_country={"China": 0.08})
-    answer = estimate(users, EffectsRequest("x", "conversion", ("country",)))
     truth = 0.08 * np.mean(users.segments["country"] == "China")
-    for block in ("adjusted", "unadjusted"):
-        low, high = answer[block]["absolute"]["ci"]
+    adjusted = conversion_effect(design(users, ["country"]), users.converted, 0.05)
+    plain = unadjusted_effect("conversion", users.treated, users.converted, 0.05)
+    for block in (adjusted, plain):
+        low, high = block["absolute"]["ci"]
         assert low < truth < high
