@@ -8,6 +8,8 @@ GET  /ml/curves    the champion's holdout ROC curve (≤ 200 exact points) and g
 GET  /ml/shap/dependence/<feature>
                    the champion's SHAP values against that feature's values, sampled rows
 POST /ml/predict   {"rows": [{feature: value}]} (≤ 10,000) → probability + top 3 SHAP reasons
+POST /ml/effects   {"experiment_id", "target"?, "features"?} → an experiment's unadjusted and
+                   covariate-adjusted average effect, and effects by segment (common/ml/effects)
 POST /ml/train     {"reason"?} (the body is optional): publishes model-retrain-requested; 202 with
                    the run id
 
@@ -15,7 +17,8 @@ With ?format=csv|xlsx (&locale=en-US|de-DE), /ml/latest answers its calibration 
 its importance table and /ml/models its history table as a file to download. Versions trained
 before the curves and dependence samples were stored answer 404 ``not_available`` for them.
 
-xgboost is imported on the first prediction only; the read endpoints serve JSON documents.
+xgboost is imported on the first prediction (or segment search) only; the read endpoints serve
+JSON documents.
 """
 
 import functools
@@ -142,6 +145,15 @@ def predict(request: flask.Request) -> dict:
     body = json_body(request)
     champion = CHAMPIONS.for_prediction()
     return champion.predict(parse_rows(body, champion.features, champion.encoder))
+
+
+@router.route("/effects", methods=("POST",))
+def effects(request: flask.Request) -> dict:
+    # lazily: the A/B engine's modules, and scipy and xgboost after them, serve this route only
+    from common.ml.effects.answer import effects_request, experiment_effects
+
+    wanted = effects_request(json_body(request))
+    return experiment_effects(BACKENDS.warehouse, CONFIG.marts_schema, wanted)
 
 
 @router.route("/train", methods=("POST",))

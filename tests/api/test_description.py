@@ -398,7 +398,10 @@ def client_of(family: str, request: pytest.FixtureRequest, function_client):
     if family == "ml":
         artifacts = str(fixture("champion_artifacts"))
         return function_client(
-            "model", EXECKPI_ARTIFACT_DIR=artifacts, EXECKPI_LOCAL_BUS_URL=fixture("bus").url
+            "model",
+            EXECKPI_ARTIFACT_DIR=artifacts,
+            EXECKPI_LOCAL_BUS_URL=fixture("bus").url,
+            EXECKPI_DUCKDB_PATH=str(fixture("generated_warehouse")),  # POST /ml/effects
         )
     if family == "reports":
         artifacts = fixture("tmp_path") / "artifacts"

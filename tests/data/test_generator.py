@@ -452,7 +452,8 @@ def _p_value(z: float) -> float:
 def _exposed(
     con: duckdb.DuckDBPyConnection, experiment: ExperimentDefinition
 ) -> dict[str, list[int]]:
-    """Exposed users' conversion (an order from first exposure to the end date) per variant."""
+    """Exposed users and their conversion (an order from first exposure to the end date), per
+    variant."""
     rows = con.execute(
         """
         with exposed as (
@@ -469,10 +470,19 @@ def _exposed(
         """,
         [experiment.start_date, experiment.end_date, experiment.end_date],
     ).fetchall()
-    by_variant: dict[str, list[int]] = {v: [] for v in experiment.variants}
+    by_variant: dict[str, list[tuple[int, int]]] = {v: [] for v in experiment.variants}
     for user_id, converted in rows:
-        by_variant[experiment.variant(user_id)].append(int(converted))
+        by_variant[experiment.variant(user_id)].append((user_id, int(converted)))
     return by_variant
+
+
+def _lift(control: list[int], treatment: list[int]) -> tuple[float, float]:
+    """Treatment rate / control rate and the pooled two-proportion z-test's p-value."""
+    n = len(control) + len(treatment)
+    rate_c, rate_t = sum(control) / len(control), sum(treatment) / len(treatment)
+    pooled = (sum(control) + sum(treatment)) / n
+    se = math.sqrt(pooled * (1 - pooled) * (1 / len(control) + 1 / len(treatment)))
+    return rate_t / rate_c, _p_value((rate_t - rate_c) / se)
 
 
 def test_planted_effects_are_visible(tmp_path: Path) -> None:
@@ -481,15 +491,16 @@ def test_planted_effects_are_visible(tmp_path: Path) -> None:
     _generate(tmp_path, users=60_000, seed=42, chunk_users=25_000)
     with _connect(tmp_path) as con:
         results = {name: _exposed(con, e) for name, e in experiments.items()}
+        in_china = {
+            user_id
+            for (user_id,) in con.execute("select id from users where country = 'China'").fetchall()
+        }
     srm, lift = {}, {}
     for name, arms in results.items():
         control, treatment = arms["control"], arms["treatment"]
         n = len(control) + len(treatment)
         srm[name] = _p_value((len(control) - len(treatment)) / math.sqrt(n))
-        rate_c, rate_t = sum(control) / len(control), sum(treatment) / len(treatment)
-        pooled = (sum(control) + sum(treatment)) / n
-        se = math.sqrt(pooled * (1 - pooled) * (1 / len(control) + 1 / len(treatment)))
-        lift[name] = (rate_t / rate_c, _p_value((rate_t - rate_c) / se))
+        lift[name] = _lift([c for _, c in control], [c for _, c in treatment])
         assert len(control) > 2_000, name
 
     assert srm["recs_carousel"] < 0.001  # the logging bug
@@ -499,6 +510,18 @@ def test_planted_effects_are_visible(tmp_path: Path) -> None:
     assert ratio > 1.1
     assert p < 0.01
     assert lift["aa_homepage_hero"][1] > 0.01
+
+    # delivery_promise: an effect for users in China and none for everyone else
+    promise = results["delivery_promise"]
+    china, elsewhere = (
+        _lift(
+            [c for u, c in promise["control"] if (u in in_china) == inside],
+            [c for u, c in promise["treatment"] if (u in in_china) == inside],
+        )
+        for inside in (True, False)
+    )
+    assert china[0] > 1.2 and china[1] < 0.001
+    assert elsewhere[1] > 0.01
 
 
 # --- calibration against the real export ----------------------------------------------------

@@ -199,6 +199,7 @@ def test_a_created_definition_is_built_listed_and_analysed(
         "aa_homepage_hero",
         "checkout_one_click",
         "recs_carousel",
+        "delivery_promise",
         "homepage_copy",
     }
     assert listed["homepage_copy"]["variants"] == [

@@ -269,11 +269,11 @@ def groups_from_raw(raw) -> dict[tuple[str, str], dict]:
     return groups
 
 
-AUTUMN_2026 = dates("2026-09-01", "2026-10-31")  # all three experiments
+SUMMER_AUTUMN_2026 = dates("2026-07-01", "2026-10-31")  # all four experiments
 
 
 def test_ab_group_counts_the_exposed_users_of_each_group(kpi, groups_from_raw):
-    data = query(kpi, "api_ab_group.sql", AUTUMN_2026)["data"]
+    data = query(kpi, "api_ab_group.sql", SUMMER_AUTUMN_2026)["data"]
     assert {(r["experiment_id"], r["ab_group"]): r["users"] for r in data} == {
         key: group["users"] for key, group in groups_from_raw.items()
     }
@@ -283,7 +283,7 @@ def test_ab_group_counts_the_exposed_users_of_each_group(kpi, groups_from_raw):
 
 
 def test_ab_metrics_per_group_from_raw_orders(kpi, groups_from_raw):
-    data = query(kpi, "api_ab_metrics.sql", AUTUMN_2026)["data"]
+    data = query(kpi, "api_ab_metrics.sql", SUMMER_AUTUMN_2026)["data"]
     assert [(r["experiment_id"], r["ab_group"]) for r in data] == sorted(groups_from_raw)
     for row in data:
         group = groups_from_raw[row["experiment_id"], row["ab_group"]]

@@ -262,13 +262,13 @@ def test_a_change_breaking_a_rule_of_the_definition_is_400(store):
 
 def test_the_seed_files_are_imported_once_and_never_over_a_person(store):
     store.create(parse_definition(body(experiment_id="recs_carousel")), "alice", AT)
-    assert store.import_initial(initial_specs(SEEDS), AT) == 2
+    assert store.import_initial(initial_specs(SEEDS), AT) == 3
     assert store.import_initial(initial_specs(SEEDS), AT) == 0
     by_id = {v.definition.experiment_id: v for v in store.all()}
     assert by_id["recs_carousel"].changed_by == "alice"
     seeds = {d.experiment_id: d for d in seed_definitions(SEEDS)}
     assert set(by_id) == set(seeds)
-    for experiment_id in ("aa_homepage_hero", "checkout_one_click"):
+    for experiment_id in ("aa_homepage_hero", "checkout_one_click", "delivery_promise"):
         assert by_id[experiment_id].changed_by == INITIAL_AUTHOR
         assert by_id[experiment_id].definition.experiment == seeds[experiment_id]
 

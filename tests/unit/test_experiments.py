@@ -57,7 +57,12 @@ def test_a_definition_runs_in_its_window_and_assigns_by_the_shared_hash():
 
 def test_the_repository_seeds_define_the_generators_experiments():
     definitions = {d.experiment_id: d for d in seed_definitions(SEEDS)}
-    assert list(definitions) == ["aa_homepage_hero", "checkout_one_click", "recs_carousel"]
+    assert list(definitions) == [
+        "aa_homepage_hero",
+        "checkout_one_click",
+        "recs_carousel",
+        "delivery_promise",
+    ]
     for definition in definitions.values():
         assert definition.variants == ("control", "treatment")
         assert definition.weights == (0.5, 0.5)

@@ -25,7 +25,7 @@ from tqdm import tqdm
 from common.experiments import ExperimentDefinition
 from scripts.data.thelook.catalogue import Catalogue, load_catalogue
 from scripts.data.thelook.events import build_events, page_uris
-from scripts.data.thelook.experiments import load_experiments, plant_effects
+from scripts.data.thelook.experiments import SEGMENT_STREAM, load_experiments, plant_effects
 from scripts.data.thelook.funnel import walk
 from scripts.data.thelook.orders import build_orders
 from scripts.data.thelook.people import build_users, visitors
@@ -70,7 +70,13 @@ def build_chunk(
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([run.seed, index])))
     users = build_users(rng, first_user, n_users, run.timeline)
     signed_in = signed_in_sessions(rng, users, run.timeline)
-    signed_in = plant_effects(rng, signed_in, users.ids, run.experiments)
+    segment_rng = np.random.Generator(
+        np.random.PCG64(np.random.SeedSequence([run.seed, index, SEGMENT_STREAM]))
+    )
+    countries = users.table.column("country").to_numpy(zero_copy_only=False)
+    signed_in = plant_effects(
+        rng, signed_in, users.ids, run.experiments, countries=countries, segment_rng=segment_rng
+    )
     anonymous = anonymous_sessions(rng, anonymous_count(len(signed_in)), run.timeline)
     sessions = Sessions.concat(signed_in, anonymous)
     who = visitors(rng, users, sessions.user)

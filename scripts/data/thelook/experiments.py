@@ -10,6 +10,11 @@ sessions of the treatment arm inside the window:
 - ``aa_homepage_hero``: no effect at all (an A/A test).
 - ``checkout_one_click``: each session reaches purchase with 1.25 times the probability, and
   those orders have ~10% more items (so ~10% more revenue).
+- ``delivery_promise``: an effect in one segment only: treatment sessions of users in China
+  reach purchase with 1.6 times the probability; everyone else sees no effect. Its draws come
+  from a stream of their own (``SEGMENT_STREAM``), so the other experiments' effects draw the
+  same numbers as without it; its window (July) lies before the others' pre-periods. Extra
+  orders still shift the chunk's later draws (products, event times) as any purchase does.
 - ``recs_carousel``: no effect, but a logging bug: for 12% of treatment users (so 12% of the
   arm's in-window sessions) no in-window session is logged, except those that buy (checkout
   logs its own events, so every order keeps its purchase event). Those users look unexposed
@@ -45,6 +50,7 @@ class PlantedEffect:
     # Share of the arm's users (a broken client) whose in-window sessions are not logged,
     # except those that buy: checkout logs its own events.
     unlogged_user_share: float = 0.0
+    country: str | None = None  # the effect applies to the arm's users in this country only
 
     @property
     def is_null(self) -> bool:
@@ -56,6 +62,8 @@ class PlantedEffect:
             parts.append(f"{self.arm} sessions buy {self.conversion_lift:g}x")
         if self.items_lift != 1.0:
             parts.append(f"orders {self.items_lift:g}x items")
+        if self.country:
+            parts.append(f"only in {self.country}")
         if self.unlogged_user_share:
             parts.append(f"no effect, {self.unlogged_user_share:.0%} of {self.arm} users unlogged")
         return ", ".join(parts) or "no effect"
@@ -64,8 +72,11 @@ class PlantedEffect:
 PLANTED_EFFECTS = {
     "aa_homepage_hero": PlantedEffect(),
     "checkout_one_click": PlantedEffect(conversion_lift=1.25, items_lift=1.10),
+    "delivery_promise": PlantedEffect(conversion_lift=1.6, country="China"),
     "recs_carousel": PlantedEffect(unlogged_user_share=0.12),
 }
+# The stream of the segment effects' draws: SeedSequence([seed, chunk, SEGMENT_STREAM]).
+SEGMENT_STREAM = 1
 
 
 def load_experiments(seeds: Path = SEEDS) -> tuple[ExperimentDefinition, ...]:
@@ -97,28 +108,37 @@ def plant_effects(
     sessions: Sessions,
     user_ids: np.ndarray,
     experiments: tuple[ExperimentDefinition, ...],
+    *,
+    countries: np.ndarray,
+    segment_rng: np.random.Generator,
 ) -> Sessions:
-    """Apply each experiment's planted effect to its treated sessions; drop unlogged ones."""
+    """Apply each experiment's planted effect to its treated sessions; drop unlogged ones.
+
+    countries: each user's country (by chunk position); segment_rng: the draws of the effects
+    limited to one country, apart from ``rng`` so that they leave the others' draws alone."""
     purchase, extra_item = sessions.purchase.copy(), sessions.extra_item.copy()
     logged = np.ones(len(sessions), dtype=bool)
     for experiment in experiments:
         effect = PLANTED_EFFECTS.get(experiment.experiment_id, PlantedEffect())
         if effect.is_null:
             continue
+        draws = segment_rng if effect.country else rng
         window = (sessions.user != ANONYMOUS) & _in_window(experiment, sessions.day)
         exposed = np.unique(sessions.user[window])
         in_arm = [experiment.variant(int(user_ids[u])) == effect.arm for u in exposed]
         treated_user = np.zeros(user_ids.size, dtype=bool)
         treated_user[exposed[np.array(in_arm, dtype=bool)]] = True
+        if effect.country:
+            treated_user &= countries == effect.country
         treated = _sessions_of(treated_user, sessions, window)
 
         # Lift P(buy) from c to lift * c by turning some non-buying sessions into buying ones.
         c = SIGNED_IN_PURCHASE_SHARE
         convert = (effect.conversion_lift - 1) * c / (1 - c)
-        purchase |= treated & (rng.random(len(sessions)) < convert)
+        purchase |= treated & (draws.random(len(sessions)) < convert)
         extra = _extra_item_probability(effect.items_lift)
-        extra_item |= treated & (rng.random(len(sessions)) < extra)
-        broken = treated_user & (rng.random(user_ids.size) < effect.unlogged_user_share)
+        extra_item |= treated & (draws.random(len(sessions)) < extra)
+        broken = treated_user & (draws.random(user_ids.size) < effect.unlogged_user_share)
         logged &= ~(_sessions_of(broken, sessions, window) & ~purchase)
     planted = Sessions(sessions.user, sessions.start, purchase, extra_item)
     return planted.where(logged)
