@@ -13,9 +13,11 @@ import pytest
 from common.artifacts.local import LocalArtifactStore
 from common.ml.features import CONVERSION
 from common.ml.registry import DRIFT_REFERENCE, Registry
+from common.openapi import description
 from common.pipeline.ledger import Ledger
 from common.pipeline.quality_report import Thresholds, validate_build
 from common.warehouse.duckdb_engine import DuckDBWarehouse
+from tests.support.openapi import operations, response_schema, validator
 from tests.support.validation import MARTS, RUN_ID, build_summary, gate, judge, query, tamper
 
 EPSILON = 1e-4
@@ -156,3 +158,7 @@ def test_latest_shows_the_newest_validation_of_the_champion(
     assert drift["calibration"] == numbers["calibration"]
     assert drift["level"] == "ok" and drift["passed"] is True
     check_against_the_marts(drift, reference_of(store), generated_warehouse)
+    document = description()
+    (operation,) = [op for op in operations(document) if op.id == "GET /ml/latest"]
+    schema = response_schema(document, operation, 200)
+    assert list(validator(document, schema).iter_errors(body)) == []
