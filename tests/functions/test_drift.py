@@ -162,3 +162,35 @@ def test_latest_shows_the_newest_validation_of_the_champion(
     (operation,) = [op for op in operations(document) if op.id == "GET /ml/latest"]
     schema = response_schema(document, operation, 200)
     assert list(validator(document, schema).iter_errors(body)) == []
+
+
+@pytest.mark.parametrize(
+    ("removed", "reason"),
+    [
+        (DRIFT_REFERENCE, "was trained before reference distributions were stored"),
+        ("model.ubj", "'s model cannot be read"),
+    ],
+)
+def test_a_champion_without_what_drift_needs_is_not_judged(
+    generated_warehouse, store, removed, reason
+):
+    registry = Registry(store, CONVERSION.model)
+    version = registry.latest().version
+    card = registry.read_json(version, "model_card.json")
+    if removed == "model.ubj":
+        removed = card["model"]["file"]
+    (store.root / f"models/{CONVERSION.model}/{version}/{removed}").unlink()
+    report = validate_build(
+        RUN_ID,
+        build_summary(generated_warehouse),
+        DuckDBWarehouse(generated_warehouse),
+        MARTS,
+        Ledger(store),
+        Thresholds(0.25, 0.001, 0.5, 0.001, 0.1, 0.25),
+        "UTC",
+        registry,
+    )
+    drift = gate(report, "drift")
+    assert drift["passed"] and not drift["numbers"]["measured"]
+    assert drift["message"] == f"not measured: {drift['numbers']['reason']}"
+    assert reason in drift["message"] and version in drift["message"]

@@ -28,8 +28,8 @@ def measure_drift(
     sample_rows: int = SAMPLE_ROWS,
 ) -> dict[str, Any]:
     """``{"measured": True, ...numbers}``, or ``{"measured": False, "reason": ...}`` when there
-    is nothing to compare: no champion, a champion trained before references were stored, or
-    an empty mart."""
+    is nothing to compare: no champion, a champion trained before references were stored or
+    whose model cannot be read, or an empty mart."""
     pointer = registry.latest()
     if pointer is None:
         return {"measured": False, "reason": "no champion yet: nothing to compare with"}
@@ -43,10 +43,16 @@ def measure_drift(
     snapshot = latest_snapshot(warehouse, table, spec)
     if snapshot is None:
         return {"measured": False, "model_version": version, "reason": f"{table} has no rows"}
+    try:
+        card = registry.read_json(version, CARD)
+        model = load_model(card["model"]["kind"], registry.read(version, card["model"]["file"]))
+        encoder = Encoder.from_json(card["encoding"])
+    except (ArtifactNotFound, KeyError, ValueError) as exc:
+        # Not the data's fault: rejecting the build would only stop the retraining that
+        # replaces this champion.
+        reason = f"champion {version}'s model cannot be read: {exc!r}"
+        return {"measured": False, "model_version": version, "reason": reason}
     counts = snapshot_counts(warehouse, table, spec, reference, snapshot)
-    card = registry.read_json(version, CARD)
-    model = load_model(card["model"]["kind"], registry.read(version, card["model"]["file"]))
-    encoder = Encoder.from_json(card["encoding"])
     scores, labels = scored_sample(warehouse, table, spec, snapshot, model, encoder, sample_rows)
     score_psi = population_stability(
         reference["score"]["counts"], numeric_counts(scores, reference["score"]["edges"])
