@@ -62,6 +62,8 @@ class Config:
     validation_label_rate_min: float
     validation_label_rate_max: float
     validation_srm_p: float
+    validation_psi_warn: float
+    validation_psi_block: float
     time_zone: str
     landing_dir: Path
     retrain_min_interval_hours: float
@@ -324,6 +326,20 @@ SETTINGS: tuple[Setting, ...] = (
         "0.001",
         _float_between(1e-12, 0.5),
         "a running experiment whose sample-ratio-mismatch p-value is below this fails validation",
+    ),
+    Setting(
+        "validation_psi_warn",
+        "0.1",
+        _float_between(0.0, 10.0),
+        "a feature or score of the champion whose PSI on the latest snapshot reaches this is "
+        "reported as drifting",
+    ),
+    Setting(
+        "validation_psi_block",
+        "0.25",
+        _float_between(0.0, 10.0),
+        "a feature or score of the champion whose PSI on the latest snapshot reaches this fails "
+        "validation: nothing retrains on the build until a person looks",
     ),
     Setting(
         "time_zone",

@@ -1,8 +1,9 @@
 """The files of a model version: the model itself, ``metrics.json`` (every candidate on the
 holdout), ``curves.json`` (the winner's holdout ROC curve and gains), ``shap_summary.json``
 (the winner's explanation), ``shap_dependence.json`` (its SHAP values against each feature's
-values on a sample of rows) and ``model_card.json`` (what the model is, what it was trained on
-and how, how good it is)."""
+values on a sample of rows), ``drift_reference.json`` (the training rows' feature and score
+bins that drift is measured against) and ``model_card.json`` (what the model is, what it was
+trained on and how, how good it is)."""
 
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ import numpy as np
 
 from common.ml.candidates import EARLY_STOPPING_ROUNDS, SEED
 from common.ml.data import Dataset
+from common.ml.drift.reference import RULE, reference_document
 from common.ml.features import FeatureSpec
 from common.ml.fitting import Explained, Training
 from common.ml.leakage import GUARD_ROWS, LEAK_AUC
-from common.ml.registry import CARD, CURVES, SHAP_DEPENDENCE
+from common.ml.registry import CARD, CURVES, DRIFT_REFERENCE, SHAP_DEPENDENCE
 
 _LIBRARIES = {
     "numpy": ("numpy",),
@@ -76,6 +78,12 @@ def version_files(
             "rows": min(GUARD_ROWS, len(split.train)),  # a seeded sample of the training rows
             "strongest_columns": training.strongest_columns,
         },
+        "drift_reference": {
+            "file": DRIFT_REFERENCE,
+            "rows": len(split.train),
+            "snapshot_dates": list(split.train_dates),
+            "rule": RULE,
+        },
         "seed": SEED,
         "early_stopping_rounds": EARLY_STOPPING_ROUNDS,
         "libraries": {"python": platform.python_version(), **_library_versions()},
@@ -84,12 +92,20 @@ def version_files(
     shap = {**base, "kind": model.kind, **explained.summary}
     curves = {**base, "kind": model.kind, "rows": len(split.holdout), **winner.curves}
     shap_dependence = {**base, "kind": model.kind, "space": "log-odds", **explained.dependence}
+    train_scores = model.predict(training.encoder.transform(dataset.frame, split.train))
+    drift_reference = {
+        **base,
+        "kind": model.kind,
+        "snapshot_dates": list(split.train_dates),
+        **reference_document(spec.features, dataset.frame, split.train, train_scores),
+    }
     return {
         model.file_name: model.to_bytes(),
         "metrics.json": _dump(metrics),
         CURVES: _dump(curves),
         "shap_summary.json": _dump(shap),
         SHAP_DEPENDENCE: _dump(shap_dependence, indent=None),
+        DRIFT_REFERENCE: _dump(drift_reference),
         CARD: _dump(card),
     }
 

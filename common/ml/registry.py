@@ -5,13 +5,15 @@
     models/<model>/<version>/curves.json              the winner's holdout ROC curve and gains
     models/<model>/<version>/shap_summary.json        the winner's global explanation
     models/<model>/<version>/shap_dependence.json     its SHAP against feature values, sampled
+    models/<model>/<version>/drift_reference.json     its training rows' feature and score bins
     models/<model>/<version>/model_card.json          written last: the version is complete
     models/<model>/LATEST                             {"version": ...}: the champion
     models/<model>/history/<version>.json             each run's outcome and reasons
 
 Version files are create-only, so a published version never changes (versions trained before
-curves.json and shap_dependence.json existed simply lack them). LATEST is replaced only by
-compare-and-swap against the version of it that the promotion decision was based on.
+curves.json, shap_dependence.json and drift_reference.json existed simply lack them). LATEST is
+replaced only by compare-and-swap against the version of it that the promotion decision was
+based on.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from common.artifacts import MUST_NOT_EXIST, ArtifactNotFound, ArtifactStore, Pr
 CARD = "model_card.json"
 CURVES = "curves.json"
 SHAP_DEPENDENCE = "shap_dependence.json"
+DRIFT_REFERENCE = "drift_reference.json"
 HISTORY_LIMIT = 200
 
 

@@ -148,5 +148,37 @@ def sample_ratio(experiments: list[ExperimentSplit], threshold: float) -> Gate:
     return Gate("srm", True, message if results else "no experiment is running", numbers)
 
 
+def drift(measured: dict[str, Any], warn: float, block: float) -> Gate:
+    """Population stability of the champion's features and score on the latest snapshot.
+
+    A PSI at or above ``warn`` is reported and passes; one at or above ``block`` fails the
+    gate, so the build is rejected and nothing retrains on it: a person looks first, and
+    ``POST /ml/train`` retrains on purpose if the shift is real (the new champion's
+    reference is then the moved data)."""
+    numbers = {**measured, "warn": warn, "block": block}
+    if not measured["measured"]:
+        return Gate("drift", True, f"not measured: {measured['reason']}", numbers)
+    psi = {**measured["psi"], "score": measured["score"]["psi"]}
+    ranked = sorted(psi, key=lambda name: -psi[name])
+    blocking = [name for name in ranked if psi[name] >= block]
+    warning = [name for name in ranked if warn <= psi[name] < block]
+    numbers["level"] = "block" if blocking else "warn" if warning else "ok"
+    numbers["blocking"], numbers["warning"] = blocking, warning
+    against = f"snapshot {measured['snapshot']} against champion {measured['model_version']}"
+    parts = []
+    if blocking:
+        shown = ", ".join(f"{name} PSI {psi[name]:.3f}" for name in blocking)
+        parts.append(
+            f"{shown} at or above the blocking {block:g}: no retraining on this build until a "
+            "person reviews it (POST /ml/train retrains on purpose)"
+        )
+    if warning:
+        shown = ", ".join(f"{name} PSI {psi[name]:.3f}" for name in warning)
+        parts.append(f"warning: {shown} at or above {warn:g}")
+    if not parts:
+        parts.append(f"every PSI below {warn:g} (largest: {ranked[0]} {psi[ranked[0]]:.3f})")
+    return Gate("drift", not blocking, f"{'; '.join(parts)} ({against})", numbers)
+
+
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 6)

@@ -62,6 +62,14 @@ class Ledger:
                 runs.append(run)
         return runs
 
+    def newest_validation(self) -> dict[str, Any] | None:
+        """The newest validation report, validated or rejected."""
+        for run_id in reversed(self.run_ids()):
+            report = self.stage(run_id, VALIDATION)
+            if report is not None:
+                return report
+        return None
+
     def previous_validation(self, run_id: str) -> dict[str, Any] | None:
         """The validation report of the newest build run before ``run_id`` that passed."""
         earlier = [r for r in self.run_ids() if r < run_id]

@@ -3,7 +3,8 @@
 The build is judged from its ``dbt-build-completed`` summary (dbt's tests, source freshness) and
 from the marts themselves (row counts against the previous validated run, feature nulls and
 ranges, the label rate, sample ratios of the experiments running on the build's day: the day of
-its slot in the reporting time zone, where experiments' dates begin).
+its slot in the reporting time zone, where experiments' dates begin) and the champion's drift on
+the latest feature snapshot (``common.ml.drift``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from typing import Any
 
 from common.config import Config
 from common.marts import SIZED_BY_EXPERIMENTS
+from common.ml.drift.monitor import measure_drift
 from common.ml.features import CONVERSION, FeatureSpec
+from common.ml.registry import Registry
 from common.pipeline import gates, measures
 from common.pipeline.gates import Gate
 from common.pipeline.ledger import Ledger
@@ -42,6 +45,8 @@ class Thresholds:
     label_rate_min: float
     label_rate_max: float
     srm_p: float
+    psi_warn: float
+    psi_block: float
 
     @classmethod
     def from_config(cls, config: Config) -> Thresholds:
@@ -50,6 +55,8 @@ class Thresholds:
             label_rate_min=config.validation_label_rate_min,
             label_rate_max=config.validation_label_rate_max,
             srm_p=config.validation_srm_p,
+            psi_warn=config.validation_psi_warn,
+            psi_block=config.validation_psi_block,
         )
 
 
@@ -61,6 +68,7 @@ def validate_build(
     ledger: Ledger,
     thresholds: Thresholds,
     time_zone: str,
+    registry: Registry,
     spec: FeatureSpec = CONVERSION,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> dict[str, Any]:
@@ -79,6 +87,7 @@ def validate_build(
         checks += [gates.dbt_tests(build), gates.source_freshness(build)]
         counts, measured = _judge_marts(run_id, day, warehouse, schema, ledger, thresholds, spec)
         checks += measured
+        checks.append(_drift(warehouse, schema, registry, thresholds, spec))
     failed = [gate.name for gate in checks if not gate.passed]
     finished = now()
     return {
@@ -129,6 +138,16 @@ def _judge_marts(
     except WarehouseQueryError as exc:
         checks.append(_unmeasured("srm", exc))
     return counts, checks
+
+
+def _drift(
+    warehouse: Warehouse, schema: str, registry: Registry, thresholds: Thresholds, spec: FeatureSpec
+) -> Gate:
+    try:
+        measured = measure_drift(warehouse, schema, registry, spec)
+    except WarehouseQueryError as exc:
+        return _unmeasured("drift", exc)
+    return gates.drift(measured, thresholds.psi_warn, thresholds.psi_block)
 
 
 def _unmeasured(gate: str, exc: WarehouseQueryError) -> Gate:

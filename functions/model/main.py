@@ -1,6 +1,8 @@
 """model: the conversion model's champion, its explanations and history, predictions, retraining.
 
-GET  /ml/latest    the champion: pointer, holdout metrics and model card
+GET  /ml/latest    the champion: pointer, holdout metrics, model card and drift (PSI of each
+                   feature and of the score on the latest snapshot, calibration by decile) as
+                   the newest validation measured it
 GET  /ml/shap      the champion's global SHAP summary with per-feature chart data, and the
                    original feature_names and importances [{feature, mean_abs_shap}]
 GET  /ml/models    every training run, newest first: metrics, promotion decision and reasons
@@ -34,6 +36,7 @@ from common.downloads import Table
 from common.errors import NotFound
 from common.events.envelope import Event
 from common.http import Router, json_body, json_response, optional_json_body
+from common.ml.drift.latest import champion_drift
 from common.ml.explain import with_importances
 from common.ml.features import CONVERSION
 from common.ml.prediction_request import parse_rows
@@ -47,6 +50,7 @@ from common.negotiation import (
     download_response,
     requested,
 )
+from common.pipeline.ledger import Ledger
 from common.runs import new_run_id
 
 CONFIG, BACKENDS = start_function("model")
@@ -84,6 +88,7 @@ def latest(request: flask.Request) -> flask.Response:
         "pointer": champion.pointer,
         "metrics": metrics,
         "model_card": champion.card,
+        "drift": champion_drift(Ledger(BACKENDS.artifacts), champion.version),
     }
     table = functools.partial(calibration_table, CONVERSION.model, champion.version, metrics)
     return _answer(request, wanted, body, table)

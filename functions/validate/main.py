@@ -2,8 +2,9 @@
 
 On dbt-build-completed: judge the build (dbt tests, source freshness, mart row counts against the
 previous validated run, feature nulls and ranges, label rate, sample ratios of running
-experiments), write runs/<run_id>/validation_report.json, and publish data-validated or
-data-rejected with the failed gates and their numbers.
+experiments, the champion's drift on the latest feature snapshot), write
+runs/<run_id>/validation_report.json, and publish data-validated or data-rejected with the failed
+gates and their numbers. A drift at the blocking PSI rejects the build, so nothing retrains on it.
 
 The report is written once per run; a redelivery publishes the recorded verdict again under the
 same event id, which train ignores if it already has it.
@@ -16,6 +17,8 @@ from common.artifacts import MUST_NOT_EXIST, ArtifactNotFound, PreconditionFaile
 from common.backends import start_function
 from common.events.consumer import PermanentError
 from common.events.envelope import Event
+from common.ml.features import CONVERSION
+from common.ml.registry import Registry
 from common.pipeline.ledger import VALIDATION, Ledger, run_key
 from common.pipeline.quality_report import InvalidBuildEvent, Thresholds, validate_build
 
@@ -50,6 +53,7 @@ def _validate(event: Event) -> dict:
             Ledger(BACKENDS.artifacts),
             THRESHOLDS,
             CONFIG.time_zone,
+            Registry(BACKENDS.artifacts, CONVERSION.model),
         )
     except InvalidBuildEvent as exc:
         raise PermanentError(str(exc)) from exc

@@ -1,7 +1,8 @@
-"""Fixtures of the function tests: a champion model for model and train, and the settings of the
-report tests."""
+"""Fixtures of the function tests: a champion model for model and train, the settings of the
+report tests, and validate's client with a private warehouse copy to tamper with."""
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -49,3 +50,24 @@ def settings(generated_warehouse, artifacts):
         "EXECKPI_CURRENCY": "EUR",
         "EXECKPI_TIME_ZONE": "Europe/Berlin",
     }
+
+
+@pytest.fixture
+def validate_client(function_client, bus):
+    def make(warehouse_path: Path, **settings: str):
+        return function_client(
+            "validate",
+            EXECKPI_DUCKDB_PATH=str(warehouse_path),
+            EXECKPI_LOCAL_BUS_URL=bus.url,
+            **settings,
+        )
+
+    return make
+
+
+@pytest.fixture
+def warehouse_copy(generated_warehouse, tmp_path) -> Path:
+    """A private copy of the generated warehouse, for tests that tamper with the marts."""
+    path = tmp_path / "copy.duckdb"
+    shutil.copyfile(generated_warehouse, path)
+    return path

@@ -8,11 +8,8 @@ tests/integration/test_pipeline.py; these tests feed validate hand-built build s
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pytest
 from scipy import stats
@@ -22,13 +19,19 @@ from common.events.envelope import Event
 from common.pipeline.ledger import VALIDATION, run_key
 from common.warehouse.duckdb_engine import DuckDBWarehouse
 from tests.support.cloud_events import published, push
+from tests.support.validation import (
+    MARTS,
+    RUN_ID,
+    SLOT,
+    build_summary,
+    completed,
+    gate,
+    judge,
+    query,
+    tamper,
+)
 
-MARTS = "execkpi_marts"
 SEEDS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
-# recs_carousel runs 2026-10-01..2026-10-28 (dbt_project/seeds/initial_experiments.csv); the
-# other two experiments ended before these days, so the SRM gate checks recs_carousel alone.
-SLOT = "2026-10-15T05:00:00+00:00"
-RUN_ID = "20261015T050000Z-build"
 EARLIER_SLOT, EARLIER_RUN_ID = "2026-10-14T05:00:00+00:00", "20261014T050000Z-build"
 LATER_SLOT, LATER_RUN_ID = "2026-10-16T05:00:00+00:00", "20261016T050000Z-build"
 GATES = [
@@ -39,97 +42,13 @@ GATES = [
     "features",
     "label_rate",
     "srm",
+    "drift",
 ]
 
 
 @pytest.fixture
 def store(execkpi_env) -> LocalArtifactStore:
     return LocalArtifactStore(execkpi_env["EXECKPI_ARTIFACT_DIR"])
-
-
-@pytest.fixture
-def validate_client(function_client, bus):
-    def make(warehouse_path: Path, **settings: str):
-        return function_client(
-            "validate",
-            EXECKPI_DUCKDB_PATH=str(warehouse_path),
-            EXECKPI_LOCAL_BUS_URL=bus.url,
-            **settings,
-        )
-
-    return make
-
-
-@pytest.fixture
-def warehouse_copy(generated_warehouse, tmp_path) -> Path:
-    """A private copy of the generated warehouse, for tests that tamper with the marts."""
-    path = tmp_path / "copy.duckdb"
-    shutil.copyfile(generated_warehouse, path)
-    return path
-
-
-def tamper(path: Path, *statements: str) -> str:
-    """Run ``statements`` on a copy of ``path`` and rename the copy into place, as a build does
-    (validate may hold the file open read-only). Returns the new data version.
-
-    Read the tampered file only once validate has reopened it: DuckDB shares one database
-    instance per path within a process, so a connection opened while validate still holds the
-    replaced file would read the old data."""
-    scratch = path.with_name(path.name + ".tampering")
-    shutil.copyfile(path, scratch)
-    with duckdb.connect(str(scratch)) as con:
-        for statement in statements:
-            con.execute(statement)
-    os.replace(scratch, path)
-    return DuckDBWarehouse(path).data_version()
-
-
-def query(path: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(path), read_only=True) as con:
-        return con.execute(sql).fetchall()
-
-
-def build_summary(warehouse_path: Path, slot: str = SLOT, **overrides) -> dict:
-    """The dbt-build-completed payload as dbt_build publishes it for a successful build."""
-    summary = {
-        "status": "success",
-        "models": {"passed": 42},
-        "tests": {"passed": 180},
-        "seeds": {"passed": 1},
-        "failed_nodes": [],
-        "dbt_seconds": 12.5,
-        "freshness": {
-            "thelook.orders": {
-                "status": "pass",
-                "max_loaded_at": "2026-11-01T00:00:00",
-                "age_hours": 1.0,
-            }
-        },
-        "data_version": DuckDBWarehouse(warehouse_path).data_version(),
-        "slot": slot,
-        "seconds": 14.0,
-    }
-    return {**summary, **overrides}
-
-
-def completed(run_id: str, payload: dict) -> Event:
-    return Event.for_run("dbt-build-completed", "dbt_build", run_id, payload)
-
-
-def gate(report: dict, name: str) -> dict:
-    (found,) = [g for g in report["gates"] if g["name"] == name]
-    return found
-
-
-def judge(client, store, bus, run_id: str, payload: dict) -> tuple[dict, Event]:
-    """Push one build, return its report and the single verdict published for it."""
-    before = len(published(bus))
-    assert push(client, completed(run_id, payload)) == 200
-    report = store.get_json(run_key(run_id, VALIDATION))
-    verdicts = published(bus)[before:]
-    assert len(verdicts) == 1, verdicts
-    assert verdicts[0].run_id == run_id
-    return report, verdicts[0]
 
 
 def test_clean_data_passes_every_gate_with_the_numbers_of_the_marts(
@@ -147,6 +66,8 @@ def test_clean_data_passes_every_gate_with_the_numbers_of_the_marts(
         "label_rate_min": 0.001,
         "label_rate_max": 0.5,
         "srm_p": 0.001,
+        "psi_warn": 0.1,
+        "psi_block": 0.25,
     }
 
     assert verdict.event_type == "data-validated" and verdict.producer == "validate"
@@ -207,6 +128,15 @@ def test_clean_data_passes_every_gate_with_the_numbers_of_the_marts(
 
     srm = gate(report, "srm")["numbers"]
     assert list(srm["experiments"]) == ["recs_carousel"]
+
+    # No champion in this store: drift has nothing to compare with (tests/functions/test_drift.py).
+    drift = gate(report, "drift")
+    assert drift["numbers"] == {
+        "measured": False,
+        "reason": "no champion yet: nothing to compare with",
+        "warn": 0.1,
+        "block": 0.25,
+    }
 
 
 @pytest.mark.parametrize(

@@ -132,7 +132,7 @@ def test_tick_builds_validates_and_trains_and_repeats_change_nothing(chain):
     assert validated.payload["failed_gates"] == []
     assert set(validated.payload["passed_gates"]) == {
         "current_data", "dbt_tests", "source_freshness", "row_counts", "features",
-        "label_rate", "srm",
+        "label_rate", "srm", "drift",
     }  # fmt: skip
     assert trained.payload["decision"] == "promoted"
     assert not chain.published("data-rejected")

@@ -49,6 +49,7 @@ def test_a_run_writes_its_version_and_trains_once_per_run_id(registry):
         "curves.json",
         "shap_summary.json",
         "shap_dependence.json",
+        "drift_reference.json",
         "model_card.json",
     }
     card = registry.read_json(version, "model_card.json")
