@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import requests
 
+from common.openapi import description
 from tests.browser import test_dashboard as dashboard
-from tests.browser.test_dashboard import api, count, score
+from tests.browser.test_dashboard import api, count, percent, score
 
 # The browser and page fixtures, shared by name.
 browser = dashboard.browser
@@ -89,3 +91,65 @@ def test_model_plots_render_the_apis_curves_and_samples(browser_page, gateway) -
     assert download.suggested_filename == f"conversion_{champion['version']}_shap.csv"
     assert expected.content.decode("utf-8-sig").startswith("feature;kind;mean_abs_shap;")
     assert browser_page.errors == []
+
+
+def measure(value: float, german: bool) -> str:  # a PSI: 6 significant digits, never 1e-05
+    text = np.format_float_positional(value, precision=6, unique=True, fractional=False, trim="-")
+    return text.replace(".", ",") if german else text
+
+
+def documented_drift(version: str) -> dict:
+    """GET /ml/latest's drift once a validated build measured the champion: the API
+    description's example, about this champion."""
+    latest = description()["paths"]["/ml/latest"]["get"]["responses"]["200"]
+    example = latest["content"]["application/json"]["example"]["drift"]
+    return {**example, "model_version": version}
+
+
+def test_model_drift_shows_each_psi_with_its_level_and_the_calibration(
+    browser_page, gateway
+) -> None:
+    page = browser_page.page
+    champion = api(gateway, "/ml/latest")
+    # The stack trains its champion without a build after it: nothing measured it yet.
+    assert champion["drift"] is None
+    page.goto("/#/model")
+    empty = page.wait_for_selector('[data-drift="none"]')
+    assert empty.inner_text().startswith("Not measured yet: the next validated build")
+
+    drift = documented_drift(champion["version"])
+    page.route("**/ml/latest", lambda route: route.fulfill(json={**champion, "drift": drift}))
+    page.reload()
+    page.wait_for_selector(f'[data-drift="{drift["level"]}"]')
+    by_psi = sorted(drift["psi"].items(), key=lambda item: -item[1])
+    for german, levels in ((False, LEVELS_EN), (True, LEVELS_DE)):
+        rows = page.locator("tr[data-psi]")
+        shown = [r.split("\t") for r in rows.all_inner_texts()]
+        expected = [
+            [name, measure(psi, german), levels[judged(psi, drift)]]
+            for name, psi in [(levels["score"], drift["score"]["psi"]), *by_psi]
+        ]
+        assert shown == expected
+        deciles = page.locator("table.drift-calibration tbody tr").all_inner_texts()
+        assert [d.split("\t") for d in deciles] == [
+            [
+                str(bin_["decile"]),
+                count(bin_["rows"], german),
+                percent(bin_["mean_score"], german),
+                percent(bin_["observed_rate"], german),
+            ]
+            for bin_ in drift["calibration"]["deciles"]
+        ]
+        browser_page.screenshot(f"model-drift-{'de' if german else 'en'}")
+        if not german:
+            page.click('button[data-language="de"]')
+            page.wait_for_selector("text=Drift seit dem Training")
+    assert browser_page.errors == []
+
+
+LEVELS_EN = {"ok": "stable", "warn": "warning", "block": "blocking", "score": "model score"}
+LEVELS_DE = {"ok": "stabil", "warn": "Warnung", "block": "blockierend", "score": "Modell-Score"}
+
+
+def judged(psi: float, drift: dict) -> str:
+    return "block" if psi >= drift["block"] else "warn" if psi >= drift["warn"] else "ok"

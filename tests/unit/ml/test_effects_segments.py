@@ -4,6 +4,7 @@ evaluation half's differences in means, corrected with Holm."""
 
 import numpy as np
 import pytest
+import scipy.stats
 from statsmodels.stats.multitest import multipletests
 
 from common.ml.effects.adjusted import conversion_effect
@@ -88,3 +89,23 @@ def test_adjusted_and_unadjusted_agree_on_a_planted_average():
     for block in (adjusted, plain):
         low, high = block["absolute"]["ci"]
         assert low < truth < high
+
+
+def test_segments_too_small_for_their_skewness_are_listed_untested_with_the_rule():
+    """Cochran's rule, n > 25 * skewness^2 in each arm (skewness by scipy): revenue's long tail
+    makes a small segment's normal test unreliable, so it is named, not judged."""
+    users = simulate_users(4_000, seed=100)
+    held_out = users.take(split_halves(len(users)).evaluate)
+    tested, untested = segment_tests(held_out, ("country",), "revenue_per_user", 0.05)
+    levels = pooled_levels(held_out.segments["country"])
+
+    def meets_the_rule(level: str) -> bool:
+        members = levels == level
+        arms = (members & held_out.treated, members & ~held_out.treated)
+        return all(arm.sum() > 25 * scipy.stats.skew(held_out.revenue[arm]) ** 2 for arm in arms)
+
+    assert tested and untested
+    assert all(meets_the_rule(s["level"]) for s in tested)
+    for segment in untested:
+        assert not meets_the_rule(segment["level"])
+        assert segment["reason"].startswith("too skewed for its size: Cochran's rule")

@@ -1,4 +1,4 @@
-// Model: the champion and its metrics (GET /ml/latest), its curves and calibration plot, the
+// Model: the champion and its metrics (GET /ml/latest), its curves and calibration plot, its drift, the
 // training history with its reasons (GET /ml/models), global SHAP importance (GET /ml/shap) and
 // dependence, a prediction form (POST /ml/predict); each table with its CSV/XLSX downloads.
 import { useState } from "preact/hooks";
@@ -6,6 +6,7 @@ import { postJson } from "../api.js";
 import { BarChart } from "../chart.jsx";
 import { formatTime, formatValue } from "../format.js";
 import { Downloads } from "./KpiTable.jsx";
+import { Drift } from "./ModelDrift.jsx";
 import { CalibrationPlot, CurvePlots, Dependence } from "./ModelPlots.jsx";
 import { Status } from "./Status.jsx";
 import { useApi } from "./useApi.js";
@@ -225,6 +226,8 @@ export function Model({ t, locale, timeZone }) {
       <Status state={champion} t={t} />
       {champion.data && <Champion champion={champion.data} history={history.data} t={t} locale={locale} timeZone={timeZone} />}
       {champion.data && <CurvePlots t={t} locale={locale} />}
+      <h3>{t.drift}</h3>
+      {champion.data && <Drift drift={champion.data.drift} t={t} locale={locale} timeZone={timeZone} />}
       <h3>{t.modelHistory}</h3>
       <Status state={{ ...history, empty: history.data?.models.length === 0 }} t={t} emptyText={t.noModels} />
       {history.data?.models.length > 0 && (

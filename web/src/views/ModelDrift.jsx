@@ -1,0 +1,84 @@
+// The champion's drift (GET /ml/latest's `drift`): PSI of each feature and of the score between
+// its training rows and the latest snapshot, judged against the validation gate's two levels,
+// and its calibration by score decile on that snapshot. Null until a validated build measured it.
+import { formatDay, formatMeasure, formatTime, formatValue } from "../format.js";
+
+function level(psi, drift) {
+  if (psi >= drift.block) return "block";
+  return psi >= drift.warn ? "warn" : "ok";
+}
+
+function PsiRow({ name, psi, drift, t, locale }) {
+  const judged = level(psi, drift);
+  return (
+    <tr data-psi={name}>
+      <td>{name}</td>
+      <td class="num">{formatMeasure(psi, locale)}</td>
+      <td>
+        <span class={`badge drift-${judged}`}>{t.driftLevels[judged]}</span>
+      </td>
+    </tr>
+  );
+}
+
+export function Drift({ drift, t, locale, timeZone }) {
+  if (!drift) return <p class="empty" data-drift="none">{t.driftNotMeasured}</p>;
+  const features = Object.entries(drift.psi).sort(([, a], [, b]) => b - a);
+  const day = (value) => (value ? formatDay(value, locale) : "–");
+  const [first, last] = drift.reference.snapshot_dates;
+  return (
+    <div data-drift={drift.level}>
+      <p>
+        {t.driftSnapshot(day(drift.snapshot), formatValue(drift.rows, "count", locale, t))}{" "}
+        {t.driftReference(day(first), day(last), formatValue(drift.reference.rows, "count", locale, t))}{" "}
+        {t.driftMeasured(drift.run_id, formatTime(drift.measured_at, locale, timeZone))}
+      </p>
+      <p class="note">{t.driftLevelsRule(formatMeasure(drift.warn, locale), formatMeasure(drift.block, locale))}</p>
+      <p>
+        <span class={`badge drift-${drift.level}`}>{t.driftLevels[drift.level]}</span> {drift.message}
+      </p>
+      <div class="table-wrap">
+        <table class="rows drift">
+          <thead>
+            <tr>
+              <th scope="col">{t.feature}</th>
+              <th scope="col" class="num">PSI</th>
+              <th scope="col">{t.driftLevel}</th>
+            </tr>
+          </thead>
+          <tbody>
+            <PsiRow name={t.driftScore} psi={drift.score.psi} drift={drift} t={t} locale={locale} />
+            {features.map(([name, psi]) => (
+              <PsiRow name={name} psi={psi} drift={drift} t={t} locale={locale} />
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <h4>{t.driftCalibration(day(drift.calibration.snapshot))}</h4>
+      <div class="table-wrap">
+        <table class="rows drift-calibration">
+          <thead>
+            <tr>
+              <th scope="col" class="num">{t.decile}</th>
+              <th scope="col" class="num">
+                {t.rowsLabel} <span class="unit">({t.units.count})</span>
+              </th>
+              <th scope="col" class="num">{t.meanPredicted}</th>
+              <th scope="col" class="num">{t.observedRate}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {drift.calibration.deciles.map((bin) => (
+              <tr data-decile={bin.decile}>
+                <td class="num">{bin.decile}</td>
+                <td class="num">{formatValue(bin.rows, "count", locale, t)}</td>
+                <td class="num">{formatValue(bin.mean_score, "ratio", locale, t)}</td>
+                <td class="num">{formatValue(bin.observed_rate, "ratio", locale, t)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </div>
+  );
+}
