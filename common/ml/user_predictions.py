@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pyarrow as pa
-
 from common.ml.data import feature_frame
 from common.ml.prediction_request import MAX_ROWS
 from common.ml.serving import Champion
@@ -32,6 +30,8 @@ def parse_user_ids(body: dict[str, Any]) -> list[int]:
 
 
 def predict_users(champion: Champion, snapshot: Snapshot, user_ids: list[int]) -> dict[str, Any]:
+    import pyarrow as pa  # here: only a prediction by id pays for the import
+
     table = snapshot.users(user_ids)
     row_of = {user: row for row, user in enumerate(table.column(snapshot.user).to_pylist())}
     found = [user for user in user_ids if user in row_of]
