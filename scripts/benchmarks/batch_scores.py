@@ -7,7 +7,8 @@ snapshot scored by the champion (``common.ml.batch_scores``), time and peak memo
 The data and the champion are model_training's (``scripts.benchmarks.model_training``): the
 features mart for ``--users`` generated users is built in ``--work`` (or reused), and a champion
 is trained there once. Each chunk size then scores in a fresh process, whose peak RSS
-(``ru_maxrss``) is its own; the object is written to a throw-away store.
+(``ru_maxrss``) is its own; the object is written to a throw-away store. A chunk is a query
+(keyset on user_id): small chunks rescan the snapshot more often.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def child_score(database: Path, artifacts: Path, chunk_rows: int) -> dict:
     pointer = registry.latest()
     champion = Champion(registry, pointer.body, pointer.store_version)
     champion.model  # noqa: B018  (loaded, and xgboost imported, before the clock starts)
+    loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     with tempfile.TemporaryDirectory(prefix="bench-scores-") as folder:
         store = LocalArtifactStore(folder)
         with stopwatch() as took:
@@ -51,7 +53,13 @@ def child_score(database: Path, artifacts: Path, chunk_rows: int) -> dict:
             )
         size = os.path.getsize(Path(folder) / run.key)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-    return {"seconds": took.seconds, "users": run.users, "bytes": size, "peak_gib": peak}
+    return {
+        "seconds": took.seconds,
+        "users": run.users,
+        "bytes": size,
+        "peak_gib": peak,
+        "loaded_gib": loaded,
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -79,7 +87,8 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"  chunks of {chunk_rows:>7,}: {result['users']:,} users scored in "
             f"{result['seconds']:.1f} s ({result['users'] / result['seconds']:,.0f} users/s), "
-            f"{result['bytes'] / 2**20:.1f} MiB of Parquet, peak RSS {result['peak_gib']:.2f} GiB"
+            f"{result['bytes'] / 2**20:.1f} MiB of Parquet, peak RSS {result['peak_gib']:.2f} GiB "
+            f"({result['loaded_gib']:.2f} GiB before scoring, the champion loaded)"
         )
     print(f"  loadavg now: {os.getloadavg()[0]:.2f}")
 
