@@ -7,7 +7,7 @@ locals {
     raw     = "thelook eCommerce source tables (copies of bigquery-public-data.thelook_ecommerce)"
     staging = "dbt staging and intermediate models"
     marts   = "dbt marts and seeds: what the KPI, A/B-test and model functions read"
-    ingest  = "External tables over the ingest function's curated Parquet in the artifact bucket"
+    ingest  = "External tables over Parquet in the artifact bucket: the ingest function's curated batches, the model's scores"
   }
 }
 
@@ -68,6 +68,46 @@ resource "google_bigquery_table" "ingested" {
       mode                     = "CUSTOM"
       source_uri_prefix        = "gs://${google_storage_bucket.artifacts.name}/ingest/curated/${each.key}/{ingested_on:DATE}"
       require_partition_filter = false # staging reads every batch
+    }
+  }
+}
+
+# --- the model's batch scores -----------------------------------------------------------------
+# After each promotion the train function scores every user of the latest feature snapshot into
+# one Parquet object, written once, under ml/scores/conversion/snapshot_on=<day>/ of the
+# artifact bucket (common/ml/batch_scores.py); dbt reads them through this external table
+# (source `ml_scores`, dbt_project/models/staging/ml/_ml_scores__sources.yml) as it reads the
+# ingested batches. The schema object is the scores' own (scripts/deploy/ingested_schemas.py),
+# so the table reads as empty before the first promotion.
+
+resource "google_storage_bucket_object" "scores_schema" {
+  bucket       = google_storage_bucket.artifacts.name
+  name         = "ml/scores/conversion/snapshot_on=1970-01-01/schema.parquet"
+  source       = "${path.module}/score_schemas/conversion_scores.parquet"
+  content_type = "application/vnd.apache.parquet"
+}
+
+resource "google_bigquery_table" "scores" {
+  #checkov:skip=CKV_GCP_80:An external table stores nothing: the rows are objects in the artifact bucket, encrypted there.
+  #checkov:skip=CKV_GCP_121:An external table holds no rows, so dropping it loses nothing; Terraform replaces it when the scores' columns change.
+  project     = var.project_id
+  dataset_id  = google_bigquery_dataset.this["ingest"].dataset_id
+  table_id    = "conversion_scores"
+  description = "The conversion model's scores of every user after each promotion: gs://${google_storage_bucket.artifacts.name}/ml/scores/conversion/"
+  labels      = merge(local.labels, { layer = "ingest" })
+
+  deletion_protection = false # the objects are the data (see the checkov note above)
+
+  external_data_configuration {
+    source_format             = "PARQUET"
+    autodetect                = true # Parquet carries its schema; the reference file fixes it
+    source_uris               = ["gs://${google_storage_bucket.artifacts.name}/ml/scores/conversion/*"]
+    reference_file_schema_uri = "gs://${google_storage_bucket.artifacts.name}/${google_storage_bucket_object.scores_schema.name}"
+
+    hive_partitioning_options {
+      mode                     = "CUSTOM"
+      source_uri_prefix        = "gs://${google_storage_bucket.artifacts.name}/ml/scores/conversion/{snapshot_on:DATE}"
+      require_partition_filter = false # the calibration mart reads every scoring run
     }
   }
 }

@@ -362,6 +362,24 @@ def _experiment_metrics(d: Dialect, p: Mapping[str, Any]) -> Query:
     """)
 
 
+def _score_calibration(d: Dialect, p: Mapping[str, Any]) -> Query:
+    bind = Binder(d, p)
+    return bind.query(f"""
+        select
+            snapshot_date,
+            model_version,
+            decile,
+            users,
+            expected_conversions,
+            actual_conversions,
+            expected_conversions / users as mean_score,
+            actual_conversions / users as observed_rate
+        from {d.table("ml_score_calibration")}
+        where {bind.between("snapshot_date")}
+        order by snapshot_date, model_version, decile
+    """)
+
+
 def _revenue_dates(p: Mapping[str, Any]) -> tuple[str, str]:
     return ("revenue_daily", "order_date")
 
@@ -591,6 +609,28 @@ CATALOGUE: dict[str, Kpi] = {
             ),
             _experiment_metrics,
             dimensions=("variant", "metric"),
+        ),
+        Kpi(
+            "score_calibration",
+            "The conversion model in production: after each promotion it scores every user of "
+            "the latest feature snapshot. Per snapshot, model version and decile of users by "
+            "score (1 = the highest tenth): users, expected conversions (the sum of their "
+            "scores) and, once the snapshot's label window has passed, actual conversions "
+            "(orders within it; null before), with the mean score and the observed rate.",
+            (start_param(90), END),
+            (
+                day("snapshot_date"),
+                text("model_version"),
+                Column("decile", "integer", "decile"),
+                count("users"),
+                count("expected_conversions", "number"),
+                count("actual_conversions"),
+                ratio("mean_score"),
+                ratio("observed_rate"),
+            ),
+            _score_calibration,
+            dimensions=("model_version", "decile"),
+            date_source=lambda p: ("ml_score_calibration", "snapshot_date"),
         ),
     )
 }

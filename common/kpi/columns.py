@@ -4,7 +4,8 @@ Types: ``integer``, ``number``, ``money`` (a number rounded to the currency's mi
 ``date``, ``timestamp`` (ISO 8601 strings), ``string``, ``boolean``. Units: the ISO 4217 code of
 the shop's currency for money; ``count``, ``ratio`` (a share or rate, 0.25 = 25 %; growth
 may be negative), ``days``, ``years``, ``weeks``, ``periods`` (of the KPI's grain), ``date``,
-``timestamp``, ``text``, ``id``, ``boolean``, and ``per_metric``: the unit of the row's metric.
+``timestamp``, ``text``, ``id``, ``boolean``, ``decile`` (1 to 10, 1 the highest tenth), and
+``per_metric``: the unit of the row's metric.
 """
 
 from __future__ import annotations

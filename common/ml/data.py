@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from common.ml.encoding import Categorical, Column
-from common.ml.features import FeatureSpec
+from common.ml.features import Feature, FeatureSpec
 from common.ml.sampling import Caps, plan, profile_sql, sampled_sql
 
 if TYPE_CHECKING:
@@ -78,14 +78,7 @@ def dataset_from_arrow(table: pa.Table, spec: FeatureSpec, source: dict[str, Any
 
     if table.num_rows == 0:
         raise TrainingDataError(f"{source.get('table', 'the table')} has no rows")
-    frame: dict[str, Column] = {}
-    for feature in spec.features:
-        column = table.column(feature.name)
-        if feature.kind == "numeric":
-            values = pc.cast(column, pa.float32()).to_numpy(zero_copy_only=False)
-            frame[feature.name] = np.asarray(values, dtype=np.float32)
-        else:
-            frame[feature.name] = _categorical(column)
+    frame = feature_frame(table, spec.features)
     label = table.column(spec.label)
     if label.null_count:
         raise TrainingDataError(f"{spec.label} has {label.null_count} nulls")
@@ -98,6 +91,23 @@ def dataset_from_arrow(table: pa.Table, spec: FeatureSpec, source: dict[str, Any
     if spec.group_column:
         groups = table.column(spec.group_column).to_numpy()
     return Dataset(frame, y, time, groups, {**source, "rows": table.num_rows})
+
+
+def feature_frame(table: pa.Table, features: tuple[Feature, ...]) -> dict[str, Column]:
+    """The features' columns as the encoder reads them: float32 numerics (null → NaN) and
+    dictionary-encoded categoricals."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    frame: dict[str, Column] = {}
+    for feature in features:
+        column = table.column(feature.name)
+        if feature.kind == "numeric":
+            values = pc.cast(column, pa.float32()).to_numpy(zero_copy_only=False)
+            frame[feature.name] = np.asarray(values, dtype=np.float32)
+        else:
+            frame[feature.name] = _categorical(column)
+    return frame
 
 
 def _return_freed_memory() -> None:

@@ -88,15 +88,22 @@ class Champion:
         probabilities = self.model.predict(matrix)
         explanation = per_feature(self.model.contributions(matrix), self.encoder)
         why = reasons(explanation, frame, self.features)
+        return self.answer(
+            float(explanation.base[0]),
+            [
+                {"probability": round(float(p), 6), "reasons": r}
+                for p, r in zip(probabilities.tolist(), why, strict=True)
+            ],
+        )
+
+    def answer(self, base_value: float | None, predictions: list[dict[str, Any]]) -> dict[str, Any]:
+        """A prediction answer: ``base_value`` is None when no row was scored."""
         return {
             "version": self.version,
             "kind": self.card["model"]["kind"],
             "shap_space": "log-odds",
-            "base_value": float(explanation.base[0]),
-            "predictions": [
-                {"probability": round(float(p), 6), "reasons": r}
-                for p, r in zip(probabilities.tolist(), why, strict=True)
-            ],
+            "base_value": base_value,
+            "predictions": predictions,
         }
 
 

@@ -36,6 +36,7 @@ from common.config import Config
 from common.definitions.staging import prepare_build
 from common.definitions.store import DefinitionStore
 from common.errors import Unavailable
+from common.ml.batch_scores import SCORES_PREFIX
 from common.money import currency_of
 from common.pipeline import full_refresh
 from common.privacy.completion import ErasureOutcome, Marts, complete_erasures
@@ -86,6 +87,8 @@ def project_vars(config: Config) -> dict[str, Any]:
         # DuckDB builds copy the ingest function's curated Parquet from here (BigQuery reads
         # the bucket through external tables); absolute, as dbt may run in another folder.
         "ingested_dir": str((config.artifact_dir / "ingest" / "curated").resolve()),
+        # ... and the model's batch scores (common/ml/batch_scores.py) from here.
+        "scores_dir": str((config.artifact_dir / SCORES_PREFIX).resolve()),
     }
 
 

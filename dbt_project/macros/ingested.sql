@@ -36,16 +36,22 @@
     build sees one set of batches whatever lands meanwhile, the warehouse file stands alone for
     the functions reading it, and no file at all gives empty tables of the contract's types. -#}
 {% macro create_ingested_tables() -%}
-    {{ return(adapter.dispatch('create_ingested_tables', 'execkpi')()) }}
+    {{ return(create_parquet_tables('ingested', var('ingested_dir', ''), 'ingested_on')) }}
 {%- endmacro %}
 
-{% macro bigquery__create_ingested_tables() %}{% endmacro %}
+{#- The tables of a source whose rows are Parquet objects in the artifact store, one folder per
+    table: <folder>/<table name>/<partition>=<value>/*.parquet. BigQuery reads them through
+    Terraform's external tables; DuckDB builds copy them into tables, as above. -#}
+{% macro create_parquet_tables(source_name, folder, partition) -%}
+    {{ return(adapter.dispatch('create_parquet_tables', 'execkpi')(source_name, folder, partition)) }}
+{%- endmacro %}
 
-{% macro default__create_ingested_tables() -%}
+{% macro bigquery__create_parquet_tables(source_name, folder, partition) %}{% endmacro %}
+
+{% macro default__create_parquet_tables(source_name, folder, partition) -%}
     {%- if execute -%}
-    {%- set folder = var('ingested_dir', '') -%}
-    {%- for node in graph.sources.values() if node.source_name == 'ingested' -%}
-        {%- set files = (folder ~ '/' ~ node.name ~ '/ingested_on=*/*.parquet') | replace("'", "''") -%}
+    {%- for node in graph.sources.values() if node.source_name == source_name -%}
+        {%- set files = (folder ~ '/' ~ node.name ~ '/' ~ partition ~ '=*/*.parquet') | replace("'", "''") -%}
         {%- set found = folder != '' and run_query("select count(*) from glob('" ~ files ~ "')").columns[0].values()[0] > 0 -%}
         {%- if loop.first %}create schema if not exists {{ node.schema }}; set TimeZone = 'UTC';{% endif %}
         create or replace table {{ node.schema }}.{{ node.identifier }} as

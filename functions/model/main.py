@@ -9,7 +9,9 @@ GET  /ml/models    every training run, newest first: metrics, promotion decision
 GET  /ml/curves    the champion's holdout ROC curve (≤ 200 exact points) and gains by decile
 GET  /ml/shap/dependence/<feature>
                    the champion's SHAP values against that feature's values, sampled rows
-POST /ml/predict   {"rows": [{feature: value}]} (≤ 10,000) → probability + top 3 SHAP reasons
+POST /ml/predict   {"rows": [{feature: value}]} (≤ 10,000) → probability + top 3 SHAP reasons;
+                   or {"user_ids": [id]} (≤ 10,000): the same for those users' rows of the
+                   latest feature snapshot, with its date and the ids it does not hold
 POST /ml/effects   {"experiment_id", "target"?, "features"?} → an experiment's unadjusted and
                    covariate-adjusted average effect, and effects by segment (common/ml/effects)
 POST /ml/train     {"reason"?} (the body is optional): publishes model-retrain-requested; 202 with
@@ -41,8 +43,10 @@ from common.ml.explain import with_importances
 from common.ml.features import CONVERSION
 from common.ml.prediction_request import parse_rows
 from common.ml.registry import CURVES, HISTORY_LIMIT, SHAP_DEPENDENCE, Registry
-from common.ml.serving import ChampionCache
+from common.ml.serving import Champion, ChampionCache
+from common.ml.snapshot import Snapshot
 from common.ml.tables import calibration_table, history_table, importance_table
+from common.ml.user_predictions import USER_IDS, parse_user_ids, predict_users
 from common.negotiation import (
     RESPONSE_OPTIONS,
     VARY,
@@ -149,7 +153,14 @@ def models(request: flask.Request) -> flask.Response:
 def predict(request: flask.Request) -> dict:
     body = json_body(request)
     champion = CHAMPIONS.for_prediction()
+    if USER_IDS in body:
+        return _predict_users(champion, parse_user_ids(body))
     return champion.predict(parse_rows(body, champion.features, champion.encoder))
+
+
+def _predict_users(champion: Champion, user_ids: list[int]) -> dict:
+    snapshot = Snapshot(BACKENDS.warehouse, CONVERSION, CONFIG.marts_schema, champion.features)
+    return predict_users(champion, snapshot, user_ids)
 
 
 @router.route("/effects", methods=("POST",))

@@ -1,6 +1,7 @@
 """train: trains, explains, versions and maybe promotes the conversion model, once per run id.
 
 Triggered by data-validated (the daily pipeline) and model-retrain-requested (POST /ml/train);
+after a promotion scores every user of the latest feature snapshot (common.ml.batch_scores);
 publishes model-trained with the outcome: promoted or not, and why, as the run's record
 (runs/<run_id>/training.json) holds it. A data-validated event about data that a newer build
 has replaced since (events arrive out of order) trains nothing: the data it vouched for is gone.
@@ -17,12 +18,15 @@ from cloudevents.http import CloudEvent
 from common.backends import start_function
 from common.events.consumer import PermanentError
 from common.events.envelope import Event
+from common.ml.batch_scores import score_snapshot
 from common.ml.data import TrainingDataError, load_features
 from common.ml.features import CONVERSION
 from common.ml.fitting import Settings
 from common.ml.registry import Registry
 from common.ml.retrain_policy import started_by_ingestion, too_recent
 from common.ml.sampling import Caps
+from common.ml.serving import Champion
+from common.ml.snapshot import Snapshot
 from common.ml.training_run import skip_run, train_run
 from common.warehouse import WarehouseQueryError
 
@@ -53,8 +57,25 @@ def train_model(event: Event) -> dict:
     except TrainingDataError as exc:
         _publish(event.run_id, {"model": CONVERSION.model, "decision": "failed", "error": str(exc)})
         raise PermanentError(str(exc)) from exc
+    # Before the announcement: a scoring that fails redelivers the event, and the repeated
+    # run scores again (an object already written is kept).
+    scores = _score_users(registry) if outcome.get("decision") == "promoted" else None
     _publish(event.run_id, outcome)
-    return {key: outcome.get(key) for key in ("version", "decision", "winner", "repeated")}
+    result = {key: outcome.get(key) for key in ("version", "decision", "winner", "repeated")}
+    return {**result, "scores": scores}
+
+
+def _score_users(registry: Registry) -> dict | None:
+    """Every user of the latest feature snapshot, scored by the champion."""
+    pointer = registry.latest()
+    if pointer is None:
+        return None
+    champion = Champion(registry, pointer.body, pointer.store_version)
+    snapshot = Snapshot(BACKENDS.warehouse, CONVERSION, CONFIG.marts_schema, champion.features)
+    run = score_snapshot(
+        BACKENDS.artifacts, CONVERSION.model, champion, snapshot, datetime.now(UTC)
+    )
+    return run.to_json()
 
 
 def _load_features():

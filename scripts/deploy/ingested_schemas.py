@@ -8,7 +8,11 @@ matches nothing fails the query, and with it the build. The columns are those of
 `ingested` (dbt_project/models/staging/thelook/_ingested__sources.yml), typed as the ingest
 function writes them; timestamps are UTC instants, which BigQuery reads as TIMESTAMP.
 
+The model's batch scores are read the same way (infra/bigquery.tf, source `ml_scores`): their
+zero-row file holds ``common.ml.batch_scores.SCORE_SCHEMA``.
+
     python -m scripts.deploy.ingested_schemas    # rewrites infra/ingested_schemas/*.parquet
+                                                 # and infra/score_schemas/*.parquet
 """
 
 from __future__ import annotations
@@ -20,10 +24,12 @@ import pyarrow.parquet as pq
 import yaml
 
 from common.ingest.contracts import ARROW_TYPES
+from common.ml.batch_scores import SCORE_SCHEMA
 from scripts.deploy.catalog import REPO_ROOT
 
 SOURCES_FILE = REPO_ROOT / "dbt_project/models/staging/thelook/_ingested__sources.yml"
 SCHEMAS_DIR = REPO_ROOT / "infra/ingested_schemas"
+SCORE_SCHEMA_FILE = REPO_ROOT / "infra/score_schemas/conversion_scores.parquet"
 
 
 def ingested_columns() -> dict[str, dict[str, str]]:
@@ -52,8 +58,14 @@ def write_schemas(folder: Path = SCHEMAS_DIR) -> list[Path]:
     return written
 
 
+def write_score_schema(path: Path = SCORE_SCHEMA_FILE) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(SCORE_SCHEMA.empty_table(), path)
+    return path
+
+
 def main() -> None:
-    for path in write_schemas():
+    for path in [*write_schemas(), write_score_schema()]:
         print(path.relative_to(REPO_ROOT))
 
 

@@ -26,8 +26,11 @@ from itertools import zip_longest
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
+from common.ml.batch_scores import SCORE_SCHEMA, SCORES_PREFIX
 from scripts.data.dbt_runner import run_dbt
 from scripts.data.thelook.load import load_generated
 from scripts.local.emulators import BigQueryEmulator
@@ -77,6 +80,33 @@ def data_slice(generated_raw: Path, tmp_path_factory) -> Path:
     return folder
 
 
+def scores_of_the_slice() -> pa.Table:
+    """A scoring run of the slice's users (every 40th id) on its newest feature snapshot (as in
+    the pipeline test), and of ids the slice does not hold: actual conversions from the labels
+    of some users, none from others."""
+    users = [*range(EVERY_NTH_USER, 4001, EVERY_NTH_USER), *range(1, 40)]
+    scored_at = dt.datetime(2026, 11, 2, 6, tzinfo=dt.UTC)
+    columns = {
+        "user_id": users,
+        "snapshot_date": [dt.date(2026, 10, 12)] * len(users),
+        "score": [(i % 13) / 13 for i in range(len(users))],
+        "decile": [1 + i * 10 // len(users) for i in range(len(users))],
+        "model_version": ["20261102T060000Z-abcdef"] * len(users),
+        "scored_at": [scored_at] * len(users),
+    }
+    return pa.table(columns, schema=SCORE_SCHEMA)
+
+
+def insert_scores(bq, table: str, scores: pa.Table) -> None:
+    """The rows as literals: the emulator takes neither streaming inserts nor parameters."""
+    values = ",\n".join(
+        f"({r['user_id']}, date '{r['snapshot_date']}', {r['score']!r}, {r['decile']}, "
+        f"'{r['model_version']}', timestamp '{r['scored_at'].isoformat()}')"
+        for r in scores.to_pylist()
+    )
+    bq.query(f"insert into `{table}` ({', '.join(scores.column_names)}) values {values}").result()
+
+
 @pytest.fixture(scope="module")
 def builds(emulator: BigQueryEmulator, data_slice: Path, tmp_path_factory) -> tuple[Path, Path]:
     """The prod target built on the emulator (returns its dbt target folder) and the local
@@ -86,6 +116,13 @@ def builds(emulator: BigQueryEmulator, data_slice: Path, tmp_path_factory) -> tu
     target = tmp_path_factory.mktemp("dbt-prod")
     env = {emulator.env_var: emulator.url, "EXECKPI_TIME_ZONE": REPORTING_ZONE}
     prod = ["--target-path", str(target)]
+    scores = scores_of_the_slice()
+    # The model's scores, where each build reads them: a Parquet object in the DuckDB build's
+    # artifact folder (tests/support/warehouses.py), rows of the external table on BigQuery.
+    folder = warehouse.parent / "artifacts" / SCORES_PREFIX / "conversion"
+    folder = folder / "snapshot_on=2026-10-12"
+    folder.mkdir(parents=True)
+    pq.write_table(scores, folder / "scores.parquet")
     with ThreadPoolExecutor(max_workers=1) as pool:
         # No tests: the session's generated warehouse runs them on DuckDB.
         duckdb_build = pool.submit(
@@ -97,6 +134,7 @@ def builds(emulator: BigQueryEmulator, data_slice: Path, tmp_path_factory) -> tu
         bq = bigquery_emulator.client(emulator.url, PROJECT)
         bigquery_emulator.load_thelook(bq, data_slice)
         bigquery_emulator.create_ingested_tables(bq, f"{PROJECT}.execkpi_ingest")
+        insert_scores(bq, f"{PROJECT}.execkpi_ingest.conversion_scores", scores)
         run_dbt(["build", *prod], prod_offline=True, env=env)
         return target, duckdb_build.result()
 

@@ -24,7 +24,7 @@ from tests.support.reporting_time import local_day
 
 KEPT = ("Processing", "Shipped", "Complete")
 UNITS = {"count", "ratio", "days", "weeks", "years", "periods", "date", "timestamp", "text", "id"}
-UNITS |= {"boolean", "per_metric"}
+UNITS |= {"boolean", "per_metric", "decile"}
 MONEY_CSV = {"en-US": re.compile(r"-?\d+\.\d{2}"), "de-DE": re.compile(r"-?\d+,\d{2}")}
 
 

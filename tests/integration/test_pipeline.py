@@ -8,6 +8,7 @@ failed deliveries. Effects must happen once however often and in whatever order 
 
 from __future__ import annotations
 
+import io
 import logging
 import random
 import shutil
@@ -15,11 +16,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 import requests
 
 from common.artifacts.local import LocalArtifactStore
 from common.events.envelope import Event
+from common.ml.batch_scores import SCORES_PREFIX
 from common.ml.features import CONVERSION
 from common.ml.registry import Registry
 from common.runs import BUILD, RUN_RESULTS, TRAINING, VALIDATION, run_key
@@ -29,11 +32,13 @@ from scripts.local.emulators import PubSubEmulator, free_port
 from scripts.local.scheduler_tick import describe, follow, tick
 from scripts.local.stack import LocalStack
 from tests.support.cloud_events import envelope, post_cloud_event, push
+from tests.support.scores import calibration_by_decile
 
 # The generated data ends on 2026-11-01: let dbt's source freshness accept it whatever today is.
 FRESHNESS = {"EXECKPI_FRESHNESS_ERROR_DAYS": "3650"}
 SLOT = "2026-10-15T05:00:00Z"  # recs_carousel is running that day: the SRM gate checks it
 RUN_ID = "20261015T050000Z-build"
+FEATURES = "execkpi_marts.features_conversion"
 EVENT_TYPES = ("dbt-build-completed", "data-validated", "data-rejected", "model-trained")
 
 
@@ -113,7 +118,9 @@ def chain(function_client, tmp_path, warehouse):
     chain.bus.stop()
 
 
-def test_tick_builds_validates_and_trains_and_repeats_change_nothing(chain):
+def test_tick_builds_validates_and_trains_and_repeats_change_nothing(
+    chain, function_client, tmp_path
+):
     first = chain.tick()
     assert first.status_code == 200, first.get_json()
     body = first.get_json()
@@ -172,6 +179,8 @@ def test_tick_builds_validates_and_trains_and_repeats_change_nothing(chain):
     # The ticks republished the same completion: validate ignored it, and published nothing.
     assert {e.event_id for e in chain.published("dbt-build-completed")} == {completed.event_id}
     assert len(chain.published("data-validated")) == 1
+    # The promotion scored every user, once however often training was redelivered.
+    scores_are_read_by_the_next_build(chain, function_client, tmp_path)
 
 
 def test_a_failing_dbt_test_rejects_the_data_and_trains_nothing(chain, warehouse):
@@ -282,3 +291,69 @@ def test_the_chain_runs_across_the_local_stack(warehouse, tmp_path, bus):
         assert stack.bus is None or not stack.bus.bus.dead_letters
     finally:
         stack.stop()
+
+
+def scores_are_read_by_the_next_build(chain, function_client, tmp_path) -> None:
+    """After the run's promotion: the train function scored the latest snapshot; the next build
+    copies the scores into the warehouse, whose calibration mart and KPI match pandas over the
+    scores file and the labels."""
+    warehouse = chain.settings["EXECKPI_DUCKDB_PATH"]
+    (trained,) = chain.published("model-trained")
+    version = trained.payload["version"]
+
+    with duckdb.connect(warehouse, read_only=True) as con:
+        ((snapshot,),) = con.execute(f"select max(snapshot_date) from {FEATURES}").fetchall()
+        users = con.execute(
+            f"select user_id from {FEATURES} where snapshot_date = ? order by user_id", [snapshot]
+        ).fetchall()
+    (key,) = chain.store.list(SCORES_PREFIX + "/")
+    assert key == f"{SCORES_PREFIX}/conversion/snapshot_on={snapshot}/{version}.parquet"
+    scores = pq.read_table(io.BytesIO(chain.store.get(key).data)).to_pandas()
+    assert scores["user_id"].tolist() == [user for (user,) in users]  # each user once
+    assert set(scores["snapshot_date"]) == {snapshot} and set(scores["model_version"]) == {version}
+    sizes = scores["decile"].value_counts().sort_index()
+    assert sizes.index.tolist() == list(range(1, 11)) and sizes.max() - sizes.min() <= 1
+    by_decile = scores.groupby("decile")["score"]
+    assert (by_decile.min().iloc[:-1].to_numpy() >= by_decile.max().iloc[1:].to_numpy()).all()
+    # The scores are the champion's predictions for those users.
+    model = function_client("model", **chain.settings)
+    some = scores.sample(20, random_state=7)
+    answer = model.post("/ml/predict", json={"user_ids": some["user_id"].tolist()}).get_json()
+    assert answer["version"] == version and answer["snapshot_date"] == snapshot.isoformat()
+    served = [p["probability"] for p in answer["predictions"]]
+    assert served == pytest.approx(some["score"].tolist(), abs=1e-6)
+
+    # The next build reads the scores (validation only: no second training).
+    chain.bus.bus.subscriptions = [s for s in chain.bus.bus.subscriptions if s.name != "train"]
+    assert chain.tick(scheduled_at="2026-10-16T05:00:00Z").status_code == 200
+    chain.settle()
+    assert chain.published("data-validated")[-1].run_id == "20261016T050000Z-build"
+    # Read under another name: DuckDB hands a process the database it already has open under
+    # a path (the functions here still hold the file the build replaced).
+    built = shutil.copyfile(warehouse, tmp_path / "built.duckdb")
+    with duckdb.connect(str(built), read_only=True) as con:
+        labels = con.sql(
+            f"select user_id, snapshot_date, label_purchased from {FEATURES}"
+        ).to_arrow_table()
+        mart = con.sql(
+            "select snapshot_date, model_version, decile, users, expected_conversions, "
+            "actual_conversions from execkpi_marts.ml_score_calibration order by decile"
+        ).to_arrow_table()
+    expected = calibration_by_decile(scores, labels.to_pandas())
+    assert mart.column("users").to_pylist() == expected["users"].tolist()
+    assert mart.column("expected_conversions").to_pylist() == pytest.approx(
+        expected["expected"].tolist()
+    )
+    assert mart.column("actual_conversions").to_pylist() == expected["actual"].tolist()
+    assert expected["actual"].sum() > 0  # the snapshot's outcomes are known
+
+    kpi = function_client("kpi", EXECKPI_DUCKDB_PATH=str(built))
+    kpi = kpi.get("/kpi/score_calibration").get_json()
+    rows = [dict(zip([c["name"] for c in kpi["columns"]], row, strict=True)) for row in kpi["rows"]]
+    assert [r["decile"] for r in rows] == expected["decile"].tolist()
+    assert {r["snapshot_date"] for r in rows} == {snapshot.isoformat()}
+    assert [r["expected_conversions"] for r in rows] == pytest.approx(expected["expected"].tolist())
+    assert [r["actual_conversions"] for r in rows] == expected["actual"].tolist()
+    assert [r["observed_rate"] for r in rows] == pytest.approx(
+        (expected["actual"] / expected["users"]).tolist()
+    )

@@ -27,6 +27,7 @@ from scripts.deploy.catalog import REPO_ROOT
 # The thelook source's default on BigQuery (models/staging/thelook/_thelook__sources.yml).
 THELOOK_DATASET = "bigquery-public-data.thelook_ecommerce"
 INGESTED_SOURCES = REPO_ROOT / "dbt_project/models/staging/thelook/_ingested__sources.yml"
+SCORES_SOURCES = REPO_ROOT / "dbt_project/models/staging/ml/_ml_scores__sources.yml"
 # The raw schema's and the ingest contract's types as BigQuery names them.
 BIGQUERY_TYPES = {
     "bigint": "INT64",
@@ -34,6 +35,7 @@ BIGQUERY_TYPES = {
     "varchar": "STRING",
     "double": "FLOAT64",
     "timestamp": "TIMESTAMP",
+    "date": "DATE",
 }
 
 
@@ -85,13 +87,16 @@ def load_thelook(bq: bigquery.Client, generated: Path) -> None:
 
 
 def create_ingested_tables(bq: bigquery.Client, dataset: str) -> None:
-    """The ingested source's tables, empty: nothing ingested, as in the DuckDB build."""
+    """The tables of the sources Terraform makes external tables over Parquet (the ingested
+    batches, the model's scores), empty: nothing ingested or scored, as in the DuckDB build."""
     bq.create_dataset(dataset, exists_ok=True)
-    for table in yaml.safe_load(INGESTED_SOURCES.read_text())["sources"][0]["tables"]:
-        columns = ", ".join(
-            f"`{c['name']}` {BIGQUERY_TYPES[c['data_type']]}" for c in table["columns"]
-        )
-        bq.query(f"create table `{dataset}.{table['name']}` ({columns})").result()
+    for sources in (INGESTED_SOURCES, SCORES_SOURCES):
+        for table in yaml.safe_load(sources.read_text())["sources"][0]["tables"]:
+            columns = ", ".join(
+                f"`{c['name']}` {BIGQUERY_TYPES[c['data_type']]}" for c in table["columns"]
+            )
+            name = table.get("identifier", table["name"])
+            bq.query(f"create table `{dataset}.{name}` ({columns})").result()
 
 
 def rows(bq: bigquery.Client, table: str) -> tuple[list[tuple[str, str]], Iterator[tuple]]:
