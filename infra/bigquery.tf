@@ -28,32 +28,34 @@ resource "google_bigquery_dataset" "this" {
   depends_on = [google_project_service.this]
 }
 
-# --- ingested data ----------------------------------------------------------------------------
+# --- Parquet in the artifact bucket, read as external tables ----------------------------------
 # The ingest function writes one Parquet object per accepted batch and table, once, under
 # ingest/curated/<table>/ingested_on=<day>/ of the artifact bucket; dbt's staging reads these
-# external tables alongside thelook (dbt source `ingested`). External tables rather than load
-# jobs: a batch is in the next build without a loader to run, track and retry, and nothing is
-# stored twice; the price is that each build reads every curated object again (a few MB for a
-# shop's orders; the thelook tables dwarf it). The schema is the contract's, from a zero-row
-# object Terraform places first (scripts/deploy/ingested_schemas.py), so a table with no batch
-# yet reads as empty instead of failing on a wildcard that matches nothing.
+# external tables alongside thelook (dbt source `ingested`). After each promotion the train
+# function scores every user of the latest feature snapshot into one object under
+# ml/scores/conversion/snapshot_on=<day>/ (common/ml/batch_scores.py; dbt source `ml_scores`).
+# External tables rather than load jobs: a batch is in the next build without a loader to run,
+# track and retry, and nothing is stored twice; the price is that each build reads every object
+# again (a few MB for a shop's orders; the thelook tables dwarf it). Each table's schema comes
+# from a zero-row object Terraform places first (scripts/deploy/ingested_schemas.py), so a table
+# with no object yet reads as empty instead of failing on a wildcard that matches nothing.
 
-resource "google_storage_bucket_object" "ingested_schema" {
-  for_each     = local.ingested_tables
+resource "google_storage_bucket_object" "parquet_schema" {
+  for_each     = local.parquet_tables
   bucket       = google_storage_bucket.artifacts.name
-  name         = "ingest/curated/${each.key}/ingested_on=1970-01-01/schema.parquet"
-  source       = "${path.module}/ingested_schemas/${each.key}.parquet"
+  name         = "${each.value.prefix}/${each.value.partition}=1970-01-01/schema.parquet"
+  source       = "${path.module}/${each.value.schema}"
   content_type = "application/vnd.apache.parquet"
 }
 
-resource "google_bigquery_table" "ingested" {
+resource "google_bigquery_table" "parquet" {
   #checkov:skip=CKV_GCP_80:An external table stores nothing: the rows are objects in the artifact bucket, encrypted there.
-  #checkov:skip=CKV_GCP_121:An external table holds no rows, so dropping it loses nothing; Terraform replaces it when the contract's columns change.
-  for_each    = local.ingested_tables
+  #checkov:skip=CKV_GCP_121:An external table holds no rows, so dropping it loses nothing; Terraform replaces it when the columns change.
+  for_each    = local.parquet_tables
   project     = var.project_id
   dataset_id  = google_bigquery_dataset.this["ingest"].dataset_id
   table_id    = each.key
-  description = "thelook ${each.key} rows sent through the ingest function: gs://${google_storage_bucket.artifacts.name}/ingest/curated/${each.key}/"
+  description = "${each.value.description}: gs://${google_storage_bucket.artifacts.name}/${each.value.prefix}/"
   labels      = merge(local.labels, { layer = "ingest" })
 
   deletion_protection = false # the objects are the data (see the checkov note above)
@@ -61,53 +63,24 @@ resource "google_bigquery_table" "ingested" {
   external_data_configuration {
     source_format             = "PARQUET"
     autodetect                = true # Parquet carries its schema; the reference file fixes it
-    source_uris               = ["gs://${google_storage_bucket.artifacts.name}/ingest/curated/${each.key}/*"]
-    reference_file_schema_uri = "gs://${google_storage_bucket.artifacts.name}/${google_storage_bucket_object.ingested_schema[each.key].name}"
+    source_uris               = ["gs://${google_storage_bucket.artifacts.name}/${each.value.prefix}/*"]
+    reference_file_schema_uri = "gs://${google_storage_bucket.artifacts.name}/${google_storage_bucket_object.parquet_schema[each.key].name}"
 
     hive_partitioning_options {
       mode                     = "CUSTOM"
-      source_uri_prefix        = "gs://${google_storage_bucket.artifacts.name}/ingest/curated/${each.key}/{ingested_on:DATE}"
-      require_partition_filter = false # staging reads every batch
+      source_uri_prefix        = "gs://${google_storage_bucket.artifacts.name}/${each.value.prefix}/{${each.value.partition}:DATE}"
+      require_partition_filter = false # staging reads every object
     }
   }
 }
 
-# --- the model's batch scores -----------------------------------------------------------------
-# After each promotion the train function scores every user of the latest feature snapshot into
-# one Parquet object, written once, under ml/scores/conversion/snapshot_on=<day>/ of the
-# artifact bucket (common/ml/batch_scores.py); dbt reads them through this external table
-# (source `ml_scores`, dbt_project/models/staging/ml/_ml_scores__sources.yml) as it reads the
-# ingested batches. The schema object is the scores' own (scripts/deploy/ingested_schemas.py),
-# so the table reads as empty before the first promotion.
-
-resource "google_storage_bucket_object" "scores_schema" {
-  bucket       = google_storage_bucket.artifacts.name
-  name         = "ml/scores/conversion/snapshot_on=1970-01-01/schema.parquet"
-  source       = "${path.module}/score_schemas/conversion_scores.parquet"
-  content_type = "application/vnd.apache.parquet"
+# Addresses of the ingested tables before the scores joined them.
+moved {
+  from = google_storage_bucket_object.ingested_schema
+  to   = google_storage_bucket_object.parquet_schema
 }
 
-resource "google_bigquery_table" "scores" {
-  #checkov:skip=CKV_GCP_80:An external table stores nothing: the rows are objects in the artifact bucket, encrypted there.
-  #checkov:skip=CKV_GCP_121:An external table holds no rows, so dropping it loses nothing; Terraform replaces it when the scores' columns change.
-  project     = var.project_id
-  dataset_id  = google_bigquery_dataset.this["ingest"].dataset_id
-  table_id    = "conversion_scores"
-  description = "The conversion model's scores of every user after each promotion: gs://${google_storage_bucket.artifacts.name}/ml/scores/conversion/"
-  labels      = merge(local.labels, { layer = "ingest" })
-
-  deletion_protection = false # the objects are the data (see the checkov note above)
-
-  external_data_configuration {
-    source_format             = "PARQUET"
-    autodetect                = true # Parquet carries its schema; the reference file fixes it
-    source_uris               = ["gs://${google_storage_bucket.artifacts.name}/ml/scores/conversion/*"]
-    reference_file_schema_uri = "gs://${google_storage_bucket.artifacts.name}/${google_storage_bucket_object.scores_schema.name}"
-
-    hive_partitioning_options {
-      mode                     = "CUSTOM"
-      source_uri_prefix        = "gs://${google_storage_bucket.artifacts.name}/ml/scores/conversion/{snapshot_on:DATE}"
-      require_partition_filter = false # the calibration mart reads every scoring run
-    }
-  }
+moved {
+  from = google_bigquery_table.ingested
+  to   = google_bigquery_table.parquet
 }

@@ -38,6 +38,22 @@ locals {
   # `ingested` lists them: external tables over ingest/curated/<table>/ (bigquery.tf).
   ingested_source = one(yamldecode(file("${path.module}/../dbt_project/models/staging/thelook/_ingested__sources.yml")).sources)
   ingested_tables = toset([for t in local.ingested_source.tables : t.name])
+  # Every Parquet prefix of the artifact bucket BigQuery reads as an external table (bigquery.tf):
+  # the prefix, its hive partition key (a date) and the zero-row file that fixes its columns.
+  parquet_tables = merge(
+    { for t in local.ingested_tables : t => {
+      prefix      = "ingest/curated/${t}"
+      partition   = "ingested_on"
+      schema      = "ingested_schemas/${t}.parquet"
+      description = "thelook ${t} rows sent through the ingest function"
+    } },
+    { conversion_scores = {
+      prefix      = "ml/scores/conversion"
+      partition   = "snapshot_on"
+      schema      = "score_schemas/conversion_scores.parquet"
+      description = "The conversion model's scores of every user after each promotion"
+    } },
+  )
 
   artifacts_bucket = "${var.project_id}-execkpi-artifacts"
   sources_bucket   = "${var.project_id}-execkpi-sources"

@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import subprocess
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from scripts.deploy.catalog import FUNCTIONS_DIR, REPO_ROOT, FunctionSpec, disco
 from scripts.deploy.gateway_config import TEMPLATE as GATEWAY_TEMPLATE
 
 INFRA = REPO_ROOT / "infra"
+INGESTED_SOURCES = "dbt_project/models/staging/thelook/_ingested__sources.yml"
 CLOUDBUILD = REPO_ROOT / "cloudbuild.yaml"
 PUBLIC_PRINCIPALS = ("allUsers", "allAuthenticatedUsers")
 
@@ -1220,23 +1222,45 @@ def test_evaluated_schedules_refuse_a_job_with_both_targets_or_none(console) -> 
 # --- ingested data: the ingest function's curated Parquet, read by the build ------------------
 
 
-def test_ingested_tables_are_external_tables_over_the_curated_objects() -> None:
+def test_ingested_data_and_scores_are_external_tables_over_their_objects() -> None:
     bucket = "gs://${google_storage_bucket.artifacts.name}"
-    table = tf().resource("google_bigquery_table", "ingested")
-    assert expr(table["for_each"]) == "local.ingested_tables"
+    table = tf().resource("google_bigquery_table", "parquet")
+    assert expr(table["for_each"]) == "local.parquet_tables"
     assert expr(table["dataset_id"]) == 'google_bigquery_dataset.this["ingest"].dataset_id'
     (external,) = table["external_data_configuration"]
     assert external["source_format"] == "PARQUET"
-    assert external["source_uris"] == [f"{bucket}/ingest/curated/${{each.key}}/*"]
+    assert external["source_uris"] == [f"{bucket}/${{each.value.prefix}}/*"]
     (hive,) = external["hive_partitioning_options"]
-    prefix = f"{bucket}/ingest/curated/${{each.key}}/{{ingested_on:DATE}}"
+    prefix = f"{bucket}/${{each.value.prefix}}/{{${{each.value.partition}}:DATE}}"
     assert (hive["mode"], hive["source_uri_prefix"]) == ("CUSTOM", prefix)
-    # The schema is the contract's, from an object that exists before any batch does.
-    schema = tf().resource("google_storage_bucket_object", "ingested_schema")
-    assert expr(schema["for_each"]) == "local.ingested_tables"
-    assert schema["name"] == "ingest/curated/${each.key}/ingested_on=1970-01-01/schema.parquet"
-    assert schema["source"] == "${path.module}/ingested_schemas/${each.key}.parquet"
-    assert "ingested_schema[each.key].name" in external["reference_file_schema_uri"]
+    # The schema comes from an object that exists before any batch or score does.
+    schema = tf().resource("google_storage_bucket_object", "parquet_schema")
+    assert expr(schema["for_each"]) == "local.parquet_tables"
+    assert (
+        schema["name"] == "${each.value.prefix}/${each.value.partition}=1970-01-01/schema.parquet"
+    )
+    assert schema["source"] == "${path.module}/${each.value.schema}"
+    assert "parquet_schema[each.key].name" in external["reference_file_schema_uri"]
+
+
+@needs_terraform
+def test_the_external_tables_are_where_the_ingest_and_train_functions_write(console) -> None:
+    """Evaluated: one table per ingested source and one for the scores, each reading the
+    prefix its writer's object keys start with and partitioned by their date folder, its schema
+    a file that exists."""
+    from common.ml.batch_scores import scores_key
+
+    rc, tables, err = console("local.parquet_tables")
+    assert rc == 0, err
+    sources = yaml.safe_load((REPO_ROOT / INGESTED_SOURCES).read_text())["sources"]
+    ingested = {table["name"] for (source,) in [sources] for table in source["tables"]}
+    assert set(tables) == ingested | {"conversion_scores"}
+    written = {name: f"ingest/curated/{name}/ingested_on=2026-12-04/b.parquet" for name in ingested}
+    written["conversion_scores"] = scores_key("conversion", date(2026, 12, 4), "v")
+    for name, key in written.items():
+        table = tables[name]
+        assert key.startswith(f"{table['prefix']}/{table['partition']}=2026-12-04/"), name
+        assert (INFRA / table["schema"]).is_file(), name
 
 
 def test_ingested_schema_files_hold_the_dbt_sources_columns() -> None:

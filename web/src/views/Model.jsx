@@ -7,7 +7,7 @@ import { BarChart } from "../chart.jsx";
 import { formatTime, formatValue } from "../format.js";
 import { Downloads } from "./KpiTable.jsx";
 import { Drift } from "./ModelDrift.jsx";
-import { CalibrationPlot, CurvePlots, Dependence } from "./ModelPlots.jsx";
+import { CalibrationPlot, CalibrationTable, CurvePlots, Dependence } from "./ModelPlots.jsx";
 import { Status } from "./Status.jsx";
 import { useApi } from "./useApi.js";
 
@@ -62,32 +62,18 @@ function Champion({ champion, history, t, locale, timeZone }) {
       <h3>{t.calibration}</h3>
       <CalibrationPlot calibration={metrics.calibration} t={t} locale={locale} />
       <Downloads path="/ml/latest" params={{}} t={t} locale={locale} />
-      <div class="table-wrap">
-        <table class="rows calibration">
-          <thead>
-            <tr>
-              <th scope="col">{t.predictedRange}</th>
-              <th scope="col" class="num">
-                {t.rowsLabel} <span class="unit">({t.units.count})</span>
-              </th>
-              <th scope="col" class="num">{t.meanPredicted}</th>
-              <th scope="col" class="num">{t.observedRate}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {metrics.calibration.map((bin) => (
-              <tr>
-                <td>
-                  {formatValue(bin.low, "ratio", locale, t)} – {formatValue(bin.high, "ratio", locale, t)}
-                </td>
-                <td class="num">{formatValue(bin.count, "count", locale, t)}</td>
-                <td class="num">{formatValue(bin.mean_predicted, "ratio", locale, t)}</td>
-                <td class="num">{formatValue(bin.observed_rate, "ratio", locale, t)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <CalibrationTable
+        name="calibration"
+        firstHeader={t.predictedRange}
+        bins={metrics.calibration.map((bin) => ({
+          label: `${formatValue(bin.low, "ratio", locale, t)} – ${formatValue(bin.high, "ratio", locale, t)}`,
+          rows: bin.count,
+          predicted: bin.mean_predicted,
+          observed: bin.observed_rate,
+        }))}
+        t={t}
+        locale={locale}
+      />
     </>
   );
 }

@@ -2,6 +2,7 @@
 // its training rows and the latest snapshot, judged against the validation gate's two levels,
 // and its calibration by score decile on that snapshot. Null until a validated build measured it.
 import { formatDay, formatMeasure, formatTime, formatValue } from "../format.js";
+import { CalibrationTable } from "./ModelPlots.jsx";
 
 function level(psi, drift) {
   if (psi >= drift.block) return "block";
@@ -55,30 +56,18 @@ export function Drift({ drift, t, locale, timeZone }) {
         </table>
       </div>
       <h4>{t.driftCalibration(day(drift.calibration.snapshot))}</h4>
-      <div class="table-wrap">
-        <table class="rows drift-calibration">
-          <thead>
-            <tr>
-              <th scope="col" class="num">{t.decile}</th>
-              <th scope="col" class="num">
-                {t.rowsLabel} <span class="unit">({t.units.count})</span>
-              </th>
-              <th scope="col" class="num">{t.meanPredicted}</th>
-              <th scope="col" class="num">{t.observedRate}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {drift.calibration.deciles.map((bin) => (
-              <tr data-decile={bin.decile}>
-                <td class="num">{bin.decile}</td>
-                <td class="num">{formatValue(bin.rows, "count", locale, t)}</td>
-                <td class="num">{formatValue(bin.mean_score, "ratio", locale, t)}</td>
-                <td class="num">{formatValue(bin.observed_rate, "ratio", locale, t)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <CalibrationTable
+        name="drift-calibration"
+        firstHeader={t.decile}
+        bins={drift.calibration.deciles.map((bin) => ({
+          label: bin.decile,
+          rows: bin.rows,
+          predicted: bin.mean_score,
+          observed: bin.observed_rate,
+        }))}
+        t={t}
+        locale={locale}
+      />
     </div>
   );
 }

@@ -168,3 +168,34 @@ export function Dependence({ features, t, locale }) {
     </div>
   );
 }
+
+/** Calibration bins as a table: each bin's `label` (a probability range or a decile), rows, mean
+ * predicted probability and observed rate. */
+export function CalibrationTable({ bins, firstHeader, name, t, locale }) {
+  return (
+    <div class="table-wrap">
+      <table class={`rows ${name}`}>
+        <thead>
+          <tr>
+            <th scope="col">{firstHeader}</th>
+            <th scope="col" class="num">
+              {t.rowsLabel} <span class="unit">({t.units.count})</span>
+            </th>
+            <th scope="col" class="num">{t.meanPredicted}</th>
+            <th scope="col" class="num">{t.observedRate}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {bins.map((bin) => (
+            <tr>
+              <td>{bin.label}</td>
+              <td class="num">{formatValue(bin.rows, "count", locale, t)}</td>
+              <td class="num">{formatValue(bin.predicted, "ratio", locale, t)}</td>
+              <td class="num">{formatValue(bin.observed, "ratio", locale, t)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
