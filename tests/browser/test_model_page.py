@@ -140,6 +140,8 @@ def test_model_drift_shows_each_psi_with_its_level_and_the_calibration(
             ]
             for bin_ in drift["calibration"]["deciles"]
         ]
+        verdict = page.locator("[data-drift-verdict]").inner_text()
+        assert verdict == VERDICTS[german].format(", ".join(drift["warning"]))
         browser_page.screenshot(f"model-drift-{'de' if german else 'en'}")
         if not german:
             page.click('button[data-language="de"]')
@@ -147,6 +149,11 @@ def test_model_drift_shows_each_psi_with_its_level_and_the_calibration(
     assert browser_page.errors == []
 
 
+# The documented example warns (the message on the page is the language's, not the API's).
+VERDICTS = {
+    False: "warning At or above the warning level: {}.",
+    True: "Warnung Auf oder über der Warnstufe: {}.",
+}
 LEVELS_EN = {"ok": "stable", "warn": "warning", "block": "blocking", "score": "model score"}
 LEVELS_DE = {"ok": "stabil", "warn": "Warnung", "block": "blockierend", "score": "Modell-Score"}
 

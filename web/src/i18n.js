@@ -145,6 +145,11 @@ const LABELS = {
     driftLevel: "Level",
     driftLevels: { ok: "stable", warn: "warning", block: "blocking" },
     driftScore: "model score",
+    driftVerdict: {
+      ok: () => "Every feature and the score are below the warning level.",
+      warn: (_, warning) => `At or above the warning level: ${warning}.`,
+      block: (blocking) => `At or above the blocking level: ${blocking}; the build was rejected.`,
+    },
     driftCalibration: (day) => `Calibration on the snapshot of ${day}, by score decile`,
     decile: "Decile",
     predict: "Predict",
@@ -469,6 +474,11 @@ const LABELS = {
     driftLevel: "Stufe",
     driftLevels: { ok: "stabil", warn: "Warnung", block: "blockierend" },
     driftScore: "Modell-Score",
+    driftVerdict: {
+      ok: () => "Alle Merkmale und der Score liegen unter der Warnstufe.",
+      warn: (_, warning) => `Auf oder über der Warnstufe: ${warning}.`,
+      block: (blocking) => `Auf oder über der blockierenden Stufe: ${blocking}; der Build wurde abgelehnt.`,
+    },
     driftCalibration: (day) => `Kalibrierung auf dem Schnappschuss vom ${day}, nach Score-Dezil`,
     decile: "Dezil",
     predict: "Vorhersagen",

@@ -9,6 +9,11 @@ function level(psi, drift) {
   return psi >= drift.warn ? "warn" : "ok";
 }
 
+/** The features (and the score) a level names, in the page's language. */
+function named(names, t) {
+  return names.map((name) => (name === "score" ? t.driftScore : name)).join(", ");
+}
+
 function PsiRow({ name, psi, drift, t, locale }) {
   const judged = level(psi, drift);
   return (
@@ -35,8 +40,9 @@ export function Drift({ drift, t, locale, timeZone }) {
         {t.driftMeasured(drift.run_id, formatTime(drift.measured_at, locale, timeZone))}
       </p>
       <p class="note">{t.driftLevelsRule(formatMeasure(drift.warn, locale), formatMeasure(drift.block, locale))}</p>
-      <p>
-        <span class={`badge drift-${drift.level}`}>{t.driftLevels[drift.level]}</span> {drift.message}
+      <p data-drift-verdict>
+        <span class={`badge drift-${drift.level}`}>{t.driftLevels[drift.level]}</span>{" "}
+        {t.driftVerdict[drift.level](named(drift.blocking, t), named(drift.warning, t))}
       </p>
       <div class="table-wrap">
         <table class="rows drift">
