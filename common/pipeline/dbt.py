@@ -14,7 +14,10 @@ Around dbt, a build reads the pending erasure requests (common.privacy) and, onc
 rebuilt the marts without those users, completes them. Models are incremental (the first build
 of a warehouse is a full one); a build with pending erasure requests rebuilds them all
 (``--full-refresh``), since an incremental build only recomputes what changed lately and would
-keep an erased user's older rows and the sums they are part of. Before dbt, it copies the current
+keep an erased user's older rows and the sums they are part of. The data tests of an
+incremental build (a warehouse built before, no pending erasures) check the rows it changed
+(dbt var test_changed_rows, dbt_project/macros/tests/changed_rows.sql); the first build and a
+full refresh check every row. Before dbt, it copies the current
 experiment definitions (common.definitions) into the staging tables dbt reads them from.
 """
 
@@ -38,7 +41,7 @@ from common.definitions.store import DefinitionStore
 from common.errors import Unavailable
 from common.money import currency_of
 from common.privacy.completion import ErasureOutcome, Marts, complete_erasures
-from common.privacy.erasures import ErasureLedger
+from common.privacy.erasures import ErasureLedger, staging_table_exists
 from common.warehouse import Warehouse, WarehouseUnavailable, open_warehouse
 
 _LOCK = threading.Lock()
@@ -97,11 +100,17 @@ def run_build(config: Config, run_id: str, project_dir: Path, work_dir: Path) ->
             ledger = ErasureLedger(warehouse, config.bq_project)
             ledger.prepare()
             included = ledger.pending()
+            # One of the incremental models: it exists once a build has run.
+            built_before = staging_table_exists(
+                warehouse, config.bq_project, "int_orders", "build_scope"
+            )
             definitions = DefinitionStore(open_artifact_store(config))
             seeds = project_dir / "seeds"
             prepare_build(warehouse, definitions, seeds, datetime.now(UTC), config.bq_project)
+        full_refresh = bool(included)
+        dbt_vars["test_changed_rows"] = built_before and not full_refresh
         run_results, sources = _build_and_check(
-            project_dir, work_dir, target.dbt_target, dbt_vars, target.env, bool(included)
+            project_dir, work_dir, target.dbt_target, dbt_vars, target.env, full_refresh
         )
         with closing(target.open(config)) as warehouse:
             erasures = complete_erasures(
