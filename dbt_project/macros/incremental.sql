@@ -52,14 +52,23 @@
 {% macro lookback_start(relation, column) -%}
     {%- set newest_less_lookback = days_before('max(' ~ column ~ ')', var('incremental_lookback_days')) -%}
     {%- set query = 'select ' ~ newest_less_lookback ~ ' from ' ~ relation -%}
+    {%- if execute and var('offline_is_incremental', none) is none -%}
+        {%- set recorded = 'select ' ~ column ~ ' from ' ~ source('build', 'lookback_starts')
+            ~ " where view_name = '" ~ relation.identifier ~ "'" -%}
+        {%- if run_query(recorded).rows | length > 0 -%}
+            {%- set query = recorded -%}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(instant_literal(query)) }}
+{%- endmacro %}
+
+{#- The instant a query of one timestamp gives, as a literal read when the model runs (see
+    lookback_start), or as the query itself when compiling without asking the engine. -#}
+{% macro instant_literal(query) -%}
     {%- if not execute or var('offline_is_incremental', none) is not none -%}
         {{ return('(' ~ query ~ ')') }}
     {%- endif -%}
-    {%- set recorded = run_query(
-        'select ' ~ column ~ ' from ' ~ source('build', 'lookback_starts')
-        ~ " where view_name = '" ~ relation.identifier ~ "'"
-    ).rows -%}
-    {%- set instant = (recorded if recorded | length > 0 else run_query(query).rows)[0][0] -%}
+    {%- set instant = run_query(query).rows[0][0] -%}
     {%- set literal = 'null' if instant is none else "'" ~ instant ~ "'" -%}
     {{ return('cast(' ~ literal ~ ' as ' ~ dbt.type_timestamp() ~ ')') }}
 {%- endmacro %}
@@ -86,8 +95,14 @@
             {%- do selects.append("select '" ~ node.alias ~ "' as view_name, " ~ clocks | join(', ') ~ ' from ' ~ relation) -%}
         {%- endif -%}
     {%- endfor -%}
-    create or replace table {{ source('build', 'lookback_starts') }} as
-    {% if selects %}{{ selects | join(' union all ') }}{% else %}select cast(null as {{ dbt.type_string() }}) as view_name, cast(null as {{ timestamp }}) as changed_at, cast(null as {{ timestamp }}) as ingested_at limit 0{% endif %}
+    {%- set empty = 'select cast(null as ' ~ dbt.type_string() ~ ') as view_name, cast(null as ' ~ timestamp
+        ~ ') as changed_at, cast(null as ' ~ timestamp ~ ') as ingested_at limit 0' -%}
+    {%- do run_query(
+        'create or replace table ' ~ source('build', 'lookback_starts') ~ ' as '
+        ~ (selects | join(' union all ') if selects else empty)
+    ) -%}
+    {#- Looking the views up opened a transaction, which dbt rolls back after the hooks. -#}
+    {%- do adapter.commit() -%}
 {%- endmacro %}
 
 {#- A condition on a row of `relation` (as `alias`): it changed within the lookback, on the
