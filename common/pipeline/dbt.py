@@ -14,8 +14,10 @@ Around dbt, a build reads the pending erasure requests (common.privacy) and, onc
 rebuilt the marts without those users, completes them. Models are incremental (the first build
 of a warehouse is a full one); common.pipeline.full_refresh says when a build rebuilds them all
 (``--full-refresh``): pending erasures, or a project or setting changed since the last complete
-build. Before dbt, it copies the current experiment definitions (common.definitions) into the
-staging tables dbt reads them from.
+build. The data tests of an incremental build check the rows it changed (dbt var
+test_changed_rows, dbt_project/macros/tests/changed_rows.sql); the first build and a full
+refresh check every row. Before dbt, it copies the current experiment definitions
+(common.definitions) into the staging tables dbt reads them from.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from common.ml.batch_scores import SCORES_PREFIX
 from common.money import currency_of
 from common.pipeline import full_refresh
 from common.privacy.completion import ErasureOutcome, Marts, complete_erasures
-from common.privacy.erasures import ErasureLedger
+from common.privacy.erasures import ErasureLedger, staging_table_exists
 from common.warehouse import Warehouse, WarehouseUnavailable, open_warehouse
 
 _LOCK = threading.Lock()
@@ -104,11 +106,16 @@ def run_build(config: Config, run_id: str, project_dir: Path, work_dir: Path) ->
             ledger = ErasureLedger(warehouse, config.bq_project)
             ledger.prepare()
             included = ledger.pending()
+            # One of the incremental models: it exists once a build has run.
+            built_before = staging_table_exists(
+                warehouse, config.bq_project, "int_orders", "build_scope"
+            )
             seeds = project_dir / "seeds"
             prepare_build(
                 warehouse, DefinitionStore(store), seeds, datetime.now(UTC), config.bq_project
             )
         refresh = full_refresh.reason(store, basis, len(included))
+        dbt_vars["test_changed_rows"] = built_before and refresh is None
         run_results, sources = _build_and_check(
             project_dir, work_dir, target.dbt_target, dbt_vars, target.env, refresh is not None
         )

@@ -131,17 +131,7 @@ class ErasureLedger:
         )
 
     def _exists(self) -> bool:
-        p = self.warehouse.placeholder
-        if self.warehouse.engine == "bigquery":
-            tables = f"`{self.project}.{STAGING_SCHEMA}`.INFORMATION_SCHEMA.TABLES"
-            sql = f"select count(*) as n from {tables} where table_name = {p('table')}"  # noqa: S608
-            params = {"table": TABLE}
-        else:
-            where = f"table_schema = {p('schema')} and table_name = {p('table')}"
-            sql = f"select count(*) as n from information_schema.tables where {where}"  # noqa: S608
-            params = {"schema": STAGING_SCHEMA, "table": TABLE}
-        result = self.warehouse.query(sql, params, labels={"purpose": "erasure_status"})
-        return result.table.to_pylist()[0]["n"] > 0
+        return staging_table_exists(self.warehouse, self.project, TABLE, "erasure_status")
 
     def _select(self, condition: str, params: Mapping[str, Any]) -> tuple[ErasureRequest, ...]:
         result = self.warehouse.query(
@@ -158,6 +148,24 @@ class ErasureLedger:
             )
             for row in result.table.to_pylist()
         )
+
+
+def staging_table_exists(
+    warehouse: Warehouse, project: str | None, table: str, purpose: str
+) -> bool:
+    """Whether dbt's staging schema holds ``table`` (``project``: BigQuery's); ``purpose``
+    labels the query."""
+    p = warehouse.placeholder
+    if warehouse.engine == "bigquery":
+        tables = f"`{project}.{STAGING_SCHEMA}`.INFORMATION_SCHEMA.TABLES"
+        sql = f"select count(*) as n from {tables} where table_name = {p('table')}"  # noqa: S608
+        params = {"table": table}
+    else:
+        where = f"table_schema = {p('schema')} and table_name = {p('table')}"
+        sql = f"select count(*) as n from information_schema.tables where {where}"  # noqa: S608
+        params = {"schema": STAGING_SCHEMA, "table": table}
+    result = warehouse.query(sql, params, labels={"purpose": purpose})
+    return result.table.to_pylist()[0]["n"] > 0
 
 
 def _utc(at: datetime) -> datetime:

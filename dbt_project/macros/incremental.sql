@@ -42,9 +42,67 @@
 {% macro bigquery__days_before(expression, days) %}timestamp_sub({{ expression }}, interval {{ days }} day){% endmacro %}
 
 {#- The first instant of the lookback on one clock (`column`) of `relation`: its newest value
-    less var('incremental_lookback_days'). -#}
+    less var('incremental_lookback_days'). Read when the model or test runs and written as a
+    literal, so that the engine prunes the scans it filters (storage blocks of older rows)
+    instead of reading everything to compare with a subquery's value. A staging view's comes
+    from the build's on-run-start (record_lookback_starts): a view is read in full to find its
+    newest row, once per build rather than once per model and test. Compiling without asking
+    the engine (parsing, offline BigQuery compilation) renders the subquery that gives the same
+    instant. -#}
 {% macro lookback_start(relation, column) -%}
-    (select {{ days_before('max(' ~ column ~ ')', var('incremental_lookback_days')) }} from {{ relation }})
+    {%- set newest_less_lookback = days_before('max(' ~ column ~ ')', var('incremental_lookback_days')) -%}
+    {%- set query = 'select ' ~ newest_less_lookback ~ ' from ' ~ relation -%}
+    {%- if execute and var('offline_is_incremental', none) is none -%}
+        {%- set recorded = 'select ' ~ column ~ ' from ' ~ source('build', 'lookback_starts')
+            ~ " where view_name = '" ~ relation.identifier ~ "'" -%}
+        {%- if run_query(recorded).rows | length > 0 -%}
+            {%- set query = recorded -%}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(instant_literal(query)) }}
+{%- endmacro %}
+
+{#- The instant a query of one timestamp gives, as a literal read when the model runs (see
+    lookback_start), or as the query itself when compiling without asking the engine. -#}
+{% macro instant_literal(query) -%}
+    {%- if not execute or var('offline_is_incremental', none) is not none -%}
+        {{ return('(' ~ query ~ ')') }}
+    {%- endif -%}
+    {%- set instant = run_query(query).rows[0][0] -%}
+    {%- set literal = 'null' if instant is none else "'" ~ instant ~ "'" -%}
+    {{ return('cast(' ~ literal ~ ' as ' ~ dbt.type_timestamp() ~ ')') }}
+{%- endmacro %}
+
+{#- on-run-start: lookback_start's instants of the staging views with a clock, as the data
+    stands when the build starts (the views the previous build made, over today's rows). A
+    first build has no views yet, and a full refresh no lookback: the table is left empty. -#}
+{% macro record_lookback_starts() -%}
+    {%- if not execute or var('offline_is_incremental', none) is not none -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set days = var('incremental_lookback_days') -%}
+    {%- set timestamp = dbt.type_timestamp() -%}
+    {%- set selects = [] -%}
+    {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.config.materialized == 'view' and not flags.FULL_REFRESH -%}
+        {%- set relation = adapter.get_relation(node.database, node.schema, node.alias) -%}
+        {%- set columns = [] if relation is none else adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
+        {%- if 'ingested_at' in columns -%}
+            {%- set clocks = [] -%}
+            {%- for clock in ['changed_at', 'ingested_at'] -%}
+                {%- set instant = days_before('max(' ~ clock ~ ')', days) if clock in columns else 'null' -%}
+                {%- do clocks.append('cast(' ~ instant ~ ' as ' ~ timestamp ~ ') as ' ~ clock) -%}
+            {%- endfor -%}
+            {%- do selects.append("select '" ~ node.alias ~ "' as view_name, " ~ clocks | join(', ') ~ ' from ' ~ relation) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set empty = 'select cast(null as ' ~ dbt.type_string() ~ ') as view_name, cast(null as ' ~ timestamp
+        ~ ') as changed_at, cast(null as ' ~ timestamp ~ ') as ingested_at limit 0' -%}
+    {%- do run_query(
+        'create or replace table ' ~ source('build', 'lookback_starts') ~ ' as '
+        ~ (selects | join(' union all ') if selects else empty)
+    ) -%}
+    {#- Looking the views up opened a transaction, which dbt rolls back after the hooks. -#}
+    {%- do adapter.commit() -%}
 {%- endmacro %}
 
 {#- A condition on a row of `relation` (as `alias`): it changed within the lookback, on the

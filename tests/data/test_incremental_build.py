@@ -5,12 +5,14 @@ One generated data set is replayed: the raw tables cut at the first day get a fu
 each next day's cut an incremental one (new rows, older orders shipping, arriving, coming back:
 scripts/data/thelook/cutoff.py). On the second day a shop also sends an old order again as
 returned, through the ingest function's curated Parquet, far beyond the lookback of the data's
-clock. A second warehouse gets one full build of the final data and the same batch."""
+clock. A second warehouse gets one full build of the final data and the same batch. The data
+tests of a daily build check the rows that changed, and still catch faults in them."""
 
 from __future__ import annotations
 
 import json
 import math
+import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -18,7 +20,7 @@ import duckdb
 import pytest
 
 from common.marts import MARTS
-from scripts.data.dbt_runner import run_dbt
+from scripts.data.dbt_runner import DbtFailed, run_dbt
 from scripts.data.thelook.cutoff import cut_at
 from scripts.data.thelook.dataset import DEFAULT_AS_OF
 from scripts.data.thelook.load import load_generated
@@ -154,3 +156,68 @@ def test_the_old_order_sent_again_is_returned(warehouses):
         ).fetchone()
     assert status == "Returned"
     assert returned > 0
+
+
+# Faults in raw.events: new events (after the newest) that break a test each, and an old event
+# of an unknown type, long before the lookback.
+FAULTS = {
+    "unique_stg_thelook__events_event_id": {"id": "(select min(id) from raw.events)"},
+    "not_null_stg_thelook__events_session_id": {"session_id": "null"},
+    "relationships_stg_thelook__events_user_id": {"user_id": "999999999"},
+}
+OLD_FAULT = "accepted_values_stg_thelook__events_event_type"
+
+
+def _daily_test_failures(path: Path, work: Path) -> dict:
+    """stg_thelook__events' data tests as a daily build runs them: the failing rows per test
+    (by name, hash left out)."""
+    env = {"EXECKPI_TIME_ZONE": REPORTING_ZONE, "EXECKPI_ARTIFACT_DIR": str(work / "artifacts")}
+    target = work / "target"
+    command = ["test", "--select", "stg_thelook__events", "--target-path", str(target)]
+    with pytest.raises(DbtFailed):
+        run_dbt(
+            [*command, "--vars", '{"test_changed_rows": true}', "--quiet"],
+            duckdb_path=path,
+            env=env,
+        )
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    return {r["unique_id"].split(".")[2]: r["failures"] for r in results}
+
+
+def _matching(failures: dict, prefix: str) -> int:
+    (count,) = [n for name, n in failures.items() if name.startswith(prefix)]
+    return count
+
+
+def test_a_daily_builds_tests_catch_faults_in_the_rows_that_changed(warehouses, tmp_path):
+    """A new event whose id an old one holds, without a session, of an unknown user: each
+    fails its test. An old event of an unknown type is not tested again."""
+    daily, _, _ = warehouses
+    faulty = tmp_path / "faulty.duckdb"
+    shutil.copyfile(daily, faulty)
+    with duckdb.connect(str(faulty)) as con:
+        (next_id,) = con.execute("select max(id) + 1 from raw.events").fetchone()
+        newest = "(select max(created_at) + interval 1 minute from raw.events)"
+        for offset, fault in enumerate(FAULTS.values()):
+            values = {"id": str(next_id + offset), "created_at": newest, **fault}
+            replaced = ", ".join(f"{value} as {column}" for column, value in values.items())
+            con.execute(
+                f"insert into raw.events select * replace ({replaced}) from raw.events"
+                " where user_id is not null order by id limit 1"
+            )
+        con.execute(
+            f"insert into raw.events select * replace ({next_id + len(FAULTS)} as id,"
+            " 'unknown' as event_type) from raw.events order by created_at limit 1"
+        )
+        # The old event is there, and outside the lookback: it passed when it was built.
+        (old_unknown,) = con.execute(
+            "select count(*) from execkpi_staging.stg_thelook__events"
+            " where event_type = 'unknown' and changed_at < (select max(changed_at)"
+            " - interval 3 day from execkpi_staging.stg_thelook__events)"
+        ).fetchone()
+    assert old_unknown == 1
+    failures = _daily_test_failures(faulty, tmp_path)
+    for name in FAULTS:
+        assert _matching(failures, name) == 1, name
+    assert _matching(failures, OLD_FAULT) == 0
+    assert sum(failures.values()) == len(FAULTS)

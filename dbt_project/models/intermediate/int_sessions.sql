@@ -4,13 +4,24 @@
 -- Incremental (macros/incremental.sql): a later build recomputes the sessions with an event
 -- that changed within the lookback, from all their events.
 {%- set stg_events = ref('stg_thelook__events') %}
+{%- if is_incremental() %}
+{%- set changed_events %}
+    select changed.session_id, changed.created_at from {{ stg_events }} as changed
+    where {{ changed_recently(stg_events, 'changed') }}
+{%- endset %}
+{#- No event of those sessions is older than the oldest changed event or the oldest start
+    of those sessions as stored: as a literal, a bound that skips the blocks of older events. #}
+{%- set first_event = instant_literal(
+    'select min(first_event) from (select min(created_at) as first_event from (' ~ changed_events ~ ') as changed'
+    ~ ' union all select min(started_at) from ' ~ this ~ ' where session_id in (select session_id from ('
+    ~ changed_events ~ ') as changed)) as firsts'
+) %}
+{%- endif %}
 with events as (
     select * from {{ stg_events }}
     {%- if is_incremental() %}
-    where session_id in (
-        select changed.session_id from {{ stg_events }} as changed
-        where {{ changed_recently(stg_events, 'changed') }}
-    )
+    where session_id in (select session_id from ({{ changed_events }}) as changed)
+        and created_at >= {{ first_event }}
     {%- endif %}
 ),
 

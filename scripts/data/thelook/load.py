@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 
 from common.config import load_config
+from scripts.data.thelook.cutoff import CREATED
 
 # thelook's columns and the types the raw schema stores them as.
 RAW_TABLES: dict[str, dict[str, str]] = {
@@ -152,6 +153,10 @@ def _replace_table(
         # The exports repeat rows; generated keys are unique by construction (dbt tests it).
         key = KEYS[table]
         select += f' qualify row_number() over (partition by "{key}" order by "{key}") = 1'
+    if table in CREATED:
+        # Stored in time order, a table's blocks of older rows are skipped by the filters of
+        # incremental builds on recent rows (their min/max timestamps rule them out).
+        select += f' order by "{CREATED[table]}"'
     con.execute(f"create or replace table raw.{table} as {select}")
     return con.execute(f"select count(*) from raw.{table}").fetchone()[0]  # noqa: S608
 
