@@ -34,5 +34,6 @@ MARTS = (
 SIZED_BY_EXPERIMENTS = frozenset(m for m in MARTS if m.startswith(("ab_", "experiment")))
 
 # Filled by the model's batch scores after each promotion, not by the shop's data: empty until
-# the first promotion, which itself waits for validated data. The validation gate leaves it out.
+# the first promotion, which itself waits for validated data. The validation gate reports its
+# rows but judges neither their change nor their absence.
 SCORED_BY_THE_MODEL = frozenset({"ml_score_calibration"})

@@ -65,16 +65,18 @@ def row_counts(
     previous: dict[str, Any] | None,
     max_drift: float,
     not_judged: frozenset[str] = frozenset(),
+    may_be_empty: frozenset[str] = frozenset(),
 ) -> Gate:
     """Every mart has rows, and none changed by more than ``max_drift`` (relative) since the
-    previous validated run; a change of one in ``not_judged`` is reported, not judged."""
+    previous validated run; a change of one in ``not_judged`` is reported, not judged, and so is
+    an empty one in ``may_be_empty``."""
     before = (previous or {}).get("row_counts", {})
     tables, problems = {}, []
     for mart, rows in current.items():
         prior = before.get(mart)
         change = None if not prior else (rows - prior) / prior
         tables[mart] = {"rows": rows, "previous": prior, "change": _round(change)}
-        if rows == 0:
+        if rows == 0 and mart not in may_be_empty:
             problems.append(f"{mart} is empty")
         elif change is not None and abs(change) > max_drift and mart not in not_judged:
             problems.append(f"{mart} {prior:,} → {rows:,} rows ({change:+.1%})")
@@ -82,6 +84,7 @@ def row_counts(
         "previous_run": (previous or {}).get("run_id"),
         "max_drift": max_drift,
         "not_judged": sorted(not_judged & current.keys()),
+        "may_be_empty": sorted(may_be_empty & current.keys()),
         "tables": tables,
     }
     if problems:

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from common.experiments import stored_definitions
-from common.marts import MARTS, SCORED_BY_THE_MODEL
+from common.marts import MARTS
 from common.ml.features import FeatureSpec
 from common.warehouse import Warehouse
 
@@ -23,7 +23,6 @@ def row_counts(warehouse: Warehouse, schema: str) -> dict[str, int]:
     sql = " union all ".join(
         f"select '{mart}' as mart, count(*) as n from {schema}.{mart}"  # noqa: S608
         for mart in MARTS
-        if mart not in SCORED_BY_THE_MODEL
     )
     rows = warehouse.query(sql, labels=_LABELS).table.to_pylist()
     return {row["mart"]: int(row["n"]) for row in sorted(rows, key=lambda r: r["mart"])}

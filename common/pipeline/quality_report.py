@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from common.config import Config
-from common.marts import SIZED_BY_EXPERIMENTS
+from common.marts import SCORED_BY_THE_MODEL, SIZED_BY_EXPERIMENTS
 from common.ml.drift.monitor import measure_drift
 from common.ml.features import CONVERSION, FeatureSpec
 from common.ml.registry import Registry
@@ -121,7 +121,13 @@ def _judge_marts(
         counts = measures.row_counts(warehouse, schema)
         previous = ledger.previous_validation(run_id)
         checks.append(
-            gates.row_counts(counts, previous, thresholds.max_row_drift, SIZED_BY_EXPERIMENTS)
+            gates.row_counts(
+                counts,
+                previous,
+                thresholds.max_row_drift,
+                not_judged=SIZED_BY_EXPERIMENTS | SCORED_BY_THE_MODEL,
+                may_be_empty=SCORED_BY_THE_MODEL,
+            )
         )
     except WarehouseQueryError as exc:
         checks.append(_unmeasured("row_counts", exc))

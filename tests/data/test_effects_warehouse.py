@@ -69,8 +69,19 @@ def test_the_aa_test_shows_no_effect_anywhere(client):
         answer = effects(client, body)
         low, high = answer["adjusted"]["absolute"]["ci"]
         assert low < 0 < high
-        segments = answer["heterogeneity"]["segments"]
-        assert segments and {s["finding"] for s in segments} == {"no_effect_found"}
+        heterogeneity = answer["heterogeneity"]
+        segments = heterogeneity["segments"]
+        assert {s["finding"] for s in segments} <= {"no_effect_found"}
+        if target == "conversion":
+            assert segments  # a rate's segments are near enough to normal to be tested here
+        else:
+            # Revenue's long tail: segments of this small warehouse fail Cochran's rule and
+            # are named as untested, not judged (tests/unit/ml/test_effects_segments.py).
+            assert heterogeneity["untested"]
+            assert all(
+                u["reason"].startswith(("too skewed", "fewer than"))
+                for u in heterogeneity["untested"]
+            )
         assert "exploratory" in answer["heterogeneity"]["warning"]
 
 

@@ -108,6 +108,7 @@ def test_row_counts_without_a_previous_run():
         "previous_run": None,
         "max_drift": 0.25,
         "not_judged": [],
+        "may_be_empty": [],
         "tables": {
             "funnel": {"rows": 1000, "previous": None, "change": None},
             "revenue_daily": {"rows": 365, "previous": None, "change": None},
@@ -302,3 +303,14 @@ def test_sample_ratio_leaves_weight_zero_arms_out():
     assert gate.passed
     assert reported["variants"] == {"control": 500, "holdout": 40, "treatment": 520}
     assert reported["p_value"] == pytest.approx(chisquare([500, 520]).pvalue, rel=1e-9)
+
+
+def test_row_counts_accept_an_empty_mart_only_where_emptiness_is_expected():
+    """The model's scores are empty until the first promotion; any other empty mart fails."""
+    current = {"funnel": 1000, "ml_score_calibration": 0}
+    scores = frozenset({"ml_score_calibration"})
+    gate = gates.row_counts(current, None, 0.25, not_judged=scores, may_be_empty=scores)
+    assert gate.passed and gate.numbers["may_be_empty"] == ["ml_score_calibration"]
+    assert gate.numbers["tables"]["ml_score_calibration"]["rows"] == 0
+    refused = gates.row_counts({**current, "funnel": 0}, None, 0.25, may_be_empty=scores)
+    assert not refused.passed and refused.message == "funnel is empty"
