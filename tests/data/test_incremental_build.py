@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from common.marts import MARTS
+from common.marts import MARTS, SCORED_BY_THE_MODEL
 from scripts.data.dbt_runner import DbtFailed, run_dbt
 from scripts.data.thelook.cutoff import cut_at
 from scripts.data.thelook.dataset import DEFAULT_AS_OF
@@ -122,7 +122,8 @@ def _same(left: tuple, right: tuple) -> bool:
 
 def test_every_mart_and_incremental_model_equals_the_full_build(warehouses):
     daily, full, _ = warehouses
-    tables = [("execkpi_marts", mart) for mart in MARTS]
+    # The scores' mart is empty here: nothing promoted a model (the chain test fills it).
+    tables = [("execkpi_marts", mart) for mart in MARTS if mart not in SCORED_BY_THE_MODEL]
     tables += [("execkpi_staging", name) for name in INCREMENTAL_MODELS["execkpi_staging"]]
     with duckdb.connect(str(daily), read_only=True) as con:
         con.execute(f"attach '{full}' as full_build (read_only)")
