@@ -100,8 +100,17 @@ def check_rows_match(page, answer: dict, german: bool) -> None:
     assert {c["name"]: c["unit"] for c in answer["columns"]}["revenue"] == "USD"
     rows = answer["rows"]
     assert rows, "the demo data has revenue"
-    periods = cells(page, "period")
-    assert periods == [day(r[at["period"]], german) for r in rows]
+    expected = [day(r[at["period"]], german) for r in rows]
+    # A language switch or a new KPI renders after the heading changes: wait for the rows.
+    page.wait_for_function(
+        """([first, last]) => {
+            const shown = [...document.querySelectorAll('table.rows td[data-column="period"]')];
+            return shown.length > 0 && shown[0].innerText === first
+                && shown[shown.length - 1].innerText === last;
+        }""",
+        arg=[expected[0], expected[-1]],
+    )
+    assert cells(page, "period") == expected
     for shown, row in zip(cells(page, "revenue"), rows, strict=True):
         assert shown == money(row[at["revenue"]], german)
     for shown, row in zip(cells(page, "orders"), rows, strict=True):
