@@ -3,13 +3,16 @@
     id keeps only the rows of users nobody asked to erase, so no model built on staging holds
     an erased user. -#}
 
-{#- A where-clause condition: the row's user was not asked to be erased. NOT EXISTS, not
-    NOT IN: a null user id (anonymous events) is kept, and a null in the table erases nobody. -#}
+{#- A where-clause condition: the row's user was not asked to be erased. A null user id
+    (anonymous events) is kept, and a null in the table erases nobody. Uncorrelated (NOT IN
+    over the non-null ids) rather than NOT EXISTS: DuckDB decorrelates a NOT EXISTS into a
+    join that first collects the distinct user ids of every row the view reads, a scan of a
+    staging view five times slower than a plain anti-join against the few requests. -#}
 {% macro not_erased(user_id) -%}
-    not exists (
-        select 1 from {{ source('privacy', 'erasure_requests') }} as erasure
-        where erasure.user_id = cast({{ user_id }} as {{ dbt.type_bigint() }})
-    )
+    ({{ user_id }} is null or cast({{ user_id }} as {{ dbt.type_bigint() }}) not in (
+        select erasure.user_id from {{ source('privacy', 'erasure_requests') }} as erasure
+        where erasure.user_id is not null
+    ))
 {%- endmacro %}
 
 {#- on-run-start: the table exists before the first request, so staging can read it. The

@@ -9,8 +9,9 @@
     same tests on the build that wrote them, and never change or vanish but through erasure
     (a full refresh).
 
-    - not_null, accepted_values, relationships: the changed rows (their parent: the whole
-      table it references).
+    - not_null, accepted_values, relationships, and this project's accepted_range and
+      expression_is_true (macros/tests/generic_tests.sql): the changed rows (a relationship's
+      parent: the whole table it references).
     - unique: the changed rows' keys against the whole column, so that a new row whose key an
       older row already holds still fails; a semi-join with the few changed keys as its build
       side, instead of an aggregate over every key.

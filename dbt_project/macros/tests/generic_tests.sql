@@ -1,7 +1,8 @@
-{#- Rows where the column lies outside [min_value, max_value] (either bound optional). -#}
+{#- Rows where the column lies outside [min_value, max_value] (either bound optional); on a
+    daily build, among the rows that changed (macros/tests/changed_rows.sql). -#}
 {% test accepted_range(model, column_name, min_value=none, max_value=none) %}
 select *
-from {{ model }}
+from {{ changed_rows(model) }}
 where {{ column_name }} is not null
     and (
         false
@@ -10,10 +11,11 @@ where {{ column_name }} is not null
     )
 {% endtest %}
 
-{#- Rows for which a boolean SQL expression over the model's columns is false. -#}
+{#- Rows for which a boolean SQL expression over the row's columns is false; on a daily build,
+    among the rows that changed (macros/tests/changed_rows.sql). -#}
 {% test expression_is_true(model, expression) %}
 select *
-from {{ model }}
+from {{ changed_rows(model) }}
 where not ({{ expression }})
 {% endtest %}
 
