@@ -119,9 +119,9 @@ def test_every_staging_model_with_users_leaves_erased_users_out(compiled_models)
         tree = sqlglot.parse_one(compiled_models[name], read="bigquery")
         filters = [
             (table.db, table.name)
-            for exists in tree.find_all(sqlglot.exp.Exists)
-            if isinstance(exists.parent, sqlglot.exp.Not)
-            for table in exists.find_all(sqlglot.exp.Table)
+            for found in tree.find_all(sqlglot.exp.In)
+            if isinstance(found.parent, sqlglot.exp.Not) and found.args.get("query")
+            for table in found.find_all(sqlglot.exp.Table)
         ]
         assert filters == [(STAGING_SCHEMA, TABLE)], name
 
