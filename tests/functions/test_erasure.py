@@ -50,6 +50,12 @@ def warehouse_copy(generated_warehouse: Path, tmp_path: Path) -> Path:
     return path
 
 
+def anonymous_events(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute(
+        "select count(*) from execkpi_staging.stg_thelook__events where user_id is null"
+    ).fetchone()[0]
+
+
 def test_an_erased_user_leaves_no_trace_after_the_next_build(function_client, bus, warehouse_copy):
     with duckdb.connect(str(warehouse_copy), read_only=True) as con:
         # A customer with orders, model features and an experiment: traces everywhere.
@@ -69,7 +75,9 @@ def test_an_erased_user_leaves_no_trace_after_the_next_build(function_client, bu
         ).fetchone()[0]
         total_before = con.execute("select sum(revenue) from execkpi_marts.revenue_daily")
         total_before = total_before.fetchone()[0]
+        anonymous_before = anonymous_events(con)
     assert all(before[erased].values()) and all(before[kept].values())
+    assert anonymous_before > 0
     client = function_client(
         "dbt_build", EXECKPI_DUCKDB_PATH=str(warehouse_copy), EXECKPI_LOCAL_BUS_URL=bus.url
     )
@@ -109,6 +117,8 @@ def test_an_erased_user_leaves_no_trace_after_the_next_build(function_client, bu
         }
         assert traces and set(traces.values()) == {0}, traces
         assert rows_of(con, kept) == before[kept]
+        # Staging keeps the events of no user: a null id matches no request.
+        assert anonymous_events(con) == anonymous_before
         # The aggregates lose the erased user's revenue too.
         total_after = con.execute("select sum(revenue) from execkpi_marts.revenue_daily")
         assert total_after.fetchone()[0] == pytest.approx(total_before - erased_revenue)
