@@ -128,7 +128,7 @@ def test_every_staging_model_with_users_leaves_erased_users_out(compiled_models)
 
 def test_cumulative_metrics_run_over_a_date_array_of_local_days(compiled_models):
     sql = compiled_models["ab_metrics_cumulative"]
-    assert "unnest(generate_date_array(experiments.start_date, least(" in sql
+    assert "unnest(generate_date_array(experiments.from_day, least(" in sql
     assert "date(first_exposure_at, 'Europe/Berlin') as exposure_date" in sql
 
 
