@@ -1,8 +1,12 @@
 -- The hash assignment of every user splits each experiment as its weights say, within
 -- 5 standard errors (a broken hash or bucket range shows up here; a sample-ratio mismatch in
 -- who gets exposed is the stats engine's job, not this test's).
+-- Which experiments: on a daily build (var test_changed_rows) those it recomputed
+-- (int_experiment_scope; the others' definitions cannot have changed and passed when they were
+-- built), on any other build every experiment (macros/experiment_scope.sql, tested_experiment).
 with variants as (
     select * from {{ ref('int_experiment_variants') }}
+    where {{ tested_experiment('experiment_id') }}
 ),
 
 users as (

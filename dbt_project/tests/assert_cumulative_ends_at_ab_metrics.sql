@@ -1,8 +1,12 @@
 -- On an experiment's last day, ab_metrics_cumulative holds ab_metrics' rows: the same arms and
 -- metrics with the same statistics, since no exposure or order is later than the last day.
+-- Which experiments: on a daily build (var test_changed_rows) those it recomputed
+-- (int_experiment_scope; the others' rows are those that passed when they were built), on any
+-- other build every experiment (macros/experiment_scope.sql, tested_experiment).
 with last_days as (
     select experiment_id, max(day) as day
     from {{ ref('ab_metrics_cumulative') }}
+    where {{ tested_experiment('experiment_id') }}
     group by experiment_id
 ),
 
@@ -20,7 +24,9 @@ select
     coalesce(ab_metrics.metric, last_rows.metric) as metric,
     ab_metrics.n as expected_n,
     last_rows.n
-from {{ ref('ab_metrics') }} as ab_metrics
+from (
+    select * from {{ ref('ab_metrics') }} where {{ tested_experiment('experiment_id') }}
+) as ab_metrics
 full outer join last_rows
     on ab_metrics.experiment_id = last_rows.experiment_id
     and ab_metrics.variant = last_rows.variant

@@ -1,4 +1,5 @@
 -- Every experiment has at least two variants, and their weights sum to 1 (up to rounding).
+-- Every experiment on every build, daily ones included: a few rows of definitions.
 select
     experiments.experiment_id,
     count(variants.variant) as variant_count,

@@ -22,6 +22,16 @@ INCREMENTAL = {
     "funnel": "session_date",
     "features_conversion": "snapshot_date",
 }
+# Incremental by experiment (dbt_project/macros/experiment_scope.sql): not partitioned.
+BY_EXPERIMENT = (
+    "int_experiment_scope",
+    "int_experiment_exposures",
+    "ab_assignments",
+    "int_experiment_user_values",
+    "ab_metrics",
+    "ab_metrics_by_dimension",
+    "ab_metrics_cumulative",
+)
 
 
 @pytest.fixture(scope="module")
@@ -41,14 +51,21 @@ def incremental_models(tmp_path_factory) -> dict[str, str]:
     target = tmp_path_factory.mktemp("dbt-bigquery-incremental")
     assume_built = ["--vars", "{offline_is_incremental: true}"]
     run_dbt(
-        ["compile", "--target-path", str(target), *assume_built, "--select", *INCREMENTAL],
+        [
+            "compile",
+            "--target-path",
+            str(target),
+            *assume_built,
+            "--select",
+            *INCREMENTAL,
+            *BY_EXPERIMENT,
+        ],
         prod_offline=True,
         env={"EXECKPI_TIME_ZONE": "Europe/Berlin"},
     )
     folder = target / "compiled" / "execkpi" / "models"
-    return {
-        path.stem: path.read_text() for path in folder.rglob("*.sql") if path.stem in INCREMENTAL
-    }
+    wanted = {*INCREMENTAL, *BY_EXPERIMENT}
+    return {path.stem: path.read_text() for path in folder.rglob("*.sql") if path.stem in wanted}
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +145,7 @@ def test_every_staging_model_with_users_leaves_erased_users_out(compiled_models)
 
 def test_cumulative_metrics_run_over_a_date_array_of_local_days(compiled_models):
     sql = compiled_models["ab_metrics_cumulative"]
-    assert "unnest(generate_date_array(experiments.start_date, least(" in sql
+    assert "unnest(generate_date_array(experiments.from_day, least(" in sql
     assert "date(first_exposure_at, 'Europe/Berlin') as exposure_date" in sql
 
 
@@ -193,8 +210,19 @@ def test_the_kpis_date_ranges_read_partitioned_marts(model_configs):
 
 
 def test_incremental_builds_look_back_and_parse_as_bigquery(incremental_models):
-    assert set(incremental_models) == set(INCREMENTAL)
-    for name, sql in incremental_models.items():
+    assert set(incremental_models) == {*INCREMENTAL, *BY_EXPERIMENT}
+    for name in INCREMENTAL:
+        sql = incremental_models[name]
         assert sqlglot.parse_one(sql, read="bigquery") is not None, name
         # the lookback (var incremental_lookback_days) on the data's clock
         assert "timestamp_sub(max(changed_at), interval 3 day)" in sql, name
+
+
+def test_experiment_models_recompute_the_scope_s_experiments_in_bigquery_sql(incremental_models):
+    for name in BY_EXPERIMENT:
+        assert sqlglot.parse_one(incremental_models[name], read="bigquery") is not None, name
+    # the scope compares with what the previous build left in the marts
+    for mart in ("ab_assignments", "ab_metrics", "ab_metrics_cumulative"):
+        assert f"`execkpi_marts`.`{mart}`" in incremental_models["int_experiment_scope"], mart
+    for name in BY_EXPERIMENT[1:]:
+        assert "in (select scope.experiment_id from" in incremental_models[name], name

@@ -27,8 +27,22 @@ from scripts.data.thelook.load import load_generated
 from tests.support.reporting_time import REPORTING_ZONE
 
 INCREMENTAL_MODELS = {
-    "execkpi_staging": ("int_orders", "int_sessions", "int_user_activity_days"),
-    "execkpi_marts": ("revenue_daily", "funnel", "features_conversion"),
+    "execkpi_staging": (
+        "int_orders",
+        "int_sessions",
+        "int_user_activity_days",
+        "int_experiment_exposures",
+        "int_experiment_user_values",
+    ),
+    "execkpi_marts": (
+        "revenue_daily",
+        "funnel",
+        "features_conversion",
+        "ab_assignments",
+        "ab_metrics",
+        "ab_metrics_by_dimension",
+        "ab_metrics_cumulative",
+    ),
 }
 # Builds see the data cut at these days (00:00 UTC); the last holds everything generated.
 CUT_DAYS = [DEFAULT_AS_OF - timedelta(days=2), DEFAULT_AS_OF - timedelta(days=1), DEFAULT_AS_OF]

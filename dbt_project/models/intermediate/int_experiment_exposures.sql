@@ -1,6 +1,10 @@
+{{ config(**experiment_incremental_config(['experiment_id', 'user_id'])) }}
 -- A user is exposed to an experiment at their first signed-in session inside its window; that
 -- session's browser and traffic source describe the user in experiment breakdowns (both are
 -- fixed before the treatment can act on anything).
+-- Incremental by experiment (macros/experiment_scope.sql): a later build recomputes the
+-- experiments int_experiment_scope lists.
+-- depends_on: {{ ref('int_experiment_scope') }}
 with sessions as (
     select * from {{ ref('int_sessions') }}
     where user_id is not null
@@ -9,6 +13,9 @@ with sessions as (
 experiments as (
     select distinct experiment_id, start_date, end_date
     from {{ ref('int_experiment_variants') }}
+    {%- if is_incremental() %}
+    where {{ recomputed_experiment('experiment_id') }}
+    {%- endif %}
 ),
 
 final as (

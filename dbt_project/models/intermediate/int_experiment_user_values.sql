@@ -1,11 +1,18 @@
+{{ config(**experiment_incremental_config(['experiment_id', 'user_id', 'metric'])) }}
 -- One row per experiment × exposed user × metric: the metric's value y after exposure and the
 -- same metric x over the pre-period (the CUPED covariate), with the user's breakdown
 -- dimensions. ab_metrics and ab_metrics_by_dimension both sum these rows.
 --   y counts only orders placed at or after the user's first exposure and no later than the
 --   experiment's end date; x only orders in the experiment_pre_period_days before its start.
 --   conversion = placed at least one order; revenue_per_user = revenue kept (see int_orders).
+-- Incremental by experiment (macros/experiment_scope.sql): a later build recomputes the
+-- experiments int_experiment_scope lists.
+-- depends_on: {{ ref('int_experiment_scope') }}
 with assignments as (
     select * from {{ ref('ab_assignments') }}
+    {%- if is_incremental() %}
+    where {{ recomputed_experiment('experiment_id') }}
+    {%- endif %}
 ),
 
 experiments as (

@@ -1,7 +1,14 @@
+{{ config(**experiment_incremental_config(['experiment_id', 'user_id'])) }}
 -- experiment × exposed user → variant, by the deterministic SHA-256 bucket shared with
 -- common/experiments.py: the variant whose [lower_bound, upper_bound) holds the bucket.
+-- Incremental by experiment (macros/experiment_scope.sql): a later build recomputes the
+-- experiments int_experiment_scope lists.
+-- depends_on: {{ ref('int_experiment_scope') }}
 with exposures as (
     select * from {{ ref('int_experiment_exposures') }}
+    {%- if is_incremental() %}
+    where {{ recomputed_experiment('experiment_id') }}
+    {%- endif %}
 ),
 
 variants as (

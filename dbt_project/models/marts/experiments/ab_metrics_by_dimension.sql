@@ -1,9 +1,17 @@
+{{ config(**experiment_incremental_config(['experiment_id', 'variant', 'metric', 'dimension', 'dimension_value'])) }}
 -- ab_metrics' sufficient statistics split by one user dimension at a time (browser,
 -- traffic_source, country of the exposure), for exploratory breakdowns. Per experiment and
 -- dimension, the experiment_breakdown_max_values values with the most exposed users keep
 -- their name and the rest are summed as 'other', so a breakdown's size stays bounded.
+-- Incremental by experiment (macros/experiment_scope.sql): a later build recomputes the
+-- experiments int_experiment_scope lists.
+-- depends_on: {{ ref('int_experiment_scope') }}
+-- depends_on: {{ ref('int_experiment_variants') }} (the pre-hook's definitions)
 with user_values as (
     select * from {{ ref('int_experiment_user_values') }}
+    {%- if is_incremental() %}
+    where {{ recomputed_experiment('experiment_id') }}
+    {%- endif %}
 ),
 
 by_dimension as (

@@ -1,16 +1,28 @@
+{{ config(**experiment_incremental_config(['experiment_id', 'variant', 'metric', 'day'], 'day')) }}
 -- ab_metrics day by day, for the cumulative effect over time: one row per experiment × variant
 -- × metric × day, each calendar day (in the reporting time zone) from the start date to the end
 -- date or the last day of data, whichever comes first. A day's row sums the users first exposed
 -- on or before it, each with the metric counting only their orders up to that day (the rules of
 -- int_experiment_user_values otherwise): on the last day it equals ab_metrics' row. An arm
 -- nobody was exposed to yet has no row that day.
+-- Incremental by experiment and day (macros/experiment_scope.sql): a later build recomputes
+-- the days from from_day on of the experiments int_experiment_scope lists, each from all of
+-- the experiment's exposures and orders (a day's values sum everything up to it).
+{%- set scope = ref('int_experiment_scope') %}
 with assignments as (
     select * from {{ ref('ab_assignments') }}
+    {%- if is_incremental() %}
+    where {{ recomputed_experiment('experiment_id') }}
+    {%- endif %}
 ),
 
 experiments as (
-    select distinct experiment_id, start_date, end_date
-    from {{ ref('int_experiment_variants') }}
+    select distinct variants.experiment_id, variants.start_date, variants.end_date,
+        {{ 'scope.from_day' if is_incremental() else 'variants.start_date' }} as from_day
+    from {{ ref('int_experiment_variants') }} as variants
+    {%- if is_incremental() %}
+    inner join {{ scope }} as scope on variants.experiment_id = scope.experiment_id
+    {%- endif %}
 ),
 
 orders as (
@@ -23,6 +35,9 @@ sessions as (
 
 user_values as (
     select * from {{ ref('int_experiment_user_values') }}
+    {%- if is_incremental() %}
+    where {{ recomputed_experiment('experiment_id') }}
+    {%- endif %}
 ),
 
 last_data_day as (
@@ -41,7 +56,7 @@ experiment_days as (
         cast(calendar_day as date) as day
     from experiments
     cross join last_data_day
-    cross join unnest({{ date_array('experiments.start_date', 'least(experiments.end_date, last_data_day.newest_day)') }}) as calendar_day
+    cross join unnest({{ date_array('experiments.from_day', 'least(experiments.end_date, last_data_day.newest_day)') }}) as calendar_day
 ),
 
 exposures as (
