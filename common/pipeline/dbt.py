@@ -130,6 +130,8 @@ def run_build(config: Config, run_id: str, project_dir: Path, work_dir: Path) ->
             )
     if models_built:  # recorded once the file is swapped in: the basis of the next builds
         full_refresh.record(store, basis)
+    else:
+        full_refresh.record_failure(store, run_id)
     return DbtResults(run_results, sources, erasures, refresh)
 
 

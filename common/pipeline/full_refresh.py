@@ -8,6 +8,9 @@ as they were next to new ones computed differently. So a build is a full refresh
   and the sums they are part of;
 - no complete build is recorded for the warehouse: the first build after an upgrade that made
   models incremental (a new warehouse's first build is a full one anyway);
+- the last build stopped with a model in error: some models then hold rows older than their
+  lookback reaches, and on BigQuery, which has no transaction around a model's pre-hook and
+  insert, a model may have deleted rows it did not write again;
 - the dbt project (models, macros, seeds, dbt_project.yml) or a setting that shapes stored rows
   differs from those of the last complete build, as recorded in the artifact store.
 """
@@ -44,6 +47,8 @@ def reason(store: ArtifactStore, current: dict[str, Any], pending_erasures: int)
         last = store.get_json(LAST_COMPLETE_BUILD)
     except ArtifactNotFound:
         return "no complete build is recorded for this warehouse"
+    if "failed_run_id" in last:
+        return f"the build {last['failed_run_id']} stopped with a model in error"
     changed = [
         f"{name} changed from {last['settings'].get(name)!r} to {value!r}"
         for name, value in current["settings"].items()
@@ -59,6 +64,11 @@ def reason(store: ArtifactStore, current: dict[str, Any], pending_erasures: int)
 def record(store: ArtifactStore, current: dict[str, Any]) -> None:
     """Remember a build whose every model was rebuilt as the basis of the next ones."""
     store.put_json(LAST_COMPLETE_BUILD, current)
+
+
+def record_failure(store: ArtifactStore, run_id: str) -> None:
+    """Remember that ``run_id`` left some models half-built: the next build rebuilds them all."""
+    store.put_json(LAST_COMPLETE_BUILD, {"failed_run_id": run_id})
 
 
 def _project_digest(project_dir: Path) -> str:

@@ -43,6 +43,18 @@ def test_an_unchanged_project_and_settings_build_incrementally(store, project, t
     assert full_refresh.reason(store, full_refresh.basis(project, elsewhere, "run-2"), 0) is None
 
 
+def test_a_build_after_one_that_stopped_with_a_model_in_error_rebuilds_everything(
+    store, project, tmp_path
+):
+    current = full_refresh.basis(project, vars_for(tmp_path), "run-1")
+    full_refresh.record(store, current)
+    full_refresh.record_failure(store, "run-2")
+    after = full_refresh.basis(project, vars_for(tmp_path), "run-3")
+    assert full_refresh.reason(store, after, 0) == "the build run-2 stopped with a model in error"
+    full_refresh.record(store, after)  # the full refresh completed
+    assert full_refresh.reason(store, after, 0) is None
+
+
 def test_pending_erasures_rebuild_everything_even_when_nothing_changed(store, project, tmp_path):
     current = full_refresh.basis(project, vars_for(tmp_path), "run-1")
     full_refresh.record(store, current)
