@@ -28,7 +28,15 @@ from tests.support.reporting_time import REPORTING_ZONE
 
 INCREMENTAL_MODELS = {
     "execkpi_staging": ("int_orders", "int_sessions", "int_user_activity_days"),
-    "execkpi_marts": ("revenue_daily", "funnel", "features_conversion"),
+    "execkpi_marts": (
+        "revenue_daily",
+        "funnel",
+        "features_conversion",
+        "customer_ltv",
+        "customer_revenue_daily",
+        "retention_weekly",
+        "retention_monthly",
+    ),
 }
 # Builds see the data cut at these days (00:00 UTC); the last holds everything generated.
 CUT_DAYS = [DEFAULT_AS_OF - timedelta(days=2), DEFAULT_AS_OF - timedelta(days=1), DEFAULT_AS_OF]
