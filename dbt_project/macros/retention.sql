@@ -10,14 +10,14 @@
   recomputed day and every row of the cohorts whose users changed or whose size differs from
   the stored one (a user who left a cohort shrinks it, unless another changed user joined it).
   A row whose cohort lost its last active user in that period is written with no active users
-  and deleted by the post-hook (delete+insert and merge only replace the keys they write).
+  and deleted by the post-hook (macros/vanished_rows.sql).
 -#}
 {% macro retention(period) %}
 {%- set cohort = 'cohort_' ~ period %}
 {%- set since = period ~ 's_since_signup' %}
 {%- set stg_users = ref('stg_thelook__users') %}
 {{ config(
-    post_hook='delete from {{ this }} where active_users = 0',
+    post_hook="{{ delete_vanished_rows(this, 'active_users = 0') }}",
     **incremental_config([cohort, since], cohort, [cohort])
 ) }}
 -- depends_on: {{ ref('int_sessions') }}, {{ ref('int_orders') }} (the changed activity days)

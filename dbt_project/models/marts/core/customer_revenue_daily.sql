@@ -1,5 +1,5 @@
 {{ config(
-    post_hook='delete from {{ this }} where orders = 0',
+    post_hook="{{ delete_vanished_rows(this, 'orders = 0') }}",
     **incremental_config(['order_date', 'user_id'], 'order_date', ['order_date', 'user_id'])
 ) }}
 -- Per order day and paying customer: the orders and revenue they kept that day, and the day of
@@ -8,7 +8,7 @@
 -- Incremental (macros/incremental.sql): a later build recomputes every day of the customers
 -- with an order that changed within the lookback (a change can move their first kept order).
 -- A day that no longer holds a kept order (its orders cancelled or returned) is written with
--- none and deleted by the post-hook (delete+insert and merge only replace the keys they write).
+-- none and deleted by the post-hook (macros/vanished_rows.sql).
 {%- set int_orders = ref('int_orders') %}
 with orders as (
     select * from {{ int_orders }}
