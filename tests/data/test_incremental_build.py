@@ -75,12 +75,16 @@ def send_old_order_as_returned(path: Path, artifacts: Path) -> tuple[int, date]:
 
 
 def send_customer_signed_up_earlier(path: Path, artifacts: Path) -> int:
-    """Write an ingested batch that moves a customer's signup 45 days back: their cohorts
-    change, the old ones shrink. The customer's id."""
+    """Write an ingested batch that moves the first customer's signup 45 days back: their
+    cohorts change, the old ones (with rows from long before the lookback) shrink. The
+    customer's id."""
     folder = artifacts / "ingest" / "curated" / "users" / "ingested_on=2026-10-31"
     folder.mkdir(parents=True)
     with duckdb.connect(str(path), read_only=True) as con:
-        (user_id,) = con.execute("select min(user_id) from raw.orders").fetchone()
+        (user_id,) = con.execute(
+            "select id from raw.users where id in (select user_id from raw.orders)"
+            " order by created_at, id limit 1"
+        ).fetchone()
         con.execute(
             "copy (select * replace (created_at - interval 45 day as created_at),"
             " 'batch-1' as _batch_id, timestamp '2026-10-31 09:00:00' as _ingested_at"
