@@ -42,7 +42,7 @@ changed_cohorts as (
     select {{ period_start(period, local_date('changed.created_at')) }} as {{ cohort }}
     from {{ stg_users }} as changed
     where {{ changed_recently(stg_users, 'changed') }}
-    union
+    union all
     select coalesce(cohort_sizes.{{ cohort }}, stored.{{ cohort }})
     from cohort_sizes
     full outer join (select distinct {{ cohort }}, cohort_size from {{ this }}) as stored

@@ -10,7 +10,7 @@ with
 changed_customers as (
     select changed.user_id from {{ int_orders }} as changed
     where {{ changed_recently(int_orders, 'changed') }}
-    union
+    union all
     select changed.user_id from {{ stg_users }} as changed
     where {{ changed_recently(stg_users, 'changed') }}
 ),
