@@ -10,7 +10,8 @@
     refresh (common/pipeline/dbt.py); `dbt build --full-refresh` rebuilds everything. -#}
 
 {#- An incremental model's config: replaced by `unique_key`; on BigQuery partitioned by the
-    date `partition_field` and clustered by `cluster_by` (the columns its readers filter on). -#}
+    date `partition_field` (none: not partitioned) and clustered by `cluster_by` (the columns
+    its readers filter on). -#}
 {% macro incremental_config(unique_key, partition_field, cluster_by, granularity='month') -%}
     {%- set strategy = 'merge' if target.type == 'bigquery' else 'delete+insert' -%}
     {%- set settings = {
@@ -29,7 +30,7 @@
 {% macro partitioned(partition_field, cluster_by, granularity='month') -%}
     {%- set by_date = {'field': partition_field, 'data_type': 'date', 'granularity': granularity} -%}
     {{ return({
-        'partition_by': by_date if target.type == 'bigquery' else none,
+        'partition_by': by_date if target.type == 'bigquery' and partition_field else none,
         'cluster_by': cluster_by,
     }) }}
 {%- endmacro %}

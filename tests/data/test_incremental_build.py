@@ -5,8 +5,9 @@ One generated data set is replayed: the raw tables cut at the first day get a fu
 each next day's cut an incremental one (new rows, older orders shipping, arriving, coming back:
 scripts/data/thelook/cutoff.py). On the second day a shop also sends an old order again as
 returned, through the ingest function's curated Parquet, far beyond the lookback of the data's
-clock. A second warehouse gets one full build of the final data and the same batch. The data
-tests of a daily build check the rows that changed, and still catch faults in them."""
+clock, and a user with a signup 45 days earlier (another week's and month's cohort). A second
+warehouse gets one full build of the final data and the same batches. The data tests of a
+daily build check the rows that changed, and still catch faults in them."""
 
 from __future__ import annotations
 
@@ -42,6 +43,10 @@ INCREMENTAL_MODELS = {
         "ab_metrics",
         "ab_metrics_by_dimension",
         "ab_metrics_cumulative",
+        "customer_ltv",
+        "customer_revenue_daily",
+        "retention_weekly",
+        "retention_monthly",
     ),
 }
 # Builds see the data cut at these days (00:00 UTC); the last holds everything generated.
@@ -79,6 +84,26 @@ def send_old_order_as_returned(path: Path, artifacts: Path) -> tuple[int, date]:
     return order_id, day
 
 
+def send_customer_signed_up_earlier(path: Path, artifacts: Path) -> int:
+    """Write an ingested batch that moves the first customer's signup 45 days back: their
+    cohorts change, the old ones (with rows from long before the lookback) shrink. The
+    customer's id."""
+    folder = artifacts / "ingest" / "curated" / "users" / "ingested_on=2026-10-31"
+    folder.mkdir(parents=True)
+    with duckdb.connect(str(path), read_only=True) as con:
+        (user_id,) = con.execute(
+            "select id from raw.users where id in (select user_id from raw.orders)"
+            " order by created_at, id limit 1"
+        ).fetchone()
+        con.execute(
+            "copy (select * replace (created_at - interval 45 day as created_at),"
+            " 'batch-1' as _batch_id, timestamp '2026-10-31 09:00:00' as _ingested_at"
+            f" from raw.users where id = {user_id})"
+            f" to '{folder / 'batch-1.parquet'}' (format parquet)"
+        )
+    return user_id
+
+
 def build(path: Path, artifacts: Path, target: Path, *full_refresh: str) -> dict:
     """Build, in one target folder throughout so that dbt parses the project once."""
     env = {"EXECKPI_TIME_ZONE": REPORTING_ZONE, "EXECKPI_ARTIFACT_DIR": str(artifacts)}
@@ -99,6 +124,7 @@ def warehouses(generated_raw, tmp_path_factory) -> tuple[Path, Path, dict]:
         load_cut(daily, generated_raw, day)
         if index == 1:
             send_old_order_as_returned(daily, artifacts)
+            send_customer_signed_up_earlier(daily, artifacts)
         results = build(daily, artifacts, root / "target")
     load_cut(full, generated_raw, CUT_DAYS[-1])
     build(full, artifacts, root / "target", "--full-refresh")

@@ -6,11 +6,7 @@
 {%- set int_orders = ref('int_orders') %}
 {%- if is_incremental() %}
 with changed_days as (
-    select changed.session_date as activity_date from {{ int_sessions }} as changed
-    where {{ changed_recently(int_sessions, 'changed') }}
-    union all
-    select changed.order_date as activity_date from {{ int_orders }} as changed
-    where {{ changed_recently(int_orders, 'changed') }}
+    {{ changed_activity_days() }}
 ),
 
 sessions as (

@@ -1,10 +1,33 @@
+{{ config(**incremental_config('user_id', none, ['user_id'])) }}
 -- Per customer with at least one order: lifetime orders, revenue and timing.
-with orders as (
-    select * from {{ ref('int_orders') }}
+-- Incremental (macros/incremental.sql): a later build recomputes the customers with an order
+-- or a user row that changed within the lookback, from all their orders (nothing here depends
+-- on the day of the build, so every other customer's row stays as it is).
+{%- set int_orders = ref('int_orders') %}
+{%- set stg_users = ref('stg_thelook__users') %}
+with
+{%- if is_incremental() %}
+changed_customers as (
+    select changed.user_id from {{ int_orders }} as changed
+    where {{ changed_recently(int_orders, 'changed') }}
+    union all
+    select changed.user_id from {{ stg_users }} as changed
+    where {{ changed_recently(stg_users, 'changed') }}
+),
+{%- endif %}
+
+orders as (
+    select * from {{ int_orders }}
+    {%- if is_incremental() %}
+    where user_id in (select user_id from changed_customers)
+    {%- endif %}
 ),
 
 users as (
-    select * from {{ ref('stg_thelook__users') }}
+    select * from {{ stg_users }}
+    {%- if is_incremental() %}
+    where user_id in (select user_id from changed_customers)
+    {%- endif %}
 ),
 
 per_customer as (

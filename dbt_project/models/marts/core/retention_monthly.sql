@@ -1,2 +1,1 @@
-{{ config(**partitioned('cohort_month', ['cohort_month'])) }}
 {{ retention('month') }}

@@ -1,2 +1,1 @@
-{{ config(**partitioned('cohort_week', ['cohort_week'])) }}
 {{ retention('week') }}

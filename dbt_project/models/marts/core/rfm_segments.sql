@@ -1,17 +1,20 @@
 -- Recency, frequency and monetary scores (quintiles, 5 = best) per customer with revenue,
 -- measured as of the analysis date, and the segment they put the customer in.
-with orders as (
-    select * from {{ ref('int_orders') }}
-    where is_revenue_order and order_date <= {{ as_of_date() }}
+-- Every score ranks a customer among all the others and the recency counts to the analysis
+-- date, so every row can change each day: a plain table, rebuilt from customer_revenue_daily
+-- (incremental, one row per customer and day with kept orders) rather than from every order.
+with customer_days as (
+    select * from {{ ref('customer_revenue_daily') }}
+    where order_date <= {{ as_of_date() }}
 ),
 
 per_customer as (
     select
         user_id,
         {{ dbt.datediff('max(order_date)', as_of_date(), 'day') }} as recency_days,
-        count(*) as frequency,
+        cast(sum(orders) as {{ dbt.type_bigint() }}) as frequency,
         sum(revenue) as monetary
-    from orders
+    from customer_days
     group by user_id
 ),
 
