@@ -16,8 +16,9 @@
 {%- set stg_users = ref('stg_thelook__users') %}
 {%- set int_orders = ref('int_orders') %}
 {%- set int_sessions = ref('int_sessions') %}
+{%- set as_of = as_of_date_literal() %}
 with snapshots as (
-    select snapshot_date from ({{ feature_snapshot_dates() }}) as current_snapshots
+    select snapshot_date from ({{ feature_snapshot_dates(as_of) }}) as current_snapshots
 ),
 {%- if is_incremental() %}
 
@@ -55,13 +56,17 @@ changed_users as (
     group by user_id
 ),
 
+new_snapshots as (
+    select snapshot_date from snapshots
+    where snapshot_date not in (select snapshot_date from built_snapshots)
+),
+
 -- The rows to compute: every user's in the snapshots not built yet, and in those built, the
 -- rows a change reaches.
 user_snapshot_keys as (
-    select users.user_id, snapshots.snapshot_date
+    select users.user_id, new_snapshots.snapshot_date
     from {{ stg_users }} as users
-    cross join snapshots
-    where snapshots.snapshot_date not in (select snapshot_date from built_snapshots)
+    cross join new_snapshots
     union all
     select changed_users.user_id, built_snapshots.snapshot_date
     from changed_users
@@ -77,9 +82,14 @@ orders as (
     select * from {{ int_orders }}
 ),
 
+-- Those of the snapshots' 90 days: bounds the engine reads before the join, which skip the
+-- storage blocks of older sessions.
 sessions as (
     select * from {{ int_sessions }}
     where user_id is not null
+        and session_date >= cast({{ dbt.dateadd(
+            'day', -90, feature_snapshot_date(var('feature_snapshot_weeks') - 1, as_of)) }} as date)
+        and session_date < {{ feature_snapshot_date(0, as_of) }}
 ),
 
 user_snapshots as (
