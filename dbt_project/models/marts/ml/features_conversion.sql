@@ -31,6 +31,7 @@ built_snapshots as (
 -- changed. An order placed or sent again can enter a label window (label_window_days before
 -- its day) or the history after it; a status change or a return only alters the order's value
 -- in the history. A session or a signup alters the features of the snapshots after its day.
+-- An order or a session never moves to another user: the user it changes is the one it has.
 changed_users as (
     select user_id, min(changed_after) as changed_after
     from (
