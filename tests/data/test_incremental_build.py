@@ -160,6 +160,17 @@ def _same(left: tuple, right: tuple) -> bool:
     )
 
 
+def _assert_same_rows(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """``table`` holds the rows full_build's holds (floating-point columns up to rounding)."""
+    if _identical(con, table):
+        return
+    left, right = _rows(con, table), _rows(con, f"full_build.{table}")
+    assert len(left) == len(right), table
+    assert len(right) > 0, table
+    different = [pair for pair in zip(left, right, strict=True) if not _same(*pair)]
+    assert not different, f"{table}: {different[:3]}"
+
+
 def test_every_mart_and_incremental_model_equals_the_full_build(warehouses):
     daily, full, _ = warehouses
     # The scores' mart is empty here: nothing promoted a model (the chain test fills it).
@@ -168,14 +179,36 @@ def test_every_mart_and_incremental_model_equals_the_full_build(warehouses):
     with duckdb.connect(str(daily), read_only=True) as con:
         con.execute(f"attach '{full}' as full_build (read_only)")
         for schema, name in tables:
-            table = f"{schema}.{name}"
-            if _identical(con, table):
-                continue
-            left, right = _rows(con, table), _rows(con, f"full_build.{table}")
-            assert len(left) == len(right), table
-            assert len(right) > 0, table
-            different = [pair for pair in zip(left, right, strict=True) if not _same(*pair)]
-            assert not different, f"{table}: {different[:3]}"
+            _assert_same_rows(con, f"{schema}.{name}")
+
+
+# The replayed days end on a Sunday: the feature snapshots (Mondays whose label window has
+# passed) stay the same. Analysed as of the next Monday, they move on by a week.
+NEXT_MONDAY = DEFAULT_AS_OF + timedelta(days=(7 - DEFAULT_AS_OF.weekday()) % 7 or 7)
+
+
+def test_a_new_feature_snapshot_equals_the_full_build(warehouses, tmp_path):
+    """An incremental build on the day a new snapshot enters features_conversion adds it for
+    every user and drops the oldest, as a full build of the same day does."""
+    daily, full, _ = warehouses
+    env = {"EXECKPI_TIME_ZONE": REPORTING_ZONE, "EXECKPI_ARTIFACT_DIR": str(tmp_path)}
+    monday = ["--vars", json.dumps({"as_of_date": NEXT_MONDAY.isoformat()}), "--quiet"]
+    run = ["run", "--select", "features_conversion", "--target-path", str(tmp_path / "target")]
+    copies = {}
+    for name, source, full_refresh in (("daily", daily, []), ("full", full, ["--full-refresh"])):
+        copies[name] = tmp_path / f"{name}.duckdb"
+        shutil.copyfile(source, copies[name])
+        run_dbt([*run, *full_refresh, *monday], duckdb_path=copies[name], env=env)
+    table = "execkpi_marts.features_conversion"
+    with duckdb.connect(str(copies["daily"]), read_only=True) as con:
+        con.execute(f"attach '{copies['full']}' as full_build (read_only)")
+        _assert_same_rows(con, table)
+        con.execute(f"attach '{daily}' as before (read_only)")
+        (added,) = con.execute(
+            f"select count(distinct snapshot_date) from {table} where snapshot_date not in"
+            f" (select snapshot_date from before.{table})"
+        ).fetchone()
+    assert added == 1
 
 
 def test_the_day_builds_were_incremental(warehouses):
