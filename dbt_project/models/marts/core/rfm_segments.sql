@@ -5,13 +5,13 @@
 -- (incremental, one row per customer and day with kept orders) rather than from every order.
 with customer_days as (
     select * from {{ ref('customer_revenue_daily') }}
-    where order_date <= {{ as_of_date() }}
+    where order_date <= {{ as_of_date_literal() }}
 ),
 
 per_customer as (
     select
         user_id,
-        {{ dbt.datediff('max(order_date)', as_of_date(), 'day') }} as recency_days,
+        {{ dbt.datediff('max(order_date)', as_of_date_literal(), 'day') }} as recency_days,
         cast(sum(orders) as {{ dbt.type_bigint() }}) as frequency,
         sum(revenue) as monetary
     from customer_days
