@@ -191,7 +191,9 @@ def test_a_new_feature_snapshot_equals_the_full_build(warehouses, tmp_path):
     """An incremental build on the day a new snapshot enters features_conversion adds it for
     every user and drops the oldest, as a full build of the same day does."""
     daily, full, _ = warehouses
-    env = {"EXECKPI_TIME_ZONE": REPORTING_ZONE, "EXECKPI_ARTIFACT_DIR": str(tmp_path)}
+    # The warehouses' own artifacts: the ingested batches they were built with stay in staging.
+    artifacts = daily.parent / "artifacts"
+    env = {"EXECKPI_TIME_ZONE": REPORTING_ZONE, "EXECKPI_ARTIFACT_DIR": str(artifacts)}
     monday = ["--vars", json.dumps({"as_of_date": NEXT_MONDAY.isoformat()}), "--quiet"]
     run = ["run", "--select", "features_conversion", "--target-path", str(tmp_path / "target")]
     copies = {}
