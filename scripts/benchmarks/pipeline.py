@@ -23,6 +23,7 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import requests
 from cloudevents.conversion import to_binary
 
@@ -70,6 +71,12 @@ def bench(users: int, workdir: Path, repeats: int) -> None:
         with stopwatch("tick → training decision") as end_to_end:
             built = tick(dbt_build)
             run = follow(dbt_build, built["run_id"], timeout=3600)
+        # The ledger records the decision before the train function scores the users: wait for
+        # its delivery to end, or stopping the stack would cut the scoring short.
+        with stopwatch("training decision → every delivery done") as scoring:
+            idle = stack.wait_idle(timeout=3600)
+        if not idle:
+            raise SystemExit("the local bus still had deliveries running after an hour")
         slot = datetime.fromisoformat(run["stages"]["build"]["slot"])
         repeated_tick = median_ms(lambda: tick(dbt_build, slot), repeats)
         validate = stack.urls["validate"] + "/"
@@ -100,6 +107,10 @@ def bench(users: int, workdir: Path, repeats: int) -> None:
             f"  winner's holdout ROC-AUC       {card['metrics']['roc_auc']:.4f} "
             f"({card['model']['kind']}, {card['data']['holdout_rows']:,} held-out rows)"
         )
+    for scores in sorted((workdir / "art").rglob("ml/scores/*/*/*.parquet")):
+        users = pq.ParquetFile(scores).metadata.num_rows
+        print(f"  batch scores                   {users:,} users, {scores.stat().st_size:,} bytes")
+    print(f"  decision → deliveries done     {scoring.seconds:7.1f} s (the batch scoring)")
     if run["status"] == "rejected":
         print(f"  rejected by: {', '.join(stages['validation']['failed_gates'])}")
     print(
