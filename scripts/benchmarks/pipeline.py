@@ -108,8 +108,8 @@ def bench(users: int, workdir: Path, repeats: int) -> None:
             f"({card['model']['kind']}, {card['data']['holdout_rows']:,} held-out rows)"
         )
     for scores in sorted((workdir / "art").rglob("ml/scores/*/*/*.parquet")):
-        users = pq.ParquetFile(scores).metadata.num_rows
-        print(f"  batch scores                   {users:,} users, {scores.stat().st_size:,} bytes")
+        scored = pq.ParquetFile(scores).metadata.num_rows
+        print(f"  batch scores                   {scored:,} users, {scores.stat().st_size:,} bytes")
     print(f"  decision → deliveries done     {scoring.seconds:7.1f} s (the batch scoring)")
     if run["status"] == "rejected":
         print(f"  rejected by: {', '.join(stages['validation']['failed_gates'])}")
