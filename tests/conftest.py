@@ -22,9 +22,9 @@ from common.openapi import description
 from scripts.data.thelook.load import load_generated, load_shared
 from scripts.deploy.catalog import EXAMPLES_DIR, REPO_ROOT, discover
 from scripts.local.bus import LocalBus, LocalBusServer
-from scripts.local.emulators import GcsEmulator, PubSubEmulator
+from scripts.local.emulators import GcsEmulator, PubSubEmulator, free_ports_for_stack
 from scripts.local.stack import LocalStack
-from tests.support.api import clean_env, free_ports_for_stack
+from tests.support.api import clean_env
 from tests.support.datasets import SHARED_DATASETS
 from tests.support.definitions import seed_definition_example
 from tests.support.erasures import seed_erasure_example

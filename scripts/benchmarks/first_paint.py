@@ -30,7 +30,7 @@ from common.dashboard import BUILD_DIR
 from scripts.benchmarks.timing import percentile
 from scripts.deploy.catalog import discover
 from scripts.local.chromium import CHROMIUM, FLAGS
-from scripts.local.emulators import free_port
+from scripts.local.emulators import free_ports_for_stack
 from scripts.local.stack import LocalStack
 
 FIRST_ROW = "table.rows tbody tr"
@@ -128,7 +128,8 @@ def main(argv: list[str] | None = None) -> None:
     gateway = args.gateway.rstrip("/") if args.gateway else None
     if gateway is None:
         specs = [spec for spec in discover() if spec.is_http]
-        stack = LocalStack(specs, free_port(), gateway_port=free_port()).start()
+        base_port, gateway_port = free_ports_for_stack(len(specs))
+        stack = LocalStack(specs, base_port, gateway_port=gateway_port).start()
         gateway = stack.gateway_url
     try:
         print(report(gateway, measure(gateway, args.runs), asset_sizes()), flush=True)

@@ -34,7 +34,7 @@ from scripts.benchmarks.timing import median_ms, stopwatch
 from scripts.data.dbt_runner import run_dbt
 from scripts.deploy.catalog import discover
 from scripts.local.bus import LocalBus, new_message
-from scripts.local.emulators import free_port
+from scripts.local.emulators import free_ports_for_stack
 from scripts.local.scheduler_tick import follow, tick
 from scripts.local.stack import LocalStack
 
@@ -65,7 +65,9 @@ def bench(users: int, workdir: Path, repeats: int) -> None:
         # bench_dbt generates data up to a fixed day: keep source freshness out of the way.
         "EXECKPI_FRESHNESS_ERROR_DAYS": "3650",
     }
-    stack = LocalStack(discover(), free_port(), env, log_dir=workdir / "logs").start()
+    specs = discover()
+    base_port, _ = free_ports_for_stack(len(specs))
+    stack = LocalStack(specs, base_port, env, log_dir=workdir / "logs").start()
     try:
         dbt_build = stack.urls["dbt_build"]
         with stopwatch("tick → training decision") as end_to_end:

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -26,6 +27,40 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+LOWEST_STACK_PORT = 20000
+
+
+def _lowest_ephemeral_port() -> int:
+    """Where the kernel's ports for outgoing connections begin (Linux's default if unreadable)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def free_ports_for_stack(processes: int) -> tuple[int, int]:
+    """A base port for the bus and the functions after it, and a gateway port just above them,
+    every one free now. They lie below the kernel's ephemeral range: a port from free_port()
+    can be handed to any outgoing connection (the stack's own health checks among them) before
+    the function meant for it binds it, and the stack then fails to start."""
+    top = _lowest_ephemeral_port() - processes - 2
+    if top <= LOWEST_STACK_PORT:
+        raise RuntimeError(f"no room below the ephemeral ports for {processes + 2} ports")
+    while True:
+        base = random.randrange(LOWEST_STACK_PORT, top)
+        if all(_bindable(port) for port in range(base, base + processes + 2)):
+            return base, base + processes + 1
 
 
 def wait_for_port(port: int, timeout: float, process: subprocess.Popen | None = None) -> None:

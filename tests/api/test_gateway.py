@@ -18,9 +18,14 @@ import requests
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from scripts.deploy.catalog import REPO_ROOT, discover
-from scripts.local.emulators import free_port, stop_process_group, wait_for_port
+from scripts.local.emulators import (
+    free_port,
+    free_ports_for_stack,
+    stop_process_group,
+    wait_for_port,
+)
 from scripts.local.gateway import Gateway, Route, route_for
-from tests.support.api import clean_env, error_of, free_ports_for_stack, raw_exchange, served_by
+from tests.support.api import clean_env, error_of, raw_exchange, served_by
 
 ROUTES = tuple(
     Route(spec.name, spec.path_prefix, f"http://127.0.0.1:{9000 + i}", spec.timeout_seconds)

@@ -10,10 +10,9 @@ import requests
 
 from scripts.deploy.catalog import EXAMPLES_DIR, discover
 from scripts.local.demo import main as demo_main
-from scripts.local.emulators import PubSubEmulator
+from scripts.local.emulators import PubSubEmulator, free_ports_for_stack
 from scripts.local.stack import LocalStack
 from scripts.local.stack import main as stack_main
-from tests.support.api import free_ports_for_stack
 
 
 def wait_for(url: str, timeout: float = 30) -> requests.Response:

@@ -28,7 +28,7 @@ from common.ml.registry import Registry
 from common.runs import BUILD, RUN_RESULTS, TRAINING, VALIDATION, run_key
 from scripts.deploy.catalog import discover
 from scripts.local.bus import LocalBus, LocalBusServer
-from scripts.local.emulators import PubSubEmulator, free_port
+from scripts.local.emulators import PubSubEmulator, free_port, free_ports_for_stack
 from scripts.local.scheduler_tick import describe, follow, tick
 from scripts.local.stack import LocalStack
 from tests.support.cloud_events import envelope, post_cloud_event, push
@@ -277,8 +277,10 @@ def test_the_chain_runs_across_the_local_stack(warehouse, tmp_path, bus):
         "EXECKPI_ARTIFACT_DIR": str(tmp_path / "artifacts"),
         **FRESHNESS,
     }
+    specs = discover()
+    base_port, _ = free_ports_for_stack(len(specs))
     stack = LocalStack(
-        discover(), free_port(), env, use_emulator=use_emulator, log_dir=tmp_path / "logs"
+        specs, base_port, env, use_emulator=use_emulator, log_dir=tmp_path / "logs"
     ).start()
     try:
         built = tick(stack.urls["dbt_build"], datetime.fromisoformat(SLOT))

@@ -15,7 +15,7 @@ from common.artifacts.local import LocalArtifactStore
 from common.events.consumer import marker_key
 from common.reports.store import PREFIX, SCHEDULED
 from scripts.deploy.catalog import discover
-from scripts.local.emulators import PubSubEmulator, free_port
+from scripts.local.emulators import PubSubEmulator, free_ports_for_stack
 from scripts.local.scheduler_tick import WEEKLY_REPORT, WEEKLY_REPORT_JOBS, publish_scheduled
 from scripts.local.stack import EMULATOR_PROJECT, LocalStack
 
@@ -33,8 +33,9 @@ def stack(request, tmp_path, generated_warehouse):
         "EXECKPI_ARTIFACT_DIR": str(tmp_path / "artifacts"),
         "EXECKPI_TIME_ZONE": "Europe/Berlin",
     }
+    base_port, _ = free_ports_for_stack(len(specs))
     running = LocalStack(
-        specs, free_port(), env, use_emulator=use_emulator, log_dir=tmp_path / "logs"
+        specs, base_port, env, use_emulator=use_emulator, log_dir=tmp_path / "logs"
     ).start()
     yield Scheduled(
         running,

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import requests
 
-from scripts.local.emulators import free_port
 from scripts.local.stack import GATEWAY, LocalStack
 
 ERROR_FIELDS = {"code", "message", "field", "known"}
@@ -21,28 +20,6 @@ def clean_env(**settings: str) -> dict[str, str]:
     """This process's environment without its EXECKPI_* settings, plus ``settings``."""
     kept = {k: v for k, v in os.environ.items() if not k.startswith("EXECKPI_")}
     return {**kept, "NO_GCE_CHECK": "true", **settings}
-
-
-def bindable(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
-def free_ports_for_stack(processes: int) -> tuple[int, int]:
-    """A base port for the bus and the functions after it, every one of them free now (another
-    stack, or a client connection's ephemeral port, may hold one of the run), and a gateway
-    port outside them."""
-    base = free_port()
-    while not all(bindable(port) for port in range(base, base + processes + 1)):
-        base = free_port()
-    gateway = free_port()
-    while base <= gateway <= base + processes:
-        gateway = free_port()
-    return base, gateway
 
 
 def served_by(stack: LocalStack, method: str, path: str, timeout: float = 10) -> set[str]:
